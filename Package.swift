@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tenken",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tenken", targets: ["tenken"]),
+        .library(name: "TenkenCore", targets: ["TenkenCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // openat2(RESOLVE_IN_ROOT): every host read stays inside --root, even through absolute symlinks.
+        .target(name: "CRootedIO"),
+        // The default policy and software catalog, compiled into the binary so `tenken check` needs no files.
+        .target(
+            name: "TenkenPolicies",
+            path: "Policies",
+            exclude: ["README.md"],
+            resources: [
+                .embedInCode("default.yaml"),
+                .embedInCode("catalog/p2p.yaml"),
+                .embedInCode("catalog/cloud-sync.yaml"),
+                .embedInCode("catalog/remote-access.yaml"),
+            ]
+        ),
+        .target(
+            name: "TenkenCore",
+            dependencies: [
+                "CRootedIO",
+                "TenkenPolicies",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "tenken",
+            dependencies: [
+                "TenkenCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmarks run against their named peer (dpkg-query, apt) in one run; not part of `swift test`.
+        .executableTarget(name: "tenken-bench", dependencies: ["TenkenCore"]),
+        .testTarget(
+            name: "TenkenCoreTests",
+            dependencies: ["TenkenCore"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

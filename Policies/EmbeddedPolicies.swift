@@ -1,0 +1,9 @@
+/// The default policy and catalog as compiled into tenken, by their path under Policies/.
+public enum EmbeddedPolicies {
+    public static let files: [String: [UInt8]] = [
+        "default.yaml": PackageResources.default_yaml,
+        "catalog/p2p.yaml": PackageResources.p2p_yaml,
+        "catalog/cloud-sync.yaml": PackageResources.cloud_sync_yaml,
+        "catalog/remote-access.yaml": PackageResources.remote_access_yaml,
+    ]
+}

@@ -1,0 +1,53 @@
+/// Helpers for host files that are mostly ASCII text but may hold anything.
+public enum ByteText {
+    /// UTF-8 text with each invalid byte shown as \xNN, so nothing is silently replaced.
+    public static func display(_ bytes: ArraySlice<UInt8>) -> String {
+        if let valid = String(validating: bytes, as: UTF8.self) { return valid }
+        var result = ""
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let length = validSequenceLength(bytes, at: index)
+            if length > 0 {
+                result += String(decoding: bytes[index..<index + length], as: UTF8.self)
+                index += length
+            } else {
+                result += "\\x" + hex(bytes[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
+    /// The text if it is valid UTF-8, else nil.
+    public static func utf8(_ bytes: ArraySlice<UInt8>) -> String? {
+        String(validating: bytes, as: UTF8.self)
+    }
+
+    public static func asciiLowercased(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+    }
+
+    /// Splits on a separator byte, keeping empty pieces out.
+    public static func split(_ bytes: ArraySlice<UInt8>, on separator: UInt8) -> [ArraySlice<UInt8>] {
+        bytes.split(separator: separator, omittingEmptySubsequences: true)
+    }
+
+    static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+
+    private static func validSequenceLength(_ bytes: ArraySlice<UInt8>, at index: Int) -> Int {
+        let lead = bytes[index]
+        let length: Int
+        switch lead {
+        case 0x00...0x7F: return 1
+        case 0xC2...0xDF: length = 2
+        case 0xE0...0xEF: length = 3
+        case 0xF0...0xF4: length = 4
+        default: return 0
+        }
+        guard index + length <= bytes.endIndex else { return 0 }
+        return String(validating: bytes[index..<index + length], as: UTF8.self) == nil ? 0 : length
+    }
+}

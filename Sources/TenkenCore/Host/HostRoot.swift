@@ -1,0 +1,80 @@
+import CRootedIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The directory tree whose facts are read: `/` for this machine, or a mounted image or fixture.
+/// Every open goes through openat2(RESOLVE_IN_ROOT), so a symlink inside the tree that points to
+/// `/etc/shadow` resolves to `<root>/etc/shadow`, never to the scanning host's file.
+public final class HostRoot: Sendable {
+    public let path: String
+    private let fd: Int32
+
+    public init(_ path: String = "/") throws(HostReadError) {
+        let fd = tenken_open_root(path)
+        guard fd >= 0 else { throw HostReadError(path: path, errno: errno) }
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    public var isHostRoot: Bool { path == "/" }
+
+    /// Reads a whole regular file. Refuses FIFOs and devices (which could block or never end)
+    /// and anything over `limit` bytes.
+    public func readFile(_ path: String, limit: Int = 64 << 20) throws(HostReadError) -> [UInt8] {
+        let file = try open(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        defer { close(file) }
+        var info = stat()
+        guard fstat(file, &info) == 0 else { throw HostReadError(path: path, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw HostReadError(path: path, reason: .notARegularFile)
+        }
+        return try Self.readAll(file, path: path, sizeHint: Int(info.st_size), limit: limit)
+    }
+
+    /// Like `readFile`, but a missing file is `nil` rather than an error.
+    public func readFileIfPresent(_ path: String, limit: Int = 64 << 20) throws(HostReadError) -> [UInt8]? {
+        do { return try readFile(path, limit: limit) } catch where error.isNotFound { return nil }
+    }
+
+    public func exists(_ path: String) -> Bool {
+        tenken_exists_in_root(fd, path) == 1
+    }
+
+    /// Opens a directory under the root for walking without following symlinks further.
+    public func directory(_ path: String) throws(HostReadError) -> Directory {
+        Directory(fd: try open(path, flags: O_RDONLY | O_DIRECTORY), path: path)
+    }
+
+    /// `directory`, with a missing directory as `nil`.
+    public func directoryIfPresent(_ path: String) throws(HostReadError) -> Directory? {
+        do { return try directory(path) } catch where error.isNotFound || error.reason == .notADirectory { return nil }
+    }
+
+    func open(_ path: String, flags: Int32) throws(HostReadError) -> Int32 {
+        let file = tenken_open_in_root(fd, path, flags)
+        guard file >= 0 else { throw HostReadError(path: path, errno: errno) }
+        return file
+    }
+
+    static func readAll(_ file: Int32, path: String, sizeHint: Int, limit: Int) throws(HostReadError) -> [UInt8] {
+        // procfs reports size 0 for files that have content, so the size only reserves capacity.
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(min(max(sizeHint, 0), limit) + 1)
+        let chunkSize = 64 << 10
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let count = read(file, chunk, chunkSize)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw HostReadError(path: path, errno: errno)
+            }
+            if count == 0 { return bytes }
+            guard bytes.count + count <= limit else { throw HostReadError(path: path, reason: .tooLarge(limit: limit)) }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: count))
+        }
+    }
+}

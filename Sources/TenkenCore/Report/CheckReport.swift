@@ -1,0 +1,97 @@
+import Foundation
+
+public enum TenkenVersion {
+    public static let current = "0.1.0"
+}
+
+/// The outcome of one check: host, policy, time and findings. Its JSON form is what `--json`
+/// prints and, from the agent, what the collector stores.
+public struct CheckReport: Sendable, Codable {
+    public enum Verdict: String, Sendable, Codable {
+        /// No rule failed and every rule could be checked.
+        case compliant
+        /// At least one rule with action `fail` found a violation.
+        case nonCompliant = "non-compliant"
+        /// Nothing failed, but some rule could not be checked: compliance is not shown.
+        case incomplete
+
+        /// `tenken check` exit status: 0 compliant, 1 non-compliant, 2 could not check.
+        public var exitCode: Int32 {
+            switch self {
+            case .compliant: return 0
+            case .nonCompliant: return 1
+            case .incomplete: return 2
+            }
+        }
+    }
+
+    public struct Host: Sendable, Codable {
+        public let hostname: String
+        public let machineID: String
+        public let os: String
+
+        enum CodingKeys: String, CodingKey { case hostname, machineID = "machineId", os }
+    }
+
+    public struct PolicyReference: Sendable, Codable {
+        public let id: String
+        public let version: Int
+        public let digest: String
+    }
+
+    public var schema = "tenken.check/1"
+    public let tool: String
+    public let host: Host
+    public let root: String
+    public let policy: PolicyReference
+    public let startedAt: String
+    public let durationMilliseconds: Double
+    public let verdict: Verdict
+    public let counts: [String: Int]
+    public let findings: [Finding]
+
+    enum CodingKeys: String, CodingKey {
+        case schema, tool, host, root, policy, startedAt, durationMilliseconds = "durationMs", verdict, counts, findings
+    }
+
+    public init(facts: HostFacts, root: String, policy: Policy, findings: [Finding], startedAt: Date, duration: Double) {
+        tool = "tenken/\(TenkenVersion.current)"
+        host = Host(hostname: facts.identity.hostname, machineID: facts.identity.machineID, os: facts.identity.osName)
+        self.root = root
+        self.policy = PolicyReference(id: policy.id, version: policy.version, digest: policy.digest)
+        self.startedAt = startedAt.formatted(.iso8601)
+        durationMilliseconds = (duration * 1_000_000).rounded() / 1000
+        self.findings = findings
+        var counts: [String: Int] = [:]
+        for status in Finding.Status.allCases { counts[status.rawValue] = findings.filter { $0.status == status }.count }
+        self.counts = counts
+        if findings.contains(where: { $0.status == .fail }) {
+            verdict = .nonCompliant
+        } else if findings.contains(where: { $0.status == .error }) {
+            verdict = .incomplete
+        } else {
+            verdict = .compliant
+        }
+    }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}
+
+/// Runs a whole check: collect, evaluate, report.
+public enum Check {
+    public static func run(root: HostRoot, policy: Policy) -> CheckReport {
+        let started = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let facts = HostFacts.collect(from: root, request: policy.factRequest)
+        let findings = Evaluator.evaluate(policy, facts: facts)
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return CheckReport(facts: facts, root: root.path, policy: policy, findings: findings,
+                           startedAt: started, duration: seconds)
+    }
+}

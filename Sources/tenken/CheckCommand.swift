@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import TenkenCore
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check this machine (or a mounted root) against the policy. Exit 0 compliant, 1 non-compliant, 2 could not check."
+    )
+
+    @Option(name: .long, help: "Directory whose facts are read, e.g. a mounted disk image.")
+    var root: String = "/"
+
+    @Option(name: .long, help: "Policy YAML file (default: the policy built into tenken).")
+    var policy: String?
+
+    @Flag(name: .long, help: "Print the report as JSON.")
+    var json = false
+
+    @Option(name: .long, help: "Language of the text report: ja or en (default: from LANG).")
+    var lang: Language?
+
+    func run() throws {
+        let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
+        let loaded: Policy
+        let hostRoot: HostRoot
+        do {
+            loaded = try policy.map { try PolicyLoader.load(file: $0) } ?? PolicyLoader.loadDefault()
+            hostRoot = try HostRoot(root)
+        } catch let error as PolicyError {
+            throw CouldNotCheck(message: language == .ja ? "ポリシーを読み込めません: \(error)" : "cannot load policy: \(error)")
+        } catch let error as HostReadError {
+            throw CouldNotCheck(message: language == .ja ? "ルートを開けません: \(error.message(in: .ja))"
+                                                          : "cannot open root: \(error.message(in: .en))")
+        }
+        let report = Check.run(root: hostRoot, policy: loaded)
+        if json {
+            FileDescriptorOutput.standardOutput.write(String(decoding: try report.json(), as: UTF8.self) + "\n")
+        } else {
+            FileDescriptorOutput.standardOutput.write(TextReport(report, language: language).render())
+        }
+        if report.verdict.exitCode != 0 { throw ExitCode(report.verdict.exitCode) }
+    }
+}
+
+/// A check that cannot start (bad policy, missing root): message on stderr, exit 2.
+struct CouldNotCheck: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+extension Language: ExpressibleByArgument {}

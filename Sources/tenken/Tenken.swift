@@ -1,0 +1,29 @@
+import ArgumentParser
+import TenkenCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Tenken: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenken",
+        abstract: "Workstation compliance check for information-security contract clauses (点検).",
+        version: TenkenVersion.current,
+        subcommands: [CheckCommand.self],
+        defaultSubcommand: CheckCommand.self
+    )
+
+    /// Usage errors exit 2 like any other "could not run": 1 stays reserved for non-compliance.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 1 { exit(withError: error) }
+            FileDescriptorOutput.standardError.write(fullMessage(for: error) + "\n")
+            Glibc.exit(2)
+        }
+    }
+}
