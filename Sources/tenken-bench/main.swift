@@ -1,1 +1,75 @@
-print("placeholder")
+import TenkenCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// tenken-bench [--root DIR] [--runs N] [--tenken PATH]
+// Times `tenken check` against `dpkg-query -W` (issue 2's peer) in one run: the whole command
+// for both, alternated so machine noise falls on both alike, plus each phase in-process.
+let arguments = Array(CommandLine.arguments.dropFirst())
+@MainActor func option(_ name: String, default value: String) -> String {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return value }
+    return arguments[index + 1]
+}
+let rootPath = option("--root", default: "/")
+let runs = Int(option("--runs", default: "30")) ?? 30
+let ownDirectory = CommandLine.arguments[0].split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+let tenkenPath = option("--tenken", default: (ownDirectory.isEmpty ? "." : ownDirectory) + "/tenken")
+
+guard let root = try? HostRoot(rootPath), let policy = try? PolicyLoader.loadDefault() else {
+    print("cannot open root \(rootPath) or load the default policy")
+    exit(2)
+}
+
+print("tenken-bench: root \(rootPath), \(runs) runs")
+print("\nIn-process phases (median):")
+var phases: [String: Samples] = [:]
+var lastFacts = HostFacts()
+for _ in 0..<runs {
+    phases["policy load", default: Samples()].add(measure { _ = try? PolicyLoader.loadDefault() })
+    var facts = HostFacts()
+    let request = policy.factRequest
+    for step in HostFacts.collectionSteps {
+        phases["collect " + step.name, default: Samples()].add(measure { step.collect(root, request, &facts) })
+    }
+    var findings: [Finding] = []
+    phases["evaluate", default: Samples()].add(measure { findings = Evaluator.evaluate(policy, facts: facts) })
+    let report = CheckReport(facts: facts, root: rootPath, policy: policy, findings: findings,
+                             startedAt: Timestamp.now(), duration: 0)
+    phases["encode json", default: Samples()].add(measure { _ = try? report.json() })
+    lastFacts = facts
+}
+let phaseNames = ["policy load"] + HostFacts.collectionSteps.map { "collect " + $0.name } + ["evaluate", "encode json"]
+for name in phaseNames {
+    print("  \(name.padding(20)) \(format(phases[name]!.median))")
+}
+print("  facts: \(lastFacts.debianPackages.count) packages, \(lastFacts.executables.count) program files, "
+      + "\(lastFacts.processes.count) processes, \(lastFacts.listeningSockets.count) listening sockets")
+
+print("\nWhole commands, alternated (\(runs) runs each):")
+var tenkenTimes = Samples()
+var tenkenJSONTimes = Samples()
+var peerTimes = Samples()
+let tenkenCommand = [tenkenPath, "check", "--root", rootPath]
+let tenkenJSONCommand = tenkenCommand + ["--json"]
+let peerCommand = ["dpkg-query", "--admindir=" + (rootPath == "/" ? "/var/lib/dpkg" : rootPath + "/var/lib/dpkg"), "-W"]
+for _ in 0..<3 { _ = spawn(tenkenCommand); _ = spawn(peerCommand) }
+for _ in 0..<runs {
+    var status: Int32 = 0
+    tenkenTimes.add(measure { status = spawn(tenkenCommand) })
+    guard (0...2).contains(status) else { print("tenken failed to run (\(status)): \(tenkenCommand)"); exit(2) }
+    tenkenJSONTimes.add(measure { status = spawn(tenkenJSONCommand) })
+    peerTimes.add(measure { status = spawn(peerCommand) })
+    guard status == 0 else { print("dpkg-query failed (\(status))"); exit(2) }
+}
+print("  tenken check          median \(format(tenkenTimes.median))  p90 \(format(tenkenTimes.percentile(0.9)))")
+print("  tenken check --json   median \(format(tenkenJSONTimes.median))  p90 \(format(tenkenJSONTimes.percentile(0.9)))")
+print("  dpkg-query -W         median \(format(peerTimes.median))  p90 \(format(peerTimes.percentile(0.9)))")
+let ratio = tenkenTimes.median / peerTimes.median
+let jsonRatio = tenkenJSONTimes.median / peerTimes.median
+print("  ratio (median) tenken check / dpkg-query -W: \((ratio * 100).rounded() / 100)×   goal ≤ 2×: \(ratio <= 2 ? "met" : "NOT met")")
+print("  ratio (median) with --json: \((jsonRatio * 100).rounded() / 100)×")
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

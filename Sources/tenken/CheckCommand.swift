@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import TenkenCore
 
 struct CheckCommand: ParsableCommand {
@@ -22,18 +22,18 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
-        let loaded: Policy
-        let hostRoot: HostRoot
+        let report: CheckReport
         do {
-            loaded = try policy.map { try PolicyLoader.load(file: $0) } ?? PolicyLoader.loadDefault()
-            hostRoot = try HostRoot(root)
+            let hostRoot = try HostRoot(root)
+            report = try Check.run(root: hostRoot) { () throws(PolicyError) in
+                if let policy { try PolicyLoader.load(file: policy) } else { try PolicyLoader.loadDefault() }
+            }
         } catch let error as PolicyError {
             throw CouldNotCheck(message: language == .ja ? "ポリシーを読み込めません: \(error)" : "cannot load policy: \(error)")
         } catch let error as HostReadError {
             throw CouldNotCheck(message: language == .ja ? "ルートを開けません: \(error.message(in: .ja))"
                                                           : "cannot open root: \(error.message(in: .en))")
         }
-        let report = Check.run(root: hostRoot, policy: loaded)
         if json {
             FileDescriptorOutput.standardOutput.write(String(decoding: try report.json(), as: UTF8.self) + "\n")
         } else {

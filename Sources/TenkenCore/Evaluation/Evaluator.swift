@@ -1,12 +1,13 @@
 /// Turns host facts and a policy into findings. Reads nothing from the host itself.
 public enum Evaluator {
     public static func evaluate(_ policy: Policy, facts: HostFacts) -> [Finding] {
-        policy.rules.map { rule in
+        let index = FactIndex(facts)
+        return policy.rules.map { rule in
             switch rule.kind {
             case .forbiddenSoftware(let categories):
-                let matcher = ForbiddenSoftwareMatcher(entries: policy.catalog.entries(in: categories))
+                let evidence = ForbiddenSoftwareMatcher.evidence(for: policy.catalog.entries(in: categories), in: index)
                 let sources: Set<FactSource> = [.dpkg, .snap, .flatpak, .files, .processes, .sockets]
-                return finding(rule, evidence: matcher.evidence(in: facts), issues: facts.issues(from: sources))
+                return finding(rule, evidence: evidence, issues: facts.issues(from: sources))
             }
         }
     }

@@ -1,21 +1,22 @@
 /// One package stanza of /var/lib/dpkg/status.
-public struct DebianPackage: Sendable, Codable, Hashable {
+public struct DebianPackage: Sendable, Hashable {
     public let name: String
     public let version: String
     public let architecture: String
     /// The Status field, "want error state", e.g. "install ok installed".
     public let status: String
 
+    /// The dpkg state word: installed, config-files, half-installed, unpacked, ...
+    public let state: String
+    /// Files of the package are on disk (every state but not-installed and config-files).
+    public let isPresent: Bool
+
     public init(name: String, version: String, architecture: String, status: String) {
         self.name = name
         self.version = version
         self.architecture = architecture
         self.status = status
+        state = status.split(separator: " ").last.map(String.init) ?? ""
+        isPresent = state != "not-installed" && state != "config-files" && !state.isEmpty
     }
-
-    /// The dpkg state word: installed, config-files, half-installed, unpacked, ...
-    public var state: String { status.split(separator: " ").last.map(String.init) ?? "" }
-
-    /// Files of the package are on disk (everything but not-installed and config-files).
-    public var isPresent: Bool { !["not-installed", "config-files", ""].contains(state) }
 }

@@ -39,27 +39,27 @@ public struct DpkgStatusParser {
             }
             let field = line[line.startIndex..<colon]
             guard let key = Stanza.Key(field) else { continue }
-            guard let value = ByteText.utf8(trim(line[(colon + 1)...])), !value.contains("\0") else {
+            let rawValue = trim(line[(colon + 1)...])
+            guard !rawValue.contains(0), let value = ByteText.utf8(rawValue) else {
                 stanza.damage = stanza.damage ?? Problem(line: lineNumber, message: Localized(
                     ja: "\(lineNumber) 行目: \(key.rawValue) の値が UTF-8 ではありません",
                     en: "line \(lineNumber): \(key.rawValue) is not valid UTF-8"))
                 continue
             }
-            if stanza.values[key] != nil {
+            if stanza[key] != nil {
                 stanza.damage = stanza.damage ?? Problem(line: lineNumber, message: Localized(
                     ja: "\(lineNumber) 行目: \(key.rawValue) が重複しています (空行の欠落)",
                     en: "line \(lineNumber): duplicate \(key.rawValue) field (missing blank line)"))
                 continue
             }
-            stanza.values[key] = value
+            stanza[key] = value
         }
         finish(&stanza)
     }
 
     private mutating func finish(_ stanza: inout Stanza) {
         guard !stanza.isEmpty else { return }
-        let values = stanza.values
-        let name = values[.package] ?? ""
+        let name = stanza.package ?? ""
         let label = name.isEmpty ? "" : " (\(name))"
         if let damage = stanza.damage {
             problems.append(Problem(line: damage.line, message: Localized(
@@ -72,14 +72,14 @@ public struct DpkgStatusParser {
                 en: "stanza at line \(stanza.line) has no Package field")))
             return
         }
-        guard let status = values[.status], status.split(separator: " ").count == 3 else {
+        guard let status = stanza.status, status.split(separator: " ").count == 3 else {
             problems.append(Problem(line: stanza.line, message: Localized(
                 ja: "\(stanza.line) 行目からの項目に正しい Status がありません (途中で切れている可能性)\(label)",
                 en: "stanza at line \(stanza.line) has no valid Status field (truncated?)\(label)")))
             return
         }
-        let package = DebianPackage(name: name, version: values[.version] ?? "",
-                                    architecture: values[.architecture] ?? "", status: status)
+        let package = DebianPackage(name: name, version: stanza.version ?? "",
+                                    architecture: stanza.architecture ?? "", status: status)
         if package.isPresent && package.version.isEmpty {
             problems.append(Problem(line: stanza.line, message: Localized(
                 ja: "\(stanza.line) 行目からの項目に Version がありません\(label)",
@@ -123,8 +123,30 @@ public struct DpkgStatusParser {
 
         var line: Int
         var lineCount = 0
-        var values: [Key: String] = [:]
+        var package: String?
+        var status: String?
+        var version: String?
+        var architecture: String?
         var damage: Problem?
+
+        subscript(key: Key) -> String? {
+            get {
+                switch key {
+                case .package: return package
+                case .status: return status
+                case .version: return version
+                case .architecture: return architecture
+                }
+            }
+            set {
+                switch key {
+                case .package: package = newValue
+                case .status: status = newValue
+                case .version: version = newValue
+                case .architecture: architecture = newValue
+                }
+            }
+        }
 
         var isEmpty: Bool { lineCount == 0 }
     }

@@ -1,28 +1,22 @@
 /// A file found where programs live: PATH directories, /opt, home directories (AppImages,
 /// ~/.local/bin) and the drive_c of Wine prefixes (Windows .exe files).
-public struct ExecutableFile: Sendable, Codable, Hashable {
+public struct ExecutableFile: Sendable, Hashable {
     public enum Location: String, Sendable, Codable {
         case systemPath = "system-path", opt, home, winePrefix = "wine-prefix"
     }
 
-    public let path: String
+    /// The directory, as shown in evidence; the full path is built only when a file is reported.
+    public let directory: String
     public let name: FileName
     public let location: Location
 
-    enum CodingKeys: String, CodingKey { case path, location }
-
-    public init(path: String, name: FileName, location: Location) {
-        self.path = path
+    public init(directory: String, name: FileName, location: Location) {
+        self.directory = directory
         self.name = name
         self.location = location
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        path = try container.decode(String.self, forKey: .path)
-        location = try container.decode(Location.self, forKey: .location)
-        name = FileName(String(path.split(separator: "/").last ?? ""))
-    }
+    public var path: String { directory.hasSuffix("/") ? directory + name.display : directory + "/" + name.display }
 }
 
 public enum ExecutableSource {
@@ -109,7 +103,7 @@ public enum ExecutableSource {
                 switch entry.kind {
                 case .file, .symlink:
                     if location == .winePrefix && !entry.name.asciiLowercased.hasSuffix(".exe") { continue }
-                    found.append(ExecutableFile(path: directory.childPath(entry.name), name: entry.name, location: location))
+                    found.append(ExecutableFile(directory: directory.path, name: entry.name, location: location))
                 case .directory where depth > 1 && !skipping.contains(entry.name.asciiLowercased):
                     do {
                         try walk(directory.subdirectory(entry.name), depth: depth - 1, location: location,

@@ -15,26 +15,82 @@ public struct HostFacts: Sendable {
 
     public init() {}
 
-    /// What a policy needs beyond the fixed sources.
+    /// What a policy needs beyond the fixed sources. Finding a socket's process means reading
+    /// every process's fd table, so owners are looked up only where a rule can use them.
     public struct Request: Sendable {
         /// Absolute paths, or `~/...` relative to every home directory.
         public var probePaths: Set<String> = []
-        public init(probePaths: Set<String> = []) { self.probePaths = probePaths }
+        /// Listening sockets on these ports get their owning processes looked up.
+        public var socketPorts: [PortRange] = []
+        /// Processes with these lowercased names (executable, argv[0] or comm) get their
+        /// listening sockets looked up.
+        public var processNames: Set<String> = []
+        /// Look up the owner of every listening socket (for a full inventory).
+        public var allSocketOwners = false
+
+        public init(probePaths: Set<String> = [], socketPorts: [PortRange] = [], processNames: Set<String> = [],
+                    allSocketOwners: Bool = false) {
+            self.probePaths = probePaths
+            self.socketPorts = socketPorts
+            self.processNames = processNames
+            self.allSocketOwners = allSocketOwners
+        }
     }
 
     public static func collect(from root: HostRoot, request: Request = Request()) -> HostFacts {
+        collect(from: root) { () throws(Never) in request }
+    }
+
+    /// Collects everything; `request` is called on this thread while the package databases are
+    /// parsed on another, so a caller can load its policy in that time.
+    public static func collect<Failure: Error>(from root: HostRoot,
+                                              request: () throws(Failure) -> Request) throws(Failure) -> HostFacts {
+        let packages = BackgroundWork { () -> HostFacts in
+            var facts = HostFacts()
+            for step in packageSteps { step.collect(root, Request(), &facts) }
+            return facts
+        }
+        let resolved: Request
+        do { resolved = try request() } catch {
+            _ = packages.wait()
+            throw error
+        }
         var facts = HostFacts()
-        IdentitySource.collect(root, into: &facts)
-        DpkgSource.collect(root, into: &facts)
-        SnapSource.collect(root, into: &facts)
-        HomeDirectorySource.collect(root, into: &facts)
-        FlatpakSource.collect(root, into: &facts)
-        ExecutableSource.collect(root, into: &facts)
-        SocketSource.collect(root, into: &facts)
-        ProcessSource.collect(root, into: &facts)
-        PathProbe.collect(root, paths: request.probePaths, into: &facts)
+        for step in hostSteps { step.collect(root, resolved, &facts) }
+        let parsed = packages.wait()
+        facts.dpkgAvailable = parsed.dpkgAvailable
+        facts.debianPackages = parsed.debianPackages
+        facts.snaps = parsed.snaps
+        facts.issues = parsed.issues + facts.issues
         return facts
     }
+
+    /// One source's part of a collection, named so a benchmark can time it.
+    public struct CollectionStep: Sendable {
+        public let name: String
+        public let collect: @Sendable (HostRoot, Request, inout HostFacts) -> Void
+    }
+
+    /// Package databases: independent of the policy and of the other sources.
+    static let packageSteps: [CollectionStep] = [
+        CollectionStep(name: "dpkg") { root, _, facts in DpkgSource.collect(root, into: &facts) },
+        CollectionStep(name: "snap") { root, _, facts in SnapSource.collect(root, into: &facts) },
+    ]
+
+    /// In order: home directories before the sources that look inside them, sockets before
+    /// processes so only the inodes of listening sockets are looked up in /proc/PID/fd.
+    static let hostSteps: [CollectionStep] = [
+        CollectionStep(name: "identity") { root, _, facts in IdentitySource.collect(root, into: &facts) },
+        CollectionStep(name: "homes") { root, _, facts in HomeDirectorySource.collect(root, into: &facts) },
+        CollectionStep(name: "flatpak") { root, _, facts in FlatpakSource.collect(root, into: &facts) },
+        CollectionStep(name: "executables") { root, _, facts in ExecutableSource.collect(root, into: &facts) },
+        CollectionStep(name: "sockets") { root, _, facts in SocketSource.collect(root, into: &facts) },
+        CollectionStep(name: "processes") { root, request, facts in ProcessSource.collect(root, request: request, into: &facts) },
+        CollectionStep(name: "paths") { root, request, facts in PathProbe.collect(root, paths: request.probePaths, into: &facts) },
+    ]
+
+    /// Every step, one after another: what the benchmark times phase by phase.
+    public static var collectionSteps: [CollectionStep] { packageSteps + hostSteps }
 
     public func issues(from sources: Set<FactSource>) -> [FactIssue] {
         issues.filter { sources.contains($0.source) }

@@ -12,7 +12,7 @@ public struct RunningProcess: Sendable, Codable, Hashable {
 }
 
 public enum ProcessSource {
-    static func collect(_ root: HostRoot, into facts: inout HostFacts) {
+    static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
         let proc: Directory
         do {
             guard let directory = try root.directoryIfPresent("/proc") else { return }
@@ -26,46 +26,79 @@ public enum ProcessSource {
             facts.issues.append(.unreadable(.processes, error))
             return
         }
-        let wantedInodes = Set(facts.listeningSockets.map(\.inode))
         var hiddenExecutables = 0
-        var hiddenSockets = 0
         for entry in entries where entry.kind == .directory {
             guard let pid = Int32(entry.name.display), pid > 0,
                   let directory = try? proc.subdirectory(entry.name) else { continue }
             // A process can exit between readdir and these reads: then it is simply not listed.
-            guard let comm = try? directory.readFile(FileName("comm"), limit: 4096),
-                  let owner = try? directory.status(FileName("cmdline")).uid else { continue }
-            let arguments = (try? directory.readFile(FileName("cmdline"), limit: 256 << 10))
-                .map { ByteText.split($0[...], on: 0).map { ByteText.display($0) } } ?? []
+            guard let owner = try? directory.status(FileName("cmdline")).uid,
+                  let commandLine = try? directory.readFile(FileName("cmdline"), limit: 256 << 10) else { continue }
             var executable: String?
             do {
                 executable = try directory.readLink(FileName("exe")).display
             } catch where error.reason == .permissionDenied {
                 hiddenExecutables += 1
             } catch {}  // kernel threads have no executable
-            var inodes: [UInt64] = []
-            if !wantedInodes.isEmpty {
-                do {
-                    inodes = try socketInodes(in: directory, wanted: wantedInodes)
-                } catch where error.reason == .permissionDenied {
-                    hiddenSockets += 1
-                } catch {}
-            }
+            // comm (15 bytes of the name) only matters when the executable cannot be seen.
+            let command = executable != nil ? "" : (try? directory.readFile(FileName("comm"), limit: 4096))
+                .map { ByteText.display($0.split(separator: 0x0A).first ?? []) } ?? ""
             facts.processes.append(RunningProcess(
-                pid: pid, uid: owner, command: ByteText.display(comm.split(separator: 0x0A).first ?? []),
-                executable: executable, arguments: arguments, listeningSocketInodes: inodes))
+                pid: pid, uid: owner, command: command, executable: executable,
+                arguments: ByteText.split(commandLine[...], on: 0).map { ByteText.display($0) },
+                listeningSocketInodes: []))
         }
         if hiddenExecutables > 0 {
             facts.issues.append(FactIssue(.processes, .limited, Localized(
                 ja: "\(hiddenExecutables) 個のプロセスの実行ファイルは権限がなく確認できません (root で実行してください)",
                 en: "the executables of \(hiddenExecutables) processes are not visible without root")))
         }
-        if hiddenSockets > 0 {
-            facts.issues.append(FactIssue(.sockets, .limited, Localized(
-                ja: "\(hiddenSockets) 個のプロセスのソケットは権限がなく確認できません (root で実行してください)",
-                en: "the sockets of \(hiddenSockets) processes are not visible without root")))
-        }
         facts.processes.sort { $0.pid < $1.pid }
+        attachSockets(proc, request: request, into: &facts)
+    }
+
+    /// Finds which processes hold the listening sockets the request asks about, by reading
+    /// /proc/PID/fd: first the processes with requested names, then the sockets' owners, then
+    /// everyone else, each pass only for the inodes still unknown.
+    private static func attachSockets(_ proc: Directory, request: HostFacts.Request, into facts: inout HostFacts) {
+        let sockets = facts.listeningSockets
+        let all = Set(sockets.map(\.inode))
+        let onPorts = Set(sockets.filter { socket in
+            request.allSocketOwners || request.socketPorts.contains { $0.contains(socket) }
+        }.map(\.inode))
+        let named = Set(facts.processes.indices.filter { index in
+            let process = facts.processes[index]
+            return ([process.command.lowercased()] + [process.executable, process.arguments.first].compactMap { $0 }
+                .map(FactNames.baseName)).contains { request.processNames.contains($0) }
+        })
+        guard !all.isEmpty, !named.isEmpty || !onPorts.isEmpty else { return }
+        let owners = Set(sockets.filter { onPorts.contains($0.inode) }.map(\.uid))
+        let uids = facts.processes.map(\.uid)
+        var unresolved = onPorts
+        var hidden = 0
+        let passes: [(Int) -> Bool] = [
+            { named.contains($0) },
+            { !named.contains($0) && owners.contains(uids[$0]) },
+            { !named.contains($0) && !owners.contains(uids[$0]) },
+        ]
+        for (pass, belongs) in passes.enumerated() {
+            let lookingFor = pass == 0 ? all : unresolved
+            if lookingFor.isEmpty { continue }
+            for index in facts.processes.indices where belongs(index) {
+                do {
+                    let process = try proc.subdirectory(FileName(String(facts.processes[index].pid)))
+                    let inodes = try socketInodes(in: process, wanted: lookingFor)
+                    facts.processes[index].listeningSocketInodes += inodes
+                    unresolved.subtract(inodes)
+                } catch where error.reason == .permissionDenied {
+                    hidden += 1
+                } catch {}
+            }
+        }
+        if hidden > 0 {
+            facts.issues.append(FactIssue(.sockets, .limited, Localized(
+                ja: "\(hidden) 個のプロセスのソケットは権限がなく確認できません (root で実行してください)",
+                en: "the sockets of \(hidden) processes are not visible without root")))
+        }
         for index in facts.listeningSockets.indices {
             let inode = facts.listeningSockets[index].inode
             facts.listeningSockets[index].pids = facts.processes

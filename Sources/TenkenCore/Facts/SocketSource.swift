@@ -1,3 +1,8 @@
+import CRootedIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A TCP socket in LISTEN state, or a bound UDP socket, from /proc/net/{tcp,tcp6,udp,udp6}.
 public struct ListeningSocket: Sendable, Codable, Hashable {
     public enum Transport: String, Sendable, Codable { case tcp, udp }
@@ -23,6 +28,12 @@ public enum SocketSource {
 
     static func collect(_ root: HostRoot, into facts: inout HostFacts) {
         for table in tables {
+            // The live kernel answers over netlink in microseconds; /proc/net/tcp costs
+            // milliseconds even when empty. A mounted image or fixture only has the files.
+            if root.isHostRoot, let sockets = try? kernelSockets(table.file) {
+                facts.listeningSockets += sockets
+                continue
+            }
             let bytes: [UInt8]
             do {
                 guard let present = try root.readFileIfPresent(table.file, limit: 64 << 20) else { continue }
@@ -39,6 +50,29 @@ public enum SocketSource {
                     en: "\(table.file): \(badLines.count) unparsable lines, first at line \(first)")))
             }
         }
+    }
+
+    struct NetlinkUnavailable: Error { let errno: Int32 }
+
+    /// The listening sockets of one /proc/net table's family and protocol, from NETLINK_SOCK_DIAG.
+    static func kernelSockets(_ table: String) throws -> [ListeningSocket] {
+        let isTCP = table.contains("tcp")
+        let family = UInt8(table.hasSuffix("6") ? AF_INET6 : AF_INET)
+        let states: UInt32 = isTCP ? 1 << 10 : 1 << 7
+        var list: UnsafeMutablePointer<tenken_socket>?
+        let count = tenken_socket_diag(family, UInt8(isTCP ? IPPROTO_TCP : IPPROTO_UDP), states, &list)
+        guard count >= 0, let list else { throw NetlinkUnavailable(errno: errno) }
+        defer { free(list) }
+        var sockets: [ListeningSocket] = []
+        for socket in UnsafeBufferPointer(start: list, count: count) where isTCP || socket.remote_port == 0 {
+            let bytes = withUnsafeBytes(of: socket.local_address) { Array($0) }
+            let words = stride(from: 0, to: family == UInt8(AF_INET) ? 4 : 16, by: 4).map { start in
+                bytes[start..<start + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            }
+            sockets.append(ListeningSocket(transport: isTCP ? .tcp : .udp, address: format(words),
+                                           port: socket.local_port, uid: socket.uid, inode: socket.inode))
+        }
+        return sockets
     }
 
     /// Parses one /proc/net table; returns the listening sockets and the numbers of bad lines.
@@ -74,16 +108,17 @@ public enum SocketSource {
             guard let word = UInt32(String(decoding: hex[start..<start + 8], as: UTF8.self), radix: 16) else { return nil }
             words.append(word.byteSwapped)  // back to network order
         }
-        if words.count == 1 {
-            let value = words[0]
-            return ("\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)", port)
+        return (format(words), port)
+    }
+
+    /// An address from 32-bit words in network order: one word is IPv4, four are IPv6.
+    static func format(_ words: [UInt32]) -> String {
+        func dotted(_ value: UInt32) -> String {
+            "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
         }
-        if words[0] == 0 && words[1] == 0 && words[2] == 0xFFFF {
-            let value = words[3]
-            return ("::ffff:\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)", port)
-        }
-        let groups = words.flatMap { [String($0 >> 16, radix: 16), String($0 & 0xFFFF, radix: 16)] }
-        return (compressIPv6(groups), port)
+        if words.count == 1 { return dotted(words[0]) }
+        if words[0] == 0 && words[1] == 0 && words[2] == 0xFFFF { return "::ffff:" + dotted(words[3]) }
+        return compressIPv6(words.flatMap { [String($0 >> 16, radix: 16), String($0 & 0xFFFF, radix: 16)] })
     }
 
     /// RFC 5952 text: the longest run of two or more zero groups becomes "::".

@@ -15,7 +15,14 @@ public struct Policy: Sendable {
         for rule in rules {
             switch rule.kind {
             case .forbiddenSoftware(let categories):
-                for entry in catalog.entries(in: categories) { request.probePaths.formUnion(entry.paths) }
+                for entry in catalog.entries(in: categories) {
+                    request.probePaths.formUnion(entry.paths)
+                    request.socketPorts += entry.ports
+                    for name in entry.executables + entry.wine {
+                        request.processNames.insert(name.lowercased())
+                        request.processNames.insert(String(decoding: name.lowercased().utf8.prefix(15), as: UTF8.self))
+                    }
+                }
             }
         }
         return request
@@ -23,50 +30,50 @@ public struct Policy: Sendable {
 }
 
 /// The YAML shape of a policy file.
-struct PolicyDocument: Decodable {
+struct PolicyDocument {
     let id: String
     let version: Int
     let title: Localized
     let catalog: [String]
-    let rules: [RuleDocument]
+    let rules: [Rule]
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case id, version, title, catalog, rules }
-
-    init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        version = try container.decode(Int.self, forKey: .version)
-        title = try container.decode(Localized.self, forKey: .title)
-        catalog = try container.decodeIfPresent([String].self, forKey: .catalog) ?? []
-        rules = try container.decode([RuleDocument].self, forKey: .rules)
+    init(_ text: String, file: String) throws(PolicyError) {
+        let yaml = try YAMLObject.document(text, file: file, keys: ["id", "version", "title", "catalog", "rules"])
+        id = try yaml.string("id")
+        version = try yaml.int("version")
+        title = try yaml.localized("title")
+        catalog = try yaml.strings("catalog")
+        var rules: [Rule] = []
+        for rule in try yaml.objects("rules", keys: Rule.keys) { rules.append(try Rule(rule)) }
+        self.rules = rules
     }
 }
 
-struct RuleDocument: Decodable {
-    let id: String
-    let kind: String
-    let severity: Severity
-    let action: RuleAction
-    let title: Localized
-    let remediation: Localized
-    let clauses: [String]
-    let categories: [String]?
+extension Rule {
+    static let keys: Set<String> = ["id", "kind", "severity", "action", "title", "remediation", "clauses", "categories"]
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, kind, severity, action, title, remediation, clauses, categories
-    }
-
-    init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        kind = try container.decode(String.self, forKey: .kind)
-        severity = try container.decode(Severity.self, forKey: .severity)
-        action = try container.decodeIfPresent(RuleAction.self, forKey: .action) ?? .fail
-        title = try container.decode(Localized.self, forKey: .title)
-        remediation = try container.decode(Localized.self, forKey: .remediation)
-        clauses = try container.decode([String].self, forKey: .clauses)
-        categories = try container.decodeIfPresent([String].self, forKey: .categories)
+    /// Reads a rule and checks its parameters; catalog references are checked once the catalog is loaded.
+    init(_ yaml: YAMLObject) throws(PolicyError) {
+        let id = try yaml.string("id")
+        let kindName = try yaml.string("kind")
+        let kind: RuleKind
+        switch kindName {
+        case "forbidden-software":
+            let categories = try yaml.strings("categories")
+            guard !categories.isEmpty else { throw yaml.error("categories", "forbidden-software needs at least one catalog category") }
+            kind = .forbiddenSoftware(categories: categories)
+        default:
+            throw yaml.error("kind", "unknown rule kind '\(kindName)'; known: forbidden-software")
+        }
+        let severityName = try yaml.string("severity")
+        guard let severity = Severity(rawValue: severityName) else {
+            throw yaml.error("severity", "'\(severityName)' is not one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let actionName = try yaml.optionalString("action") ?? RuleAction.fail.rawValue
+        guard let action = RuleAction(rawValue: actionName) else { throw yaml.error("action", "'\(actionName)' is not fail or warn") }
+        let clauses = try yaml.strings("clauses")
+        guard !clauses.isEmpty else { throw yaml.error("clauses", "every rule must cite the contract clauses it enforces") }
+        self.init(id: id, kind: kind, severity: severity, action: action, title: try yaml.localized("title"),
+                  remediation: try yaml.localized("remediation"), clauses: clauses)
     }
 }

@@ -1,6 +1,5 @@
 import Crypto
 import TenkenPolicies
-import Yams
 
 /// Why a policy could not be loaded. `tenken check` exits 2 on it: no verdict without a policy.
 public struct PolicyError: Error, Sendable, CustomStringConvertible {
@@ -34,45 +33,30 @@ public enum PolicyLoader {
     }
 
     static func load(name: String, bytes: [UInt8], directory: String?) throws(PolicyError) -> Policy {
-        let document: PolicyDocument = try decode(PolicyDocument.self, bytes, file: name)
+        let document = try PolicyDocument(text(bytes, file: name), file: name)
         var hasher = SHA256()
         absorb(&hasher, name: "policy", bytes: bytes)
         var catalogFiles: [CatalogFile] = []
         for reference in document.catalog {
             let catalogBytes = try catalogFile(reference, directory: directory, policy: name)
             absorb(&hasher, name: reference, bytes: catalogBytes)
-            catalogFiles.append(try decode(CatalogFile.self, catalogBytes, file: reference))
+            catalogFiles.append(try CatalogFile(text(catalogBytes, file: reference), file: reference))
         }
         let catalog = SoftwareCatalog(catalogFiles)
-        let rules = try document.rules.map { rule throws(PolicyError) in try makeRule(rule, catalog: catalog, file: name) }
         var seen = Set<String>()
-        for rule in rules where !seen.insert(rule.id).inserted {
-            throw PolicyError(file: name, message: "rule id '\(rule.id)' is used twice")
+        for rule in document.rules {
+            guard seen.insert(rule.id).inserted else {
+                throw PolicyError(file: name, message: "rule id '\(rule.id)' is used twice")
+            }
+            if case .forbiddenSoftware(let categories) = rule.kind {
+                for category in categories where catalog.categories[category] == nil {
+                    throw PolicyError(file: name, message: "rule '\(rule.id)': no catalog file has category '\(category)'")
+                }
+            }
         }
         let digest = hasher.finalize().map { ByteText.hex($0) }.joined()
-        return Policy(id: document.id, version: document.version, title: document.title, rules: rules,
+        return Policy(id: document.id, version: document.version, title: document.title, rules: document.rules,
                       catalog: catalog, digest: "sha256:" + digest)
-    }
-
-    private static func makeRule(_ document: RuleDocument, catalog: SoftwareCatalog, file: String) throws(PolicyError) -> Rule {
-        let kind: RuleKind
-        switch document.kind {
-        case "forbidden-software":
-            guard let categories = document.categories, !categories.isEmpty else {
-                throw PolicyError(file: file, message: "rule '\(document.id)': forbidden-software needs 'categories'")
-            }
-            for category in categories where catalog.categories[category] == nil {
-                throw PolicyError(file: file, message: "rule '\(document.id)': no catalog file has category '\(category)'")
-            }
-            kind = .forbiddenSoftware(categories: categories)
-        default:
-            throw PolicyError(file: file, message: "rule '\(document.id)': unknown kind '\(document.kind)'")
-        }
-        guard !document.clauses.isEmpty else {
-            throw PolicyError(file: file, message: "rule '\(document.id)': every rule must cite the contract clauses it enforces")
-        }
-        return Rule(id: document.id, kind: kind, severity: document.severity, action: document.action,
-                    title: document.title, remediation: document.remediation, clauses: document.clauses)
     }
 
     private static func catalogFile(_ reference: String, directory: String?, policy: String) throws(PolicyError) -> [UInt8] {
@@ -87,29 +71,11 @@ public enum PolicyLoader {
         throw PolicyError(file: policy, message: "catalog file '\(reference)' not found")
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], file: String) throws(PolicyError) -> T {
+    private static func text(_ bytes: [UInt8], file: String) throws(PolicyError) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PolicyError(file: file, message: "not valid UTF-8")
         }
-        do {
-            return try YAMLDecoder().decode(type, from: text)
-        } catch let error as DecodingError {
-            throw PolicyError(file: file, message: describe(error))
-        } catch {
-            throw PolicyError(file: file, message: "\(error)")
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "\(path(context)): missing key '\(key.stringValue)'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
+        return text
     }
 
     private static func absorb(_ hasher: inout SHA256, name: String, bytes: [UInt8]) {

@@ -1,8 +1,8 @@
 /// One application the catalog knows, listed once with every way it can appear on a machine.
-public struct CatalogEntry: Sendable, Codable, Hashable {
+public struct CatalogEntry: Sendable, Hashable {
     public let id: String
     public let name: String
-    public var category: String = ""
+    public let category: String
     public let deb: [String]
     public let rpm: [String]
     public let snap: [String]
@@ -15,40 +15,35 @@ public struct CatalogEntry: Sendable, Codable, Hashable {
     public let paths: [String]
     public let ports: [PortRange]
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, name, deb, rpm, snap, flatpak, executables, wine, paths, ports
-    }
+    static let keys: Set<String> = ["id", "name", "deb", "rpm", "snap", "flatpak", "executables", "wine", "paths", "ports"]
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        name = try container.decode(String.self, forKey: .name)
-        func list(_ key: CodingKeys) throws -> [String] { try container.decodeIfPresent([String].self, forKey: key) ?? [] }
-        deb = try list(.deb)
-        rpm = try list(.rpm)
-        snap = try list(.snap)
-        flatpak = try list(.flatpak)
-        executables = try list(.executables)
-        wine = try list(.wine)
-        paths = try list(.paths)
-        ports = try container.decodeIfPresent([PortRange].self, forKey: .ports) ?? []
+    init(_ yaml: YAMLObject, category: String) throws(PolicyError) {
+        id = try yaml.string("id")
+        name = try yaml.string("name")
+        self.category = category
+        deb = try yaml.strings("deb")
+        rpm = try yaml.strings("rpm")
+        snap = try yaml.strings("snap")
+        flatpak = try yaml.strings("flatpak")
+        executables = try yaml.strings("executables")
+        wine = try yaml.strings("wine")
+        paths = try yaml.strings("paths")
+        for path in paths where !path.hasPrefix("/") && !path.hasPrefix("~/") {
+            throw yaml.error("paths", "'\(path)' must be absolute or start with ~/")
+        }
+        var ports: [PortRange] = []
+        for text in try yaml.strings("ports") {
+            guard let port = PortRange(text) else { throw yaml.error("ports", "'\(text)' is not a port like tcp/6881 or udp/6881-6889") }
+            ports.append(port)
+        }
+        self.ports = ports
     }
 }
 
 /// "tcp/6881-6889" or "udp/4672": a default port an application listens on.
-public struct PortRange: Sendable, Codable, Hashable, CustomStringConvertible {
+public struct PortRange: Sendable, Hashable, CustomStringConvertible {
     public let transport: ListeningSocket.Transport
     public let ports: ClosedRange<UInt16>
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = PortRange(text) else {
-            throw DecodingError.dataCorrupted(DecodingError.Context(
-                codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a port like tcp/6881 or udp/6881-6889"))
-        }
-        self = parsed
-    }
 
     public init?(_ text: String) {
         let parts = text.split(separator: "/")
@@ -59,11 +54,6 @@ public struct PortRange: Sendable, Codable, Hashable, CustomStringConvertible {
         }
         self.transport = transport
         self.ports = low...high
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
     }
 
     public var description: String {
@@ -77,24 +67,24 @@ public struct PortRange: Sendable, Codable, Hashable, CustomStringConvertible {
 }
 
 /// One catalog file: a category and its applications.
-public struct CatalogFile: Sendable, Codable {
+public struct CatalogFile: Sendable {
     public let category: String
     public let title: Localized
     public let software: [CatalogEntry]
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case category, title, software }
-
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let category = try container.decode(String.self, forKey: .category)
-        self.category = category
-        title = try container.decode(Localized.self, forKey: .title)
-        software = try container.decode([CatalogEntry].self, forKey: .software).map { entry in
-            var entry = entry
-            entry.category = category
-            return entry
+    init(_ text: String, file: String) throws(PolicyError) {
+        let yaml = try YAMLObject.document(text, file: file, keys: ["category", "title", "software"])
+        category = try yaml.string("category")
+        title = try yaml.localized("title")
+        var software: [CatalogEntry] = []
+        for entry in try yaml.objects("software", keys: CatalogEntry.keys) {
+            software.append(try CatalogEntry(entry, category: category))
         }
+        var ids = Set<String>()
+        for entry in software where !ids.insert(entry.id).inserted {
+            throw PolicyError(file: file, message: "software id '\(entry.id)' is listed twice")
+        }
+        self.software = software
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 public enum TenkenVersion {
     public static let current = "0.1.0"
@@ -54,12 +54,12 @@ public struct CheckReport: Sendable, Codable {
         case schema, tool, host, root, policy, startedAt, durationMilliseconds = "durationMs", verdict, counts, findings
     }
 
-    public init(facts: HostFacts, root: String, policy: Policy, findings: [Finding], startedAt: Date, duration: Double) {
+    public init(facts: HostFacts, root: String, policy: Policy, findings: [Finding], startedAt: String, duration: Double) {
         tool = "tenken/\(TenkenVersion.current)"
         host = Host(hostname: facts.identity.hostname, machineID: facts.identity.machineID, os: facts.identity.osName)
         self.root = root
         self.policy = PolicyReference(id: policy.id, version: policy.version, digest: policy.digest)
-        self.startedAt = startedAt.formatted(.iso8601)
+        self.startedAt = startedAt
         durationMilliseconds = (duration * 1_000_000).rounded() / 1000
         self.findings = findings
         var counts: [String: Int] = [:]
@@ -84,10 +84,21 @@ public struct CheckReport: Sendable, Codable {
 /// Runs a whole check: collect, evaluate, report.
 public enum Check {
     public static func run(root: HostRoot, policy: Policy) -> CheckReport {
-        let started = Date()
+        run(root: root) { () throws(Never) in policy }
+    }
+
+    /// Loads the policy while the package databases are parsed on another thread.
+    public static func run<Failure: Error>(root: HostRoot, policy load: () throws(Failure) -> Policy) throws(Failure) -> CheckReport {
+        let started = Timestamp.now()
         let clock = ContinuousClock()
         let start = clock.now
-        let facts = HostFacts.collect(from: root, request: policy.factRequest)
+        var loaded: Policy?
+        let facts = try HostFacts.collect(from: root) { () throws(Failure) -> HostFacts.Request in
+            let policy = try load()
+            loaded = policy
+            return policy.factRequest
+        }
+        let policy = loaded!
         let findings = Evaluator.evaluate(policy, facts: facts)
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

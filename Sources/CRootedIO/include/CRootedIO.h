@@ -1,0 +1,2 @@
+#include "rooted_io.h"
+#include "socket_diag.h"
