@@ -51,7 +51,8 @@ let package = Package(
         .testTarget(
             name: "TenkenCoreTests",
             dependencies: ["TenkenCore"],
-            resources: [.copy("Fixtures")]
+            // Fixture roots are read in place (they hold symlinks and /proc-shaped files).
+            exclude: ["Fixtures"]
         ),
     ]
 )

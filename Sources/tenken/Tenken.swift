@@ -19,10 +19,12 @@ struct Tenken: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)  // the verdict: 0, 1 or 2
         } catch {
-            let code = exitCode(for: error)
-            if code == .success || code.rawValue == 1 { exit(withError: error) }
-            FileDescriptorOutput.standardError.write(fullMessage(for: error) + "\n")
+            // --help and --version end in a "clean" error that prints and exits 0.
+            if exitCode(for: error) == .success { exit(withError: error) }
+            FileDescriptorOutput.standardError.write("tenken: " + fullMessage(for: error) + "\n")
             Glibc.exit(2)
         }
     }

@@ -21,6 +21,7 @@ public struct DpkgStatusParser {
             while lineEnd < count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
             let line = bytes[lineStart..<lineEnd]
             lineStart = lineEnd + 1
+            if lineEnd == count && bytes.last != 0x0A { stanza.endsMidLine = true }
             if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 finish(&stanza)
                 stanza = Stanza(line: lineNumber + 1)
@@ -59,6 +60,16 @@ public struct DpkgStatusParser {
 
     private mutating func finish(_ stanza: inout Stanza) {
         guard !stanza.isEmpty else { return }
+        let problemsBefore = problems.count
+        defer {
+            // A file that stops mid-line was cut short (full disk, interrupted copy): say so.
+            if stanza.endsMidLine && problems.count > problemsBefore {
+                let last = problems.removeLast()
+                problems.append(Problem(line: last.line, message: Localized(
+                    ja: last.message.ja + " — ファイルが行の途中で終わっています (途中で切れている可能性)",
+                    en: last.message.en + " — the file ends mid-line (truncated?)")))
+            }
+        }
         let name = stanza.package ?? ""
         let label = name.isEmpty ? "" : " (\(name))"
         if let damage = stanza.damage {
@@ -128,6 +139,7 @@ public struct DpkgStatusParser {
         var version: String?
         var architecture: String?
         var damage: Problem?
+        var endsMidLine = false
 
         subscript(key: Key) -> String? {
             get {

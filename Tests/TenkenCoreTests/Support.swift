@@ -1,0 +1,78 @@
+import Foundation
+import TenkenCore
+
+/// The committed fixture roots, and scratch copies of them for tests that damage a tree.
+enum Fixture {
+    static let directory = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "Fixtures").path
+
+    static func path(_ name: String) -> String { directory + "/" + name }
+
+    static func root(_ name: String) throws -> HostRoot { try HostRoot(path(name)) }
+
+    /// A writable copy of a fixture root (cp -a keeps its symlinks and modes).
+    static func copy(_ name: String) throws -> ScratchTree {
+        let scratch = try ScratchTree()
+        try run(["/bin/cp", "-a", path(name) + "/.", scratch.path])
+        return scratch
+    }
+}
+
+/// A temporary directory removed when the test is done with it.
+final class ScratchTree {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appending(path: "tenken-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        // World-readable so a test can scan it as an unprivileged user.
+        chmod(path, 0o755)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func write(_ relative: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let url = URL(filePath: path + "/" + relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+        chmod(url.path, mode)
+    }
+
+    func write(_ relative: String, _ text: String, mode: mode_t = 0o644) throws {
+        try write(relative, Array(text.utf8), mode: mode)
+    }
+
+    func read(_ relative: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(filePath: path + "/" + relative)))
+    }
+
+    func remove(_ relative: String) throws { try FileManager.default.removeItem(atPath: path + "/" + relative) }
+}
+
+struct CommandResult {
+    let status: Int32
+    let output: String
+    let error: String
+}
+
+/// Runs a program with an argument list (no shell) and returns its status and output.
+@discardableResult
+func run(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(filePath: arguments[0])
+    process.arguments = Array(arguments.dropFirst())
+    if let environment { process.environment = environment }
+    let output = Pipe()
+    let error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    let outData = output.fileHandleForReading.readDataToEndOfFile()
+    let errData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+                         error: String(decoding: errData, as: UTF8.self))
+}
+
+extension CheckReport {
+    func finding(_ id: String) -> Finding? { findings.first { $0.ruleID == id } }
+}
