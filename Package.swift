@@ -16,6 +16,11 @@ let package = Package(
         // libyaml from Debian (libyaml-dev): the parser Yams wraps, without the Foundation and ICU
         // that Yams links, which cost every `tenken check` milliseconds and 60 MB.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // gzip/lz4/zstd/xz with the libraries apt uses, for apt lists stored compressed.
+        .target(
+            name: "CCompression",
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("lz4"), .linkedLibrary("zstd"), .linkedLibrary("lzma")]
+        ),
         // openat2(RESOLVE_IN_ROOT): every host read stays inside --root, even through absolute symlinks.
         .target(name: "CRootedIO"),
         // The default policy and software catalog, compiled into the binary so `tenken check` needs no files.
@@ -33,6 +38,7 @@ let package = Package(
         .target(
             name: "TenkenCore",
             dependencies: [
+                "CCompression",
                 "CRootedIO",
                 "CYAML",
                 "TenkenPolicies",

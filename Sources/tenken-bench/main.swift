@@ -3,9 +3,10 @@ import TenkenCore
 import Glibc
 #endif
 
-// tenken-bench [--root DIR] [--runs N] [--tenken PATH]
-// Times `tenken check` against `dpkg-query -W` (issue 2's peer) in one run: the whole command
-// for both, alternated so machine noise falls on both alike, plus each phase in-process.
+// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check]
+// Each benchmark runs against its named peer in one run, alternated so machine noise falls on
+// both alike: pending updates against `apt list --upgradable` (same answer required), then
+// `tenken check` against `dpkg-query -W` as whole commands, plus each phase in-process.
 let arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func option(_ name: String, default value: String) -> String {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return value }
@@ -21,7 +22,10 @@ guard let root = try? HostRoot(rootPath), let policy = try? PolicyLoader.loadDef
     exit(2)
 }
 
+let suite = option("--suite", default: "all")
 print("tenken-bench: root \(rootPath), \(runs) runs")
+if suite == "apt" || suite == "all" { benchmarkPendingUpdates(root: root, rootPath: rootPath, runs: runs) }
+if suite == "apt" { exit(0) }
 print("\nIn-process phases (median):")
 var phases: [String: Samples] = [:]
 var lastFacts = HostFacts()

@@ -9,6 +9,8 @@ public struct HostFacts: Sendable {
     public var executables: [ExecutableFile] = []
     public var processes: [RunningProcess] = []
     public var listeningSockets: [ListeningSocket] = []
+    /// Patch state; nil when the root has no dpkg database.
+    public var apt: AptFacts?
     /// Paths a policy asked about (catalog `paths`), with whether each exists under the root.
     public var probedPaths: [String: Bool] = [:]
     public var issues: [FactIssue] = []
@@ -61,6 +63,7 @@ public struct HostFacts: Sendable {
         facts.dpkgAvailable = parsed.dpkgAvailable
         facts.debianPackages = parsed.debianPackages
         facts.snaps = parsed.snaps
+        facts.apt = parsed.apt
         facts.issues = parsed.issues + facts.issues
         return facts
     }
@@ -75,6 +78,7 @@ public struct HostFacts: Sendable {
     static let packageSteps: [CollectionStep] = [
         CollectionStep(name: "dpkg") { root, _, facts in DpkgSource.collect(root, into: &facts) },
         CollectionStep(name: "snap") { root, _, facts in SnapSource.collect(root, into: &facts) },
+        CollectionStep(name: "apt") { root, _, facts in AptSource.collect(root, into: &facts) },
     ]
 
     /// In order: home directories before the sources that look inside them, sockets before

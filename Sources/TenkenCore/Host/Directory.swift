@@ -77,11 +77,11 @@ public final class Directory {
     }
 
     /// Mode and owner of a child, without following symlinks.
-    public func status(_ name: FileName) throws(HostReadError) -> (mode: UInt32, uid: UInt32, size: Int) {
+    public func status(_ name: FileName) throws(HostReadError) -> (mode: UInt32, uid: UInt32, size: Int, modified: Int) {
         var info = stat()
         let result = name.withCString { fstatat(fd, $0, &info, AT_SYMLINK_NOFOLLOW) }
         guard result == 0 else { throw HostReadError(path: childPath(name), errno: errno) }
-        return (info.st_mode, info.st_uid, Int(info.st_size))
+        return (info.st_mode, info.st_uid, Int(info.st_size), Int(info.st_mtim.tv_sec))
     }
 
     public func childPath(_ name: FileName) -> String {

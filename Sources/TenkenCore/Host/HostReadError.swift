@@ -10,6 +10,8 @@ public struct HostReadError: Error, Sendable, Equatable, CustomStringConvertible
         case notARegularFile
         case notADirectory
         case tooLarge(limit: Int)
+        /// Compressed data that does not decompress: damaged or cut short.
+        case corrupt
         case system(errno: Int32)
     }
 
@@ -47,6 +49,8 @@ public struct HostReadError: Error, Sendable, Equatable, CustomStringConvertible
         case (.notADirectory, .ja): return "\(path): ディレクトリではありません"
         case (.tooLarge(let limit), .en): return "\(path): larger than \(limit) bytes"
         case (.tooLarge(let limit), .ja): return "\(path): \(limit) バイトを超えています"
+        case (.corrupt, .en): return "\(path): compressed data is damaged or truncated"
+        case (.corrupt, .ja): return "\(path): 圧縮データが壊れているか途中で切れています"
         case (.system(let code), .en): return "\(path): \(String(cString: strerror(code)))"
         case (.system(let code), .ja): return "\(path): 読み取りエラー (errno \(code))"
         }

@@ -1,0 +1,16 @@
+#ifndef TENKEN_COMPRESSION_H
+#define TENKEN_COMPRESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum tenken_compression { TENKEN_GZIP = 1, TENKEN_LZ4 = 2, TENKEN_ZSTD = 3, TENKEN_XZ = 4 };
+
+/// Decompresses a whole gzip, lz4 (frame), zstd or xz stream with the libraries apt itself uses
+/// for stored indexes (Acquire::GzipIndexes). Output beyond `limit` bytes is an error, so a
+/// hostile file cannot exhaust memory. On success returns 0 and sets *out (malloc'd; the caller
+/// frees) and *out_length; on failure returns -1 (corrupt or truncated input) or -2 (limit).
+int tenken_decompress(enum tenken_compression format, const uint8_t *input, size_t length, size_t limit,
+                      uint8_t **out, size_t *out_length);
+
+#endif

@@ -1,0 +1,30 @@
+/// What the root's apt and dpkg state say about patching.
+public struct AptFacts: Sendable {
+    public var listFiles: [String] = []
+    public var pendingUpdates: [PendingUpdate] = []
+    /// When the package lists were last refreshed (unix seconds): apt's periodic stamp or the
+    /// newest Release file.
+    public var listsUpdatedAt: Int?
+    /// When dpkg last upgraded a package (unix seconds), from /var/log/dpkg.log.
+    public var lastUpgradeAt: Int?
+    public var reboot = RebootState()
+    public var automaticUpdates = AutomaticUpdates()
+
+    public struct RebootState: Sendable {
+        /// /run/reboot-required exists (written by update-notifier and unattended-upgrades).
+        public var flagged = false
+        /// Packages named in /run/reboot-required.pkgs.
+        public var packages: [String] = []
+        public var runningKernel: String?
+        /// The newest installed kernel, when newer than the running one.
+        public var newerKernel: String?
+    }
+
+    public struct AutomaticUpdates: Sendable {
+        public var packageInstalled = false
+        /// APT::Periodic::Unattended-Upgrade as apt.conf(5) resolves it, with the file that set it.
+        public var unattendedUpgrade: String?
+        public var setIn: String?
+        public var updatePackageLists: String?
+    }
+}

@@ -1,0 +1,52 @@
+/// An installed package whose apt candidate is newer: what `apt list --upgradable` lists.
+public struct PendingUpdate: Sendable, Hashable, Codable {
+    public let name: String
+    public let architecture: String
+    public let installed: String
+    public let candidate: String
+    /// Archives offering the candidate, as apt names them ("bookworm-security").
+    public let archives: [String]
+    public let isSecurity: Bool
+}
+
+/// apt's candidate selection with no preferences file: every version gets its archive's default
+/// priority (500, or 100/1 for NotAutomatic archives), the installed version at least 100; the
+/// highest priority wins, then the highest version, and below 1000 a version older than the
+/// installed one is never a candidate.
+enum CandidateSelection {
+    static func pendingUpdates(installed: [DebianPackage], indexes: [AptIndex], nativeArchitecture: String) -> [PendingUpdate] {
+        var offered: [String: [(offer: AptIndex.Offer, release: AptRelease)]] = [:]
+        for index in indexes {
+            for offer in index.offers { offered[offer.name, default: []].append((offer, index.release)) }
+        }
+        var updates: [PendingUpdate] = []
+        for package in installed where package.state == "installed" || package.state == "half-configured" || package.state == "unpacked" {
+            guard let offers = offered[package.name] else { continue }
+            let architecture = package.architecture == "all" ? nativeArchitecture : package.architecture
+            let current = DebianVersion(package.version)
+            var versions: [DebianVersion: (priority: Int, releases: [AptRelease])] = [current: (100, [])]
+            for (offer, release) in offers {
+                let offerArchitecture = offer.architecture == "all" ? nativeArchitecture : offer.architecture
+                guard offerArchitecture == architecture else { continue }
+                let version = DebianVersion(offer.version)
+                var entry = versions[version] ?? (0, [])
+                entry.priority = max(entry.priority, release.defaultPriority)
+                entry.releases.append(release)
+                versions[version] = entry
+            }
+            var best: (version: DebianVersion, priority: Int)?
+            for (version, entry) in versions {
+                if entry.priority < 1000 && version < current { continue }
+                if best == nil || entry.priority > best!.priority || (entry.priority == best!.priority && version > best!.version) {
+                    best = (version, entry.priority)
+                }
+            }
+            guard let candidate = best?.version, candidate > current else { continue }
+            let releases = versions[candidate]!.releases
+            updates.append(PendingUpdate(
+                name: package.name, architecture: package.architecture, installed: package.version, candidate: candidate.text,
+                archives: Array(Set(releases.map(\.name))).sorted(), isSecurity: releases.contains { $0.isSecurity }))
+        }
+        return updates.sorted { ($0.name, $0.architecture) < ($1.name, $1.architecture) }
+    }
+}
