@@ -33,6 +33,8 @@ let package = Package(
                 .embedInCode("catalog/p2p.yaml"),
                 .embedInCode("catalog/cloud-sync.yaml"),
                 .embedInCode("catalog/remote-access.yaml"),
+                .embedInCode("catalog/antivirus.yaml"),
+                .embedInCode("catalog/on-access.yaml"),
             ]
         ),
         .target(

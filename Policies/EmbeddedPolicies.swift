@@ -5,5 +5,7 @@ public enum EmbeddedPolicies {
         "catalog/p2p.yaml": PackageResources.p2p_yaml,
         "catalog/cloud-sync.yaml": PackageResources.cloud_sync_yaml,
         "catalog/remote-access.yaml": PackageResources.remote_access_yaml,
+        "catalog/antivirus.yaml": PackageResources.antivirus_yaml,
+        "catalog/on-access.yaml": PackageResources.on_access_yaml,
     ]
 }

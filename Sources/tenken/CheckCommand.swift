@@ -14,6 +14,9 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Policy YAML file (default: the policy built into tenken).")
     var policy: String?
 
+    @Option(name: .long, help: "Check only these rules (comma-separated rule ids).")
+    var rules: String?
+
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
@@ -26,7 +29,9 @@ struct CheckCommand: ParsableCommand {
         do {
             let hostRoot = try HostRoot(root)
             report = try Check.run(root: hostRoot) { () throws(PolicyError) in
-                if let policy { try PolicyLoader.load(file: policy) } else { try PolicyLoader.loadDefault() }
+                let loaded = if let policy { try PolicyLoader.load(file: policy) } else { try PolicyLoader.loadDefault() }
+                guard let rules else { return loaded }
+                return try loaded.selecting(rules.split(separator: ",").map(String.init)).get()
             }
         } catch let error as PolicyError {
             throw CouldNotCheck(message: language == .ja ? "ポリシーを読み込めません: \(error)" : "cannot load policy: \(error)")

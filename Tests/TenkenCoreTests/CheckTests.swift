@@ -4,8 +4,11 @@ import Testing
 
 @Suite("check on fixture roots")
 struct CheckTests {
+    /// An hour after the clean fixture's ClamAV daily database was built.
+    static let now = 1_795_003_600
+
     private func check(_ path: String) throws -> CheckReport {
-        Check.run(root: try HostRoot(path), policy: try PolicyLoader.loadDefault())
+        Check.run(root: try HostRoot(path), policy: try PolicyLoader.loadDefault(), now: Self.now)
     }
 
     @Test("a clean Debian root is compliant")
@@ -60,6 +63,21 @@ struct CheckTests {
                           "suspected tcp [::]:5938"])
     }
 
+    @Test("patch state of the workstation: security updates overdue, reboot pending, no automatic updates")
+    func workstationPatches() throws {
+        let report = try check(Fixture.path("workstation"))
+        let security = try #require(report.finding("security-updates-applied"))
+        #expect(security.status == .fail)
+        #expect(security.evidence.filter { $0.source == .update }.map(\.item) == ["apt", "ca-certificates", "openssl"])
+        #expect(report.finding("other-updates-applied")?.status == .warn)
+        let reboot = try #require(report.finding("reboot-not-pending"))
+        #expect(reboot.status == .warn)
+        #expect(reboot.evidence.contains { $0.version == "6.1.0-56-amd64" && $0.installed == "6.1.0-54-amd64" })
+        #expect(report.finding("automatic-security-updates")?.status == .warn)
+        let text = TextReport(report, language: .ja).render()
+        #expect(text.contains("セキュリティ更新 openssl 3.0.19-1~deb12u2 → 3.0.22-1~deb12u2 (oldstable-security)"))
+    }
+
     @Test("Windows programs inside the Wine system directory are not reported")
     func wineWindowsDirectorySkipped() throws {
         let facts = HostFacts.collect(from: try Fixture.root("workstation"))
@@ -96,11 +114,13 @@ struct CheckTests {
 
     @Test("a corrupt dpkg status is an error unless something already failed")
     func corruptStatus() throws {
+        // Only the software rules: with packages missing, the antivirus rule would fail outright.
         let scratch = try Fixture.copy("debian-clean")
         var status = try scratch.read("var/lib/dpkg/status")
         status.removeLast(status.count / 3)  // cut mid-stanza, as a full disk would
         try scratch.write("var/lib/dpkg/status", status)
-        let report = try check(scratch.path)
+        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software", "no-personal-cloud-sync"]).get()
+        let report = Check.run(root: try HostRoot(scratch.path), policy: policy, now: Self.now)
         #expect(report.verdict == .incomplete)
         #expect(report.verdict.exitCode == 2)
         let p2p = try #require(report.finding("no-p2p-software"))
@@ -123,13 +143,14 @@ struct CheckTests {
         let scratch = try Fixture.copy("debian-clean")
         try scratch.remove("var/lib/dpkg/status")
         try FileManager.default.createDirectory(atPath: scratch.path + "/var/lib/dpkg/status", withIntermediateDirectories: false)
-        var report = try check(scratch.path)
+        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
+        var report = Check.run(root: try HostRoot(scratch.path), policy: policy, now: Self.now)
         #expect(report.finding("no-p2p-software")?.status == .error)
         #expect(report.finding("no-p2p-software")?.errors.first?.en == "/var/lib/dpkg/status: not a regular file")
 
         try scratch.remove("var/lib/dpkg/status")
         #expect(mkfifo(scratch.path + "/var/lib/dpkg/status", 0o644) == 0)
-        report = try check(scratch.path)
+        report = Check.run(root: try HostRoot(scratch.path), policy: policy, now: Self.now)
         #expect(report.verdict == .incomplete)
     }
 
@@ -149,12 +170,14 @@ struct CheckTests {
         #expect(throws: HostReadError.self) { try root.readFile("/etc/escape") }
     }
 
-    @Test("a root with no Debian files is scanned without errors")
+    @Test("a root with no Debian files: software rules pass, patch rules do not apply, antivirus is missing")
     func emptyRoot() throws {
         let scratch = try ScratchTree()
         let report = try check(scratch.path)
-        #expect(report.verdict == .compliant)
         #expect(report.findings.allSatisfy { $0.errors.isEmpty })
+        #expect(report.finding("no-p2p-software")?.status == .pass)
+        #expect(report.finding("security-updates-applied")?.status == .notApplicable)
+        #expect(report.finding("antivirus-installed")?.status == .fail)
     }
 
     @Test("JSON report shape")
@@ -165,7 +188,7 @@ struct CheckTests {
         #expect(object["verdict"] as? String == "non-compliant")
         #expect((object["startedAt"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
         let findings = try #require(object["findings"] as? [[String: Any]])
-        #expect(findings.count == 3)
+        #expect(findings.count == 11)
         #expect(findings.allSatisfy { ($0["title"] as? [String: String])?.keys.sorted() == ["en", "ja"] })
         #expect((object["policy"] as? [String: Any])?["digest"] as? String == (try PolicyLoader.loadDefault()).digest)
     }

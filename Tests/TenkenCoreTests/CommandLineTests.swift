@@ -14,7 +14,13 @@ struct CommandLineTests {
 
     @Test("exit 0 compliant, 1 non-compliant, 2 could not check")
     func exitCodes() throws {
-        #expect(try tenken(["check", "--root", Fixture.path("debian-clean")]).status == 0)
+        let clean = try Fixture.copy("debian-clean")
+        try clean.setClamAVBuild(hoursAgo: 2)
+        #expect(try tenken(["check", "--root", clean.path]).status == 0)
+        try clean.setClamAVBuild(hoursAgo: 72)
+        #expect(try tenken(["check", "--root", clean.path]).status == 1)
+        #expect(try tenken(["check", "--root", clean.path, "--rules", "no-p2p-software,reboot-not-pending"]).status == 0)
+        #expect(try tenken(["check", "--root", clean.path, "--rules", "no-such-rule"]).status == 2)
         #expect(try tenken(["check", "--root", Fixture.path("workstation")]).status == 1)
         #expect(try tenken(["--root", Fixture.path("workstation")]).status == 1)  // check is the default
         let missing = try tenken(["check", "--root", "/nonexistent/root"])
@@ -34,7 +40,7 @@ struct CommandLineTests {
         #expect(japanese.output.contains("判定: 不適合"))
         #expect(japanese.output.contains("ファイル交換 (P2P) ソフトウェア"))
         #expect(japanese.output.contains("根拠条項: 001 第6条7"))
-        let forced = try tenken(["check", "--root", Fixture.path("debian-clean"), "--lang", "ja"])
+        let forced = try tenken(["check", "--root", Fixture.path("debian-clean"), "--lang", "ja", "--rules", "no-p2p-software"])
         #expect(forced.output.contains("判定: 適合"))
         #expect(try tenken(["check", "--lang", "fr"]).status == 2)
     }
@@ -62,6 +68,7 @@ struct CommandLineTests {
     @Test("a status file the user may not read: error finding, exit 2, no crash")
     func permissionDenied() throws {
         let scratch = try Fixture.copy("debian-clean")
+        try scratch.setClamAVBuild(hoursAgo: 1)
         chmod(scratch.path + "/var/lib/dpkg/status", 0)
         // Root reads anything, so as root the check runs as nobody, as an unprivileged user would.
         let command = getuid() == 0

@@ -41,7 +41,11 @@ struct PolicyLoaderTests {
     func defaultPolicy() throws {
         let policy = try PolicyLoader.loadDefault()
         #expect(policy.id == "tenken-default")
-        #expect(policy.rules.map(\.id) == ["no-p2p-software", "no-personal-cloud-sync", "no-remote-access-software"])
+        #expect(policy.rules.map(\.id) == [
+            "no-p2p-software", "no-personal-cloud-sync", "no-remote-access-software", "security-updates-applied",
+            "other-updates-applied", "package-lists-fresh", "reboot-not-pending", "automatic-security-updates",
+            "antivirus-installed", "antivirus-definitions-current", "on-access-scanning",
+        ])
         #expect(policy.digest.hasPrefix("sha256:") && policy.digest.count == 71)
         for rule in policy.rules {
             #expect(!rule.clauses.isEmpty)
@@ -86,6 +90,7 @@ struct PolicyLoaderTests {
         #expect(error(minimal.replacingOccurrences(of: "categories:", with: "categores:")).contains("unknown key 'categores'"))
         #expect(error(minimal.replacingOccurrences(of: "categories:", with: "categores:")).contains("line 8: rules[0]"))
         #expect(error(minimal.replacingOccurrences(of: "forbidden-software", with: "run-command")).contains("unknown rule kind 'run-command'"))
+        #expect(error(minimal.replacingOccurrences(of: "    categories: [p2p]", with: "    categories: [p2p]\n    max-days: 3")).contains("'max-days' is not a parameter of forbidden-software"))
         #expect(error(minimal.replacingOccurrences(of: "[p2p]", with: "[nothing]")).contains("no catalog file has category 'nothing'"))
         #expect(error(minimal.replacingOccurrences(of: "critical", with: "urgent")).contains("'urgent' is not one of"))
         #expect(error(minimal.replacingOccurrences(of: "clauses: [\"001 第6条7\"]", with: "clauses: []")).contains("must cite"))

@@ -76,3 +76,12 @@ func run(_ arguments: [String], environment: [String: String]? = nil) throws -> 
 extension CheckReport {
     func finding(_ id: String) -> Finding? { findings.first { $0.ruleID == id } }
 }
+
+extension ScratchTree {
+    /// Rewrites the ClamAV daily database header as built `hoursAgo` hours before now.
+    func setClamAVBuild(hoursAgo: Int) throws {
+        let built = Int(Date().timeIntervalSince1970) - hoursAgo * 3600
+        let header = "ClamAV-VDB:\(built):27836:2076548:90:0f3f6a5b5c8e1d0a2b3c4d5e6f708192:X:fixture:\(built)"
+        try write("var/lib/clamav/daily.cld", Array(header.utf8) + Array(repeating: 0x20, count: 512 - header.utf8.count))
+    }
+}

@@ -27,6 +27,11 @@ public struct Finding: Sendable, Codable, Hashable {
 public struct Evidence: Sendable, Codable, Hashable {
     public enum Source: String, Sendable, Codable {
         case dpkg, snap, flatpak, file, wine, path, process, socket
+        /// A pending update (item: package, version: candidate, installed, archive).
+        case update
+        /// A state read from the system (list age, last upgrade, reboot flag, apt setting,
+        /// antivirus database), described by `note`.
+        case state
     }
 
     /// `confirmed` is proof (a package, a file, a process); `suspected` is a hint (a default port
@@ -43,9 +48,14 @@ public struct Evidence: Sendable, Codable, Hashable {
     public var pid: Int32?
     public var user: String?
     public var detail: String?
+    public var installed: String?
+    public var archive: String?
+    /// What a state evidence says, in both languages.
+    public var note: Localized?
 
     public init(source: Source, confidence: Confidence = .confirmed, software: String, item: String,
-                version: String? = nil, pid: Int32? = nil, user: String? = nil, detail: String? = nil) {
+                version: String? = nil, pid: Int32? = nil, user: String? = nil, detail: String? = nil,
+                installed: String? = nil, archive: String? = nil, note: Localized? = nil) {
         self.source = source
         self.confidence = confidence
         self.software = software
@@ -54,5 +64,8 @@ public struct Evidence: Sendable, Codable, Hashable {
         self.pid = pid
         self.user = user
         self.detail = detail
+        self.installed = installed
+        self.archive = archive
+        self.note = note
     }
 }

@@ -11,6 +11,8 @@ public struct HostFacts: Sendable {
     public var listeningSockets: [ListeningSocket] = []
     /// Patch state; nil when the root has no dpkg database.
     public var apt: AptFacts?
+    /// ClamAV databases; nil when /var/lib/clamav does not exist.
+    public var clamav: ClamAVFacts?
     /// Paths a policy asked about (catalog `paths`), with whether each exists under the root.
     public var probedPaths: [String: Bool] = [:]
     public var issues: [FactIssue] = []
@@ -29,13 +31,19 @@ public struct HostFacts: Sendable {
         public var processNames: Set<String> = []
         /// Look up the owner of every listening socket (for a full inventory).
         public var allSocketOwners = false
+        /// Read apt's lists and update state (costs a parse of every Packages list).
+        public var patchState = false
+        /// Read ClamAV's databases and log.
+        public var antivirusState = false
 
         public init(probePaths: Set<String> = [], socketPorts: [PortRange] = [], processNames: Set<String> = [],
-                    allSocketOwners: Bool = false) {
+                    allSocketOwners: Bool = false, patchState: Bool = false, antivirusState: Bool = false) {
             self.probePaths = probePaths
             self.socketPorts = socketPorts
             self.processNames = processNames
             self.allSocketOwners = allSocketOwners
+            self.patchState = patchState
+            self.antivirusState = antivirusState
         }
     }
 
@@ -57,14 +65,25 @@ public struct HostFacts: Sendable {
             _ = packages.wait()
             throw error
         }
+        // apt needs the installed packages: it follows the dpkg parse on the background thread.
+        let patches = resolved.patchState ? BackgroundWork { () -> HostFacts in
+            var facts = packages.wait()
+            facts.issues = []
+            AptSource.collect(root, into: &facts)
+            return facts
+        } : nil
         var facts = HostFacts()
         for step in hostSteps { step.collect(root, resolved, &facts) }
+        if resolved.antivirusState { ClamAVSource.collect(root, into: &facts) }
         let parsed = packages.wait()
         facts.dpkgAvailable = parsed.dpkgAvailable
         facts.debianPackages = parsed.debianPackages
         facts.snaps = parsed.snaps
-        facts.apt = parsed.apt
         facts.issues = parsed.issues + facts.issues
+        if let patched = patches?.wait() {
+            facts.apt = patched.apt
+            facts.issues += patched.issues
+        }
         return facts
     }
 
@@ -78,7 +97,14 @@ public struct HostFacts: Sendable {
     static let packageSteps: [CollectionStep] = [
         CollectionStep(name: "dpkg") { root, _, facts in DpkgSource.collect(root, into: &facts) },
         CollectionStep(name: "snap") { root, _, facts in SnapSource.collect(root, into: &facts) },
-        CollectionStep(name: "apt") { root, _, facts in AptSource.collect(root, into: &facts) },
+    ]
+
+    /// Sources only some rules need, run when the request asks.
+    static let requestedSteps: [CollectionStep] = [
+        CollectionStep(name: "apt") { root, request, facts in if request.patchState { AptSource.collect(root, into: &facts) } },
+        CollectionStep(name: "clamav") { root, request, facts in
+            if request.antivirusState { ClamAVSource.collect(root, into: &facts) }
+        },
     ]
 
     /// In order: home directories before the sources that look inside them, sockets before
@@ -94,7 +120,7 @@ public struct HostFacts: Sendable {
     ]
 
     /// Every step, one after another: what the benchmark times phase by phase.
-    public static var collectionSteps: [CollectionStep] { packageSteps + hostSteps }
+    public static var collectionSteps: [CollectionStep] { packageSteps + requestedSteps + hostSteps }
 
     public func issues(from sources: Set<FactSource>) -> [FactIssue] {
         issues.filter { sources.contains($0.source) }

@@ -66,6 +66,27 @@ public final class Directory {
         return try HostRoot.readAll(file, path: child, sizeHint: Int(info.st_size), limit: limit)
     }
 
+    /// The first `count` bytes of a child regular file (fewer if it is shorter).
+    public func readPrefix(_ name: FileName, count: Int) throws(HostReadError) -> [UInt8] {
+        let child = childPath(name)
+        let file = name.withCString { openat(fd, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) }
+        guard file >= 0 else { throw HostReadError(path: child, errno: errno) }
+        defer { close(file) }
+        var info = stat()
+        guard fstat(file, &info) == 0 else { throw HostReadError(path: child, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw HostReadError(path: child, reason: .notARegularFile) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes { read(file, $0.baseAddress! + filled, count - filled) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { throw HostReadError(path: child, errno: errno) }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(bytes[..<filled])
+    }
+
     /// The target of a child symlink, as raw bytes (e.g. /proc/PID/exe or fd/N = "socket:[123]").
     public func readLink(_ name: FileName) throws(HostReadError) -> FileName {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)

@@ -9,19 +9,31 @@ public struct Policy: Sendable {
     /// "sha256:<hex>" over the policy file and every catalog file it loaded.
     public let digest: String
 
+    /// The same policy with only the named rules, in the policy's order; nil names an unknown rule.
+    public func selecting(_ ids: [String]) -> Result<Policy, PolicyError> {
+        let known = Set(rules.map(\.id))
+        if let unknown = ids.first(where: { !known.contains($0) }) {
+            return .failure(PolicyError(file: id, message: "no rule '\(unknown)'; rules: \(rules.map(\.id).joined(separator: ", "))"))
+        }
+        return .success(Policy(id: id, version: version, title: title, rules: rules.filter { ids.contains($0.id) },
+                               catalog: catalog, digest: digest))
+    }
+
     /// The extra facts this policy's rules need collected.
     public var factRequest: HostFacts.Request {
         var request = HostFacts.Request()
         for rule in rules {
             switch rule.kind {
-            case .forbiddenSoftware(let categories):
-                for entry in catalog.entries(in: categories) {
-                    request.probePaths.formUnion(entry.paths)
-                    request.socketPorts += entry.ports
-                    for name in entry.executables + entry.wine {
-                        request.processNames.insert(name.lowercased())
-                        request.processNames.insert(String(decoding: name.lowercased().utf8.prefix(15), as: UTF8.self))
-                    }
+            case .pendingUpdates, .packageListsFresh, .rebootNotRequired, .automaticUpdates: request.patchState = true
+            case .antivirusDefinitions: request.antivirusState = true
+            case .forbiddenSoftware, .requiredSoftware: break
+            }
+            for entry in catalog.entries(in: rule.kind.categories) {
+                request.probePaths.formUnion(entry.paths)
+                request.socketPorts += entry.ports
+                for name in entry.executables + entry.wine {
+                    request.processNames.insert(name.lowercased())
+                    request.processNames.insert(String(decoding: name.lowercased().utf8.prefix(15), as: UTF8.self))
                 }
             }
         }
@@ -50,20 +62,51 @@ struct PolicyDocument {
 }
 
 extension Rule {
-    static let keys: Set<String> = ["id", "kind", "severity", "action", "title", "remediation", "clauses", "categories"]
+    static let commonKeys: Set<String> = ["id", "kind", "severity", "action", "title", "remediation", "clauses"]
+    static let kindKeys: [String: Set<String>] = [
+        "forbidden-software": ["categories"],
+        "required-software": ["categories", "must-run"],
+        "pending-updates": ["updates", "max-days"],
+        "package-lists-fresh": ["max-age-days"],
+        "reboot-not-required": [],
+        "automatic-updates": [],
+        "antivirus-definitions": ["max-age-hours"],
+    ]
+    static let keys = commonKeys.union(kindKeys.values.joined())
 
     /// Reads a rule and checks its parameters; catalog references are checked once the catalog is loaded.
     init(_ yaml: YAMLObject) throws(PolicyError) {
         let id = try yaml.string("id")
         let kindName = try yaml.string("kind")
+        guard let allowed = Self.kindKeys[kindName] else {
+            throw yaml.error("kind", "unknown rule kind '\(kindName)'; known: \(Self.kindKeys.keys.sorted().joined(separator: ", "))")
+        }
+        for key in Self.keys.subtracting(Self.commonKeys).subtracting(allowed) where yaml.has(key) {
+            throw yaml.error(key, "'\(key)' is not a parameter of \(kindName)")
+        }
+        func categories() throws(PolicyError) -> [String] {
+            let categories = try yaml.strings("categories")
+            guard !categories.isEmpty else { throw yaml.error("categories", "\(kindName) needs at least one catalog category") }
+            return categories
+        }
         let kind: RuleKind
         switch kindName {
         case "forbidden-software":
-            let categories = try yaml.strings("categories")
-            guard !categories.isEmpty else { throw yaml.error("categories", "forbidden-software needs at least one catalog category") }
-            kind = .forbiddenSoftware(categories: categories)
+            kind = .forbiddenSoftware(categories: try categories())
+        case "required-software":
+            kind = .requiredSoftware(categories: try categories(), mustRun: try yaml.bool("must-run", default: false))
+        case "pending-updates":
+            let updates = try yaml.optionalString("updates") ?? "security"
+            guard updates == "security" || updates == "other" else { throw yaml.error("updates", "'\(updates)' is not security or other") }
+            kind = .pendingUpdates(security: updates == "security", maxDays: try yaml.count("max-days", default: 7))
+        case "package-lists-fresh":
+            kind = .packageListsFresh(maxAgeDays: try yaml.count("max-age-days", default: 7))
+        case "reboot-not-required":
+            kind = .rebootNotRequired
+        case "automatic-updates":
+            kind = .automaticUpdates
         default:
-            throw yaml.error("kind", "unknown rule kind '\(kindName)'; known: forbidden-software")
+            kind = .antivirusDefinitions(maxAgeHours: try yaml.count("max-age-hours", default: 48))
         }
         let severityName = try yaml.string("severity")
         guard let severity = Severity(rawValue: severityName) else {

@@ -48,10 +48,8 @@ public enum PolicyLoader {
             guard seen.insert(rule.id).inserted else {
                 throw PolicyError(file: name, message: "rule id '\(rule.id)' is used twice")
             }
-            if case .forbiddenSoftware(let categories) = rule.kind {
-                for category in categories where catalog.categories[category] == nil {
-                    throw PolicyError(file: name, message: "rule '\(rule.id)': no catalog file has category '\(category)'")
-                }
+            for category in rule.kind.categories where catalog.categories[category] == nil {
+                throw PolicyError(file: name, message: "rule '\(rule.id)': no catalog file has category '\(category)'")
             }
         }
         let digest = hasher.finalize().map { ByteText.hex($0) }.joined()

@@ -12,11 +12,39 @@ public enum RuleAction: String, Sendable, Codable { case fail, warn }
 
 /// The checks tenken knows. Each is declarative: parameters only, nothing that runs a command.
 public enum RuleKind: Sendable, Hashable {
+    /// None of the catalog categories' software may be present.
     case forbiddenSoftware(categories: [String])
+    /// Some software of the categories must be installed (or, with `mustRun`, running).
+    case requiredSoftware(categories: [String], mustRun: Bool)
+    /// No pending update (security ones, or the others) older than `maxDays` since the last upgrade.
+    case pendingUpdates(security: Bool, maxDays: Int)
+    /// `apt update` ran within `maxAgeDays`.
+    case packageListsFresh(maxAgeDays: Int)
+    /// No reboot pending for an installed kernel or library.
+    case rebootNotRequired
+    /// unattended-upgrades installed and enabled in APT::Periodic.
+    case automaticUpdates
+    /// Antivirus patterns built within `maxAgeHours`.
+    case antivirusDefinitions(maxAgeHours: Int)
 
     public var name: String {
         switch self {
         case .forbiddenSoftware: return "forbidden-software"
+        case .requiredSoftware: return "required-software"
+        case .pendingUpdates: return "pending-updates"
+        case .packageListsFresh: return "package-lists-fresh"
+        case .rebootNotRequired: return "reboot-not-required"
+        case .automaticUpdates: return "automatic-updates"
+        case .antivirusDefinitions: return "antivirus-definitions"
+        }
+    }
+
+    /// Catalog categories the rule refers to (checked when the policy loads).
+    public var categories: [String] {
+        switch self {
+        case .forbiddenSoftware(let categories), .requiredSoftware(let categories, _): return categories
+        case .antivirusDefinitions: return ["antivirus"]
+        default: return []
         }
     }
 }

@@ -43,6 +43,25 @@ struct YAMLObject {
         return text
     }
 
+    func has(_ key: String) -> Bool { mapping[key] != nil }
+
+    /// A whole number of at least zero, or `value` when the key is absent.
+    func count(_ key: String, default value: Int) throws(PolicyError) -> Int {
+        guard has(key) else { return value }
+        let number = try int(key)
+        guard number >= 0 else { throw error(key, "must not be negative") }
+        return number
+    }
+
+    func bool(_ key: String, default value: Bool) throws(PolicyError) -> Bool {
+        guard let node = mapping[key] else { return value }
+        switch node.string {
+        case "true"?: return true
+        case "false"?: return false
+        default: throw Self.error(file, node, path + "." + key, "expected true or false")
+        }
+    }
+
     func int(_ key: String) throws(PolicyError) -> Int {
         guard let value = mapping[key] else { throw missing(key) }
         guard let number = value.string.flatMap({ Int($0) }) else { throw Self.error(file, value, path + "." + key, "expected a whole number") }

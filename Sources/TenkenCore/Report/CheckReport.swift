@@ -83,12 +83,14 @@ public struct CheckReport: Sendable, Codable {
 
 /// Runs a whole check: collect, evaluate, report.
 public enum Check {
-    public static func run(root: HostRoot, policy: Policy) -> CheckReport {
-        run(root: root) { () throws(Never) in policy }
+    public static func run(root: HostRoot, policy: Policy, now: Int? = nil) -> CheckReport {
+        run(root: root, now: now) { () throws(Never) in policy }
     }
 
     /// Loads the policy while the package databases are parsed on another thread.
-    public static func run<Failure: Error>(root: HostRoot, policy load: () throws(Failure) -> Policy) throws(Failure) -> CheckReport {
+    /// `now` (unix seconds) is the time ages are measured against; the clock when nil.
+    public static func run<Failure: Error>(root: HostRoot, now: Int? = nil,
+                                          policy load: () throws(Failure) -> Policy) throws(Failure) -> CheckReport {
         let started = Timestamp.now()
         let clock = ContinuousClock()
         let start = clock.now
@@ -99,7 +101,7 @@ public enum Check {
             return policy.factRequest
         }
         let policy = loaded!
-        let findings = Evaluator.evaluate(policy, facts: facts)
+        let findings = Evaluator.evaluate(policy, facts: facts, now: now ?? Timestamp.seconds())
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return CheckReport(facts: facts, root: root.path, policy: policy, findings: findings,

@@ -54,8 +54,14 @@ struct Messages {
                         "\(evidence.item) is listening: a default port of \(evidence.software) (\(evidence.detail ?? "")), owner not visible (suspected)")
         case .socket:
             what = pick("\(evidence.item) で待ち受け (\(owner))", "listening on \(evidence.item) (\(owner))")
+        case .update:
+            let kind = evidence.detail == "security" ? pick("セキュリティ更新", "security update") : pick("更新", "update")
+            what = "\(kind) \(evidence.item) \(evidence.installed ?? "") → \(evidence.version ?? "") (\(evidence.archive ?? ""))"
+        case .state:
+            let note = evidence.note?[language] ?? ""
+            what = evidence.item.isEmpty ? note : "\(evidence.item): \(note)"
         }
-        return "\(what) — \(evidence.software)"
+        return evidence.software.isEmpty ? what : "\(what) — \(evidence.software)"
     }
 
     func verdictLine(_ report: CheckReport) -> String {

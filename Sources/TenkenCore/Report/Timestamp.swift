@@ -11,6 +11,19 @@ public enum Timestamp {
         return format(seconds: Int(spec.tv_sec), milliseconds: Int(spec.tv_nsec / 1_000_000))
     }
 
+    /// Unix seconds now.
+    public static func seconds() -> Int {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int(spec.tv_sec)
+    }
+
+    /// "2026-11-20 09:26 UTC", for evidence a person reads.
+    public static func date(_ seconds: Int) -> String {
+        let full = format(seconds: seconds)
+        return String(full.prefix(10)) + " " + String(full.dropFirst(11).prefix(5)) + " UTC"
+    }
+
     public static func format(seconds: Int, milliseconds: Int = 0) -> String {
         var time = time_t(seconds)
         var parts = tm()

@@ -1,6 +1,6 @@
 /// Finds catalog applications in host facts. Names compare ASCII case-insensitively: the same
 /// program is "TeamViewer" in one place and "teamviewer" in another, and Windows names ignore case.
-enum ForbiddenSoftwareMatcher {
+enum SoftwareMatcher {
     static func evidence(for entries: [CatalogEntry], in index: FactIndex) -> [Evidence] {
         let facts = index.facts
         var found: [Evidence] = []

@@ -1,0 +1,41 @@
+/// Antivirus patterns must be current (002 第11条(10)ウ): ClamAV database build times against
+/// the policy's limit; other products' formats are not readable and are reported as such.
+enum AntivirusDefinitions {
+    static func evaluate(_ rule: Rule, maxAgeHours: Int, facts: HostFacts, index: FactIndex, catalog: SoftwareCatalog,
+                         now: Int) -> Finding {
+        let issues = facts.issues(from: [.antivirus])
+        let entries = catalog.entries(in: rule.kind.categories)
+        let installed = Set(SoftwareMatcher.evidence(for: entries, in: index)
+            .filter { $0.confidence == .confirmed && $0.source != .process && $0.source != .socket }.map(\.software))
+        let clamName = entries.first { $0.id == "clamav" }?.name ?? "ClamAV"
+        var evidence: [Evidence] = []
+        if let clam = facts.clamav, let newest = clam.newestBuild {
+            for database in clam.databases {
+                let hours = max(0, now - database.builtAt) / 3600
+                evidence.append(Evidence(source: .state, software: clamName, item: database.file, version: String(database.version),
+                                         note: Localized(
+                    ja: "\(database.signatures) 件のシグネチャ、\(Timestamp.date(database.builtAt)) 作成 (\(hours) 時間前)",
+                    en: "\(database.signatures) signatures, built \(Timestamp.date(database.builtAt)) (\(hours) hours ago)")))
+            }
+            for line in clam.updaterErrors {
+                evidence.append(Evidence(source: .state, software: clamName, item: ClamAVSource.logPath,
+                                         note: Localized(ja: "freshclam のエラー: " + line, en: "freshclam error: " + line)))
+            }
+            let status = now - newest > maxAgeHours * 3600 ? Evaluator.violated(rule) : .pass
+            return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues)
+        }
+        if installed.contains(clamName) {
+            evidence.append(Evidence(source: .state, software: clamName, item: ClamAVSource.databasePath, note: Localized(
+                ja: "ClamAV のパターンファイルがありません (freshclam が一度も成功していません)",
+                en: "ClamAV has no signature database (freshclam never succeeded)")))
+            let status: Finding.Status = issues.contains { $0.level == .error } ? .error : Evaluator.violated(rule)
+            return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues)
+        }
+        let others = installed.sorted().joined(separator: ", ")
+        let note = others.isEmpty
+            ? Localized(ja: "ウイルス対策ソフトウェアがインストールされていません", en: "no antivirus software is installed")
+            : Localized(ja: "\(others) のパターン更新日時は tenken では読み取れません。製品の管理画面で確認してください",
+                        en: "the pattern age of \(others) is not readable by tenken; check the product's console")
+        return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues, notes: [note])
+    }
+}
