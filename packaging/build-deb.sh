@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds tenken_<version>_<arch>.deb: a release binary with the Swift runtime linked in, so the
-# package depends only on libyaml and the C/C++ runtime every Debian system has.
+# package depends only on libyaml, the compression libraries apt itself uses, and the C/C++ runtime.
 # Usage: packaging/build-deb.sh [output-directory]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ Package: tenken
 Version: $version
 Architecture: $arch
 Maintainer: tenken developers <tenken@localhost>
-Depends: libyaml-0-2, libc6 (>= 2.34), libstdc++6, libgcc-s1
+Depends: libyaml-0-2, liblz4-1, libzstd1, liblzma5, zlib1g, libc6 (>= 2.34), libstdc++6, libgcc-s1
 Section: admin
 Priority: optional
 Description: workstation compliance check for information-security contract clauses

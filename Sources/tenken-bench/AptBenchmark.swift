@@ -9,7 +9,7 @@ func benchmarkPendingUpdates(root: HostRoot, rootPath: String, runs: Int) {
     let compute = {
         var facts = HostFacts()
         for step in HostFacts.collectionSteps where step.name == "dpkg" || step.name == "apt" {
-            step.collect(root, HostFacts.Request(), &facts)
+            step.collect(root, HostFacts.Request(patchState: true), &facts)
         }
         ours = facts.apt?.pendingUpdates ?? []
     }
