@@ -56,35 +56,44 @@ public final class Directory {
 
     /// Reads a child regular file; symlinks are not followed.
     public func readFile(_ name: FileName, limit: Int = 1 << 20) throws(HostReadError) -> [UInt8] {
-        let child = childPath(name)
-        let file = name.withCString { openat(fd, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) }
-        guard file >= 0 else { throw HostReadError(path: child, errno: errno) }
+        let (file, size, path) = try openRegularFile(name)
         defer { close(file) }
-        var info = stat()
-        guard fstat(file, &info) == 0 else { throw HostReadError(path: child, errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw HostReadError(path: child, reason: .notARegularFile) }
-        return try HostRoot.readAll(file, path: child, sizeHint: Int(info.st_size), limit: limit)
+        return try HostRoot.readAll(file, path: path, sizeHint: size, limit: limit)
     }
 
     /// The first `count` bytes of a child regular file (fewer if it is shorter).
     public func readPrefix(_ name: FileName, count: Int) throws(HostReadError) -> [UInt8] {
-        let child = childPath(name)
-        let file = name.withCString { openat(fd, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) }
-        guard file >= 0 else { throw HostReadError(path: child, errno: errno) }
+        let (file, _, path) = try openRegularFile(name)
         defer { close(file) }
-        var info = stat()
-        guard fstat(file, &info) == 0 else { throw HostReadError(path: child, errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw HostReadError(path: child, reason: .notARegularFile) }
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
             let got = bytes.withUnsafeMutableBytes { read(file, $0.baseAddress! + filled, count - filled) }
             if got < 0 && errno == EINTR { continue }
-            if got < 0 { throw HostReadError(path: child, errno: errno) }
+            if got < 0 { throw HostReadError(path: path, errno: errno) }
             if got == 0 { break }
             filled += got
         }
         return Array(bytes[..<filled])
+    }
+
+    /// Opens a child for reading if it is a regular file: not a symlink (O_NOFOLLOW), FIFO or
+    /// device, which could block or never end. Returns the descriptor, its size and its path.
+    private func openRegularFile(_ name: FileName) throws(HostReadError) -> (Int32, Int, String) {
+        let child = childPath(name)
+        let file = name.withCString { openat(fd, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) }
+        guard file >= 0 else { throw HostReadError(path: child, errno: errno) }
+        var info = stat()
+        guard fstat(file, &info) == 0 else {
+            let code = errno
+            close(file)
+            throw HostReadError(path: child, errno: code)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(file)
+            throw HostReadError(path: child, reason: .notARegularFile)
+        }
+        return (file, Int(info.st_size), child)
     }
 
     /// The target of a child symlink, as raw bytes (e.g. /proc/PID/exe or fd/N = "socket:[123]").
