@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
+        // libsystemd (libsystemd-dev): the journal, device enumeration and monitoring, sd_notify.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // libyaml from Debian (libyaml-dev): the parser Yams wraps, without the Foundation and ICU
         // that Yams links, which cost every `tenken check` milliseconds and 60 MB.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
@@ -42,6 +44,7 @@ let package = Package(
             dependencies: [
                 "CCompression",
                 "CRootedIO",
+                "CSystemd",
                 "CYAML",
                 "TenkenPolicies",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -17,6 +17,9 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Check only these rules (comma-separated rule ids).")
     var rules: String?
 
+    @Option(name: .long, help: "Ledger (台帳) file (default: /etc/tenken/ledger.yaml under the root).")
+    var ledger: String?
+
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
@@ -28,7 +31,7 @@ struct CheckCommand: ParsableCommand {
         let report: CheckReport
         do {
             let hostRoot = try HostRoot(root)
-            report = try Check.run(root: hostRoot) { () throws(PolicyError) in
+            report = try Check.run(root: hostRoot, ledger: ledger.map { LedgerFile.load(file: $0) }) { () throws(PolicyError) in
                 let loaded = if let policy { try PolicyLoader.load(file: policy) } else { try PolicyLoader.loadDefault() }
                 guard let rules else { return loaded }
                 return try loaded.selecting(rules.split(separator: ",").map(String.init)).get()

@@ -1,7 +1,8 @@
 /// Turns host facts and a policy into findings. Reads nothing from the host itself; `now`
 /// (unix seconds) is passed in so ages are reproducible.
 public enum Evaluator {
-    public static func evaluate(_ policy: Policy, facts: HostFacts, now: Int) -> [Finding] {
+    public static func evaluate(_ policy: Policy, facts: HostFacts, now: Int,
+                                ledger: LedgerState = .missing(path: Ledger.defaultPath)) -> [Finding] {
         let index = FactIndex(facts)
         return policy.rules.map { rule in
             switch rule.kind {
@@ -13,6 +14,8 @@ public enum Evaluator {
                                                  index: index)
             case .pendingUpdates, .packageListsFresh, .rebootNotRequired, .automaticUpdates:
                 return PatchRules.evaluate(rule, facts: facts, now: now)
+            case .machineRegistered, .mediaRegistered, .mobileDevices, .mediaEncrypted:
+                return DeviceRules.evaluate(rule, facts: facts, ledger: ledger)
             case .antivirusDefinitions(let maxAgeHours):
                 return AntivirusDefinitions.evaluate(rule, maxAgeHours: maxAgeHours, facts: facts, index: index,
                                                      catalog: policy.catalog, now: now)

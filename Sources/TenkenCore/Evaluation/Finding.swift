@@ -29,6 +29,8 @@ public struct Evidence: Sendable, Codable, Hashable {
         case dpkg, snap, flatpak, file, wine, path, process, socket
         /// A pending update (item: package, version: candidate, installed, archive).
         case update
+        /// A USB device connected now or in the journal's history, or a Bluetooth pairing.
+        case device
         /// A state read from the system (list age, last upgrade, reboot flag, apt setting,
         /// antivirus database), described by `note`.
         case state

@@ -21,5 +21,5 @@ public struct FactIssue: Sendable, Codable, Hashable {
 
 /// The families of host facts, one source type each.
 public enum FactSource: String, Sendable, Codable, CaseIterable {
-    case dpkg, snap, flatpak, files, processes, sockets, identity, apt, antivirus
+    case dpkg, snap, flatpak, files, processes, sockets, identity, apt, antivirus, devices
 }

@@ -11,6 +11,10 @@ public struct HostFacts: Sendable {
     public var listeningSockets: [ListeningSocket] = []
     /// Patch state; nil when the root has no dpkg database.
     public var apt: AptFacts?
+    /// USB devices connected now (sysfs) and connections the journal recorded.
+    public var usbDevices: [UsbDevice] = []
+    public var usbHistory: [UsbConnection] = []
+    public var bluetoothPairings: [BluetoothPairing] = []
     /// ClamAV databases; nil when /var/lib/clamav does not exist.
     public var clamav: ClamAVFacts?
     /// Paths a policy asked about (catalog `paths`), with whether each exists under the root.
@@ -35,15 +39,22 @@ public struct HostFacts: Sendable {
         public var patchState = false
         /// Read ClamAV's databases and log.
         public var antivirusState = false
+        /// Read USB devices, Bluetooth pairings and, for `deviceHistoryDays` back, the journal.
+        public var devices = false
+        public var deviceHistoryDays = 0
+        /// The time history is measured back from (unix seconds).
+        public var now = 0
 
         public init(probePaths: Set<String> = [], socketPorts: [PortRange] = [], processNames: Set<String> = [],
-                    allSocketOwners: Bool = false, patchState: Bool = false, antivirusState: Bool = false) {
+                    allSocketOwners: Bool = false, patchState: Bool = false, antivirusState: Bool = false,
+                    devices: Bool = false) {
             self.probePaths = probePaths
             self.socketPorts = socketPorts
             self.processNames = processNames
             self.allSocketOwners = allSocketOwners
             self.patchState = patchState
             self.antivirusState = antivirusState
+            self.devices = devices
         }
     }
 
@@ -75,6 +86,13 @@ public struct HostFacts: Sendable {
         var facts = HostFacts()
         for step in hostSteps { step.collect(root, resolved, &facts) }
         if resolved.antivirusState { ClamAVSource.collect(root, into: &facts) }
+        if resolved.devices {
+            UsbSysfsSource.collect(root, into: &facts)
+            BluetoothSource.collect(root, into: &facts)
+            if resolved.deviceHistoryDays > 0 {
+                UsbHistorySource.collect(root, sinceDays: resolved.deviceHistoryDays, now: resolved.now, into: &facts)
+            }
+        }
         let parsed = packages.wait()
         facts.dpkgAvailable = parsed.dpkgAvailable
         facts.debianPackages = parsed.debianPackages

@@ -4,6 +4,8 @@ public struct HostIdentity: Sendable, Codable, Hashable {
     public var hostname: String = ""
     public var machineID: String = ""
     public var osName: String = ""
+    /// DMI (SMBIOS) serial of the machine: /sys/class/dmi/id/product_serial, readable by root.
+    public var dmiSerial: String?
     public var userNames: [UInt32: String] = [:]
 
     public init() {}
@@ -20,6 +22,11 @@ public enum IdentitySource {
             }
         }
         facts.identity.machineID = firstLine(root, "/etc/machine-id") ?? ""
+        // Placeholder serials of unbranded boards identify nothing.
+        if let serial = firstLine(root, "/sys/class/dmi/id/product_serial"), !serial.isEmpty,
+           !["To Be Filled By O.E.M.", "Default string", "System Serial Number", "0", "None"].contains(serial) {
+            facts.identity.dmiSerial = serial
+        }
         if let release = try? root.readFileIfPresent("/etc/os-release", limit: 1 << 20) {
             for line in ByteText.split(release[...], on: 0x0A) {
                 guard let text = ByteText.utf8(line), text.hasPrefix("PRETTY_NAME=") else { continue }

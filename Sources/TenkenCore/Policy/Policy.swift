@@ -26,7 +26,11 @@ public struct Policy: Sendable {
             switch rule.kind {
             case .pendingUpdates, .packageListsFresh, .rebootNotRequired, .automaticUpdates: request.patchState = true
             case .antivirusDefinitions: request.antivirusState = true
-            case .forbiddenSoftware, .requiredSoftware: break
+            case .mediaRegistered(let days), .mobileDevices(let days):
+                request.devices = true
+                request.deviceHistoryDays = max(request.deviceHistoryDays, days)
+            case .mediaEncrypted: request.devices = true
+            case .forbiddenSoftware, .requiredSoftware, .machineRegistered: break
             }
             for entry in catalog.entries(in: rule.kind.categories) {
                 request.probePaths.formUnion(entry.paths)
@@ -71,6 +75,10 @@ extension Rule {
         "reboot-not-required": [],
         "automatic-updates": [],
         "antivirus-definitions": ["max-age-hours"],
+        "machine-registered": [],
+        "media-registered": ["history-days"],
+        "mobile-devices": ["history-days"],
+        "media-encrypted": [],
     ]
     static let keys = commonKeys.union(kindKeys.values.joined())
 
@@ -105,6 +113,14 @@ extension Rule {
             kind = .rebootNotRequired
         case "automatic-updates":
             kind = .automaticUpdates
+        case "machine-registered":
+            kind = .machineRegistered
+        case "media-registered":
+            kind = .mediaRegistered(historyDays: try yaml.count("history-days", default: 30))
+        case "mobile-devices":
+            kind = .mobileDevices(historyDays: try yaml.count("history-days", default: 30))
+        case "media-encrypted":
+            kind = .mediaEncrypted
         default:
             kind = .antivirusDefinitions(maxAgeHours: try yaml.count("max-age-hours", default: 48))
         }

@@ -26,6 +26,14 @@ public enum RuleKind: Sendable, Hashable {
     case automaticUpdates
     /// Antivirus patterns built within `maxAgeHours`.
     case antivirusDefinitions(maxAgeHours: Int)
+    /// This PC is in the ledger (else it is a private PC).
+    case machineRegistered
+    /// Every storage device connected now or within `historyDays` is in the ledger.
+    case mediaRegistered(historyDays: Int)
+    /// Phones, USB tethering and Bluetooth pairings are reported.
+    case mobileDevices(historyDays: Int)
+    /// Connected media the ledger marks `encrypted` are LUKS-encrypted.
+    case mediaEncrypted
 
     public var name: String {
         switch self {
@@ -36,6 +44,10 @@ public enum RuleKind: Sendable, Hashable {
         case .rebootNotRequired: return "reboot-not-required"
         case .automaticUpdates: return "automatic-updates"
         case .antivirusDefinitions: return "antivirus-definitions"
+        case .machineRegistered: return "machine-registered"
+        case .mediaRegistered: return "media-registered"
+        case .mobileDevices: return "mobile-devices"
+        case .mediaEncrypted: return "media-encrypted"
         }
     }
 

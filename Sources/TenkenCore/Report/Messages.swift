@@ -57,7 +57,7 @@ struct Messages {
         case .update:
             let kind = evidence.detail == "security" ? pick("セキュリティ更新", "security update") : pick("更新", "update")
             what = "\(kind) \(evidence.item) \(evidence.installed ?? "") → \(evidence.version ?? "") (\(evidence.archive ?? ""))"
-        case .state:
+        case .state, .device:
             let note = evidence.note?[language] ?? ""
             what = evidence.item.isEmpty ? note : "\(evidence.item): \(note)"
         }

@@ -1,0 +1,3 @@
+#include <systemd/sd-journal.h>
+#include <systemd/sd-device.h>
+#include <systemd/sd-daemon.h>
