@@ -38,6 +38,11 @@ static int gunzip(const uint8_t *input, size_t length, struct buffer *out) {
         status = inflate(&stream, Z_NO_FLUSH);
         out->length = out->capacity - stream.avail_out;
         if (status != Z_OK && status != Z_STREAM_END) { inflateEnd(&stream); return -1; }
+        // Concatenated members (cat a.gz b.gz) are one file to gzip and to apt.
+        if (status == Z_STREAM_END && stream.avail_in > 0) {
+            if (inflateReset(&stream) != Z_OK) { inflateEnd(&stream); return -1; }
+            status = Z_OK;
+        }
         if (status == Z_OK && stream.avail_in == 0 && stream.avail_out != 0) { inflateEnd(&stream); return -1; }  // truncated
     }
     inflateEnd(&stream);
@@ -48,7 +53,7 @@ static int unlz4(const uint8_t *input, size_t length, struct buffer *out) {
     LZ4F_dctx *context;
     if (LZ4F_isError(LZ4F_createDecompressionContext(&context, LZ4F_VERSION))) return -1;
     size_t consumed = 0, hint = 1;
-    while (consumed < length && hint != 0) {
+    while (consumed < length) {  // a finished frame (hint 0) may be followed by another
         int room = reserve(out, 1 << 18);
         if (room) { LZ4F_freeDecompressionContext(context); return room; }
         size_t produced = out->capacity - out->length, taken = length - consumed;
@@ -58,7 +63,7 @@ static int unlz4(const uint8_t *input, size_t length, struct buffer *out) {
         out->length += produced;
     }
     LZ4F_freeDecompressionContext(context);
-    return hint == 0 ? 0 : -1;  // non-zero hint: the frame is incomplete
+    return hint == 0 ? 0 : -1;  // non-zero hint: the last frame is incomplete
 }
 
 static int unzstd(const uint8_t *input, size_t length, struct buffer *out) {

@@ -9,7 +9,7 @@
 #include <linux/openat2.h>
 #endif
 
-int tenken_open_in_root(int root_fd, const char *path, int flags) {
+int tenken_open_in_root(int root_fd, const char *path, int flags, int allow_unconfined) {
     while (*path == '/') path++;
     if (*path == '\0') path = ".";
 #if defined(__linux__) && defined(SYS_openat2)
@@ -23,6 +23,7 @@ int tenken_open_in_root(int root_fd, const char *path, int flags) {
     } while (fd < 0 && (errno == EAGAIN || errno == EINTR));
     if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return fd;
 #endif
+    if (!allow_unconfined) { errno = EXDEV; return -1; }
     return openat(root_fd, path, flags | O_CLOEXEC);
 }
 
@@ -30,8 +31,8 @@ int tenken_open_root(const char *path) {
     return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
-int tenken_exists_in_root(int root_fd, const char *path) {
-    int fd = tenken_open_in_root(root_fd, path, O_PATH);
+int tenken_exists_in_root(int root_fd, const char *path, int allow_unconfined) {
+    int fd = tenken_open_in_root(root_fd, path, O_PATH, allow_unconfined);
     if (fd < 0) return 0;
     close(fd);
     return 1;

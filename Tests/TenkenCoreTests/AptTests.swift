@@ -159,6 +159,7 @@ struct AptTests {
         try scratch.write("etc/apt/apt.conf.d/10periodic", "APT { Periodic { Unattended-Upgrade \"0\"; }; };\n")
         try scratch.write("etc/apt/apt.conf.d/20auto-upgrades", "// enable\n/* block\n comment */ APT::Periodic::Unattended-Upgrade \"1\"; # trailing\n")
         try scratch.write("etc/apt/apt.conf.d/99disable.dpkg-old", "APT::Periodic::Unattended-Upgrade \"0\";\n")
+        try scratch.write("etc/apt/apt.conf.d/99off.orig", "APT::Periodic::Unattended-Upgrade \"0\";\n")
         let config = AptConfig(try HostRoot(scratch.path))
         #expect(config["APT::Periodic::Unattended-Upgrade"]?.value == "1")
         #expect(config["apt::periodic::unattended-upgrade"]?.file == "/etc/apt/apt.conf.d/20auto-upgrades")

@@ -13,7 +13,10 @@ struct CheckTests {
 
     @Test("a clean Debian root is compliant")
     func cleanRoot() throws {
-        let report = try check(Fixture.path("debian-clean"))
+        // The real clock: list ages are the checkout's file times; ClamAV's build is made fresh.
+        let scratch = try Fixture.copy("debian-clean")
+        try scratch.setClamAVBuild(hoursAgo: 1)
+        let report = Check.run(root: try HostRoot(scratch.path), policy: try PolicyLoader.loadDefault())
         #expect(report.verdict == .compliant)
         #expect(report.findings.allSatisfy { $0.status == .pass })
         #expect(report.host.hostname == "kensa-pc01")
@@ -170,11 +173,13 @@ struct CheckTests {
         #expect(throws: HostReadError.self) { try root.readFile("/etc/escape") }
     }
 
-    @Test("a root with no Debian files: software rules pass, patch rules do not apply, antivirus is missing")
+    @Test("a root with no Debian files: software rules pass, patch rules do not apply, antivirus and ledger are missing")
     func emptyRoot() throws {
         let scratch = try ScratchTree()
         let report = try check(scratch.path)
-        #expect(report.findings.allSatisfy { $0.errors.isEmpty })
+        #expect(report.findings.filter { $0.errors.isEmpty }.count == 12)
+        #expect(report.finding("machine-registered")?.status == .error)
+        #expect(report.finding("machine-registered")?.errors.first?.en.contains("no ledger at /etc/tenken/ledger.yaml") == true)
         #expect(report.finding("no-p2p-software")?.status == .pass)
         #expect(report.finding("security-updates-applied")?.status == .notApplicable)
         #expect(report.finding("antivirus-installed")?.status == .fail)
@@ -188,7 +193,7 @@ struct CheckTests {
         #expect(object["verdict"] as? String == "non-compliant")
         #expect((object["startedAt"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
         let findings = try #require(object["findings"] as? [[String: Any]])
-        #expect(findings.count == 11)
+        #expect(findings.count == 15)
         #expect(findings.allSatisfy { ($0["title"] as? [String: String])?.keys.sorted() == ["en", "ja"] })
         #expect((object["policy"] as? [String: Any])?["digest"] as? String == (try PolicyLoader.loadDefault()).digest)
     }

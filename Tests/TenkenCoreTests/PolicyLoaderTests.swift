@@ -44,7 +44,8 @@ struct PolicyLoaderTests {
         #expect(policy.rules.map(\.id) == [
             "no-p2p-software", "no-personal-cloud-sync", "no-remote-access-software", "security-updates-applied",
             "other-updates-applied", "package-lists-fresh", "reboot-not-pending", "automatic-security-updates",
-            "antivirus-installed", "antivirus-definitions-current", "on-access-scanning",
+            "antivirus-installed", "antivirus-definitions-current", "on-access-scanning", "machine-registered",
+            "media-registered", "mobile-devices", "registered-media-encrypted",
         ])
         #expect(policy.digest.hasPrefix("sha256:") && policy.digest.count == 71)
         for rule in policy.rules {
@@ -95,6 +96,7 @@ struct PolicyLoaderTests {
         #expect(error(minimal.replacingOccurrences(of: "critical", with: "urgent")).contains("'urgent' is not one of"))
         #expect(error(minimal.replacingOccurrences(of: "clauses: [\"001 第6条7\"]", with: "clauses: []")).contains("must cite"))
         #expect(error(minimal.replacingOccurrences(of: "version: 1", with: "version: one")).contains("whole number"))
+        #expect(error(String(repeating: "[", count: 100_000)).contains("nested deeper than 64"))
         #expect(error(minimal.replacingOccurrences(of: "title: {ja: P2P なし, en: No P2P}", with: "title: {ja: P2P なし}")).contains("missing key 'en'"))
         #expect(error(minimal + "\n" + minimal.split(separator: "\n").suffix(7).joined(separator: "\n")).contains("used twice"))
         #expect(error("id: [unclosed").contains("line"))

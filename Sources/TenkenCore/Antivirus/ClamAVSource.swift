@@ -55,7 +55,7 @@ enum ClamAVSource {
         }
         let fields = text.trimmingCharacters(in: " \0").split(separator: ":", omittingEmptySubsequences: false)
         guard fields.count >= 9, let version = Int(fields[2]), let signatures = Int(fields[3]),
-              let built = Int(fields[8].trimmingCharacters(in: " \0")) else { return nil }
+              let built = Int(fields[8].trimmingCharacters(in: " \0")), Timestamp.plausible.contains(built) else { return nil }
         return ClamAVFacts.Database(file: file, version: version, signatures: signatures, builtAt: built)
     }
 

@@ -3,14 +3,16 @@
 /// scopes and //, # and /* */ comments; that is all a setting like APT::Periodic needs.
 struct AptConfig {
     private(set) var values: [String: (value: String, file: String)] = [:]
+    /// Files that exist but could not be read: their settings are unknown.
+    private(set) var issues: [FactIssue] = []
 
     init(_ root: HostRoot) {
         if let directory = try? root.directoryIfPresent("/etc/apt/apt.conf.d"), let entries = try? directory.entries() {
-            // apt skips editor backups and package-manager leftovers.
+            // apt reads names of ASCII letters, digits, "_", "-" and "." with no extension or
+            // ".conf": "20auto-upgrades.orig" and "x.dpkg-old" are ignored.
             let names = entries.map(\.name.display).filter { name in
-                name.allSatisfy { $0.isLetter || $0.isNumber || "_-.".contains($0) }
-                    && ![".disabled", ".bak", ".dpkg-old", ".dpkg-dist", ".dpkg-new", ".ucf-old", ".ucf-dist", ".ucf-new"]
-                        .contains { name.hasSuffix($0) }
+                name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0)) }
+                    && (!name.contains(".") || name.hasSuffix(".conf"))
             }.sorted()
             for name in names { read(root, "/etc/apt/apt.conf.d/" + name) }
         }
@@ -20,7 +22,14 @@ struct AptConfig {
     subscript(_ key: String) -> (value: String, file: String)? { values[key.lowercased()] }
 
     private mutating func read(_ root: HostRoot, _ path: String) {
-        guard let bytes = try? root.readFileIfPresent(path, limit: 1 << 20) else { return }
+        let bytes: [UInt8]
+        do {
+            guard let present = try root.readFileIfPresent(path, limit: 1 << 20) else { return }
+            bytes = present
+        } catch {
+            issues.append(.unreadable(.apt, error))
+            return
+        }
         var scope: [String] = []
         var pending: [String] = []  // words of the statement so far
         for token in Self.tokens(String(decoding: bytes, as: UTF8.self)) {

@@ -87,7 +87,7 @@ enum CompressedFile {
         guard let format else { return bytes.withUnsafeBufferPointer(body) }
         var output: UnsafeMutablePointer<UInt8>?
         var length = 0
-        let limit = 2 << 30
+        let limit = 512 << 20  // Debian's largest Packages list is ~70 MB uncompressed
         let status = bytes.withUnsafeBufferPointer { tenken_decompress(format, $0.baseAddress, $0.count, limit, &output, &length) }
         guard status == 0, let output else {
             throw HostReadError(path: path, reason: status == -2 ? .tooLarge(limit: limit) : .corrupt)

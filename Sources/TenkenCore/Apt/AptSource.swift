@@ -15,6 +15,7 @@ enum AptSource {
         apt.lastUpgradeAt = lastUpgrade(root)
         apt.reboot = rebootState(root, packages: facts.debianPackages)
         let config = AptConfig(root)
+        facts.issues += config.issues
         apt.automaticUpdates.packageInstalled = facts.debianPackages.contains { $0.name == "unattended-upgrades" && $0.isPresent }
         apt.automaticUpdates.unattendedUpgrade = config["APT::Periodic::Unattended-Upgrade"]?.value
         apt.automaticUpdates.setIn = config["APT::Periodic::Unattended-Upgrade"]?.file
@@ -33,11 +34,12 @@ enum AptSource {
             facts.issues.append(.unreadable(.apt, error))
             return
         }
-        let prefixes = AptSources.listPrefixes(root)
+        let prefixes = AptSources.listPrefixes(root, issues: &facts.issues)
         let names = entries.map(\.name.display)
         let releases = names.filter { $0.hasSuffix("_InRelease") || $0.hasSuffix("_Release") }
-        var newest = releases.compactMap { try? directory.status(FileName($0)).modified }.max()
-        if let stamp = try? root.directory("/var/lib/apt/periodic").status(FileName("update-success-stamp")).modified {
+        var newest = releases.compactMap { try? directory.status(FileName($0)).modified }.filter(Timestamp.plausible.contains).max()
+        if let stamp = try? root.directory("/var/lib/apt/periodic").status(FileName("update-success-stamp")).modified,
+           Timestamp.plausible.contains(stamp) {
             newest = max(newest ?? stamp, stamp)
         }
         apt.listsUpdatedAt = newest
@@ -59,7 +61,7 @@ enum AptSource {
                         ja: "\(path): \(damaged) 個の項目に Package または Version がありません",
                         en: "\(path): \(damaged) stanzas without Package or Version")))
                 }
-                indexes.append(AptIndex(file: path, release: release(for: stem, among: releases, in: directory), offers: offers))
+                indexes.append(AptIndex(file: path, release: try release(for: stem, among: releases, in: directory), offers: offers))
                 apt.listFiles.append(path)
             } catch {
                 facts.issues.append(.unreadable(.apt, error))
@@ -79,10 +81,13 @@ enum AptSource {
 
     /// The Release file of a list: the one whose name, less "InRelease"/"Release", is the
     /// longest prefix of the list's name.
-    private static func release(for list: String, among releases: [String], in directory: Directory) -> AptRelease {
+    /// A list without a Release file gets apt's defaults; an unreadable Release is an error, since
+    /// guessing would turn security updates into ordinary ones.
+    private static func release(for list: String, among releases: [String], in directory: Directory) throws(HostReadError) -> AptRelease {
         let owner = releases.filter { list.hasPrefix($0.hasSuffix("_InRelease") ? String($0.dropLast(9)) : String($0.dropLast(7))) }
             .max { $0.count < $1.count }
-        guard let owner, let bytes = try? directory.readFile(FileName(owner), limit: 64 << 20) else { return AptRelease() }
+        guard let owner else { return AptRelease() }
+        let bytes = try directory.readFile(FileName(owner), limit: 256 << 20)
         return AptRelease(String(decoding: bytes, as: UTF8.self))
     }
 
@@ -94,7 +99,8 @@ enum AptSource {
             for line in ByteText.split(bytes[...], on: 0x0A) {
                 // "2026-11-21 22:37:58 upgrade libc6:amd64 2.36-9+deb12u13 2.36-9+deb12u14"
                 guard line.count > 28, line[line.startIndex + 20..<line.startIndex + 28].elementsEqual("upgrade ".utf8),
-                      let time = localTime(String(decoding: line.prefix(19), as: UTF8.self)) else { continue }
+                      let time = localTime(String(decoding: line.prefix(19), as: UTF8.self)),
+                      Timestamp.plausible.contains(time) else { continue }
                 newest = max(newest ?? time, time)
             }
         }

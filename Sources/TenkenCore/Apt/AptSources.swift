@@ -2,17 +2,27 @@
 /// of their files in /var/lib/apt/lists. apt reads only lists of configured sources, so lists
 /// left behind by a removed source must not count either.
 enum AptSources {
-    static func listPrefixes(_ root: HostRoot) -> [String]? {
+    /// The prefixes, or nil when no sources file exists; unreadable files are added to `issues`.
+    static func listPrefixes(_ root: HostRoot, issues: inout [FactIssue]) -> [String]? {
         var entries: [(uri: String, suite: String)] = []
         var found = false
-        if let text = read(root, "/etc/apt/sources.list") {
+        func read(_ path: String) -> String? {
+            do {
+                guard let bytes = try root.readFileIfPresent(path, limit: 16 << 20) else { return nil }
+                return String(decoding: bytes, as: UTF8.self)
+            } catch {
+                issues.append(.unreadable(.apt, error))
+                return nil
+            }
+        }
+        if let text = read("/etc/apt/sources.list") {
             found = true
             entries += oneLine(text)
         }
         if let directory = try? root.directoryIfPresent("/etc/apt/sources.list.d"), let files = try? directory.entries() {
             for file in files.sorted(by: { $0.name.display < $1.name.display }) {
                 let name = file.name.display
-                guard let text = read(root, "/etc/apt/sources.list.d/" + name) else { continue }
+                guard name.hasSuffix(".list") || name.hasSuffix(".sources"), let text = read("/etc/apt/sources.list.d/" + name) else { continue }
                 if name.hasSuffix(".list") { found = true; entries += oneLine(text) }
                 if name.hasSuffix(".sources") { found = true; entries += deb822(text) }
             }
@@ -55,8 +65,17 @@ enum AptSources {
         if let scheme = location.firstRange(of: "://") { location = String(location[scheme.upperBound...]) }
         if let at = location.firstIndex(of: "@"), !location[..<at].contains("/") { location = String(location[location.index(after: at)...]) }
         while location.hasSuffix("/") { location.removeLast() }
+        // apt's QuoteString(uri, "\\|{}[]<>\"^~_=!@#$%^&*"), then "/" → "_".
         func quote(_ text: String) -> String {
-            text.replacing("%", with: "%25").replacing("_", with: "%5f").replacing("~", with: "%7e").replacing("/", with: "_")
+            var quoted = ""
+            for byte in text.utf8 {
+                if byte <= 0x20 || byte >= 0x7F || "\\|{}[]<>\"^~_=!@#$%&*".utf8.contains(byte) {
+                    quoted += "%" + ByteText.hex(byte)
+                } else {
+                    quoted += byte == 0x2F ? "_" : String(UnicodeScalar(byte))
+                }
+            }
+            return quoted
         }
         if suite.hasSuffix("/") {  // a flat repository: the suite is a path
             let path = suite == "./" ? "" : "_" + quote(String(suite.dropLast()))
@@ -65,8 +84,4 @@ enum AptSources {
         return quote(location) + "_dists_" + quote(suite) + "_"
     }
 
-    private static func read(_ root: HostRoot, _ path: String) -> String? {
-        guard let bytes = try? root.readFileIfPresent(path, limit: 1 << 20) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }

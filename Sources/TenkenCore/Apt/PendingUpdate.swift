@@ -20,7 +20,7 @@ enum CandidateSelection {
             for offer in index.offers { offered[offer.name, default: []].append((offer, index.release)) }
         }
         var updates: [PendingUpdate] = []
-        for package in installed where package.state == "installed" || package.state == "half-configured" || package.state == "unpacked" {
+        for package in installed where package.isPresent {
             guard let offers = offered[package.name] else { continue }
             let architecture = package.architecture == "all" ? nativeArchitecture : package.architecture
             let current = DebianVersion(package.version)

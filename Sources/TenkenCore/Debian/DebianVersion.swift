@@ -10,7 +10,8 @@ public struct DebianVersion: Comparable, Hashable, Sendable, CustomStringConvert
     public init(_ text: String) {
         self.text = text
         var bytes = Array(text.utf8)[...]
-        if let colon = bytes.firstIndex(of: 0x3A), let epoch = Int(String(decoding: bytes[..<colon], as: UTF8.self)) {
+        if let colon = bytes.firstIndex(of: 0x3A), !bytes[..<colon].isEmpty, bytes[..<colon].count <= 9,
+           bytes[..<colon].allSatisfy({ (0x30...0x39).contains($0) }), let epoch = Int(String(decoding: bytes[..<colon], as: UTF8.self)) {
             self.epoch = epoch
             bytes = bytes[(colon + 1)...]
         } else {
@@ -29,7 +30,8 @@ public struct DebianVersion: Comparable, Hashable, Sendable, CustomStringConvert
 
     public static func == (lhs: DebianVersion, rhs: DebianVersion) -> Bool { compare(lhs, rhs) == 0 }
     public static func < (lhs: DebianVersion, rhs: DebianVersion) -> Bool { compare(lhs, rhs) < 0 }
-    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+    /// Equal versions can be spelt differently ("1.0", "1.00", "0:1.0"): hash only what they share.
+    public func hash(into hasher: inout Hasher) { hasher.combine(epoch) }
 
     /// Negative, zero or positive, like `dpkg --compare-versions`.
     public static func compare(_ lhs: DebianVersion, _ rhs: DebianVersion) -> Int {

@@ -21,7 +21,9 @@ enum AntivirusDefinitions {
                 evidence.append(Evidence(source: .state, software: clamName, item: ClamAVSource.logPath,
                                          note: Localized(ja: "freshclam のエラー: " + line, en: "freshclam error: " + line)))
             }
-            let status = now - newest > maxAgeHours * 3600 ? Evaluator.violated(rule) : .pass
+            // A build time in the future (a wrong clock, a forged header) does not make patterns current.
+            let status: Finding.Status = issues.contains { $0.level == .error } ? .error
+                : (now - newest > maxAgeHours * 3600 || newest > now + 86_400) ? Evaluator.violated(rule) : .pass
             return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues)
         }
         if installed.contains(clamName) {

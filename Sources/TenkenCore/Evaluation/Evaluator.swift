@@ -32,9 +32,9 @@ public enum Evaluator {
         let status: Finding.Status
         if evidence.contains(where: { $0.confidence == .confirmed }) {
             status = rule.action == .fail ? .fail : .warn
-        } else if !evidence.isEmpty {
-            status = .warn
         } else if !errors.isEmpty {
+            status = .error
+        } else if !evidence.isEmpty {
             status = .error
         } else {
             status = .pass

@@ -27,7 +27,8 @@ enum PatchRules {
                 Evidence(source: .update, software: "", item: $0.name, version: $0.candidate,
                          detail: $0.isSecurity ? "security" : nil, installed: $0.installed, archive: $0.archives.joined(separator: ","))
             }
-            let age = apt.lastUpgradeAt.map { now - $0 }
+            // An upgrade "in the future" (a wrong clock, an edited log) proves nothing.
+            let age = apt.lastUpgradeAt.flatMap { $0 <= now + day ? now - $0 : nil }
             if !updates.isEmpty { evidence.append(lastUpgradeEvidence(age)) }
             if !updates.isEmpty {
                 status = (age ?? .max) > maxDays * day ? Evaluator.violated(rule) : .warn
@@ -35,7 +36,7 @@ enum PatchRules {
                 status = issues.contains { $0.level == .error } ? .error : .pass
             }
         case .packageListsFresh(let maxAgeDays):
-            if let updated = apt.listsUpdatedAt {
+            if let updated = apt.listsUpdatedAt, updated <= now + day {
                 let days = max(0, now - updated) / day
                 evidence.append(Evidence(source: .state, software: "", item: AptSource.listsPath, note: Localized(
                     ja: "パッケージ一覧の最終更新: \(Timestamp.date(updated)) (\(days) 日前、上限 \(maxAgeDays) 日)",

@@ -32,7 +32,7 @@ public enum ProcessSource {
                   let directory = try? proc.subdirectory(entry.name) else { continue }
             // A process can exit between readdir and these reads: then it is simply not listed.
             guard let owner = try? directory.status(FileName("cmdline")).uid,
-                  let commandLine = try? directory.readFile(FileName("cmdline"), limit: 256 << 10) else { continue }
+                  let commandLine = try? directory.readPrefix(FileName("cmdline"), count: 256 << 10) else { continue }
             var executable: String?
             do {
                 executable = try directory.readLink(FileName("exe")).display

@@ -81,6 +81,12 @@ public final class Directory {
     /// device, which could block or never end. Returns the descriptor, its size and its path.
     private func openRegularFile(_ name: FileName) throws(HostReadError) -> (Int32, Int, String) {
         let child = childPath(name)
+        // Look before opening: opening a device node in an image (a watchdog, a tape) has effects.
+        var before = stat()
+        guard name.withCString({ fstatat(fd, $0, &before, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+            throw HostReadError(path: child, errno: errno)
+        }
+        guard (before.st_mode & S_IFMT) == S_IFREG else { throw HostReadError(path: child, reason: .notARegularFile) }
         let file = name.withCString { openat(fd, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) }
         guard file >= 0 else { throw HostReadError(path: child, errno: errno) }
         var info = stat()

@@ -12,6 +12,8 @@ public struct HostReadError: Error, Sendable, Equatable, CustomStringConvertible
         case tooLarge(limit: Int)
         /// Compressed data that does not decompress: damaged or cut short.
         case corrupt
+        /// The kernel cannot confine paths to the root (no openat2), so nothing is read from it.
+        case unconfined
         case system(errno: Int32)
     }
 
@@ -29,6 +31,7 @@ public struct HostReadError: Error, Sendable, Equatable, CustomStringConvertible
         case EACCES, EPERM: self.init(path: path, reason: .permissionDenied)
         case ENOTDIR: self.init(path: path, reason: .notADirectory)
         case EISDIR: self.init(path: path, reason: .notARegularFile)
+        case EXDEV: self.init(path: path, reason: .unconfined)
         default: self.init(path: path, reason: .system(errno: code))
         }
     }
@@ -49,6 +52,8 @@ public struct HostReadError: Error, Sendable, Equatable, CustomStringConvertible
         case (.notADirectory, .ja): return "\(path): ディレクトリではありません"
         case (.tooLarge(let limit), .en): return "\(path): larger than \(limit) bytes"
         case (.tooLarge(let limit), .ja): return "\(path): \(limit) バイトを超えています"
+        case (.unconfined, .en): return "\(path): this kernel cannot keep reads inside --root (openat2 is unavailable)"
+        case (.unconfined, .ja): return "\(path): このカーネルでは --root の外への読み取りを防げません (openat2 が使えません)"
         case (.corrupt, .en): return "\(path): compressed data is damaged or truncated"
         case (.corrupt, .ja): return "\(path): 圧縮データが壊れているか途中で切れています"
         case (.system(let code), .en): return "\(path): \(String(cString: strerror(code)))"

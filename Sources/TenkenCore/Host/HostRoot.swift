@@ -19,18 +19,25 @@ public final class HostRoot: Sendable {
 
     deinit { close(fd) }
 
+    /// O_PATH, which Swift's Glibc module does not export (it is _GNU_SOURCE).
+    static let pathOnly: Int32 = 0o10000000
+
     public var isHostRoot: Bool { path == "/" }
 
     /// Reads a whole regular file. Refuses FIFOs and devices (which could block or never end)
     /// and anything over `limit` bytes.
     public func readFile(_ path: String, limit: Int = 64 << 20) throws(HostReadError) -> [UInt8] {
+        // Look before opening: opening a device node in an image (a watchdog, a tape) has effects.
+        let handle = try open(path, flags: Self.pathOnly)
+        var info = stat()
+        let looked = fstat(handle, &info)
+        close(handle)
+        guard looked == 0 else { throw HostReadError(path: path, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw HostReadError(path: path, reason: .notARegularFile) }
         let file = try open(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
         defer { close(file) }
-        var info = stat()
         guard fstat(file, &info) == 0 else { throw HostReadError(path: path, errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw HostReadError(path: path, reason: .notARegularFile)
-        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw HostReadError(path: path, reason: .notARegularFile) }
         return try Self.readAll(file, path: path, sizeHint: Int(info.st_size), limit: limit)
     }
 
@@ -40,7 +47,7 @@ public final class HostRoot: Sendable {
     }
 
     public func exists(_ path: String) -> Bool {
-        tenken_exists_in_root(fd, path) == 1
+        tenken_exists_in_root(fd, path, isHostRoot ? 1 : 0) == 1
     }
 
     /// Opens a directory under the root for walking without following symlinks further.
@@ -54,7 +61,7 @@ public final class HostRoot: Sendable {
     }
 
     func open(_ path: String, flags: Int32) throws(HostReadError) -> Int32 {
-        let file = tenken_open_in_root(fd, path, flags)
+        let file = tenken_open_in_root(fd, path, flags, isHostRoot ? 1 : 0)
         guard file >= 0 else { throw HostReadError(path: path, errno: errno) }
         return file
     }

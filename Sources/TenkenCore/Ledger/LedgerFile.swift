@@ -22,6 +22,8 @@ public enum LedgerFile {
         do {
             guard let bytes = try HostRoot(directory).readFileIfPresent(name, limit: 16 << 20) else { return .missing(path: path) }
             return parse(bytes, file: path)
+        } catch where error.isNotFound {
+            return .missing(path: path)
         } catch {
             return .invalid(PolicyError(file: path, message: error.message(in: .en)))
         }
@@ -38,6 +40,7 @@ public enum LedgerFile {
     /// directory. A crash leaves the old ledger or the new one, never half of one.
     public static func save(_ ledger: Ledger, to path: String) throws(HostReadError) {
         let (directory, name) = split(path)
+        try makeDirectories(directory)
         let temporary = directory + "/." + name + ".tmp-\(getpid())"
         let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard file >= 0 else { throw HostReadError(path: temporary, errno: errno) }
@@ -62,6 +65,15 @@ public enum LedgerFile {
         }
         let parent = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if parent >= 0 { fsync(parent); close(parent) }
+    }
+
+    /// mkdir -p, 0755: /etc/tenken does not exist before the first ledger.
+    private static func makeDirectories(_ path: String) throws(HostReadError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw HostReadError(path: current, errno: errno) }
+        }
     }
 
     static func split(_ path: String) -> (String, String) {

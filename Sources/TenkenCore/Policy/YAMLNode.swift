@@ -52,8 +52,11 @@ indirect enum YAMLNode: Sendable {
     private struct Builder {
         private enum Open {
             case sequence([YAMLNode], line: Int)
-            case mapping([(key: YAMLNode, value: YAMLNode)], pendingKey: YAMLNode?, line: Int)
+            case mapping([(key: YAMLNode, value: YAMLNode)], pendingKey: YAMLNode?, keys: Set<String>, line: Int)
         }
+
+        /// Policies nest a few levels; a document nested deeper is not a policy.
+        static let maximumDepth = 64
 
         private var stack: [Open] = []
         private(set) var document: YAMLNode?
@@ -69,14 +72,16 @@ indirect enum YAMLNode: Sendable {
                 let scalar = event.data.scalar
                 let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                 try add(.scalar(text, line: line))
-            case YAML_SEQUENCE_START_EVENT:
-                stack.append(.sequence([], line: line))
-            case YAML_MAPPING_START_EVENT:
-                stack.append(.mapping([], pendingKey: nil, line: line))
+            case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                guard stack.count < Self.maximumDepth else {
+                    throw ParseError(line: line, message: "nested deeper than \(Self.maximumDepth) levels")
+                }
+                stack.append(event.type == YAML_SEQUENCE_START_EVENT ? .sequence([], line: line)
+                             : .mapping([], pendingKey: nil, keys: [], line: line))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 switch stack.popLast() {
                 case .sequence(let items, let start)?: try add(.sequence(items, line: start))
-                case .mapping(let pairs, _, let start)?: try add(.mapping(pairs, line: start))
+                case .mapping(let pairs, _, _, let start)?: try add(.mapping(pairs, line: start))
                 case nil: throw ParseError(line: line, message: "unbalanced collection")
                 }
             case YAML_ALIAS_EVENT:
@@ -103,18 +108,18 @@ indirect enum YAMLNode: Sendable {
             case .sequence(var items, let line):
                 items.append(node)
                 stack.append(.sequence(items, line: line))
-            case .mapping(var pairs, let pendingKey, let line):
+            case .mapping(var pairs, let pendingKey, var keys, let line):
                 if let key = pendingKey {
                     pairs.append((key, node))
-                    stack.append(.mapping(pairs, pendingKey: nil, line: line))
+                    stack.append(.mapping(pairs, pendingKey: nil, keys: keys, line: line))
                 } else {
                     guard let name = node.string else {
                         throw ParseError(line: node.line, message: "mapping keys must be plain strings")
                     }
-                    if pairs.contains(where: { $0.key.string == name }) {
+                    guard keys.insert(name).inserted else {
                         throw ParseError(line: node.line, message: "duplicate key '\(name)'")
                     }
-                    stack.append(.mapping(pairs, pendingKey: node, line: line))
+                    stack.append(.mapping(pairs, pendingKey: node, keys: keys, line: line))
                 }
             }
         }

@@ -49,7 +49,7 @@ struct YAMLObject {
     func count(_ key: String, default value: Int) throws(PolicyError) -> Int {
         guard has(key) else { return value }
         let number = try int(key)
-        guard number >= 0 else { throw error(key, "must not be negative") }
+        guard (0...1_000_000).contains(number) else { throw error(key, "must be between 0 and 1000000") }
         return number
     }
 

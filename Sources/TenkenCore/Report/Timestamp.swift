@@ -24,8 +24,11 @@ public enum Timestamp {
         return String(full.prefix(10)) + " " + String(full.dropFirst(11).prefix(5)) + " UTC"
     }
 
+    /// Times read from disk outside 1970-9999 are not dates (and would overflow gmtime).
+    public static let plausible = 0...253_402_300_799
+
     public static func format(seconds: Int, milliseconds: Int = 0) -> String {
-        var time = time_t(seconds)
+        var time = time_t(min(max(seconds, plausible.lowerBound), plausible.upperBound))
         var parts = tm()
         gmtime_r(&time, &parts)
         func pad(_ value: Int32, _ width: Int) -> String {
