@@ -45,7 +45,8 @@ struct PolicyLoaderTests {
             "no-p2p-software", "no-personal-cloud-sync", "no-remote-access-software", "security-updates-applied",
             "other-updates-applied", "package-lists-fresh", "reboot-not-pending", "automatic-security-updates",
             "antivirus-installed", "antivirus-definitions-current", "on-access-scanning", "machine-registered",
-            "media-registered", "mobile-devices", "registered-media-encrypted",
+            "media-registered", "mobile-devices", "registered-media-encrypted", "disk-encryption", "authentication-required",
+            "screen-lock", "ssh-login-hardened", "logs-kept-one-year", "firewall-enabled", "privileged-users",
         ])
         #expect(policy.digest.hasPrefix("sha256:") && policy.digest.count == 71)
         for rule in policy.rules {

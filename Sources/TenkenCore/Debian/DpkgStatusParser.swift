@@ -55,7 +55,15 @@ public struct DpkgStatusParser {
             }
             stanza[key] = value
         }
+        let problemsBefore = problems.count
         finish(&stanza)
+        // dpkg always ends the file with a newline: without one it was cut short, even when the
+        // cut fell inside a multi-line Description and every stanza still looks whole.
+        if let last = bytes.last, last != 0x0A, problems.count == problemsBefore {
+            problems.append(Problem(line: lineNumber, message: Localized(
+                ja: "\(lineNumber) 行目: ファイルが行の途中で終わっています (途中で切れている可能性)",
+                en: "line \(lineNumber): the file ends mid-line (truncated?)")))
+        }
     }
 
     private mutating func finish(_ stanza: inout Stanza) {

@@ -14,6 +14,8 @@ public enum Evaluator {
                                                  index: index)
             case .pendingUpdates, .packageListsFresh, .rebootNotRequired, .automaticUpdates:
                 return PatchRules.evaluate(rule, facts: facts, now: now)
+            case .diskEncryption, .authentication, .screenLock, .sshLogin, .logRetention, .firewallEnabled, .privilegedUsers:
+                return HostControlRules.evaluate(rule, facts: facts)
             case .machineRegistered, .mediaRegistered, .mobileDevices, .mediaEncrypted:
                 return DeviceRules.evaluate(rule, facts: facts, ledger: ledger)
             case .antivirusDefinitions(let maxAgeHours):

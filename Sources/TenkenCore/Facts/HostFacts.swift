@@ -15,6 +15,8 @@ public struct HostFacts: Sendable {
     public var usbDevices: [UsbDevice] = []
     public var usbHistory: [UsbConnection] = []
     public var bluetoothPairings: [BluetoothPairing] = []
+    /// Host controls; nil when no rule asked for them.
+    public var hostControls: HostControlFacts?
     /// ClamAV databases; nil when /var/lib/clamav does not exist.
     public var clamav: ClamAVFacts?
     /// Paths a policy asked about (catalog `paths`), with whether each exists under the root.
@@ -42,12 +44,14 @@ public struct HostFacts: Sendable {
         /// Read USB devices, Bluetooth pairings and, for `deviceHistoryDays` back, the journal.
         public var devices = false
         public var deviceHistoryDays = 0
+        /// Read the host controls (disk encryption, accounts, screen lock, sshd, logs, firewall).
+        public var hostControls = false
         /// The time history is measured back from (unix seconds).
         public var now = 0
 
         public init(probePaths: Set<String> = [], socketPorts: [PortRange] = [], processNames: Set<String> = [],
                     allSocketOwners: Bool = false, patchState: Bool = false, antivirusState: Bool = false,
-                    devices: Bool = false) {
+                    devices: Bool = false, hostControls: Bool = false) {
             self.probePaths = probePaths
             self.socketPorts = socketPorts
             self.processNames = processNames
@@ -55,6 +59,7 @@ public struct HostFacts: Sendable {
             self.patchState = patchState
             self.antivirusState = antivirusState
             self.devices = devices
+            self.hostControls = hostControls
         }
     }
 
@@ -98,6 +103,13 @@ public struct HostFacts: Sendable {
         facts.debianPackages = parsed.debianPackages
         facts.snaps = parsed.snaps
         facts.issues = parsed.issues + facts.issues
+        if resolved.hostControls {
+            var controls = HostControlFacts()
+            DiskEncryptionSource.collect(root, into: &controls)
+            AccountSource.collect(root, into: &controls, issues: &facts.issues)
+            DesktopAndServiceSource.collect(root, packages: Set(facts.debianPackages.filter(\.isPresent).map(\.name)), into: &controls)
+            facts.hostControls = controls
+        }
         if let patched = patches?.wait() {
             facts.apt = patched.apt
             facts.issues += patched.issues

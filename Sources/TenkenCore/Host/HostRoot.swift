@@ -50,6 +50,15 @@ public final class HostRoot: Sendable {
         tenken_exists_in_root(fd, path, isHostRoot ? 1 : 0) == 1
     }
 
+    /// Whether the last component exists itself, without following it if it is a symlink:
+    /// systemd's enablement links point at unit files that may live elsewhere.
+    public func linkExists(_ path: String) -> Bool {
+        guard let slash = path.lastIndex(of: "/"), let parent = try? directory(String(path[..<slash]).isEmpty ? "/" : String(path[..<slash])) else {
+            return false
+        }
+        return (try? parent.status(FileName(String(path[path.index(after: slash)...])))) != nil
+    }
+
     /// Opens a directory under the root for walking without following symlinks further.
     public func directory(_ path: String) throws(HostReadError) -> Directory {
         Directory(fd: try open(path, flags: O_RDONLY | O_DIRECTORY), path: path)

@@ -30,6 +30,8 @@ public struct Policy: Sendable {
                 request.devices = true
                 request.deviceHistoryDays = max(request.deviceHistoryDays, days)
             case .mediaEncrypted: request.devices = true
+            case .diskEncryption, .authentication, .screenLock, .sshLogin, .logRetention, .firewallEnabled, .privilegedUsers:
+                request.hostControls = true
             case .forbiddenSoftware, .requiredSoftware, .machineRegistered: break
             }
             for entry in catalog.entries(in: rule.kind.categories) {
@@ -79,6 +81,13 @@ extension Rule {
         "media-registered": ["history-days"],
         "mobile-devices": ["history-days"],
         "media-encrypted": [],
+        "disk-encryption": [],
+        "authentication": [],
+        "screen-lock": ["max-idle-minutes"],
+        "ssh-login": [],
+        "log-retention": ["min-days"],
+        "firewall-enabled": [],
+        "privileged-users": [],
     ]
     static let keys = commonKeys.union(kindKeys.values.joined())
 
@@ -121,6 +130,13 @@ extension Rule {
             kind = .mobileDevices(historyDays: try yaml.count("history-days", default: 30))
         case "media-encrypted":
             kind = .mediaEncrypted
+        case "disk-encryption": kind = .diskEncryption
+        case "authentication": kind = .authentication
+        case "screen-lock": kind = .screenLock(maxIdleMinutes: try yaml.count("max-idle-minutes", default: 15))
+        case "ssh-login": kind = .sshLogin
+        case "log-retention": kind = .logRetention(minDays: try yaml.count("min-days", default: 365))
+        case "firewall-enabled": kind = .firewallEnabled
+        case "privileged-users": kind = .privilegedUsers
         default:
             kind = .antivirusDefinitions(maxAgeHours: try yaml.count("max-age-hours", default: 48))
         }

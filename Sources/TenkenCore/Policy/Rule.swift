@@ -34,6 +34,20 @@ public enum RuleKind: Sendable, Hashable {
     case mobileDevices(historyDays: Int)
     /// Connected media the ledger marks `encrypted` are LUKS-encrypted.
     case mediaEncrypted
+    /// / and /home are on LUKS.
+    case diskEncryption
+    /// No account without a password, no display-manager autologin.
+    case authentication
+    /// GNOME locks the screen after at most `maxIdleMinutes`.
+    case screenLock(maxIdleMinutes: Int)
+    /// sshd refuses root and empty-password logins and password authentication.
+    case sshLogin
+    /// Logs are kept at least `minDays` (persistent journal or rsyslog rotation).
+    case logRetention(minDays: Int)
+    /// A firewall is enabled at boot.
+    case firewallEnabled
+    /// Members of sudo, wheel, adm and admin are reported.
+    case privilegedUsers
 
     public var name: String {
         switch self {
@@ -48,6 +62,13 @@ public enum RuleKind: Sendable, Hashable {
         case .mediaRegistered: return "media-registered"
         case .mobileDevices: return "mobile-devices"
         case .mediaEncrypted: return "media-encrypted"
+        case .diskEncryption: return "disk-encryption"
+        case .authentication: return "authentication"
+        case .screenLock: return "screen-lock"
+        case .sshLogin: return "ssh-login"
+        case .logRetention: return "log-retention"
+        case .firewallEnabled: return "firewall-enabled"
+        case .privilegedUsers: return "privileged-users"
         }
     }
 

@@ -1,0 +1,97 @@
+/// Rules on the host's own controls: 001 第6条8(2)(3), 002 第11条(3)(10)ア・イ, 004 第8 2.
+enum HostControlRules {
+    static func evaluate(_ rule: Rule, facts: HostFacts) -> Finding {
+        // Screen lock, sshd, rsyslog and firewalls are looked for among installed packages.
+        let needsPackages: Bool
+        switch rule.kind {
+        case .screenLock, .sshLogin, .logRetention, .firewallEnabled: needsPackages = true
+        default: needsPackages = false
+        }
+        let issues = facts.issues(from: needsPackages ? [.identity, .dpkg] : [.identity])
+        let unreadable = issues.contains { $0.level == .error }
+        guard let controls = facts.hostControls else { return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues) }
+        func state(_ item: String, _ ja: String, _ en: String) -> Evidence {
+            Evidence(source: .state, software: "", item: item, note: Localized(ja: ja, en: en))
+        }
+        func result(_ evidence: [Evidence], violated: Bool, notes: [Localized] = []) -> Finding {
+            let status: Finding.Status = !violated ? .pass : unreadable ? .error : Evaluator.violated(rule)
+            return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues, notes: notes)
+        }
+        switch rule.kind {
+        case .diskEncryption:
+            guard let mounts = controls.mounts, !mounts.isEmpty else {
+                return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues, notes: [Localized(
+                    ja: "マウント情報 (/proc/self/mountinfo) がないため確認できません (ディスクイメージの検査など)",
+                    en: "no mount table (/proc/self/mountinfo) under the root, as when scanning a disk image")])
+            }
+            let evidence = mounts.map { mount in
+                state(mount.mountPoint, (mount.encrypted ? "LUKS で暗号化: " : "暗号化されていません: ") + mount.chain.joined(separator: " → "),
+                      (mount.encrypted ? "on LUKS: " : "not encrypted: ") + mount.chain.joined(separator: " → "))
+            }
+            return result(evidence, violated: mounts.contains { !$0.encrypted })
+        case .authentication:
+            var evidence = controls.emptyPasswordAccounts.map { state($0, "パスワードなしでログインできるアカウント", "account with an empty password") }
+            evidence += controls.autologins.map { state($0, "ディスプレイマネージャーの自動ログイン", "display manager logs in automatically") }
+            if evidence.isEmpty && !controls.shadowReadable {
+                return Evaluator.finding(rule, status: .error, evidence: [], issues: issues, notes: [Localized(
+                    ja: "/etc/shadow を読めないため空パスワードを確認できません (root で実行してください)",
+                    en: "/etc/shadow is not readable, so empty passwords cannot be checked (run as root)")])
+            }
+            return result(evidence, violated: !evidence.isEmpty)
+        case .screenLock(let maxIdleMinutes):
+            guard let lock = controls.screenLock else {
+                return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues, notes: [Localized(
+                    ja: "GNOME がインストールされていません", en: "GNOME is not installed")])
+            }
+            let place = lock.setIn.last ?? "GNOME defaults"
+            let evidence = [state(place, "画面ロック \(lock.lockEnabled ? "有効" : "無効")、\(lock.idleDelaySeconds / 60) 分で待機",
+                                  "screen lock \(lock.lockEnabled ? "on" : "off"), idle after \(lock.idleDelaySeconds / 60) minutes")]
+            let tooLong = lock.idleDelaySeconds == 0 || lock.idleDelaySeconds > maxIdleMinutes * 60
+            return result(evidence, violated: !lock.lockEnabled || tooLong,
+                          notes: [Localized(ja: "ユーザー個別の設定 (~/.config/dconf) は読み取りません", en: "per-user settings (~/.config/dconf) are not read")])
+        case .sshLogin:
+            guard let sshd = controls.sshd else {
+                return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues, notes: [Localized(
+                    ja: "openssh-server がインストールされていません", en: "openssh-server is not installed")])
+            }
+            var evidence: [Evidence] = []
+            if (sshd["permitrootlogin"] ?? "prohibit-password") == "yes" {
+                evidence.append(state("PermitRootLogin yes", "root がパスワードでログインできます", "root may log in with a password"))
+            }
+            if sshd["permitemptypasswords"] == "yes" {
+                evidence.append(state("PermitEmptyPasswords yes", "空パスワードでログインできます", "empty passwords are accepted"))
+            }
+            if (sshd["passwordauthentication"] ?? "yes") == "yes" {
+                evidence.append(state("PasswordAuthentication yes", "パスワード認証が有効です (公開鍵認証を推奨)", "password logins are enabled (use keys)"))
+            }
+            return result(evidence, violated: !evidence.isEmpty)
+        case .logRetention(let minDays):
+            let logs = controls.logRetention
+            let journalDays = logs.journalMaxRetention == 0 ? Int.max : logs.journalMaxRetention / 86_400
+            let journalOK = logs.journalPersistent && journalDays >= minDays
+            let rsyslogOK = (logs.rsyslogDays ?? 0) >= minDays
+            var evidence = [state("/etc/systemd/journald.conf",
+                                  "journald: " + (logs.journalPersistent ? "永続保存" : "再起動で消える (永続保存なし)")
+                                    + (logs.journalMaxRetention > 0 ? "、MaxRetentionSec \(journalDays) 日" : ""),
+                                  "journald: " + (logs.journalPersistent ? "persistent" : "lost at reboot (not persistent)")
+                                    + (logs.journalMaxRetention > 0 ? ", MaxRetentionSec \(journalDays) days" : ""))]
+            if let days = logs.rsyslogDays {
+                evidence.append(state("/etc/logrotate.d/rsyslog", "rsyslog のログは \(days) 日保存", "rsyslog logs are kept \(days) days"))
+            }
+            return result(evidence, violated: !(journalOK || rsyslogOK), notes: journalOK ? [Localized(
+                ja: "journald は容量上限 (SystemMaxUse) に達すると古いログを削除します。1 年分の容量があることを確認してください",
+                en: "journald drops old logs when it reaches SystemMaxUse; make sure a year of logs fits")] : [])
+        case .firewallEnabled:
+            let evidence = controls.firewalls.map { state($0, "起動時に有効", "enabled at boot") }
+            return result(evidence, violated: evidence.isEmpty)
+        case .privilegedUsers:
+            let evidence = controls.privilegedMembers.keys.sorted().map { group in
+                let members = controls.privilegedMembers[group]!.joined(separator: ", ")
+                return state(group, "メンバー: " + (members.isEmpty ? "(なし)" : members), "members: " + (members.isEmpty ? "(none)" : members))
+            }
+            return Evaluator.finding(rule, status: .pass, evidence: evidence, issues: issues)
+        default:
+            return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues)
+        }
+    }
+}

@@ -1,0 +1,121 @@
+/// GNOME screen lock (system dconf keyfiles), sshd's effective settings, journald and rsyslog
+/// retention, and which firewall is enabled at boot.
+enum DesktopAndServiceSource {
+    static func collect(_ root: HostRoot, packages: Set<String>, into controls: inout HostControlFacts) {
+        if packages.contains("gnome-shell") { controls.screenLock = screenLock(root) }
+        if packages.contains("openssh-server") { controls.sshd = sshd(root) }
+        controls.logRetention = logRetention(root, rsyslog: packages.contains("rsyslog"))
+        controls.firewalls = firewalls(root, packages: packages)
+    }
+
+    /// Keyfiles in /etc/dconf/db/*.d/ override GNOME's defaults (lock on, 300 s idle).
+    static func screenLock(_ root: HostRoot) -> HostControlFacts.ScreenLock {
+        var lock = HostControlFacts.ScreenLock()
+        guard let databases = try? root.directoryIfPresent("/etc/dconf/db"), let entries = try? databases.entries() else { return lock }
+        for database in entries.map(\.name.display).filter({ $0.hasSuffix(".d") }).sorted() {
+            for path in AccountSource.files(root, "/etc/dconf/db/" + database, suffix: "") {
+                let file = IniFile(root, path)
+                if let enabled = file["org/gnome/desktop/screensaver", "lock-enabled"] {
+                    lock.lockEnabled = enabled == "true"
+                    lock.setIn.append(path)
+                }
+                if let delay = file["org/gnome/desktop/session", "idle-delay"],
+                   let seconds = Int(delay.replacing("uint32", with: "").trimmingCharacters(in: " ")) {
+                    lock.idleDelaySeconds = seconds
+                    lock.setIn.append(path)
+                }
+            }
+        }
+        return lock
+    }
+
+    /// sshd takes the first value of each keyword, reading Include files where they stand
+    /// (Debian's sshd_config starts with "Include /etc/ssh/sshd_config.d/*.conf"); Match blocks
+    /// apply to some connections only and are not read.
+    static func sshd(_ root: HostRoot) -> [String: String] {
+        var settings: [String: String] = [:]
+        func read(_ path: String, depth: Int) {
+            guard depth > 0, let bytes = try? root.readFileIfPresent(path, limit: 1 << 20) else { return }
+            for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+                let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" }).map(String.init)
+                guard let keyword = words.first?.lowercased(), !keyword.hasPrefix("#"), words.count >= 2 else { continue }
+                if keyword == "match" { return }
+                if keyword == "include" {
+                    for pattern in words.dropFirst() {
+                        let full = pattern.hasPrefix("/") ? pattern : "/etc/ssh/" + pattern
+                        if full.hasSuffix("/*.conf") {
+                            for file in AccountSource.files(root, String(full.dropLast(7)), suffix: ".conf") { read(file, depth: depth - 1) }
+                        } else {
+                            read(full, depth: depth - 1)
+                        }
+                    }
+                    continue
+                }
+                if settings[keyword] == nil { settings[keyword] = words[1].lowercased() }
+            }
+        }
+        read("/etc/ssh/sshd_config", depth: 4)
+        return settings
+    }
+
+    static func logRetention(_ root: HostRoot, rsyslog: Bool) -> HostControlFacts.LogRetention {
+        var retention = HostControlFacts.LogRetention()
+        var storage = "auto"
+        for path in ["/etc/systemd/journald.conf"] + AccountSource.files(root, "/etc/systemd/journald.conf.d", suffix: ".conf") {
+            let file = IniFile(root, path)
+            if let value = file["Journal", "Storage"] { storage = value }
+            if let value = file["Journal", "MaxRetentionSec"] { retention.journalMaxRetention = seconds(value) ?? 0 }
+        }
+        retention.journalPersistent = storage == "persistent" || (storage == "auto" && root.exists("/var/log/journal"))
+        if rsyslog, let bytes = try? root.readFileIfPresent("/etc/logrotate.d/rsyslog", limit: 1 << 20) {
+            var period = 7
+            var count = 4  // Debian's rsyslog: weekly, rotate 4
+            for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+                let words = raw.split(separator: " ").map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
+                switch words.first {
+                case "daily": period = 1
+                case "weekly": period = 7
+                case "monthly": period = 30
+                case "yearly": period = 365
+                case "rotate": count = words.count > 1 ? Int(words[1]) ?? count : count
+                default: break
+                }
+            }
+            retention.rsyslogDays = period * count
+        }
+        return retention
+    }
+
+    /// "1year", "365d", "12month", "3600" (seconds) as journald.conf(5) spells spans.
+    static func seconds(_ value: String) -> Int? {
+        let units: [(String, Int)] = [("years", 31_557_600), ("year", 31_557_600), ("y", 31_557_600), ("months", 2_629_800),
+                                      ("month", 2_629_800), ("weeks", 604_800), ("week", 604_800), ("w", 604_800),
+                                      ("days", 86_400), ("day", 86_400), ("d", 86_400), ("hours", 3600), ("hour", 3600),
+                                      ("h", 3600), ("min", 60), ("m", 60), ("s", 1), ("", 1)]
+        var total = 0
+        for part in value.split(separator: " ") {
+            let digits = part.prefix { $0.isNumber }
+            let unit = String(part.dropFirst(digits.count))
+            guard let number = Int(digits), let scale = units.first(where: { $0.0 == unit })?.1,
+                  number < 1_000_000 else { return nil }
+            total += number * scale
+        }
+        return total
+    }
+
+    static func firewalls(_ root: HostRoot, packages: Set<String>) -> [String] {
+        var found: [String] = []
+        if packages.contains("nftables"), root.linkExists("/etc/systemd/system/sysinit.target.wants/nftables.service"),
+           let rules = try? root.readFileIfPresent("/etc/nftables.conf", limit: 1 << 20),
+           String(decoding: rules, as: UTF8.self).contains("hook input") {
+            found.append("nftables")
+        }
+        if packages.contains("ufw"), IniFile(root, "/etc/ufw/ufw.conf")["", "ENABLED"]?.lowercased() == "yes" {
+            found.append("ufw")
+        }
+        if packages.contains("firewalld"), root.linkExists("/etc/systemd/system/multi-user.target.wants/firewalld.service") {
+            found.append("firewalld")
+        }
+        return found
+    }
+}
