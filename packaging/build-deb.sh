@@ -24,7 +24,7 @@ Package: tenken
 Version: $version
 Architecture: $arch
 Maintainer: tenken developers <tenken@localhost>
-Depends: libyaml-0-2, liblz4-1, libzstd1, liblzma5, zlib1g, libc6 (>= 2.34), libstdc++6, libgcc-s1
+Depends: libyaml-0-2, libsystemd0, liblz4-1, libzstd1, liblzma5, zlib1g, libc6 (>= 2.34), libstdc++6, libgcc-s1
 Section: admin
 Priority: optional
 Description: workstation compliance check for information-security contract clauses
