@@ -52,9 +52,13 @@ long tenken_socket_diag(uint8_t family, uint8_t protocol, uint32_t states, struc
         for (; NLMSG_OK(header, (size_t)received); header = NLMSG_NEXT(header, received)) {
             if (header->nlmsg_type == NLMSG_DONE) goto done;
             if (header->nlmsg_type == NLMSG_ERROR) {
-                struct nlmsgerr *failure = NLMSG_DATA(header);
+                int error = EPROTO;
+                if (header->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+                    struct nlmsgerr *failure = NLMSG_DATA(header);
+                    if (failure->error < 0) error = -failure->error;
+                }
                 free(sockets); close(fd);
-                errno = failure->error ? -failure->error : EPROTO;
+                errno = error;
                 return -1;
             }
             if (header->nlmsg_type != SOCK_DIAG_BY_FAMILY || header->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;

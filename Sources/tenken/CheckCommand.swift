@@ -23,6 +23,15 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
+    @Flag(name: .long, help: "Sign the JSON report with this machine's Ed25519 key (JWS, EdDSA).")
+    var sign = false
+
+    @Option(name: .long, help: "Write the JSON report (a JWS with --sign) to this file, atomically.")
+    var out: String?
+
+    @Option(name: .long, help: "Where the machine key is kept (default: /var/lib/tenken).")
+    var stateDir: String = MachineKey.defaultStateDirectory
+
     @Option(name: .long, help: "Language of the text report: ja or en (default: from LANG).")
     var lang: Language?
 
@@ -42,8 +51,22 @@ struct CheckCommand: ParsableCommand {
             throw CouldNotCheck(message: language == .ja ? "ルートを開けません: \(error.message(in: .ja))"
                                                           : "cannot open root: \(error.message(in: .en))")
         }
-        if json {
-            FileDescriptorOutput.standardOutput.write(String(decoding: try report.json(), as: UTF8.self) + "\n")
+        var document = Array(try report.json()) + [0x0A]
+        if sign {
+            do {
+                let key = try MachineKey.loadOrCreate(stateDirectory: stateDir)
+                document = Array(try JWS.sign(Array(try report.json()), with: key).utf8) + [0x0A]
+            } catch {
+                throw CouldNotCheck(message: language == .ja ? "署名できません: \(error)" : "cannot sign: \(error)")
+            }
+        }
+        if let out {
+            do { try AtomicFile.write(document, to: out) } catch {
+                throw CouldNotCheck(message: error.message(in: language))
+            }
+        }
+        if json || (sign && out == nil) {
+            if out == nil { FileDescriptorOutput.standardOutput.write(String(decoding: document, as: UTF8.self)) }
         } else {
             FileDescriptorOutput.standardOutput.write(TextReport(report, language: language).render())
         }

@@ -10,7 +10,7 @@ struct Tenken: ParsableCommand {
         commandName: "tenken",
         abstract: "Workstation compliance check for information-security contract clauses (点検).",
         version: TenkenVersion.current,
-        subcommands: [CheckCommand.self, LedgerCommand.self],
+        subcommands: [CheckCommand.self, VerifyCommand.self, LedgerCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 

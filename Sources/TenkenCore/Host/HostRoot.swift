@@ -41,6 +41,13 @@ public final class HostRoot: Sendable {
         return try Self.readAll(file, path: path, sizeHint: Int(info.st_size), limit: limit)
     }
 
+    /// Reads a file of this machine given by path (a policy, a ledger, a report): its directory
+    /// is the root, so the same refusals (FIFOs, devices, size) apply.
+    public static func readFile(atPath path: String, limit: Int) throws(HostReadError) -> [UInt8] {
+        let (directory, name) = AtomicFile.split(path)
+        return try HostRoot(directory).readFile(name, limit: limit)
+    }
+
     /// Like `readFile`, but a missing file is `nil` rather than an error.
     public func readFileIfPresent(_ path: String, limit: Int = 64 << 20) throws(HostReadError) -> [UInt8]? {
         do { return try readFile(path, limit: limit) } catch where error.isNotFound { return nil }

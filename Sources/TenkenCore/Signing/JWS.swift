@@ -1,0 +1,63 @@
+import Crypto
+import FoundationEssentials
+
+/// JWS compact serialization (RFC 7515) with EdDSA over Ed25519 (RFC 8037). The protected
+/// header carries the public key (`jwk`) and its RFC 7638 thumbprint (`kid`), so any JOSE
+/// library can verify a report, and a collector can pin the key it enrolled.
+public enum JWS {
+    public static let type = "tenken-report+jws"
+
+    public static func sign(_ payload: [UInt8], with key: MachineKey) throws -> String {
+        let header = #"{"alg":"EdDSA","jwk":\#(key.jwk),"kid":"\#(MachineKey.thumbprint(key.publicKey))","typ":"\#(type)"}"#
+        let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(payload)
+        let signature = try key.privateKey.signature(for: Array(signingInput.utf8))
+        return signingInput + "." + Base64URL.encode(signature)
+    }
+
+    public struct Verified: Sendable {
+        public let payload: [UInt8]
+        public let keyID: String
+        public let publicKey: Curve25519.Signing.PublicKey
+    }
+
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    /// Checks the signature with the key in the header, or with `expected` when given (then the
+    /// header's key must be that key).
+    public static func verify(_ token: String, expected: Curve25519.Signing.PublicKey? = nil) throws(Invalid) -> Verified {
+        let parts = token.trimmingCharacters(in: " \n\r\t").split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let payload = Base64URL.decode(parts[1]),
+              let signature = Base64URL.decode(parts[2]) else {
+            throw Invalid(reason: "not a JWS in compact serialization")
+        }
+        struct Header: Decodable {
+            struct Key: Decodable { let kty: String; let crv: String; let x: String }
+            let alg: String
+            let jwk: Key?
+            let crit: [String]?
+        }
+        guard let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else {
+            throw Invalid(reason: "the protected header is not valid JSON")
+        }
+        guard header.alg == "EdDSA" else { throw Invalid(reason: "algorithm \(header.alg) is not accepted (EdDSA only)") }
+        guard header.crit == nil else { throw Invalid(reason: "unsupported critical header parameters") }
+        var key = expected
+        if let jwk = header.jwk {
+            guard jwk.kty == "OKP", jwk.crv == "Ed25519", let raw = Base64URL.decode(jwk.x),
+                  let embedded = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                throw Invalid(reason: "the header's key is not an Ed25519 JWK")
+            }
+            if let expected, expected.rawRepresentation != embedded.rawRepresentation {
+                throw Invalid(reason: "signed by another key than the expected one")
+            }
+            key = key ?? embedded
+        }
+        guard let key else { throw Invalid(reason: "no key to verify with") }
+        let signingInput = Array((parts[0] + "." + parts[1]).utf8)
+        guard key.isValidSignature(signature, for: signingInput) else { throw Invalid(reason: "the signature does not match") }
+        return Verified(payload: payload, keyID: MachineKey.thumbprint(key), publicKey: key)
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Crypto
+import FoundationEssentials
+import TenkenCore
+
+/// Checks a signed report: exit 0 valid, 1 invalid, 2 unreadable.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a signed report (JWS) made by tenken check --sign. Exit 0 valid, 1 invalid, 2 unreadable."
+    )
+
+    @Argument(help: "The signed report file.")
+    var file: String
+
+    @Option(name: .long, help: "Require this Ed25519 public key (base64url, the JWK's x).")
+    var publicKey: String?
+
+    @Option(name: .long, help: "Language of the messages: ja or en (default: from LANG).")
+    var lang: Language?
+
+    func run() throws {
+        let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
+        let ja = language == .ja
+        let bytes: [UInt8]
+        do { bytes = try HostRoot.readFile(atPath: file, limit: 64 << 20) } catch {
+            throw CouldNotCheck(message: error.message(in: language))
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        var expected: Curve25519.Signing.PublicKey?
+        if let publicKey {
+            guard let raw = Base64URL.decode(publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                throw CouldNotCheck(message: ja ? "--public-key が Ed25519 公開鍵ではありません" : "--public-key is not an Ed25519 public key")
+            }
+            expected = key
+        }
+        do {
+            let verified = try JWS.verify(text, expected: expected)
+            let report = try? JSONDecoder().decode(CheckReport.self, from: Data(verified.payload))
+            var lines = [ja ? "署名は有効です (鍵 \(verified.keyID))" : "valid signature (key \(verified.keyID))"]
+            if let report {
+                lines.append((ja ? "ホスト: " : "host: ") + "\(report.host.hostname) (machine-id \(report.host.machineID))")
+                lines.append((ja ? "判定: " : "verdict: ") + report.verdict.rawValue + "  " + report.startedAt)
+            }
+            FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
+        } catch {
+            FileDescriptorOutput.standardError.write((ja ? "署名が無効です: " : "invalid: ") + error.reason + "\n")
+            throw ExitCode(1)
+        }
+    }
+}

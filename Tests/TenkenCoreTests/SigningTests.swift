@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import Testing
+@testable import TenkenCore
+
+@Suite("signed reports")
+struct SigningTests {
+    @Test("base64url matches Foundation's base64 and refuses what is not canonical")
+    func base64url() {
+        var generator = SeededGenerator(seed: 42)
+        for length in 0..<70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let expected = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == expected)
+            #expect(Base64URL.decode(expected) == bytes)
+        }
+        #expect(Base64URL.decode("AA==") == nil)
+        #expect(Base64URL.decode("A") == nil)
+        #expect(Base64URL.decode("AB") == nil)  // non-zero leftover bits
+        #expect(Base64URL.decode("a+b/") == nil)
+    }
+
+    @Test("the machine key is created 0600, reused, and refused when others can read it")
+    func machineKey() throws {
+        let scratch = try ScratchTree()
+        let first = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/state")
+        var info = stat()
+        #expect(stat(scratch.path + "/state/" + MachineKey.fileName, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        let second = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/state")
+        #expect(first.publicKey.rawRepresentation == second.publicKey.rawRepresentation)
+        chmod(scratch.path + "/state/" + MachineKey.fileName, 0o644)
+        #expect(throws: MachineKey.Failure.self) { try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/state") }
+        try scratch.write("bad/" + MachineKey.fileName, [1, 2, 3], mode: 0o600)
+        #expect(throws: MachineKey.Failure.self) { try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/bad") }
+    }
+
+    @Test("sign and verify; tampering, another key and alg none are refused")
+    func roundTrip() throws {
+        let scratch = try ScratchTree()
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
+        let payload = Array(#"{"verdict":"compliant"}"#.utf8)
+        let token = try JWS.sign(payload, with: key)
+        let verified = try JWS.verify(token)
+        #expect(verified.payload == payload)
+        #expect(try JWS.verify(token, expected: key.publicKey).keyID == MachineKey.thumbprint(key.publicKey))
+
+        let parts = token.split(separator: ".").map(String.init)
+        let forged = parts[0] + "." + Base64URL.encode(Array(#"{"verdict":"non-compliant"}"#.utf8)) + "." + parts[2]
+        #expect(throws: JWS.Invalid.self) { try JWS.verify(forged) }
+        #expect(throws: JWS.Invalid.self) { try JWS.verify(token, expected: Curve25519.Signing.PrivateKey().publicKey) }
+        let none = Base64URL.encode(Array(#"{"alg":"none"}"#.utf8)) + "." + parts[1] + "."
+        #expect(throws: JWS.Invalid.self) { try JWS.verify(none) }
+        #expect(throws: JWS.Invalid.self) { try JWS.verify("not a token") }
+    }
+
+    @Test("an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint")
+    func independentVerifier() throws {
+        let scratch = try ScratchTree()
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
+        let report = Check.run(root: try Fixture.root("workstation"),
+                               policy: try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get(), now: CheckTests.now)
+        try scratch.write("report.jws", try JWS.sign(Array(try report.json()), with: key))
+        let script = """
+        import base64, json, sys, warnings
+        warnings.simplefilter("ignore")
+        from joserfc import jws
+        from joserfc.jwk import OKPKey
+        token = open(sys.argv[1]).read().strip()
+        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+        key = OKPKey.import_key(header["jwk"])
+        result = jws.deserialize_compact(token, key, algorithms=["EdDSA"])
+        print(json.loads(result.payload)["verdict"], key.thumbprint(), header["kid"])
+        """
+        try scratch.write("verify.py", script)
+        let result = try run(["/usr/bin/env", "python3", scratch.path + "/verify.py", scratch.path + "/report.jws"])
+        #expect(result.status == 0, "\(result.error)")
+        let thumbprint = MachineKey.thumbprint(key.publicKey)
+        #expect(result.output == "non-compliant \(thumbprint) \(thumbprint)\n")
+    }
+
+    @Test("tenken check --sign --out, then tenken verify: 0 valid, 1 tampered, 2 unreadable")
+    func commandLine() throws {
+        let scratch = try ScratchTree()
+        let binary = CommandLineTests.binary
+        let check = try run([binary, "check", "--root", Fixture.path("workstation"), "--rules", "no-p2p-software",
+                             "--sign", "--out", scratch.path + "/report.jws", "--state-dir", scratch.path + "/state"])
+        #expect(check.status == 1)
+        #expect(check.output.contains("Verdict: NON-COMPLIANT"))
+        let valid = try run([binary, "verify", scratch.path + "/report.jws"])
+        #expect(valid.status == 0)
+        #expect(valid.output.contains("verdict: non-compliant"))
+        var token = String(decoding: try scratch.read("report.jws"), as: UTF8.self)
+        token = String(token.dropLast(3)) + (token.dropLast(2).last == "A" ? "B" : "A") + "\n"
+        try scratch.write("tampered.jws", token)
+        #expect(try run([binary, "verify", scratch.path + "/tampered.jws"]).status == 1)
+        #expect(try run([binary, "verify", scratch.path + "/missing.jws"]).status == 2)
+    }
+}
