@@ -65,8 +65,9 @@ struct CheckCommand: ParsableCommand {
                 throw CouldNotCheck(message: error.message(in: language))
             }
         }
+        // --json (or a signed report with nowhere else to go) prints the document; else the text.
         if json || (sign && out == nil) {
-            if out == nil { FileDescriptorOutput.standardOutput.write(String(decoding: document, as: UTF8.self)) }
+            FileDescriptorOutput.standardOutput.write(String(decoding: document, as: UTF8.self))
         } else {
             FileDescriptorOutput.standardOutput.write(TextReport(report, language: language).render())
         }

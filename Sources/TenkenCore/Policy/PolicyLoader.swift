@@ -19,7 +19,7 @@ public enum PolicyLoader {
     }
 
     public static func load(file path: String) throws(PolicyError) -> Policy {
-        let (directory, name) = split(path)
+        let (directory, name) = AtomicFile.split(path)
         do {
             let bytes = try HostRoot(directory).readFile(name, limit: 4 << 20)
             return try load(name: path, bytes: bytes, directory: directory)
@@ -60,7 +60,7 @@ public enum PolicyLoader {
     private static func catalogFile(_ reference: String, directory: String?, policy: String) throws(PolicyError) -> [UInt8] {
         if let directory {
             let path = reference.hasPrefix("/") ? reference : directory + "/" + reference
-            let (parent, name) = split(path)
+            let (parent, name) = AtomicFile.split(path)
             if let root = try? HostRoot(parent), let bytes = try? root.readFileIfPresent(name, limit: 4 << 20) {
                 return bytes
             }
@@ -82,10 +82,4 @@ public enum PolicyLoader {
     }
 
     private static func embedded(_ name: String) -> [UInt8]? { EmbeddedPolicies.files[name] }
-
-    private static func split(_ path: String) -> (directory: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let directory = String(path[..<slash])
-        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
-    }
 }
