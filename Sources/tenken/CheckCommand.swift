@@ -29,15 +29,18 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Write the JSON report (a JWS with --sign) to this file, atomically.")
     var out: String?
 
-    @Option(name: .long, help: "Where the machine key is kept (default: /var/lib/tenken).")
+    @Option(name: .long, help: "Where the machine key, sequence and spool are kept (default: /var/lib/tenken).")
     var stateDir: String = MachineKey.defaultStateDirectory
+
+    @Flag(name: .long, help: "Also put the signed report in the spool for delivery to the collector.")
+    var spool = false
 
     @Option(name: .long, help: "Language of the text report: ja or en (default: from LANG).")
     var lang: Language?
 
     func run() throws {
         let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
-        let report: CheckReport
+        var report: CheckReport
         do {
             let hostRoot = try HostRoot(root)
             report = try Check.run(root: hostRoot, ledger: ledger.map { LedgerFile.load(file: $0) }) { () throws(PolicyError) in
@@ -51,11 +54,15 @@ struct CheckCommand: ParsableCommand {
             throw CouldNotCheck(message: language == .ja ? "ルートを開けません: \(error.message(in: .ja))"
                                                           : "cannot open root: \(error.message(in: .en))")
         }
+        if spool && !sign { throw CouldNotCheck(message: language == .ja ? "--spool には --sign が必要です" : "--spool needs --sign") }
         var document = Array(try report.json()) + [0x0A]
         if sign {
             do {
                 let key = try MachineKey.loadOrCreate(stateDirectory: stateDir)
-                document = Array(try JWS.sign(Array(try report.json()), with: key).utf8) + [0x0A]
+                report.sequence = try SequenceCounter.next(stateDirectory: stateDir)
+                let token = try JWS.sign(Array(try report.json()), with: key)
+                document = Array(token.utf8) + [0x0A]
+                if spool { _ = try Spool(stateDirectory: stateDir).enqueue(token, sequence: report.sequence!, reportID: report.reportID) }
             } catch {
                 throw CouldNotCheck(message: language == .ja ? "署名できません: \(error)" : "cannot sign: \(error)")
             }

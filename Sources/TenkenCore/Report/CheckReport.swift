@@ -28,9 +28,10 @@ public struct CheckReport: Sendable, Codable {
     public struct Host: Sendable, Codable {
         public let hostname: String
         public let machineID: String
+        public let dmiSerial: String?
         public let os: String
 
-        enum CodingKeys: String, CodingKey { case hostname, machineID = "machineId", os }
+        enum CodingKeys: String, CodingKey { case hostname, machineID = "machineId", dmiSerial, os }
     }
 
     public struct PolicyReference: Sendable, Codable {
@@ -40,6 +41,10 @@ public struct CheckReport: Sendable, Codable {
     }
 
     public var schema = "tenken.check/1"
+    /// Unique per report: the collector acknowledges and de-duplicates by it.
+    public var reportID: String
+    /// Per machine, strictly increasing; set when the report is signed (replays are refused).
+    public var sequence: Int?
     public let tool: String
     public let host: Host
     public let root: String
@@ -51,12 +56,14 @@ public struct CheckReport: Sendable, Codable {
     public let findings: [Finding]
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, host, root, policy, startedAt, durationMilliseconds = "durationMs", verdict, counts, findings
+        case schema, reportID = "reportId", sequence, tool, host, root, policy, startedAt, durationMilliseconds = "durationMs", verdict, counts, findings
     }
 
     public init(facts: HostFacts, root: String, policy: Policy, findings: [Finding], startedAt: String, duration: Double) {
         tool = "tenken/\(TenkenVersion.current)"
-        host = Host(hostname: facts.identity.hostname, machineID: facts.identity.machineID, os: facts.identity.osName)
+        reportID = UUID().uuidString.lowercased()
+        host = Host(hostname: facts.identity.hostname, machineID: facts.identity.machineID,
+                    dmiSerial: facts.identity.dmiSerial, os: facts.identity.osName)
         self.root = root
         self.policy = PolicyReference(id: policy.id, version: policy.version, digest: policy.digest)
         self.startedAt = startedAt
