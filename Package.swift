@@ -6,11 +6,17 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tenken", targets: ["tenken"]),
+        .executable(name: "tenken-collector", targets: ["tenken-collector"]),
         .library(name: "TenkenCore", targets: ["TenkenCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // Collector only: the agent (`tenken`) links none of these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // libsystemd (libsystemd-dev): the journal, device enumeration and monitoring, sd_notify.
@@ -57,11 +63,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The collector: HTTPS (Hummingbird 2 + NIOSSL), enrollment, verified ingest, SQLite (GRDB).
+        .target(
+            name: "TenkenCollector",
+            dependencies: [
+                "TenkenCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "tenken-collector",
+            dependencies: ["TenkenCollector", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Benchmarks run against their named peer (dpkg-query, apt) in one run; not part of `swift test`.
         .executableTarget(name: "tenken-bench", dependencies: ["TenkenCore"]),
         .testTarget(
             name: "TenkenCoreTests",
-            dependencies: ["TenkenCore"],
+            dependencies: ["TenkenCore", "TenkenCollector"],
             // Fixture roots are read in place (they hold symlinks and /proc-shaped files).
             exclude: ["Fixtures"]
         ),

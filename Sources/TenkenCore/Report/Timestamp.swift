@@ -11,6 +11,22 @@ public enum Timestamp {
         return format(seconds: Int(spec.tv_sec), milliseconds: Int(spec.tv_nsec / 1_000_000))
     }
 
+    /// Unix seconds of an RFC 3339 UTC time as `format` writes it; nil for anything else.
+    public static func parse(_ text: String) -> Int? {
+        let digits = text.split(whereSeparator: { "-T:.Z".contains($0) }).map { Int($0) }
+        guard text.hasSuffix("Z"), digits.count >= 6, !digits.contains(nil) else { return nil }
+        let values = digits.map { $0! }
+        var parts = tm()
+        parts.tm_year = Int32(clamping: values[0] - 1900)
+        parts.tm_mon = Int32(clamping: values[1] - 1)
+        parts.tm_mday = Int32(clamping: values[2])
+        parts.tm_hour = Int32(clamping: values[3])
+        parts.tm_min = Int32(clamping: values[4])
+        parts.tm_sec = Int32(clamping: values[5])
+        let seconds = timegm(&parts)
+        return seconds == -1 ? nil : Int(seconds)
+    }
+
     /// Unix seconds now.
     public static func seconds() -> Int {
         var spec = timespec()

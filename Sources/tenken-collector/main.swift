@@ -1,0 +1,51 @@
+import ArgumentParser
+import TenkenCollector
+import TenkenCore
+
+@main
+struct TenkenCollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenken-collector",
+        abstract: "Receives signed tenken reports over HTTPS from enrolled machines.",
+        version: TenkenVersion.current,
+        subcommands: [Initialize.self, Token.self, Serve.self]
+    )
+
+    struct Initialize: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a CA and a server certificate.")
+        @Option(name: .long, help: "Directory for ca.pem, server.pem and their keys.") var dir = "/etc/tenken-collector"
+        @Option(name: .long, help: "Names and IP addresses agents use to reach the collector.") var host: [String] = ["localhost", "127.0.0.1"]
+
+        func run() throws {
+            try CertificateAuthority.create(in: .init(directory: dir), hosts: host)
+            print("\(dir)/ca.pem: give this CA to agents (tenken enroll --ca)")
+        }
+    }
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "token", abstract: "Create a one-time enrollment token.")
+        @Option(name: .long, help: "SQLite database.") var database = "/var/lib/tenken-collector/collector.sqlite"
+
+        func run() async throws {
+            let token = CollectorApplication.newToken()
+            try await SQLiteReportStore(path: database).addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds())
+            print(token)
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve HTTPS (TLS 1.2+).")
+        @Option(name: .long, help: "Directory written by init.") var dir = "/etc/tenken-collector"
+        @Option(name: .long, help: "SQLite database.") var database = "/var/lib/tenken-collector/collector.sqlite"
+        @Option(name: .long, help: "Address to listen on.") var listen = "0.0.0.0"
+        @Option(name: .long, help: "Port.") var port = 8443
+
+        func run() async throws {
+            let files = CertificateAuthority.Files(directory: dir)
+            let app = try CollectorApplication.make(
+                store: try SQLiteReportStore(path: database),
+                configuration: .init(host: listen, port: port, certificate: files.serverCertificate, privateKey: files.serverKey))
+            try await app.runService()
+        }
+    }
+}
