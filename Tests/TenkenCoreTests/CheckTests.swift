@@ -68,6 +68,19 @@ struct CheckTests {
                           "suspected tcp [::]:5938"])
     }
 
+    @Test("a default port whose owner cannot be seen only warns, even under a failing rule")
+    func suspectedOnly() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        var table = String(decoding: try scratch.read("proc/net/tcp"), as: UTF8.self)
+        table += "   5: 00000000:1AE1 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 55501 1 0000000008f1d653 100 0 0 10 0\n"
+        try scratch.write("proc/net/tcp", table)
+        let report = try check(scratch.path)
+        let p2p = try #require(report.finding("no-p2p-software"))
+        #expect(p2p.status == .warn)
+        #expect(!p2p.evidence.isEmpty && p2p.evidence.allSatisfy { $0.confidence == .suspected })
+        #expect(p2p.evidence.first?.item == "tcp 0.0.0.0:6881")
+    }
+
     @Test("patch state of the workstation: security updates overdue, reboot pending, no automatic updates")
     func workstationPatches() throws {
         let report = try check(Fixture.path("workstation"))

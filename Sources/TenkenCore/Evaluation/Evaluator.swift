@@ -33,11 +33,11 @@ public enum Evaluator {
         let errors = issues.filter { $0.level == .error }.map(\.message)
         let status: Finding.Status
         if evidence.contains(where: { $0.confidence == .confirmed }) {
-            status = rule.action == .fail ? .fail : .warn
+            status = violated(rule)
         } else if !errors.isEmpty {
             status = .error
         } else if !evidence.isEmpty {
-            status = .error
+            status = .warn
         } else {
             status = .pass
         }
