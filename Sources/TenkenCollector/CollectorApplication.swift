@@ -105,7 +105,7 @@ public enum CollectorApplication {
 
     /// Tokens are stored hashed: the database never holds a usable one.
     public static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        ByteText.hex(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// A new random enrollment token (256 bits, base64url).

@@ -32,6 +32,11 @@ public enum ByteText {
         bytes.split(separator: separator, omittingEmptySubsequences: true)
     }
 
+    /// Lowercase hex of a byte string: digests, token hashes.
+    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        bytes.map { hex($0) }.joined()
+    }
+
     static func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789abcdef")
         return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])

@@ -52,7 +52,7 @@ public enum PolicyLoader {
                 throw PolicyError(file: name, message: "rule '\(rule.id)': no catalog file has category '\(category)'")
             }
         }
-        let digest = hasher.finalize().map { ByteText.hex($0) }.joined()
+        let digest = ByteText.hex(hasher.finalize())
         return Policy(id: document.id, version: document.version, title: document.title, rules: document.rules,
                       catalog: catalog, digest: "sha256:" + digest)
     }
