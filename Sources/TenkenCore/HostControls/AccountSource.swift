@@ -33,18 +33,13 @@ enum AccountSource {
         where gdm["daemon", enable]?.lowercased() == "true" {
             found.append("gdm3: " + (gdm["daemon", user] ?? "?"))
         }
-        for path in ["/etc/lightdm/lightdm.conf"] + files(root, "/etc/lightdm/lightdm.conf.d", suffix: ".conf") {
+        for path in ["/etc/lightdm/lightdm.conf"] + root.files(in: "/etc/lightdm/lightdm.conf.d", suffix: ".conf") {
             if let user = IniFile(root, path)["Seat:*", "autologin-user"], !user.isEmpty { found.append("lightdm: " + user) }
         }
-        for path in ["/etc/sddm.conf"] + files(root, "/etc/sddm.conf.d", suffix: ".conf") {
+        for path in ["/etc/sddm.conf"] + root.files(in: "/etc/sddm.conf.d", suffix: ".conf") {
             if let user = IniFile(root, path)["Autologin", "User"], !user.isEmpty { found.append("sddm: " + user) }
         }
         return found
-    }
-
-    static func files(_ root: HostRoot, _ directory: String, suffix: String) -> [String] {
-        guard let listing = try? root.directoryIfPresent(directory), let entries = try? listing.entries() else { return [] }
-        return entries.map(\.name.display).filter { $0.hasSuffix(suffix) }.sorted().map { directory + "/" + $0 }
     }
 }
 

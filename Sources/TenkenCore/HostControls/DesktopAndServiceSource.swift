@@ -13,7 +13,7 @@ enum DesktopAndServiceSource {
         var lock = HostControlFacts.ScreenLock()
         guard let databases = try? root.directoryIfPresent("/etc/dconf/db"), let entries = try? databases.entries() else { return lock }
         for database in entries.map(\.name.display).filter({ $0.hasSuffix(".d") }).sorted() {
-            for path in AccountSource.files(root, "/etc/dconf/db/" + database, suffix: "") {
+            for path in root.files(in: "/etc/dconf/db/" + database, suffix: "") {
                 let file = IniFile(root, path)
                 if let enabled = file["org/gnome/desktop/screensaver", "lock-enabled"] {
                     lock.lockEnabled = enabled == "true"
@@ -44,7 +44,7 @@ enum DesktopAndServiceSource {
                     for pattern in words.dropFirst() {
                         let full = pattern.hasPrefix("/") ? pattern : "/etc/ssh/" + pattern
                         if full.hasSuffix("/*.conf") {
-                            for file in AccountSource.files(root, String(full.dropLast(7)), suffix: ".conf") { read(file, depth: depth - 1) }
+                            for file in root.files(in: String(full.dropLast(7)), suffix: ".conf") { read(file, depth: depth - 1) }
                         } else {
                             read(full, depth: depth - 1)
                         }
@@ -61,7 +61,7 @@ enum DesktopAndServiceSource {
     static func logRetention(_ root: HostRoot, rsyslog: Bool) -> HostControlFacts.LogRetention {
         var retention = HostControlFacts.LogRetention()
         var storage = "auto"
-        for path in ["/etc/systemd/journald.conf"] + AccountSource.files(root, "/etc/systemd/journald.conf.d", suffix: ".conf") {
+        for path in ["/etc/systemd/journald.conf"] + root.files(in: "/etc/systemd/journald.conf.d", suffix: ".conf") {
             let file = IniFile(root, path)
             if let value = file["Journal", "Storage"] { storage = value }
             if let value = file["Journal", "MaxRetentionSec"] { retention.journalMaxRetention = seconds(value) ?? 0 }
