@@ -12,11 +12,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The agent's HTTPS client (NIO + BoringSSL, linked statically: no libcurl/krb5/ldap to
+        // load on every `tenken check`).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // Collector only: the agent (`tenken`) links none of these.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libsystemd (libsystemd-dev): the journal, device enumeration and monitoring, sd_notify.
@@ -43,6 +47,7 @@ let package = Package(
                 .embedInCode("catalog/remote-access.yaml"),
                 .embedInCode("catalog/antivirus.yaml"),
                 .embedInCode("catalog/on-access.yaml"),
+                .embedInCode("contracts.yaml"),
             ]
         ),
         .target(
@@ -56,10 +61,20 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The agent: enrollment, delivery of the spool over HTTPS, the service loop.
+        .target(
+            name: "TenkenAgent",
+            dependencies: [
+                "TenkenCore",
+                "CSystemd",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(
             name: "tenken",
             dependencies: [
                 "TenkenCore",
+                "TenkenAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,6 +88,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -80,10 +96,10 @@ let package = Package(
             dependencies: ["TenkenCollector", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Benchmarks run against their named peer (dpkg-query, apt) in one run; not part of `swift test`.
-        .executableTarget(name: "tenken-bench", dependencies: ["TenkenCore"]),
+        .executableTarget(name: "tenken-bench", dependencies: ["TenkenCore", "TenkenAgent"]),
         .testTarget(
             name: "TenkenCoreTests",
-            dependencies: ["TenkenCore", "TenkenCollector"],
+            dependencies: ["TenkenCore", "TenkenAgent", "TenkenCollector"],
             // Fixture roots are read in place (they hold symlinks and /proc-shaped files).
             exclude: ["Fixtures"]
         ),

@@ -6,9 +6,11 @@ import NIOCore
 import NIOSSL
 import TenkenCore
 
-/// The collector's HTTPS endpoints: /healthz, POST /api/v1/enroll (a one-time token binds a
-/// machine's public key), POST /api/v1/reports (a signed report from an enrolled key, newer
-/// than the last one; acknowledged by report id, so a retry never stores twice).
+/// The collector's HTTPS endpoints.
+/// Open: /healthz; POST /api/v1/enroll (a one-time token binds a machine's public key);
+/// POST /api/v1/reports (a signed report, acknowledged by id, see `Ingest`).
+/// Admin token (`AdminAuthentication`): / (dashboard), /api/v1/fleet, /api/v1/contracts/:id,
+/// /api/v1/machines/:key/reports, /api/v1/reports/:id, /metrics.
 public enum CollectorApplication {
     public struct Configuration: Sendable {
         public var host: String
@@ -16,9 +18,9 @@ public enum CollectorApplication {
         public var certificate: String
         public var privateKey: String
         public var maximumBodySize = 1 << 20
-        /// Reports dated further ahead of the collector's clock are refused; old ones (spooled
-        /// while offline) are fine.
         public var maximumClockAhead = 300
+        /// Machines not heard from for this long are shown as silent.
+        public var silentAfterHours = 24
 
         public init(host: String, port: Int, certificate: String, privateKey: String) {
             self.host = host
@@ -37,61 +39,98 @@ public enum CollectorApplication {
         return tls
     }
 
-    public static func make(store: any ReportStore, configuration: Configuration,
+    public static func make(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics = CollectorMetrics(),
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         Application(
-            router: router(store: store, configuration: configuration),
+            router: router(store: store, configuration: configuration, metrics: metrics),
             server: try .tls(.http1(), tlsConfiguration: tls(certificate: configuration.certificate, privateKey: configuration.privateKey)),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: "tenken-collector"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
     }
 
-    static func router(store: any ReportStore, configuration: Configuration) -> Router<BasicRequestContext> {
+    static func router(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics) -> Router<BasicRequestContext> {
         let router = Router()
+        let ingest = Ingest(store: store, maximumClockAhead: configuration.maximumClockAhead)
+        let contracts = ContractIndex.embedded()
         router.get("healthz") { _, _ in "ok\n" }
         router.post("api/v1/enroll") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 << 10)
-            guard let enrollment = try? JSONDecoder().decode(Enrollment.self, from: Data(buffer: body)),
+            guard let enrollment = try? JSONDecoder().decode(Enrollment.self, from: Data(buffer: body)), enrollment.isReasonable,
                   let raw = Base64URL.decode(enrollment.publicKey),
                   let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-                throw HTTPError(.badRequest, message: "expected {token, publicKey (base64url Ed25519), machineId, hostname}")
+                throw HTTPError(.badRequest, message: "expected {token, publicKey (base64url Ed25519), machineId, hostname, dmiSerial?}")
             }
-            let keyID = MachineKey.thumbprint(key)
-            guard try await store.enroll(tokenHash: tokenHash(enrollment.token), keyID: keyID, publicKey: enrollment.publicKey,
-                                         machineID: enrollment.machineId, hostname: enrollment.hostname, now: Timestamp.seconds())
-            else {
+            let machine = EnrolledMachine(keyID: MachineKey.thumbprint(key), publicKey: enrollment.publicKey, machineID: enrollment.machineId,
+                                          hostname: enrollment.hostname, dmiSerial: enrollment.dmiSerial)
+            guard try await store.enroll(tokenHash: tokenHash(enrollment.token), machine: machine, now: Timestamp.seconds()) else {
                 throw HTTPError(.forbidden, message: "unknown or already used enrollment token")
             }
-            return json(.created, #"{"keyId":"\#(keyID)"}"#)
+            metrics.enrolled()
+            return json(.created, #"{"keyId":"\#(machine.keyID)"}"#)
         }
         router.post("api/v1/reports") { request, _ -> Response in
             let body = try await request.body.collect(upTo: configuration.maximumBodySize)
-            let token = String(buffer: body)
-            let verified: JWS.Verified
-            do { verified = try JWS.verify(token) } catch let error as JWS.Invalid {
-                throw HTTPError(.badRequest, message: "invalid signature: \(error.reason)")
+            let clock = ContinuousClock()
+            let start = clock.now
+            do {
+                switch try await ingest.receive(String(buffer: body), now: Timestamp.seconds()) {
+                case .stored(let id):
+                    metrics.received("stored", after: clock.now - start)
+                    return json(.created, #"{"ack":"\#(id)"}"#)
+                case .duplicate(let id):
+                    metrics.received("duplicate", after: clock.now - start)
+                    return json(.ok, #"{"ack":"\#(id)","duplicate":true}"#)
+                }
+            } catch let refusal as Ingest.Refusal {
+                metrics.received(refusal.reason.rawValue, after: clock.now - start)
+                throw HTTPError(.init(code: refusal.status), message: refusal.message)
             }
-            guard let machine = try await store.machine(keyID: verified.keyID),
-                  Base64URL.decode(machine.publicKey) == Array(verified.publicKey.rawRepresentation) else {
-                throw HTTPError(.forbidden, message: "the signing key is not enrolled")
+        }
+
+        let admin = router.group().add(middleware: AdminAuthentication(store: store))
+        @Sendable func fleet() async throws -> FleetSummary {
+            FleetSummary(try await store.fleet(), now: Timestamp.seconds(), silentAfterHours: configuration.silentAfterHours, contracts: contracts)
+        }
+        admin.get("/") { request, _ -> Response in
+            html(DashboardPage.render(try await fleet(), language: language(of: request)))
+        }
+        admin.get("api/v1/fleet") { request, _ -> Response in
+            let summary = try await fleet()
+            if request.uri.queryParameters.get("format") == "csv" {
+                return csv(FleetCSV.fleet(summary, language: language(of: request)), name: "tenken-fleet.csv")
             }
-            guard let report = try? JSONDecoder().decode(CheckReport.self, from: Data(verified.payload)),
-                  let sequence = report.sequence else {
-                throw HTTPError(.badRequest, message: "the payload is not a sequenced tenken report")
+            return try encoded(summary)
+        }
+        admin.get("api/v1/contracts/:id") { request, context -> Response in
+            let summary = try await fleet()
+            guard let id = context.parameters.get("id"), let contract = summary.contracts.first(where: { $0.id == id }) else {
+                throw HTTPError(.notFound, message: "no such contract; known: \(contracts.contracts.map(\.id).joined(separator: ", "))")
             }
-            let now = Timestamp.seconds()
-            guard let started = Timestamp.parse(report.startedAt), started <= now + configuration.maximumClockAhead else {
-                throw HTTPError(.badRequest, message: "the report is dated in the future (check the machine's clock)")
+            if request.uri.queryParameters.get("format") == "csv" {
+                return csv(FleetCSV.contract(contract, summary: summary, language: language(of: request)), name: "tenken-contract-\(contract.id).csv")
             }
-            let outcome = try await store.store(StoredReport(reportID: report.reportID, keyID: verified.keyID, sequence: sequence,
-                                                             receivedAt: now, verdict: report.verdict.rawValue,
-                                                             token: String(token.reversed().drop { $0.isWhitespace }.reversed())))
-            switch outcome {
-            case .stored: return json(.created, #"{"ack":"\#(report.reportID)"}"#)
-            case .duplicate: return json(.ok, #"{"ack":"\#(report.reportID)","duplicate":true}"#)
-            case .replayed: throw HTTPError(.conflict, message: "sequence \(sequence) is not above the last one stored (replay)")
+            return try encoded(contract)
+        }
+        admin.get("api/v1/machines/:key/reports") { _, context -> Response in
+            let reports = try await store.reports(keyID: context.parameters.get("key") ?? "")
+            return try encoded(reports.map {
+                ReportHeader(reportID: $0.reportID, sequence: $0.sequence, startedAt: $0.startedAt, receivedAt: $0.receivedAt,
+                             verdict: $0.verdict, policyID: $0.policyID)
+            })
+        }
+        admin.get("api/v1/reports/:id") { _, context -> Response in
+            // The signed report itself, so anyone can verify it again (tenken verify).
+            guard let report = try await store.report(id: context.parameters.get("id") ?? "") else {
+                throw HTTPError(.notFound, message: "no such report")
             }
+            return Response(status: .ok, headers: [.contentType: "application/jose"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: report.token + "\n")))
+        }
+        admin.get("metrics") { _, _ -> Response in
+            let text = metrics.exposition(fleet: try await fleet().counts)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         return router
     }
@@ -101,6 +140,11 @@ public enum CollectorApplication {
         let publicKey: String
         let machineId: String
         let hostname: String
+        let dmiSerial: String?
+
+        var isReasonable: Bool {
+            token.utf8.count <= 200 && machineId.utf8.count <= 200 && hostname.utf8.count <= 255 && (dmiSerial?.utf8.count ?? 0) <= 200
+        }
     }
 
     /// Tokens are stored hashed: the database never holds a usable one.
@@ -108,13 +152,37 @@ public enum CollectorApplication {
         ByteText.hex(SHA256.hash(data: Array(token.utf8)))
     }
 
-    /// A new random enrollment token (256 bits, base64url).
+    /// A new random token (256 bits, base64url), for enrollment or admin access.
     public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
+    /// ?lang=ja|en, else the browser's first preference, else Japanese (the users are Japanese).
+    static func language(of request: Request) -> Language {
+        if let asked = request.uri.queryParameters.get("lang").flatMap(Language.init(rawValue:)) { return asked }
+        let accepted = (request.headers[.acceptLanguage] ?? "").lowercased()
+        return accepted.isEmpty || accepted.hasPrefix("ja") ? .ja : .en
+    }
+
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+    }
+
+    static func encoded(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func csv(_ text: String, name: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\""],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }

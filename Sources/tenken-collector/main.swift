@@ -8,7 +8,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         commandName: "tenken-collector",
         abstract: "Receives signed tenken reports over HTTPS from enrolled machines.",
         version: TenkenVersion.current,
-        subcommands: [Initialize.self, Token.self, Serve.self]
+        subcommands: [Initialize.self, Token.self, AdminToken.self, Serve.self]
     )
 
     struct Initialize: ParsableCommand {
@@ -33,18 +33,34 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         }
     }
 
+    struct AdminToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "admin-token", abstract: "Create a token for the dashboard, the API, CSV and /metrics (shown once).")
+        @Option(name: .long, help: "SQLite database.") var database = "/var/lib/tenken-collector/collector.sqlite"
+
+        func run() async throws {
+            let token = CollectorApplication.newToken()
+            try await SQLiteReportStore(path: database).addAdminToken(hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds())
+            print(token)
+        }
+    }
+
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve HTTPS (TLS 1.2+).")
         @Option(name: .long, help: "Directory written by init.") var dir = "/etc/tenken-collector"
         @Option(name: .long, help: "SQLite database.") var database = "/var/lib/tenken-collector/collector.sqlite"
         @Option(name: .long, help: "Address to listen on.") var listen = "0.0.0.0"
         @Option(name: .long, help: "Port.") var port = 8443
+        @Option(name: .long, help: "Hours without a report after which a machine is shown as silent.") var silentHours = 24
+        @Option(name: .long, help: "Seconds a report may be dated ahead of this clock.") var clockSkew = 300
 
         func run() async throws {
             let files = CertificateAuthority.Files(directory: dir)
-            let app = try CollectorApplication.make(
-                store: try SQLiteReportStore(path: database),
-                configuration: .init(host: listen, port: port, certificate: files.serverCertificate, privateKey: files.serverKey))
+            var configuration = CollectorApplication.Configuration(
+                host: listen, port: port, certificate: files.serverCertificate, privateKey: files.serverKey)
+            configuration.silentAfterHours = silentHours
+            configuration.maximumClockAhead = clockSkew
+            let app = try CollectorApplication.make(store: try SQLiteReportStore(path: database), configuration: configuration)
             try await app.runService()
         }
     }

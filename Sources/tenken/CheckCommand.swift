@@ -58,11 +58,9 @@ struct CheckCommand: ParsableCommand {
         var document = Array(try report.json()) + [0x0A]
         if sign {
             do {
-                let key = try MachineKey.loadOrCreate(stateDirectory: stateDir)
-                report.sequence = try SequenceCounter.next(stateDirectory: stateDir)
-                let token = try JWS.sign(Array(try report.json()), with: key)
-                document = Array(token.utf8) + [0x0A]
-                if spool { _ = try Spool(stateDirectory: stateDir).enqueue(token, sequence: report.sequence!, reportID: report.reportID) }
+                let signed = try ReportSigner.sign(report, stateDirectory: stateDir, spool: spool)
+                report = signed.report
+                document = Array(signed.token.utf8) + [0x0A]
             } catch {
                 throw CouldNotCheck(message: language == .ja ? "署名できません: \(error)" : "cannot sign: \(error)")
             }

@@ -5,20 +5,24 @@ import Glibc
 #endif
 
 @main
-struct Tenken: ParsableCommand {
+struct Tenken: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenken",
         abstract: "Workstation compliance check for information-security contract clauses (点検).",
         version: TenkenVersion.current,
-        subcommands: [CheckCommand.self, VerifyCommand.self, LedgerCommand.self],
+        subcommands: [CheckCommand.self, VerifyCommand.self, LedgerCommand.self, EnrollCommand.self, AgentCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 
     /// Usage errors exit 2 like any other "could not run": 1 stays reserved for non-compliance.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)  // the verdict: 0, 1 or 2
         } catch {

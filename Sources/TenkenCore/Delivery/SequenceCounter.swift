@@ -13,6 +13,15 @@ public enum SequenceCounter {
     }
 
     public static func next(stateDirectory: String) throws(Failure) -> Int {
+        try next(stateDirectory: stateDirectory) { (_: Int) throws(Failure) in }.0
+    }
+
+    /// Takes the next number and runs `use` with it while still holding the lock, so whatever
+    /// `use` writes (a spooled report) exists before any later number is handed out: the
+    /// sender, which goes in sequence order, can never see report N+1 without report N.
+    public static func next<Result, UseFailure: Error>(
+        stateDirectory: String, use: (Int) throws(UseFailure) -> Result
+    ) throws(Failure) -> (Int, Result) {
         do { try AtomicFile.makeDirectories(stateDirectory) } catch { throw Failure(message: error.message(in: .en)) }
         let lockPath = stateDirectory + "/" + fileName + ".lock"
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -40,6 +49,6 @@ public enum SequenceCounter {
         } catch {
             throw Failure(message: "\(error)")
         }
-        return current + 1
+        do { return (current + 1, try use(current + 1)) } catch { throw Failure(message: "\(error)") }
     }
 }

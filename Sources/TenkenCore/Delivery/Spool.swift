@@ -58,10 +58,30 @@ public struct Spool: Sendable {
         }
     }
 
-    private func setAside(_ name: String) -> String {
+    /// The collector refused the report for good (e.g. a replayed sequence): keep it with the
+    /// reason beside it in rejected/, out of the way of the reports behind it.
+    @discardableResult
+    public func setAside(_ entry: Entry, reason: String) -> String {
+        let rejected = directory + "/rejected"
+        try? AtomicFile.write(Array((reason + "\n").utf8), to: rejected + "/" + entry.name + ".reason", mode: 0o600)
+        return setAside(entry.name, why: reason)
+    }
+
+    private func setAside(_ name: String, why: String = "not a signed report") -> String {
         let rejected = directory + "/rejected"
         mkdir(rejected, 0o700)
         rename(directory + "/" + name, rejected + "/" + name)
-        return "\(directory)/\(name): not a signed report; moved to \(rejected)/"
+        return "\(directory)/\(name): \(why); moved to \(rejected)/"
+    }
+
+    /// One sender at a time per spool: runs `send` under an exclusive lock, or returns nil at
+    /// once when another process (an agent, a `tenken send`) holds it.
+    public func whileSending<Result>(_ send: () async throws -> Result) async rethrows -> Result? {
+        try? AtomicFile.makeDirectories(directory)
+        let lock = open(directory + "/.send.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard lock >= 0 else { return nil }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { return nil }
+        return try await send()
     }
 }

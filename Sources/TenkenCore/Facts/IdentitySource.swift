@@ -12,6 +12,13 @@ public struct HostIdentity: Sendable, Codable, Hashable {
 }
 
 public enum IdentitySource {
+    /// Hostname, machine-id, DMI serial and OS of a root, e.g. for enrollment.
+    public static func identity(of root: HostRoot) -> HostIdentity {
+        var facts = HostFacts()
+        collect(root, into: &facts)
+        return facts.identity
+    }
+
     static func collect(_ root: HostRoot, into facts: inout HostFacts) {
         // The running kernel's hostname belongs to this host only when scanning "/".
         let hostnameFiles = root.isHostRoot ? ["/proc/sys/kernel/hostname", "/etc/hostname"] : ["/etc/hostname"]

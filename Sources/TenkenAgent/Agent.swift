@@ -1,0 +1,170 @@
+import TenkenCore
+
+/// `tenken agent`: the check as a service. It checks at start, on a schedule, when a USB device
+/// is plugged in and when packages, apt lists, the policy or the ledger change; every report is
+/// signed and spooled first, then sent, so nothing depends on the collector being up.
+public final class Agent: Sendable {
+    public struct Configuration: Sendable {
+        public var root = "/"
+        public var stateDirectory = MachineKey.defaultStateDirectory
+        public var policyFile: String?
+        public var rules: [String]?
+        public var ledgerFile: String?
+        /// Time between scheduled checks.
+        public var interval: Duration = .seconds(6 * 3600)
+        /// Quiet time after a change before checking: an upgrade touches dpkg's status many times.
+        public var settle: Duration = .seconds(15)
+        public var backoff = Backoff()
+        public var watchedDirectories = ChangeWatcher.defaultDirectories
+
+        public init() {}
+    }
+
+    enum Trigger: Sendable {
+        case start, schedule, change
+        case device(DeviceEvent)
+    }
+
+    public let configuration: Configuration
+    let log: AgentLog
+    let notifier = ServiceNotifier()
+    let deviceEvents: any DeviceEventSource
+
+    public init(configuration: Configuration, log: AgentLog, deviceEvents: any DeviceEventSource) {
+        self.configuration = configuration
+        self.log = log
+        self.deviceEvents = deviceEvents
+    }
+
+    /// One check, signed and spooled. False when no report could be written.
+    @discardableResult
+    public func checkAndSpool() -> Bool {
+        let report: CheckReport
+        do {
+            let root = try HostRoot(configuration.root)
+            report = try Check.run(root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }) { () throws(PolicyError) in
+                let loaded = if let file = configuration.policyFile { try PolicyLoader.load(file: file) } else { try PolicyLoader.loadDefault() }
+                guard let rules = configuration.rules else { return loaded }
+                return try loaded.selecting(rules).get()
+            }
+        } catch let error as PolicyError {
+            log(.error, ja: "ポリシーを読み込めません: \(error)", en: "cannot load the policy: \(error)")
+            return false
+        } catch {
+            log(.error, ja: "ルートを開けません: \(error)", en: "cannot open the root: \(error)")
+            return false
+        }
+        do {
+            let signed = try ReportSigner.sign(report, stateDirectory: configuration.stateDirectory, spool: true)
+            let verdict = report.verdict.rawValue
+            log(.info, ja: "点検しました: \(verdict) (報告 \(signed.report.sequence ?? 0), \(report.reportID))",
+                en: "checked: \(verdict) (report \(signed.report.sequence ?? 0), \(report.reportID))")
+            notifier.status("last check: \(verdict)")
+            return true
+        } catch {
+            log(.error, ja: "報告に署名できません: \(error)", en: "cannot sign the report: \(error)")
+            return false
+        }
+    }
+
+    /// Sends what the spool holds, once.
+    public func deliver() async -> SpoolSender.Result {
+        let link: CollectorLink
+        let client: CollectorClient
+        do {
+            link = try CollectorLink.load(stateDirectory: configuration.stateDirectory)
+            client = try link.client(stateDirectory: configuration.stateDirectory)
+        } catch {
+            return .retryLater(sent: 0, reason: "\(error)")
+        }
+        defer { Task { await client.shutdown() } }
+        return await SpoolSender(spool: Spool(stateDirectory: configuration.stateDirectory), client: client, log: log).drain()
+    }
+
+    /// Runs until the task is cancelled (SIGTERM).
+    public func run() async {
+        let (triggers, trigger) = AsyncStream.makeStream(of: Trigger.self, bufferingPolicy: .bufferingNewest(1))
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let watcher = ChangeWatcher(root: configuration.root, directories: configuration.watchedDirectories)
+        watcher.start { trigger.yield(.change) }
+        do {
+            try deviceEvents.start { event in
+                if event.action == .add { trigger.yield(.device(event)) }
+            }
+        } catch {
+            log(.warning, ja: "USB 機器の監視を開始できません (\(error))。定期点検は続けます",
+                en: "cannot watch USB devices (\(error)); scheduled checks continue")
+        }
+        defer {
+            notifier.stopping()
+            deviceEvents.stop()
+            watcher.stop()
+        }
+        trigger.yield(.start)
+        notifier.ready(status: "watching " + watcher.watched.joined(separator: ", "))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.checkWhenTriggered(triggers, wake: wake) }
+            group.addTask { await self.sendWhenWoken(wakes, wake: wake) }
+            group.addTask {
+                while (try? await Task.sleep(for: self.configuration.interval)) != nil { trigger.yield(.schedule) }
+            }
+            if let interval = notifier.watchdogInterval {
+                group.addTask {
+                    while (try? await Task.sleep(for: interval)) != nil { self.notifier.watchdog() }
+                }
+            }
+            await group.next()  // only on cancellation
+            group.cancelAll()
+        }
+    }
+
+    private func checkWhenTriggered(_ triggers: AsyncStream<Trigger>, wake: AsyncStream<Void>.Continuation) async {
+        for await trigger in triggers {
+            switch trigger {
+            case .start, .schedule:
+                break
+            case .change:
+                // Let the upgrade or edit finish; changes meanwhile are folded into this check.
+                guard (try? await Task.sleep(for: configuration.settle)) != nil else { return }
+            case .device(let event):
+                log(.notice, ja: "USB 機器が接続されました: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))",
+                    en: "USB device plugged in: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))")
+                // sysfs and udev need a moment to describe the device (interfaces, block devices).
+                guard (try? await Task.sleep(for: .seconds(2))) != nil else { return }
+            }
+            if checkAndSpool() { wake.yield() }
+        }
+    }
+
+    private func sendWhenWoken(_ wakes: AsyncStream<Void>, wake: AsyncStream<Void>.Continuation) async {
+        var backoff = configuration.backoff
+        var waiting = false
+        var iterator = wakes.makeAsyncIterator()
+        while !Task.isCancelled {
+            switch await deliver() {
+            case .drained(let sent):
+                backoff.reset()
+                if sent > 0 || waiting {
+                    log(.info, ja: "収集サーバーへ \(sent) 件送信しました", en: "sent \(sent) report(s) to the collector")
+                }
+                waiting = false
+                guard await iterator.next() != nil else { return }
+            case .retryLater(let sent, let reason):
+                let delay = backoff.next()
+                if !waiting || sent > 0 {
+                    log(.warning, ja: "収集サーバーに送れません (\(reason))。報告は spool に保持し再送します",
+                        en: "cannot reach the collector (\(reason)); reports stay spooled and will be retried")
+                }
+                waiting = true
+                // A new report wakes the sender early; otherwise the backoff ends the wait.
+                let timer = Task {
+                    try await Task.sleep(for: delay)
+                    wake.yield()
+                }
+                let woken = await iterator.next() != nil
+                timer.cancel()
+                guard woken else { return }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import TenkenCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The agent's log: a line per event on stderr. Under systemd (JOURNAL_STREAM set) each line
+/// starts with sd-daemon(3)'s "<N>" so the journal records its priority. Messages never carry
+/// keys or tokens.
+public struct AgentLog: Sendable {
+    public enum Priority: Int, Sendable { case error = 3, warning = 4, notice = 5, info = 6 }
+
+    public let language: Language
+    private let journal: Bool
+
+    public init(language: Language, environment: [String: String]) {
+        self.language = language
+        journal = environment["JOURNAL_STREAM"] != nil
+    }
+
+    public func callAsFunction(_ priority: Priority, ja: String, en: String) {
+        let text = language == .ja ? ja : en
+        let line = (journal ? "<\(priority.rawValue)>" : "tenken agent: ") + text.replacingNewlines() + "\n"
+        var bytes = Array(line.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
+
+extension String {
+    /// One event, one line: a message quoting the collector must not forge extra log lines.
+    func replacingNewlines() -> String {
+        String(map { $0.isNewline ? " " : $0 })
+    }
+}

@@ -1,0 +1,110 @@
+import AsyncHTTPClient
+import FoundationEssentials
+import NIOCore
+import NIOSSL
+import TenkenCore
+
+/// HTTPS to the collector: TLS 1.2 or newer, the server certificate checked against the
+/// collector's CA (or the system's roots when none was given), no redirects.
+public final class CollectorClient: Sendable {
+    public let baseURL: String
+    private let client: HTTPClient
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// What the collector said about one report.
+    public enum Outcome: Sendable, Equatable {
+        /// Stored now, or stored before (a retry): either way the spool may forget it.
+        case acknowledged(duplicate: Bool)
+        /// Can never be stored (a replayed sequence, a damaged signature, too large): set aside.
+        case refused(status: Int, message: String)
+        /// Try again later: the collector is unreachable, busy, or does not know the key yet.
+        case retry(String)
+    }
+
+    public init(baseURL: String, caFile: String?) throws(Failure) {
+        guard baseURL.hasPrefix("https://"), baseURL.count > 8 else {
+            throw Failure(message: "\(baseURL): the collector's address must start with https://")
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let caFile {
+            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
+                throw Failure(message: "\(caFile): not a PEM certificate (\(error))")
+            }
+        }
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10), read: .seconds(60)))
+        configuration.httpVersion = .http1Only
+        self.baseURL = String(baseURL.reversed().drop { $0 == "/" }.reversed())
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// Binds this machine's public key with a one-time token; returns the key id the
+    /// collector recorded.
+    public func enroll(token: String, key: MachineKey, identity: HostIdentity) async throws(Failure) -> String {
+        struct Body: Encodable {
+            let token, publicKey, machineId, hostname: String
+            let dmiSerial: String?
+        }
+        struct Reply: Decodable { let keyId: String }
+        let body = Body(token: token, publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
+                        machineId: identity.machineID, hostname: identity.hostname, dmiSerial: identity.dmiSerial)
+        let (status, reply) = try await post("/api/v1/enroll", type: "application/json", body: Array(try! JSONEncoder().encode(body)))
+        guard status == 201, let decoded = try? JSONDecoder().decode(Reply.self, from: Data(reply)) else {
+            throw Failure(message: "enrollment refused (HTTP \(status)): \(Self.message(in: reply))")
+        }
+        return decoded.keyId
+    }
+
+    public func submit(_ token: String, reportID: String) async -> Outcome {
+        let status: Int
+        let reply: [UInt8]
+        do { (status, reply) = try await post("/api/v1/reports", type: "application/jose", body: Array(token.utf8)) } catch {
+            return .retry(error.message)
+        }
+        switch status {
+        case 200, 201:
+            // The acknowledgement must name this report, or it acknowledges nothing.
+            guard String(decoding: reply, as: UTF8.self).contains("\"ack\":\"\(reportID)\"") else {
+                return .retry("HTTP \(status) without an acknowledgement of \(reportID)")
+            }
+            return .acknowledged(duplicate: status == 200)
+        case 400, 409, 413:
+            return .refused(status: status, message: Self.message(in: reply))
+        default:
+            // 403 (key not enrolled yet), 422 (our clock is ahead), 429, 5xx: may pass later.
+            return .retry("HTTP \(status): \(Self.message(in: reply))")
+        }
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    private func post(_ path: String, type: String, body: [UInt8]) async throws(Failure) -> (Int, [UInt8]) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: type)
+        request.headers.add(name: "User-Agent", value: "tenken/\(TenkenVersion.current)")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await client.execute(request, timeout: .seconds(60))
+            let reply = try await response.body.collect(upTo: 64 << 10)
+            return (Int(response.status.code), Array(buffer: reply))
+        } catch {
+            throw Failure(message: "\(baseURL): \(error)")
+        }
+    }
+
+    /// Hummingbird's error body is {"error":{"message":"..."}}; anything else is shown as text.
+    static func message(in reply: [UInt8]) -> String {
+        struct ErrorBody: Decodable { struct Inner: Decodable { let message: String }; let error: Inner }
+        if let decoded = try? JSONDecoder().decode(ErrorBody.self, from: Data(reply)) { return decoded.error.message }
+        return String(decoding: reply.prefix(200), as: UTF8.self)
+    }
+}

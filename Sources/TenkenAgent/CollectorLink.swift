@@ -1,0 +1,52 @@
+import FoundationEssentials
+import TenkenCore
+
+/// Where this machine reports to, written by `tenken enroll` into the state directory
+/// (collector.json, and the collector's CA as collector-ca.pem) and read by the agent.
+public struct CollectorLink: Sendable, Codable, Equatable {
+    public static let fileName = "collector.json"
+    public static let caFileName = "collector-ca.pem"
+
+    public let url: String
+    public let keyId: String
+    /// Whether the collector's CA was pinned at enrollment (else the system's roots are used).
+    public let pinnedCA: Bool
+
+    public init(url: String, keyId: String, pinnedCA: Bool) {
+        self.url = url
+        self.keyId = keyId
+        self.pinnedCA = pinnedCA
+    }
+
+    public static func caFile(stateDirectory: String) -> String { stateDirectory + "/" + caFileName }
+
+    public struct Missing: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    public static func load(stateDirectory: String) throws(Missing) -> CollectorLink {
+        let path = stateDirectory + "/" + fileName
+        let bytes: [UInt8]?
+        do { bytes = try HostRoot(stateDirectory).readFileIfPresent(fileName, limit: 1 << 16) } catch {
+            throw Missing(message: error.message(in: .en))
+        }
+        guard let bytes else { throw Missing(message: "\(path): not enrolled; run `tenken enroll https://COLLECTOR:8443 --token T --ca ca.pem`") }
+        guard let link = try? JSONDecoder().decode(CollectorLink.self, from: Data(bytes)) else {
+            throw Missing(message: "\(path): damaged; enroll again")
+        }
+        return link
+    }
+
+    /// Saves the link and, when given, a copy of the CA the agent will trust from now on.
+    public func save(stateDirectory: String, caPEM: [UInt8]?) throws(HostReadError) {
+        if let caPEM { try AtomicFile.write(caPEM, to: Self.caFile(stateDirectory: stateDirectory), mode: 0o644) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(Array(try! encoder.encode(self)) + [0x0A], to: stateDirectory + "/" + Self.fileName, mode: 0o600)
+    }
+
+    public func client(stateDirectory: String) throws(CollectorClient.Failure) -> CollectorClient {
+        try CollectorClient(baseURL: url, caFile: pinnedCA ? Self.caFile(stateDirectory: stateDirectory) : nil)
+    }
+}

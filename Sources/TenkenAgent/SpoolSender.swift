@@ -1,0 +1,58 @@
+import TenkenCore
+
+/// Sends the spool to the collector in sequence order. A report leaves the spool only when
+/// the collector acknowledged its id (stored now or before); one refused for good is set aside
+/// with the reason; on anything else the sender stops and the report is tried again later, so
+/// a report is never skipped and never lost.
+public struct SpoolSender: Sendable {
+    public let spool: Spool
+    public let client: CollectorClient
+    public let log: AgentLog
+
+    public init(spool: Spool, client: CollectorClient, log: AgentLog) {
+        self.spool = spool
+        self.client = client
+        self.log = log
+    }
+
+    public enum Result: Sendable, Equatable {
+        /// The spool is empty (or another sender holds it); `sent` reports were acknowledged.
+        case drained(sent: Int)
+        /// The collector could not take the next report now.
+        case retryLater(sent: Int, reason: String)
+    }
+
+    public func drain() async -> Result {
+        await spool.whileSending { () async -> Result in
+            var sent = 0
+            // Reports spooled while sending are picked up by listing again until none are left.
+            while true {
+                let (entries, rejected) = spool.pending()
+                for message in rejected { log(.warning, ja: "署名された報告ではないため退避しました: \(message)", en: message) }
+                if entries.isEmpty { return .drained(sent: sent) }
+                for entry in entries {
+                    let reportID = Self.reportID(of: entry)
+                    switch await client.submit(entry.token, reportID: reportID) {
+                    case .acknowledged:
+                        do { try spool.acknowledge(entry) } catch {
+                            // Sent again later, acknowledged as a duplicate: nothing lost, nothing doubled.
+                            return .retryLater(sent: sent, reason: "\(error)")
+                        }
+                        sent += 1
+                    case .refused(let status, let message):
+                        let moved = spool.setAside(entry, reason: "HTTP \(status): \(message)")
+                        log(.error, ja: "収集サーバーが報告を受け付けませんでした (HTTP \(status): \(message))。\(moved)",
+                            en: "the collector refused a report (HTTP \(status): \(message)); \(moved)")
+                    case .retry(let reason):
+                        return .retryLater(sent: sent, reason: reason)
+                    }
+                }
+            }
+        } ?? .drained(sent: 0)
+    }
+
+    /// "<sequence>-<report id>.jws"
+    static func reportID(of entry: Spool.Entry) -> String {
+        String(entry.name.drop { $0 != "-" }.dropFirst().dropLast(4))
+    }
+}

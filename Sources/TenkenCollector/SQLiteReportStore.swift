@@ -1,0 +1,200 @@
+import FoundationEssentials
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
+public final class SQLiteReportStore: ReportStore {
+    private let database: DatabasePool
+
+    public init(path: String) throws {
+        // /var/lib/tenken-collector does not exist before the first run; reports stay private.
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try FileManager.default.createDirectory(atPath: String(path[..<slash]), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+        var configuration = Configuration()
+        // WAL with synchronous=NORMAL is durable across a crash of the process (kill -9); only
+        // a power loss can take the last transactions, which agents then send again.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "enrollment_tokens") { table in
+                table.column("hash", .text).primaryKey()
+                table.column("created_at", .integer).notNull()
+                table.column("used_at", .integer)
+            }
+            try db.create(table: "machines") { table in
+                table.column("key_id", .text).primaryKey()
+                table.column("public_key", .text).notNull()
+                table.column("machine_id", .text).notNull()
+                table.column("hostname", .text).notNull()
+                table.column("enrolled_at", .integer).notNull()
+                table.column("last_sequence", .integer).notNull().defaults(to: 0)
+                table.column("last_seen", .integer)
+            }
+            try db.create(table: "reports") { table in
+                table.column("report_id", .text).primaryKey()
+                table.column("key_id", .text).notNull().references("machines")
+                table.column("sequence", .integer).notNull()
+                table.column("received_at", .integer).notNull()
+                table.column("verdict", .text).notNull()
+                table.column("token", .text).notNull()
+            }
+            try db.create(index: "reports_by_machine", on: "reports", columns: ["key_id", "sequence"], unique: true)
+        }
+        migrator.registerMigration("v2 fleet views") { db in
+            try db.alter(table: "machines") { table in
+                table.add(column: "dmi_serial", .text)
+                table.add(column: "last_report_id", .text)
+            }
+            try db.alter(table: "reports") { table in
+                table.add(column: "started_at", .integer).notNull().defaults(to: 0)
+                table.add(column: "hostname", .text).notNull().defaults(to: "")
+                table.add(column: "policy_id", .text).notNull().defaults(to: "")
+            }
+            try db.create(table: "problems") { table in
+                table.column("report_id", .text).notNull().references("reports", onDelete: .cascade)
+                table.column("rule_id", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("severity", .text).notNull()
+                table.column("title_ja", .text).notNull()
+                table.column("title_en", .text).notNull()
+                table.column("clauses", .text).notNull()  // newline-separated
+                table.primaryKey(["report_id", "rule_id"])
+            }
+            try db.create(table: "admin_tokens") { table in
+                table.column("hash", .text).primaryKey()
+                table.column("created_at", .integer).notNull()
+            }
+        }
+        return migrator
+    }
+
+    public func addEnrollmentToken(hash: String, now: Int) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO enrollment_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
+        }
+    }
+
+    public func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE enrollment_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL", arguments: [now, tokenHash])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: """
+                INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(key_id) DO UPDATE SET machine_id = excluded.machine_id, hostname = excluded.hostname, dmi_serial = excluded.dmi_serial
+                """, arguments: [machine.keyID, machine.publicKey, machine.machineID, machine.hostname, machine.dmiSerial, now])
+            return true
+        }
+    }
+
+    public func machine(keyID: String) async throws -> EnrolledMachine? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM machines WHERE key_id = ?", arguments: [keyID]).map(Self.machine)
+        }
+    }
+
+    public func store(_ report: StoredReport) async throws -> StoreOutcome {
+        try await database.write { db in
+            if let owner = try String.fetchOne(db, sql: "SELECT key_id FROM reports WHERE report_id = ?", arguments: [report.reportID]) {
+                return owner == report.keyID ? .duplicate : .idTaken
+            }
+            let last = try Int.fetchOne(db, sql: "SELECT last_sequence FROM machines WHERE key_id = ?", arguments: [report.keyID]) ?? 0
+            guard report.sequence > last else { return .replayed }
+            try db.execute(sql: """
+                INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict, token)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
+                                 report.hostname, report.policyID, report.verdict, report.token])
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO problems (report_id, rule_id, status, severity, title_ja, title_en, clauses) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for problem in report.problems {
+                try insert.execute(arguments: [report.reportID, problem.ruleID, problem.status, problem.severity,
+                                               problem.titleJa, problem.titleEn, problem.clauses.joined(separator: "\n")])
+            }
+            // The hostname shown is the one the machine reports now (it may be renamed after enrollment).
+            try db.execute(sql: """
+                UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?,
+                    hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
+                """, arguments: [report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID])
+            return .stored
+        }
+    }
+
+    public func reports(keyID: String) async throws -> [StoredReport] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE key_id = ? ORDER BY sequence", arguments: [keyID]).map { row in
+                try Self.report(row, problems: Self.problems(db, reportID: row["report_id"]))
+            }
+        }
+    }
+
+    public func report(id: String) async throws -> StoredReport? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM reports WHERE report_id = ?", arguments: [id]).map { row in
+                try Self.report(row, problems: Self.problems(db, reportID: id))
+            }
+        }
+    }
+
+    public func fleet() async throws -> [MachineState] {
+        try await database.read { db in
+            var problems: [String: [StoredFinding]] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT p.* FROM problems p JOIN machines m ON p.report_id = m.last_report_id ORDER BY p.rule_id
+                """)
+            while let row = try rows.next() { problems[row["report_id"], default: []].append(Self.finding(row)) }
+            return try Row.fetchAll(db, sql: """
+                SELECT m.*, r.sequence AS r_sequence, r.started_at, r.received_at, r.verdict, r.policy_id
+                FROM machines m LEFT JOIN reports r ON r.report_id = m.last_report_id ORDER BY m.hostname, m.key_id
+                """).map { row in
+                let reportID: String? = row["last_report_id"]
+                return MachineState(
+                    machine: Self.machine(row), enrolledAt: row["enrolled_at"], lastSeen: row["last_seen"],
+                    lastReport: reportID.map {
+                        ReportHeader(reportID: $0, sequence: row["r_sequence"], startedAt: row["started_at"],
+                                     receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
+                    },
+                    problems: reportID.flatMap { problems[$0] } ?? [])
+            }
+        }
+    }
+
+    public func addAdminToken(hash: String, now: Int) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO admin_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
+        }
+    }
+
+    public func isAdminToken(hash: String) async throws -> Bool {
+        try await database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM admin_tokens WHERE hash = ?", arguments: [hash]) == true
+        }
+    }
+
+    private static func machine(_ row: Row) -> EnrolledMachine {
+        EnrolledMachine(keyID: row["key_id"], publicKey: row["public_key"], machineID: row["machine_id"], hostname: row["hostname"],
+                        dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"])
+    }
+
+    private static func problems(_ db: Database, reportID: String) throws -> [StoredFinding] {
+        try Row.fetchAll(db, sql: "SELECT * FROM problems WHERE report_id = ? ORDER BY rule_id", arguments: [reportID]).map(finding)
+    }
+
+    private static func finding(_ row: Row) -> StoredFinding {
+        let clauses: String = row["clauses"]
+        return StoredFinding(ruleID: row["rule_id"], status: row["status"], severity: row["severity"], titleJa: row["title_ja"],
+                             titleEn: row["title_en"], clauses: clauses.split(separator: "\n").map(String.init))
+    }
+
+    private static func report(_ row: Row, problems: [StoredFinding]) -> StoredReport {
+        StoredReport(reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
+                     startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"], verdict: row["verdict"],
+                     token: row["token"], problems: problems)
+    }
+}

@@ -1,0 +1,22 @@
+/// Numbers a report, signs it with the machine key and, for delivery, spools it: the number is
+/// taken and the spool file written under the sequence lock (see `SequenceCounter`).
+public enum ReportSigner {
+    public struct Signed: Sendable {
+        public let report: CheckReport
+        public let token: String
+        /// The spool file's name, when the report was queued for the collector.
+        public let spooled: String?
+    }
+
+    public static func sign(_ report: CheckReport, stateDirectory: String, spool: Bool) throws -> Signed {
+        let key = try MachineKey.loadOrCreate(stateDirectory: stateDirectory)
+        var numbered = report
+        let (_, (token, name)) = try SequenceCounter.next(stateDirectory: stateDirectory) { sequence throws -> (String, String?) in
+            numbered.sequence = sequence
+            let token = try JWS.sign(Array(try numbered.json()), with: key)
+            let name = spool ? try Spool(stateDirectory: stateDirectory).enqueue(token, sequence: sequence, reportID: numbered.reportID) : nil
+            return (token, name)
+        }
+        return Signed(report: numbered, token: token, spooled: name)
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Dispatch
+import FoundationEssentials
+import TenkenAgent
+import TenkenCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The service (packaging/tenken-agent.service): checks on a schedule and on changes, spools
+/// signed reports and sends them to the collector.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run as a service: check on a schedule, on USB insertion and on package changes; send signed reports to the collector."
+    )
+
+    @Option(name: .long, help: "Directory whose facts are read.") var root = "/"
+    @Option(name: .long, help: "Policy YAML file (default: the policy built into tenken).") var policy: String?
+    @Option(name: .long, help: "Check only these rules (comma-separated rule ids).") var rules: String?
+    @Option(name: .long, help: "Ledger (台帳) file (default: /etc/tenken/ledger.yaml under the root).") var ledger: String?
+    @Option(name: .long, help: "Machine key, sequence, spool and enrollment (default: /var/lib/tenken).")
+    var stateDir = MachineKey.defaultStateDirectory
+    @Option(name: .long, help: "Time between scheduled checks: 90s, 30m, 6h, 1d.") var interval = Interval(.seconds(6 * 3600))
+    @Option(name: .long, help: "Quiet time after a change before checking.") var settle = Interval(.seconds(15))
+    @Option(name: .long, help: "First wait before retrying the collector; doubles up to --retry-limit.") var retryFirst = Interval(.seconds(2))
+    @Option(name: .long, help: "Longest wait between retries.") var retryLimit = Interval(.seconds(300))
+    @Flag(name: .long, help: "Check once, send the spool, and exit: 0 when everything was delivered, 2 when reports remain spooled.")
+    var once = false
+    @Flag(name: .long, help: "With --once: only send what the spool holds.") var sendOnly = false
+    @Option(name: .long, help: "Language of the log: ja or en (default: from LANG).") var lang: Language?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let log = AgentLog(language: lang ?? Language.fromEnvironment(environment), environment: environment)
+        var configuration = Agent.Configuration()
+        configuration.root = root
+        configuration.stateDirectory = stateDir
+        configuration.policyFile = policy
+        configuration.rules = rules?.split(separator: ",").map(String.init)
+        configuration.ledgerFile = ledger
+        configuration.interval = interval.duration
+        configuration.settle = settle.duration
+        configuration.backoff = Backoff(first: retryFirst.duration, limit: retryLimit.duration)
+        let agent = Agent(configuration: configuration, log: log, deviceEvents: SystemdDeviceMonitor())
+
+        if once {
+            if !sendOnly { agent.checkAndSpool() }
+            switch await agent.deliver() {
+            case .drained(let sent):
+                log(.info, ja: "収集サーバーへ \(sent) 件送信しました", en: "sent \(sent) report(s) to the collector")
+            case .retryLater(let sent, let reason):
+                log(.warning, ja: "\(sent) 件送信しましたが、残りは spool に保持します (\(reason))",
+                    en: "sent \(sent) report(s); the rest stay spooled (\(reason))")
+                throw ExitCode(2)
+            }
+            return
+        }
+        let service = Task { await agent.run() }
+        // SIGTERM from systemd, SIGINT from a terminal: stop between steps; the spool is durable.
+        let stops = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { service.cancel() }
+            source.resume()
+            return source
+        }
+        await service.value
+        stops.forEach { $0.cancel() }
+    }
+}
+
+/// A duration given as 90, 90s, 30m, 6h or 1d.
+struct Interval: ExpressibleByArgument, Sendable {
+    let duration: Duration
+
+    init(_ duration: Duration) { self.duration = duration }
+
+    init?(argument: String) {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        let unit = argument.last.flatMap { units[$0] }
+        guard let value = Double(unit == nil ? argument : String(argument.dropLast())), value > 0, value.isFinite else { return nil }
+        duration = .milliseconds(Int64(value * (unit ?? 1) * 1000))
+    }
+
+    var defaultValueDescription: String {
+        let seconds = duration.components.seconds
+        return seconds % 3600 == 0 ? "\(seconds / 3600)h" : "\(seconds)s"
+    }
+}

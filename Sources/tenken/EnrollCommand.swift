@@ -1,0 +1,68 @@
+import ArgumentParser
+import FoundationEssentials
+import TenkenAgent
+import TenkenCore
+
+/// Binds this machine's key to a collector with a one-time token; the agent reports there.
+struct EnrollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll",
+        abstract: "Enroll this machine with a collector (one-time token from `tenken-collector token`)."
+    )
+
+    @Argument(help: "The collector's address, e.g. https://collector.example.jp:8443")
+    var url: String
+
+    @Option(name: .long, help: "One-time enrollment token.")
+    var token: String
+
+    @Option(name: .long, help: "The collector's CA certificate (ca.pem from `tenken-collector init`). Default: the system's CAs.")
+    var ca: String?
+
+    @Option(name: .long, help: "Directory of the machine key, spool and enrollment (default: /var/lib/tenken).")
+    var stateDir: String = MachineKey.defaultStateDirectory
+
+    @Option(name: .long, help: "Root whose machine-id and hostname identify this machine.")
+    var root: String = "/"
+
+    @Option(name: .long, help: "Language of the messages: ja or en (default: from LANG).")
+    var lang: Language?
+
+    func run() async throws {
+        let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
+        let ja = language == .ja
+        var caPEM: [UInt8]?
+        if let ca {
+            do { caPEM = try HostRoot.readFile(atPath: ca, limit: 1 << 20) } catch {
+                throw CouldNotCheck(message: error.message(in: language))
+            }
+        }
+        let identity: HostIdentity
+        let key: MachineKey
+        do {
+            identity = IdentitySource.identity(of: try HostRoot(root))
+            key = try MachineKey.loadOrCreate(stateDirectory: stateDir)
+        } catch {
+            throw CouldNotCheck(message: ja ? "登録できません: \(error)" : "cannot enroll: \(error)")
+        }
+        let client: CollectorClient
+        do { client = try CollectorClient(baseURL: url, caFile: ca) } catch {
+            throw CouldNotCheck(message: error.message)
+        }
+        let keyID: String
+        do {
+            keyID = try await client.enroll(token: token, key: key, identity: identity)
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            throw CouldNotCheck(message: ja ? "登録できません: \(error.message)" : "cannot enroll: \(error.message)")
+        }
+        do {
+            try CollectorLink(url: client.baseURL, keyId: keyID, pinnedCA: caPEM != nil).save(stateDirectory: stateDir, caPEM: caPEM)
+        } catch {
+            throw CouldNotCheck(message: error.message(in: language))
+        }
+        FileDescriptorOutput.standardOutput.write(
+            ja ? "登録しました: \(client.baseURL) (鍵 \(keyID))\n" : "enrolled with \(client.baseURL) (key \(keyID))\n")
+    }
+}
