@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tenken", targets: ["tenken"]),
+        .executable(name: "tenken-agent", targets: ["tenken-agent"]),
         .executable(name: "tenken-collector", targets: ["tenken-collector"]),
         .library(name: "TenkenCore", targets: ["TenkenCore"]),
     ],
@@ -70,14 +71,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .executableTarget(
-            name: "tenken",
-            dependencies: [
-                "TenkenCore",
-                "TenkenAgent",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+        // What the executables share: stderr/stdout writes, exit codes, the --lang option.
+        .target(
+            name: "TenkenCommandLine",
+            dependencies: ["TenkenCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // `tenken check`, verify, ledger: no HTTPS client, so the check starts fast.
+        .executableTarget(name: "tenken", dependencies: ["TenkenCore", "TenkenCommandLine"]),
+        // `tenken enroll` and `tenken agent` (tenken runs this program for them).
+        .executableTarget(name: "tenken-agent", dependencies: ["TenkenAgent", "TenkenCommandLine"]),
         // The collector: HTTPS (Hummingbird 2 + NIOSSL), enrollment, verified ingest, SQLite (GRDB).
         .target(
             name: "TenkenCollector",
@@ -93,7 +95,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tenken-collector",
-            dependencies: ["TenkenCollector", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TenkenCollector", "TenkenCommandLine"]
         ),
         // Benchmarks run against their named peer (dpkg-query, apt) in one run; not part of `swift test`.
         .executableTarget(name: "tenken-bench", dependencies: ["TenkenCore", "TenkenAgent"]),

@@ -21,8 +21,7 @@ public final class Agent: Sendable {
     }
 
     enum Trigger: Sendable {
-        case start, schedule, change
-        case device(DeviceEvent)
+        case start, schedule, change, device
     }
 
     public let configuration: Configuration
@@ -86,10 +85,15 @@ public final class Agent: Sendable {
         let (triggers, trigger) = AsyncStream.makeStream(of: Trigger.self, bufferingPolicy: .bufferingNewest(1))
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let watcher = ChangeWatcher(root: configuration.root, directories: configuration.watchedDirectories)
+        // Triggers that arrive while a check is waiting or running fold into one more check.
+        trigger.yield(.start)
         watcher.start { trigger.yield(.change) }
         do {
-            try deviceEvents.start { event in
-                if event.action == .add { trigger.yield(.device(event)) }
+            try deviceEvents.start { [log] event in
+                guard event.action == .add else { return }
+                log(.notice, ja: "USB 機器が接続されました: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))",
+                    en: "USB device plugged in: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))")
+                trigger.yield(.device)
             }
         } catch {
             log(.warning, ja: "USB 機器の監視を開始できません (\(error))。定期点検は続けます",
@@ -100,7 +104,6 @@ public final class Agent: Sendable {
             deviceEvents.stop()
             watcher.stop()
         }
-        trigger.yield(.start)
         notifier.ready(status: "watching " + watcher.watched.joined(separator: ", "))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.checkWhenTriggered(triggers, wake: wake) }
@@ -126,11 +129,9 @@ public final class Agent: Sendable {
             case .change:
                 // Let the upgrade or edit finish; changes meanwhile are folded into this check.
                 guard (try? await Task.sleep(for: configuration.settle)) != nil else { return }
-            case .device(let event):
-                log(.notice, ja: "USB 機器が接続されました: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))",
-                    en: "USB device plugged in: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))")
+            case .device:
                 // sysfs and udev need a moment to describe the device (interfaces, block devices).
-                guard (try? await Task.sleep(for: .seconds(2))) != nil else { return }
+                guard (try? await Task.sleep(for: min(configuration.settle, .seconds(2)))) != nil else { return }
             }
             if checkAndSpool() { wake.yield() }
         }

@@ -11,8 +11,11 @@ public final class CollectorClient: Sendable {
     private let client: HTTPClient
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
-        public let message: String
-        public var description: String { message }
+        public let text: Localized
+        public var message: String { text.en }
+        public var description: String { text.en }
+
+        init(ja: String, en: String) { text = Localized(ja: ja, en: en) }
     }
 
     /// What the collector said about one report.
@@ -27,18 +30,19 @@ public final class CollectorClient: Sendable {
 
     public init(baseURL: String, caFile: String?) throws(Failure) {
         guard baseURL.hasPrefix("https://"), baseURL.count > 8 else {
-            throw Failure(message: "\(baseURL): the collector's address must start with https://")
+            throw Failure(ja: "\(baseURL): 収集サーバーのアドレスは https:// で始めてください",
+                          en: "\(baseURL): the collector's address must start with https://")
         }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         if let caFile {
             do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
-                throw Failure(message: "\(caFile): not a PEM certificate (\(error))")
+                throw Failure(ja: "\(caFile): PEM 形式の証明書ではありません (\(error))", en: "\(caFile): not a PEM certificate (\(error))")
             }
         }
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(10), read: .seconds(60)))
+            timeout: .init(connect: .seconds(5), read: .seconds(60)))
         configuration.httpVersion = .http1Only
         self.baseURL = String(baseURL.reversed().drop { $0 == "/" }.reversed())
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
@@ -56,7 +60,8 @@ public final class CollectorClient: Sendable {
                         machineId: identity.machineID, hostname: identity.hostname, dmiSerial: identity.dmiSerial)
         let (status, reply) = try await post("/api/v1/enroll", type: "application/json", body: Array(try! JSONEncoder().encode(body)))
         guard status == 201, let decoded = try? JSONDecoder().decode(Reply.self, from: Data(reply)) else {
-            throw Failure(message: "enrollment refused (HTTP \(status)): \(Self.message(in: reply))")
+            throw Failure(ja: "登録を拒否されました (HTTP \(status)): \(Self.message(in: reply))",
+                          en: "enrollment refused (HTTP \(status)): \(Self.message(in: reply))")
         }
         return decoded.keyId
     }
@@ -97,8 +102,25 @@ public final class CollectorClient: Sendable {
             let reply = try await response.body.collect(upTo: 64 << 10)
             return (Int(response.status.code), Array(buffer: reply))
         } catch {
-            throw Failure(message: "\(baseURL): \(error)")
+            throw Self.failure(error, baseURL: baseURL)
         }
+    }
+
+    /// What went wrong on the way, in words an administrator can act on; the library's own
+    /// description follows for the details.
+    static func failure(_ error: any Error, baseURL: String) -> Failure {
+        let detail = "\(error)"
+        if error is NIOSSLError || detail.contains("CERTIFICATE_VERIFY_FAILED") {
+            return Failure(ja: "\(baseURL): TLS 接続を確立できません。サーバー証明書が --ca の CA で署名されていないか、別の名前向けです (\(detail))",
+                           en: "\(baseURL): TLS handshake failed: the server certificate is not signed by the CA given with --ca, or is for another name (\(detail))")
+        }
+        if let client = error as? HTTPClientError, client == .connectTimeout || client == .deadlineExceeded {
+            return Failure(ja: "\(baseURL): 応答がありません (タイムアウト)", en: "\(baseURL): no answer (timed out)")
+        }
+        if detail.contains("Connection refused") {
+            return Failure(ja: "\(baseURL): 接続を拒否されました (収集サーバーが停止中?)", en: "\(baseURL): connection refused (is the collector running?)")
+        }
+        return Failure(ja: "\(baseURL): 通信できません (\(detail))", en: "\(baseURL): cannot connect (\(detail))")
     }
 
     /// Hummingbird's error body is {"error":{"message":"..."}}; anything else is shown as text.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TenkenCommandLine
 import TenkenCollector
 import TenkenCore
 
@@ -10,6 +11,10 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         version: TenkenVersion.current,
         subcommands: [Initialize.self, Token.self, AdminToken.self, Serve.self]
     )
+
+    static func main() async {
+        await runAsMain(name: "tenken-collector")
+    }
 
     struct Initialize: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a CA and a server certificate.")

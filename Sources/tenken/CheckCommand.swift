@@ -1,4 +1,5 @@
 import ArgumentParser
+import TenkenCommandLine
 import FoundationEssentials
 import TenkenCore
 
@@ -49,12 +50,12 @@ struct CheckCommand: ParsableCommand {
                 return try loaded.selecting(rules.split(separator: ",").map(String.init)).get()
             }
         } catch let error as PolicyError {
-            throw CouldNotCheck(message: language == .ja ? "ポリシーを読み込めません: \(error)" : "cannot load policy: \(error)")
+            throw CommandFailure(message: language == .ja ? "ポリシーを読み込めません: \(error)" : "cannot load policy: \(error)")
         } catch let error as HostReadError {
-            throw CouldNotCheck(message: language == .ja ? "ルートを開けません: \(error.message(in: .ja))"
+            throw CommandFailure(message: language == .ja ? "ルートを開けません: \(error.message(in: .ja))"
                                                           : "cannot open root: \(error.message(in: .en))")
         }
-        if spool && !sign { throw CouldNotCheck(message: language == .ja ? "--spool には --sign が必要です" : "--spool needs --sign") }
+        if spool && !sign { throw CommandFailure(message: language == .ja ? "--spool には --sign が必要です" : "--spool needs --sign") }
         var document = Array(try report.json()) + [0x0A]
         if sign {
             do {
@@ -62,12 +63,12 @@ struct CheckCommand: ParsableCommand {
                 report = signed.report
                 document = Array(signed.token.utf8) + [0x0A]
             } catch {
-                throw CouldNotCheck(message: language == .ja ? "署名できません: \(error)" : "cannot sign: \(error)")
+                throw CommandFailure(message: language == .ja ? "署名できません: \(error)" : "cannot sign: \(error)")
             }
         }
         if let out {
             do { try AtomicFile.write(document, to: out) } catch {
-                throw CouldNotCheck(message: error.message(in: language))
+                throw CommandFailure(message: error.message(in: language))
             }
         }
         // --json (or a signed report with nowhere else to go) prints the document; else the text.
@@ -79,11 +80,3 @@ struct CheckCommand: ParsableCommand {
         if report.verdict.exitCode != 0 { throw ExitCode(report.verdict.exitCode) }
     }
 }
-
-/// A check that cannot start (bad policy, missing root): message on stderr, exit 2.
-struct CouldNotCheck: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
-}
-
-extension Language: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TenkenCommandLine
 import TenkenCore
 
 /// Maintains the ledger (台帳) file: register this PC and connected media, export USBGuard rules.
@@ -22,12 +23,12 @@ struct LedgerCommand: ParsableCommand {
             switch LedgerFile.load(file: path) {
             case .loaded(let ledger): return ledger
             case .missing: return Ledger()
-            case .invalid(let error): throw CouldNotCheck(message: "cannot read the ledger: \(error)")
+            case .invalid(let error): throw CommandFailure(message: "cannot read the ledger: \(error)")
             }
         }
 
         func save(_ ledger: Ledger) throws {
-            do { try LedgerFile.save(ledger, to: path) } catch { throw CouldNotCheck(message: "cannot write the ledger: \(error)") }
+            do { try LedgerFile.save(ledger, to: path) } catch { throw CommandFailure(message: "cannot write the ledger: \(error)") }
             FileDescriptorOutput.standardOutput.write("\(path) updated\n")
         }
     }
@@ -64,7 +65,7 @@ struct LedgerCommand: ParsableCommand {
             let id: String
             if let device {
                 guard device.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).count == 3 else {
-                    throw CouldNotCheck(message: "--device takes vendor:product:serial, e.g. 0781:5581:4C530001230804117513")
+                    throw CommandFailure(message: "--device takes vendor:product:serial, e.g. 0781:5581:4C530001230804117513")
                 }
                 id = Ledger.normalized(device)
             } else {
@@ -73,7 +74,7 @@ struct LedgerCommand: ParsableCommand {
                     .filter { $0.kinds.contains(.storage) }
                 guard storage.count == 1 else {
                     let listed = storage.map { "  \($0.ledgerID)  \($0.displayName)" }.joined(separator: "\n")
-                    throw CouldNotCheck(message: storage.isEmpty ? "no USB storage device is connected"
+                    throw CommandFailure(message: storage.isEmpty ? "no USB storage device is connected"
                                         : "several storage devices are connected; choose one with --device:\n" + listed)
                 }
                 id = storage[0].ledgerID
@@ -103,7 +104,7 @@ enum HostIdentityReader {
         do {
             return HostFacts.collect(from: try HostRoot(root)).identity
         } catch {
-            throw CouldNotCheck(message: "cannot open root: \(error)")
+            throw CommandFailure(message: "cannot open root: \(error)")
         }
     }
 }

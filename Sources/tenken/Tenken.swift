@@ -1,35 +1,54 @@
 import ArgumentParser
+import TenkenCommandLine
 import TenkenCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @main
-struct Tenken: AsyncParsableCommand {
+struct Tenken: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenken",
         abstract: "Workstation compliance check for information-security contract clauses (点検).",
+        discussion: """
+            tenken enroll URL --token T [--ca FILE]   enroll this machine with a collector
+            tenken agent [--once] ...                  run as a service reporting to the collector
+            (both run tenken-agent, installed beside tenken; see tenken agent --help)
+            """,
         version: TenkenVersion.current,
-        subcommands: [CheckCommand.self, VerifyCommand.self, LedgerCommand.self, EnrollCommand.self, AgentCommand.self],
+        subcommands: [CheckCommand.self, VerifyCommand.self, LedgerCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 
-    /// Usage errors exit 2 like any other "could not run": 1 stays reserved for non-compliance.
     static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var asynchronous = command as? AsyncParsableCommand {
-                try await asynchronous.run()
-            } else {
-                try command.run()
-            }
-        } catch let code as ExitCode {
-            Glibc.exit(code.rawValue)  // the verdict: 0, 1 or 2
-        } catch {
-            // --help and --version end in a "clean" error that prints and exits 0.
-            if exitCode(for: error) == .success { exit(withError: error) }
-            FileDescriptorOutput.standardError.write("tenken: " + fullMessage(for: error) + "\n")
-            Glibc.exit(2)
-        }
+        AgentProgram.forwardIfAsked()
+        await runAsMain(name: "tenken")
+    }
+}
+
+/// `tenken agent` and `tenken enroll` are served by tenken-agent, a program of its own: its
+/// HTTPS client (NIO, BoringSSL) doubles the binary and would slow every `tenken check` by
+/// several milliseconds at load time.
+enum AgentProgram {
+    static let commands: Set = ["agent", "enroll"]
+
+    static func forwardIfAsked() {
+        let arguments = CommandLine.arguments
+        guard arguments.count > 1, commands.contains(arguments[1]) else { return }
+        let program = beside(name: "tenken-agent")
+        // execv: the arguments go through as they are, never through a shell.
+        let argv = ([program] + arguments.dropFirst()).map { strdup($0) } + [nil]
+        execv(program, argv)
+        FileDescriptorOutput.standardError.write("tenken: cannot run \(program): \(String(cString: strerror(errno)))\n")
+        exit(2)
+    }
+
+    /// The program installed in the same directory as this one.
+    static func beside(name: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return "/usr/bin/" + name }
+        let path = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) + "/" + name
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TenkenCommandLine
 import Crypto
 import FoundationEssentials
 import TenkenCore
@@ -24,13 +25,13 @@ struct VerifyCommand: ParsableCommand {
         let ja = language == .ja
         let bytes: [UInt8]
         do { bytes = try HostRoot.readFile(atPath: file, limit: 64 << 20) } catch {
-            throw CouldNotCheck(message: error.message(in: language))
+            throw CommandFailure(message: error.message(in: language))
         }
         let text = String(decoding: bytes, as: UTF8.self)
         var expected: Curve25519.Signing.PublicKey?
         if let publicKey {
             guard let raw = Base64URL.decode(publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-                throw CouldNotCheck(message: ja ? "--public-key が Ed25519 公開鍵ではありません" : "--public-key is not an Ed25519 public key")
+                throw CommandFailure(message: ja ? "--public-key が Ed25519 公開鍵ではありません" : "--public-key is not an Ed25519 public key")
             }
             expected = key
         }

@@ -7,80 +7,183 @@ import Testing
 /// as the client.
 @Suite("collector")
 struct CollectorTests {
-    struct Reply {
-        let status: Int
-        let body: String
-    }
+    /// Reports of the workstation fixture, signed as a given machine.
+    struct Signer {
+        let scratch: ScratchTree
+        let key: MachineKey
+        static let policy = try! PolicyLoader.loadDefault().selecting(["no-p2p-software", "reboot-not-pending"]).get()
 
-    @Test("enrollment, verified ingest, acknowledgement by id, replay and forgery refused, TLS 1.2+ only")
-    func enrollAndIngest() async throws {
-        let scratch = try ScratchTree()
-        let files = CertificateAuthority.Files(directory: scratch.path + "/tls")
-        try CertificateAuthority.create(in: files, hosts: ["localhost", "127.0.0.1"])
-        var info = stat()
-        #expect(stat(files.caKey, &info) == 0 && info.st_mode & 0o777 == 0o600)
-        let store = try SQLiteReportStore(path: scratch.path + "/collector.sqlite")
-        let enrollmentToken = CollectorApplication.newToken()
-        try await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(enrollmentToken), now: Timestamp.seconds())
-
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = try CollectorApplication.make(
-            store: store,
-            configuration: .init(host: "127.0.0.1", port: 0, certificate: files.serverCertificate, privateKey: files.serverKey)
-        ) { port in continuation.yield(port) }
-        let server = Task { try await app.run() }
-        defer { server.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        let base = "https://127.0.0.1:\(port)"
-
-        func curl(_ arguments: [String]) throws -> Reply {
-            let result = try run(["/usr/bin/curl", "-sS", "--cacert", files.caCertificate, "-w", "\n%{http_code}"] + arguments)
-            let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-            return Reply(status: Int(lines.last ?? "") ?? -1,
-                         body: String(lines.dropLast().joined(separator: "\n").reversed().drop { $0 == "\n" }.reversed()))
-        }
-        func post(_ path: String, file: String, type: String = "application/jose") throws -> Reply {
-            try curl(["-H", "Content-Type: " + type, "--data-binary", "@" + file, base + path])
-        }
-
-        #expect(try curl([base + "/healthz"]).body == "ok")
-        #expect(try run(["/usr/bin/curl", "-sS", "--cacert", files.caCertificate, "--tls-max", "1.1", base + "/healthz"]).status != 0)
-        #expect(try run(["/usr/bin/curl", "-sS", "http://127.0.0.1:\(port)/healthz"]).status != 0)  // plain HTTP is not served
-
-        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
-        try scratch.write("enroll.json", #"{"token":"\#(enrollmentToken)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","machineId":"5f3c8e1a","hostname":"kensa-pc01"}"#)
-        #expect(try post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status == 201)
-        #expect(try post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status == 403)
-
-        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
-        func signed(sequence: Int, with signer: MachineKey = key) throws -> (String, CheckReport) {
-            var report = Check.run(root: try Fixture.root("workstation"), policy: policy)
+        func signed(sequence: Int, startedAt: String? = nil, edit: (inout [String: Any]) -> Void = { _ in }) throws -> (String, CheckReport) {
+            var report = Check.run(root: try Fixture.root("workstation"), policy: Self.policy)
             report.sequence = sequence
+            var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
+            if let startedAt { object["startedAt"] = startedAt }
+            edit(&object)
             let name = "report-\(sequence)-\(report.reportID).jws"
-            try scratch.write(name, try JWS.sign(Array(try report.json()), with: signer))
+            try scratch.write(name, try JWS.sign(Array(try JSONSerialization.data(withJSONObject: object)), with: key))
             return (scratch.path + "/" + name, report)
         }
-        let (first, firstReport) = try signed(sequence: 1)
-        let stored = try post("/api/v1/reports", file: first)
+    }
+
+    @Test("enrollment, verified ingest, acknowledgement by id, replay, forgery, clock and size refused, TLS 1.2+ only")
+    func enrollAndIngest() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        var info = stat()
+        #expect(stat(collector.files.caKey, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+
+        #expect(try await curl.get("/healthz").body == "ok")
+        #expect(try await runDetached(["/usr/bin/curl", "-sS", "--cacert", collector.files.caCertificate, "--tls-max", "1.1", collector.base + "/healthz"]).status != 0)
+        #expect(try await runDetached(["/usr/bin/curl", "-sS", "http://127.0.0.1:\(collector.port)/healthz"]).status != 0)  // plain HTTP is not served
+
+        let token = try await collector.enrollmentToken()
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
+        try scratch.write("enroll.json", #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","machineId":"5f3c8e1a","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#)
+        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status == 201)
+        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status == 403)
+        try scratch.write("hostile.json", #"{"token":"x","publicKey":"AAAA","machineId":"m","hostname":"\#(String(repeating: "h", count: 300))"}"#)
+        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/hostile.json", type: "application/json").status == 400)
+        #expect(try await collector.store.machine(keyID: MachineKey.thumbprint(key.publicKey))?.dmiSerial == "PF3ABCDE")
+
+        let signer = Signer(scratch: scratch, key: key)
+        let (first, firstReport) = try signer.signed(sequence: 1)
+        let stored = try await curl.post("/api/v1/reports", file: first)
         #expect(stored.status == 201)
         #expect(stored.body.contains(firstReport.reportID))
-        let again = try post("/api/v1/reports", file: first)
+        let again = try await curl.post("/api/v1/reports", file: first)
         #expect(again.status == 200 && again.body.contains("\"duplicate\":true"))
-        #expect(try post("/api/v1/reports", file: try signed(sequence: 1).0).status == 409)
-        #expect(try post("/api/v1/reports", file: try signed(sequence: 2).0).status == 201)
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 1).0).status == 409)
+        // Dated ten minutes ahead of the collector: 422, which the agent retries; an old report is fine.
+        let future = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, startedAt: Timestamp.format(seconds: Timestamp.seconds() + 600)).0)
+        #expect(future.status == 422 && future.body.contains("future"))
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, startedAt: "2026-01-05T08:00:00.000Z").0).status == 201)
+        // Signed by an enrolled key is not the same as well formed.
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["verdict"] = "pwned" }.0).status == 400)
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["reportId"] = "../../etc" }.0).status == 400)
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["findings"] = "none" }.0).status == 400)
 
         var forged = String(decoding: try scratch.read(first.split(separator: "/").last.map(String.init)!), as: UTF8.self)
         forged = forged.replacingOccurrences(of: ".", with: ".e", options: [], range: forged.range(of: "."))
         try scratch.write("forged.jws", forged)
-        #expect(try post("/api/v1/reports", file: scratch.path + "/forged.jws").status == 400)
-        let stranger = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/stranger")
-        #expect(try post("/api/v1/reports", file: try signed(sequence: 3, with: stranger).0).status == 403)
+        #expect(try await curl.post("/api/v1/reports", file: scratch.path + "/forged.jws").status == 400)
+        let stranger = Signer(scratch: scratch, key: try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/stranger"))
+        #expect(try await curl.post("/api/v1/reports", file: try stranger.signed(sequence: 3).0).status == 403)
         try scratch.write("huge.jws", String(repeating: "a", count: 2 << 20))
-        #expect(try post("/api/v1/reports", file: scratch.path + "/huge.jws").status == 413)
+        #expect(try await curl.post("/api/v1/reports", file: scratch.path + "/huge.jws").status == 413)
 
-        let kept = try await store.reports(keyID: MachineKey.thumbprint(key.publicKey))
+        let kept = try await collector.store.reports(keyID: MachineKey.thumbprint(key.publicKey))
         #expect(kept.map(\.sequence) == [1, 2])
         #expect(kept.first?.verdict == "non-compliant")
+        #expect(kept.first?.problems.map(\.status) == ["fail", "warn"])  // P2P fails; the reboot is pending
+        #expect(try JWS.verify(kept[0].token).keyID == MachineKey.thumbprint(key.publicKey))
+    }
+
+    @Test("fleet views need an admin token: dashboard, JSON, CSV with BOM, per-contract, stored report, metrics")
+    func fleetViews() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        let admin = try await collector.adminToken()
+        // Two machines: one reporting a P2P client under a hostile hostname, one never reporting.
+        for (name, host) in [("a", "<script>alert(1)</script>"), ("b", "=cmd|' /C calc'!A0")] {
+            let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/" + name)
+            let machine = EnrolledMachine(keyID: MachineKey.thumbprint(key.publicKey), publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
+                                          machineID: "machine-" + name, hostname: host, dmiSerial: nil)
+            #expect(try await collector.store.enroll(tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine, now: Timestamp.seconds()))
+            if name == "a" {
+                let (file, _) = try Signer(scratch: scratch, key: key).signed(sequence: 1) { object in
+                    var host = object["host"] as! [String: Any]
+                    host["hostname"] = "<script>alert(1)</script>"
+                    object["host"] = host
+                }
+                #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
+            }
+        }
+
+        for path in ["/", "/api/v1/fleet", "/api/v1/fleet?format=csv", "/api/v1/contracts/002", "/metrics"] {
+            #expect(try await curl.get(path).status == 401, "\(path)")
+            #expect(try await curl.get(path, token: "wrong").status == 401, "\(path)")
+        }
+        #expect(try await curl(["-u", "anyone:" + admin, collector.base + "/"]).status == 200)  // a browser's Basic auth
+
+        let fleet = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/fleet", token: admin).body.utf8)) as! [String: Any]
+        let counts = fleet["counts"] as! [String: Int]
+        #expect(counts["machines"] == 2 && counts["nonCompliant"] == 1 && counts["neverReported"] == 1)
+        let rules = fleet["rules"] as! [[String: Any]]
+        #expect(rules.map { $0["ruleId"] as! String } == ["no-p2p-software", "reboot-not-pending"])  // failures first
+        let contract = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/contracts/002", token: admin).body.utf8)) as! [String: Any]
+        #expect((contract["nonCompliant"] as! [String]).count == 1 && (contract["unknown"] as! [String]).count == 1)
+        #expect(((contract["clauses"] as! [[String: Any]]).map { $0["clause"] as! String }) == ["002 第11条(10)キ"])
+        #expect(try await curl.get("/api/v1/contracts/999", token: admin).status == 404)
+
+        let page = try await curl.get("/?lang=ja", token: admin).body
+        #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script>"))
+        #expect(page.contains("不適合") && page.contains("吉川市"))
+        #expect(try await curl.get("/?lang=en", token: admin).body.contains("Non-compliant"))
+
+        let csvFile = scratch.path + "/fleet.csv"
+        #expect(try await curl(["-H", "Authorization: Bearer " + admin, "-o", csvFile, collector.base + "/api/v1/fleet?format=csv&lang=ja"]).status == 200)
+        let csv = try scratch.read("fleet.csv")
+        #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let csvText = String(decoding: csv.dropFirst(3), as: UTF8.self)
+        #expect(csvText.hasPrefix("ホスト名,machine-id,") && csvText.contains("\r\n"))
+        #expect(csvText.contains("\r\n'=cmd|' /C calc'!A0,machine-b,"))  // no formula for Excel to run
+        #expect(csvText.contains("no-p2p-software,fail,critical,"))
+        let contractCSV = try await curl.get("/api/v1/contracts/002?format=csv&lang=en", token: admin).body
+        #expect(contractCSV.contains("002,Yoshikawa City,<script>alert(1)</script>,") && contractCSV.contains("non-compliant,002 第11条(10)キ,no-p2p-software"))
+
+        let keyA = MachineKey.thumbprint(try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/a").publicKey)
+        let history = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/machines/\(keyA)/reports", token: admin).body.utf8)) as! [[String: Any]]
+        #expect(history.count == 1)
+        let token = try await curl.get("/api/v1/reports/\(history[0]["reportID"] as! String)", token: admin).body
+        #expect(try JWS.verify(token).keyID == keyA)
+
+        let metrics = try await curl.get("/metrics", token: admin).body
+        #expect(metrics.contains(#"tenken_reports_received_total{outcome="stored"} 1"#))
+        #expect(metrics.contains(#"tenken_machines{state="non-compliant"} 1"#))
+        #expect(metrics.contains("tenken_ingest_duration_seconds_bucket"))
+    }
+
+    @Test("fleet summary: silent machines, rules ranked by failures, contracts grouped by clause")
+    func summary() {
+        let now = 1_795_003_600
+        func state(_ key: String, seen: Int?, verdict: String?, problems: [StoredFinding]) -> MachineState {
+            MachineState(machine: EnrolledMachine(keyID: key, publicKey: "", machineID: key, hostname: "host-" + key, dmiSerial: nil),
+                         enrolledAt: now - 90 * 86400, lastSeen: seen,
+                         lastReport: verdict.map { ReportHeader(reportID: key, sequence: 1, startedAt: seen!, receivedAt: seen!, verdict: $0, policyID: "p") },
+                         problems: problems)
+        }
+        let p2p = StoredFinding(ruleID: "no-p2p-software", status: "fail", severity: "critical", titleJa: "P2P", titleEn: "P2P", clauses: ["001 第6条7", "002 第11条(10)キ"])
+        let av = StoredFinding(ruleID: "antivirus-current", status: "error", severity: "high", titleJa: "AV", titleEn: "AV", clauses: ["002 第11条(10)ウ"])
+        let summary = FleetSummary([
+            state("a", seen: now - 3600, verdict: "non-compliant", problems: [p2p]),
+            state("b", seen: now - 25 * 3600, verdict: "compliant", problems: []),
+            state("c", seen: now - 60, verdict: "incomplete", problems: [av]),
+            state("d", seen: nil, verdict: nil, problems: []),
+        ], now: now, silentAfterHours: 24, contracts: ContractIndex.embedded())
+        #expect(summary.counts == .init(machines: 4, compliant: 1, nonCompliant: 1, incomplete: 1, silent: 2, neverReported: 1))
+        #expect(summary.machines.filter(\.silent).map(\.keyId) == ["b", "d"])
+        #expect(summary.rules.map(\.ruleId) == ["no-p2p-software", "antivirus-current"])
+        let yoshikawa = summary.contracts.first { $0.id == "002" }!
+        #expect(yoshikawa.nonCompliant == ["a"] && yoshikawa.compliant.isEmpty && yoshikawa.unknown == ["b", "c", "d"])
+        let prefecture = summary.contracts.first { $0.id == "001" }!
+        #expect(prefecture.nonCompliant == ["a"] && prefecture.compliant == ["c"])
+        #expect(prefecture.clauses.map(\.clause) == ["001 第6条7"])
+        #expect(summary.contracts.map(\.id) == ["000", "001", "002", "003", "004"])
+    }
+
+    @Test("CSV cells: quoting, and no formulas for a spreadsheet to run")
+    func csvCells() {
+        #expect(CSVTable.cell("plain") == "plain")
+        #expect(CSVTable.cell("a,b") == "\"a,b\"")
+        #expect(CSVTable.cell("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(CSVTable.cell("=1+1") == "'=1+1")
+        #expect(CSVTable.cell("@SUM(A1)") == "'@SUM(A1)")
+        #expect(CSVTable.cell("-2") == "'-2")
+        #expect(CSVTable.cell("line\nbreak") == "\"line\nbreak\"")
+        #expect(CSVTable(header: ["a", "b"]).text == "\u{FEFF}a,b\r\n")
     }
 }

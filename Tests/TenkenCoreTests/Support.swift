@@ -85,3 +85,23 @@ extension ScratchTree {
         try write("var/lib/clamav/daily.cld", Array(header.utf8) + Array(repeating: 0x20, count: 512 - header.utf8.count))
     }
 }
+
+/// `run` on a thread of its own: an async test that waits for a program talking to a server
+/// in this process must not hold one of the few threads that server's handlers run on.
+func runDetached(_ arguments: [String], environment: [String: String]? = nil) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try run(arguments, environment: environment) })
+        }
+    }
+}
+
+/// Polls `condition` every few milliseconds until it holds or `seconds` pass.
+func waitUntil(seconds: Double = 60, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return try condition()
+}

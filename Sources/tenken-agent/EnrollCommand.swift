@@ -1,4 +1,5 @@
 import ArgumentParser
+import TenkenCommandLine
 import FoundationEssentials
 import TenkenAgent
 import TenkenCore
@@ -34,7 +35,7 @@ struct EnrollCommand: AsyncParsableCommand {
         var caPEM: [UInt8]?
         if let ca {
             do { caPEM = try HostRoot.readFile(atPath: ca, limit: 1 << 20) } catch {
-                throw CouldNotCheck(message: error.message(in: language))
+                throw CommandFailure(message: error.message(in: language))
             }
         }
         let identity: HostIdentity
@@ -43,11 +44,11 @@ struct EnrollCommand: AsyncParsableCommand {
             identity = IdentitySource.identity(of: try HostRoot(root))
             key = try MachineKey.loadOrCreate(stateDirectory: stateDir)
         } catch {
-            throw CouldNotCheck(message: ja ? "登録できません: \(error)" : "cannot enroll: \(error)")
+            throw CommandFailure(message: ja ? "登録できません: \(error)" : "cannot enroll: \(error)")
         }
         let client: CollectorClient
         do { client = try CollectorClient(baseURL: url, caFile: ca) } catch {
-            throw CouldNotCheck(message: error.message)
+            throw CommandFailure(message: error.text[language])
         }
         let keyID: String
         do {
@@ -55,12 +56,12 @@ struct EnrollCommand: AsyncParsableCommand {
             await client.shutdown()
         } catch {
             await client.shutdown()
-            throw CouldNotCheck(message: ja ? "登録できません: \(error.message)" : "cannot enroll: \(error.message)")
+            throw CommandFailure(message: (ja ? "登録できません: " : "cannot enroll: ") + error.text[language])
         }
         do {
             try CollectorLink(url: client.baseURL, keyId: keyID, pinnedCA: caPEM != nil).save(stateDirectory: stateDir, caPEM: caPEM)
         } catch {
-            throw CouldNotCheck(message: error.message(in: language))
+            throw CommandFailure(message: error.message(in: language))
         }
         FileDescriptorOutput.standardOutput.write(
             ja ? "登録しました: \(client.baseURL) (鍵 \(keyID))\n" : "enrolled with \(client.baseURL) (key \(keyID))\n")

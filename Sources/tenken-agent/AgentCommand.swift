@@ -1,4 +1,5 @@
 import ArgumentParser
+import TenkenCommandLine
 import Dispatch
 import FoundationEssentials
 import TenkenAgent
@@ -70,20 +71,10 @@ struct AgentCommand: AsyncParsableCommand {
     }
 }
 
-/// A duration given as 90, 90s, 30m, 6h or 1d.
-struct Interval: ExpressibleByArgument, Sendable {
-    let duration: Duration
+extension Interval: ExpressibleByArgument {
+    public init?(argument: String) { self.init(text: argument) }
 
-    init(_ duration: Duration) { self.duration = duration }
-
-    init?(argument: String) {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        let unit = argument.last.flatMap { units[$0] }
-        guard let value = Double(unit == nil ? argument : String(argument.dropLast())), value > 0, value.isFinite else { return nil }
-        duration = .milliseconds(Int64(value * (unit ?? 1) * 1000))
-    }
-
-    var defaultValueDescription: String {
+    public var defaultValueDescription: String {
         let seconds = duration.components.seconds
         return seconds % 3600 == 0 ? "\(seconds / 3600)h" : "\(seconds)s"
     }

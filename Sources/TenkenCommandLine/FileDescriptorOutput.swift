@@ -3,13 +3,13 @@ import Glibc
 #endif
 
 /// Unbuffered writes to stdout/stderr that finish before the process exits with a status.
-struct FileDescriptorOutput {
-    static let standardOutput = FileDescriptorOutput(fd: 1)
-    static let standardError = FileDescriptorOutput(fd: 2)
+public struct FileDescriptorOutput: Sendable {
+    public static let standardOutput = FileDescriptorOutput(fd: 1)
+    public static let standardError = FileDescriptorOutput(fd: 2)
 
     let fd: Int32
 
-    func write(_ text: String) {
+    public func write(_ text: String) {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }

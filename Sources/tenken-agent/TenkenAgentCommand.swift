@@ -1,0 +1,19 @@
+import ArgumentParser
+import TenkenCommandLine
+import TenkenCore
+
+/// The agent side of tenken: enrollment and the service. `tenken agent` and `tenken enroll`
+/// run this program (see AgentProgram in tenken).
+@main
+struct TenkenAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenken",
+        abstract: "tenken's reporting agent: enroll with a collector, then check and report as a service.",
+        version: TenkenVersion.current,
+        subcommands: [EnrollCommand.self, AgentCommand.self]
+    )
+
+    static func main() async {
+        await runAsMain(name: "tenken")
+    }
+}
