@@ -97,8 +97,9 @@ let package = Package(
             name: "tenken-collector",
             dependencies: ["TenkenCollector", "TenkenCommandLine"]
         ),
-        // Benchmarks run against their named peer (dpkg-query, apt) in one run; not part of `swift test`.
-        .executableTarget(name: "tenken-bench", dependencies: ["TenkenCore", "TenkenAgent"]),
+        // Benchmarks run against their named peer (dpkg-query, apt) in one run, and the collector's
+        // ingest against its goal; not part of `swift test`.
+        .executableTarget(name: "tenken-bench", dependencies: ["TenkenCore", "TenkenAgent", "TenkenCollector"]),
         .testTarget(
             name: "TenkenCoreTests",
             dependencies: ["TenkenCore", "TenkenAgent", "TenkenCollector"],

@@ -26,7 +26,7 @@ public final class ChangeWatcher: @unchecked Sendable {
             for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         }
         stopPipe = (ends[0], ends[1])
-        let prefix = root == "/" ? "" : String(root.reversed().drop { $0 == "/" }.reversed())
+        let prefix = root == "/" ? "" : String(root.trimmingSuffix("/"))
         for directory in directories where inotify >= 0 {
             // Writes finished (dpkg and apt rename new files into place) and files removed.
             let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE)

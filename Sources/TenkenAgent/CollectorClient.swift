@@ -28,7 +28,9 @@ public final class CollectorClient: Sendable {
         case retry(String)
     }
 
-    public init(baseURL: String, caFile: String?) throws(Failure) {
+    /// `connections`: how many requests may be in flight at once (the agent sends one at a
+    /// time, in order; the benchmark plays a fleet).
+    public init(baseURL: String, caFile: String?, connections: Int = 1) throws(Failure) {
         guard baseURL.hasPrefix("https://"), baseURL.count > 8 else {
             throw Failure(ja: "\(baseURL): 収集サーバーのアドレスは https:// で始めてください",
                           en: "\(baseURL): the collector's address must start with https://")
@@ -44,7 +46,10 @@ public final class CollectorClient: Sendable {
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: .seconds(60)))
         configuration.httpVersion = .http1Only
-        self.baseURL = String(baseURL.reversed().drop { $0 == "/" }.reversed())
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        // A failed connection fails the attempt at once; the sender's backoff decides when to retry.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        self.baseURL = String(baseURL.trimmingSuffix("/"))
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 

@@ -74,7 +74,7 @@ public enum CollectorApplication {
             let clock = ContinuousClock()
             let start = clock.now
             do {
-                switch try await ingest.receive(String(buffer: body), now: Timestamp.seconds()) {
+                switch try await ingest.receive(Array(buffer: body), now: Timestamp.seconds()) {
                 case .stored(let id):
                     metrics.received("stored", after: clock.now - start)
                     return json(.created, #"{"ack":"\#(id)"}"#)

@@ -33,19 +33,20 @@ public struct Ingest: Sendable {
         }
     }
 
+    private let keys: EnrolledKeyCache
+
     public init(store: any ReportStore, maximumClockAhead: Int = 300) {
         self.store = store
         self.maximumClockAhead = maximumClockAhead
+        keys = EnrolledKeyCache(store: store)
     }
 
-    public func receive(_ text: String, now: Int) async throws -> Accepted {
-        let token = String(text.reversed().drop { $0.isWhitespace }.reversed())
+    public func receive(_ body: [UInt8], now: Int) async throws -> Accepted {
         let verified: JWS.Verified
-        do { verified = try JWS.verify(token) } catch {
+        do { verified = try JWS.verify(bytes: body[...]) } catch {
             throw Refusal(reason: .invalid, message: "invalid signature: \(error.reason)")
         }
-        guard let machine = try await store.machine(keyID: verified.keyID),
-              Base64URL.decode(machine.publicKey) == Array(verified.publicKey.rawRepresentation) else {
+        guard let enrolled = try await keys.publicKey(keyID: verified.keyID), enrolled == Array(verified.publicKey.rawRepresentation) else {
             throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled")
         }
         let report: IngestedReport
@@ -59,9 +60,10 @@ public struct Ingest: Sendable {
         guard started <= now + maximumClockAhead else {
             throw Refusal(reason: .future, message: "the report is dated \(started - now) s in the future (check the machine's clock)")
         }
+        guard let signed = CompactToken(verified) else { throw Refusal(reason: .invalid, message: "the payload cannot be stored") }
         let stored = StoredReport(
             reportID: report.reportId, keyID: verified.keyID, sequence: report.sequence, receivedAt: now, startedAt: started,
-            hostname: report.host.hostname, policyID: report.policy.id, verdict: report.verdict, token: token,
+            hostname: report.host.hostname, policyID: report.policy.id, verdict: report.verdict, signed: signed,
             problems: report.findings.filter { $0.status != "pass" && $0.status != "not-applicable" }.map {
                 StoredFinding(ruleID: $0.ruleId, status: $0.status, severity: $0.severity,
                               titleJa: $0.title.ja, titleEn: $0.title.en, clauses: $0.clauses)

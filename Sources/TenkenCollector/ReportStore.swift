@@ -35,7 +35,7 @@ public struct EnrolledMachine: Sendable, Equatable, Codable {
     }
 }
 
-/// A verified report as stored: the signed token itself (re-verifiable later) and the fields
+/// A verified report as stored: the signed report itself (re-verifiable later) and the fields
 /// the fleet views need.
 public struct StoredReport: Sendable, Equatable {
     public let reportID: String
@@ -46,9 +46,12 @@ public struct StoredReport: Sendable, Equatable {
     public let hostname: String
     public let policyID: String
     public let verdict: String
-    public let token: String
+    public let signed: CompactToken
     /// Rules that did not pass (fail, warn, error); passes are in the token.
     public let problems: [StoredFinding]
+
+    /// The signed report as the machine sent it ("" if its stored copy is damaged).
+    public var token: String { signed.token ?? "" }
 }
 
 public struct StoredFinding: Sendable, Equatable, Codable {

@@ -52,6 +52,10 @@ public final class SQLiteReportStore: ReportStore {
                 table.add(column: "last_report_id", .text)
             }
             try db.alter(table: "reports") { table in
+                // The signed report as `CompactToken` keeps it (v1's `token` column stays empty).
+                table.add(column: "jws_header", .text)
+                table.add(column: "jws_payload_zstd", .blob)
+                table.add(column: "jws_signature", .text)
                 table.add(column: "started_at", .integer).notNull().defaults(to: 0)
                 table.add(column: "hostname", .text).notNull().defaults(to: "")
                 table.add(column: "policy_id", .text).notNull().defaults(to: "")
@@ -106,10 +110,12 @@ public final class SQLiteReportStore: ReportStore {
             let last = try Int.fetchOne(db, sql: "SELECT last_sequence FROM machines WHERE key_id = ?", arguments: [report.keyID]) ?? 0
             guard report.sequence > last else { return .replayed }
             try db.execute(sql: """
-                INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict, token)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
+                                     token, jws_header, jws_payload_zstd, jws_signature)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
-                                 report.hostname, report.policyID, report.verdict, report.token])
+                                 report.hostname, report.policyID, report.verdict, "",
+                                 report.signed.header, Data(report.signed.payload), report.signed.signature])
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO problems (report_id, rule_id, status, severity, title_ja, title_en, clauses) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
@@ -193,8 +199,10 @@ public final class SQLiteReportStore: ReportStore {
     }
 
     private static func report(_ row: Row, problems: [StoredFinding]) -> StoredReport {
-        StoredReport(reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
-                     startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"], verdict: row["verdict"],
-                     token: row["token"], problems: problems)
+        let payload: Data = row["jws_payload_zstd"] ?? Data()
+        let signed = CompactToken(header: row["jws_header"] ?? "", payload: Array(payload), signature: row["jws_signature"] ?? "")
+        return StoredReport(reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
+                            startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"], verdict: row["verdict"],
+                            signed: signed, problems: problems)
     }
 }

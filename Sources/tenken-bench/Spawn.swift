@@ -49,3 +49,16 @@ func capture(_ arguments: [String]) -> (status: Int32, output: String) {
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return ((status >> 8) & 0xFF, String(decoding: output, as: UTF8.self))
 }
+
+/// Starts a program and returns its pid without waiting (output discarded).
+func spawnBackground(_ arguments: [String]) -> pid_t? {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let cArguments = arguments.map { strdup($0) } + [nil]
+    defer { cArguments.forEach { free($0) } }
+    var pid = pid_t()
+    return posix_spawnp(&pid, arguments[0], &actions, nil, cArguments, environ) == 0 ? pid : nil
+}

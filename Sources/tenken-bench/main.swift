@@ -3,7 +3,8 @@ import TenkenCore
 import Glibc
 #endif
 
-// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check]
+// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|ingest]
+//              [--machines N] [--reports N]
 // Each benchmark runs against its named peer in one run, alternated so machine noise falls on
 // both alike: pending updates against `apt list --upgradable` (same answer required), then
 // `tenken check` against `dpkg-query -W` as whole commands, plus each phase in-process.
@@ -23,6 +24,13 @@ guard let root = try? HostRoot(rootPath), let policy = try? PolicyLoader.loadDef
 }
 
 let suite = option("--suite", default: "all")
+if suite == "ingest" {
+    print("tenken-bench: collector ingest")
+    await benchmarkIngest(collector: option("--collector", default: (ownDirectory.isEmpty ? "." : ownDirectory) + "/tenken-collector"),
+                          machines: Int(option("--machines", default: "32")) ?? 32,
+                          reports: Int(option("--reports", default: "20000")) ?? 20000, root: root)
+    exit(0)
+}
 print("tenken-bench: root \(rootPath), \(runs) runs")
 if suite == "apt" || suite == "all" { benchmarkPendingUpdates(root: root, rootPath: rootPath, runs: runs) }
 if suite == "apt" { exit(0) }

@@ -19,6 +19,9 @@ struct SigningTests {
         #expect(Base64URL.decode("A") == nil)
         #expect(Base64URL.decode("AB") == nil)  // non-zero leftover bits
         #expect(Base64URL.decode("a+b/") == nil)
+        #expect(Base64URL.decode("AAB") == nil)  // three digits, leftover bits set
+        #expect(Base64URL.decode("AAE") == [0, 1])
+        #expect(Base64URL.decode("AAAA.A") == nil && Base64URL.decode("AAA\u{00}") == nil)
     }
 
     @Test("the machine key is created 0600, reused, and refused when others can read it")

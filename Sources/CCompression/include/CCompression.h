@@ -13,4 +13,8 @@ enum tenken_compression { TENKEN_GZIP = 1, TENKEN_LZ4 = 2, TENKEN_ZSTD = 3, TENK
 int tenken_decompress(enum tenken_compression format, const uint8_t *input, size_t length, size_t limit,
                       uint8_t **out, size_t *out_length);
 
+/// Compresses into a zstd frame (the collector keeps reports this way). Returns 0 and sets *out
+/// (malloc'd; the caller frees) and *out_length, or -1.
+int tenken_zstd_compress(const uint8_t *input, size_t length, int level, uint8_t **out, size_t *out_length);
+
 #endif

@@ -13,7 +13,7 @@ public enum ReportSigner {
         var numbered = report
         let (_, (token, name)) = try SequenceCounter.next(stateDirectory: stateDirectory) { sequence throws -> (String, String?) in
             numbered.sequence = sequence
-            let token = try JWS.sign(Array(try numbered.json()), with: key)
+            let token = try JWS.sign(Array(try numbered.json(pretty: false)), with: key)
             let name = spool ? try Spool(stateDirectory: stateDirectory).enqueue(token, sequence: sequence, reportID: numbered.reportID) : nil
             return (token, name)
         }

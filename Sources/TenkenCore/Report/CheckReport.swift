@@ -81,9 +81,10 @@ public struct CheckReport: Sendable, Codable {
         }
     }
 
-    public func json() throws -> Data {
+    /// Pretty for people (`--json`); compact for signing, a third smaller to send, parse and keep.
+    public func json(pretty: Bool = true) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
     }
 }

@@ -13,6 +13,10 @@ public struct MachineKey: Sendable {
 
     public var publicKey: Curve25519.Signing.PublicKey { privateKey.publicKey }
 
+    public init(privateKey: Curve25519.Signing.PrivateKey) {
+        self.privateKey = privateKey
+    }
+
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let message: String
         public var description: String { message }

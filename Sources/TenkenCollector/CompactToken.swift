@@ -1,0 +1,28 @@
+import TenkenCore
+
+/// How the store keeps a signed report: the protected header and signature as they came, and
+/// the payload's JSON compressed with zstd, about a tenth of the token's size (a year of
+/// reports must be kept). base64url without padding is canonical, so the token is rebuilt
+/// byte for byte and still verifies.
+public struct CompactToken: Sendable, Equatable {
+    let header: String
+    let payload: [UInt8]
+    let signature: String
+
+    /// From a verified report; nil only if zstd fails.
+    init?(_ verified: JWS.Verified) {
+        guard let compressed = Zstd.compress(verified.payload, level: 1) else { return nil }
+        self.init(header: verified.protectedHeader, payload: compressed, signature: verified.signature)
+    }
+
+    init(header: String, payload: [UInt8], signature: String) {
+        self.header = header
+        self.payload = payload
+        self.signature = signature
+    }
+
+    /// nil when the stored payload is damaged.
+    public var token: String? {
+        Zstd.decompress(payload, limit: 64 << 20).map { header + "." + Base64URL.encode($0) + "." + signature }
+    }
+}

@@ -1,0 +1,150 @@
+import FoundationEssentials
+import TenkenAgent
+import TenkenCollector
+import TenkenCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Signed reports per second into a real `tenken-collector serve` (release build, its own
+/// process, HTTPS on loopback, SQLite), sent by `machines` enrolled machines at once, each in
+/// sequence order over its own connection, as agents do. Every report is this machine's real
+/// report of the whole default policy, renumbered and signed again per machine.
+func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostRoot) async {
+    let directory = "/tmp/tenken-bench-ingest-\(getpid())"
+    defer { _ = spawn(["rm", "-rf", directory]) }
+    guard spawn([collector, "init", "--dir", directory + "/tls", "--host", "127.0.0.1"]) == 0,
+          let store = try? SQLiteReportStore(path: directory + "/collector.sqlite") else {
+        print("cannot set up a collector with \(collector)")
+        return
+    }
+    var tokens: [String] = []
+    for _ in 0..<machines {
+        let token = CollectorApplication.newToken()
+        try? await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds())
+        tokens.append(token)
+    }
+    let port = 18_000 + Int(getpid() % 1000)
+    guard let server = spawnBackground([collector, "serve", "--dir", directory + "/tls", "--database", directory + "/collector.sqlite",
+                                        "--listen", "127.0.0.1", "--port", String(port)]) else {
+        print("cannot start \(collector)")
+        return
+    }
+    defer {
+        kill(server, SIGTERM)
+        var status: Int32 = 0
+        waitpid(server, &status, 0)
+    }
+    let client: CollectorClient
+    do { client = try CollectorClient(baseURL: "https://127.0.0.1:\(port)", caFile: directory + "/tls/ca.pem", connections: machines) } catch {
+        print(error)
+        return
+    }
+    defer { Task { await client.shutdown() } }
+
+    // Machines enroll over HTTPS as `tenken enroll` does; the collector may still be starting.
+    var keys: [MachineKey] = []
+    for (index, token) in tokens.enumerated() {
+        let key = MachineKey(privateKey: .init())
+        var identity = HostIdentity()
+        identity.hostname = "bench-\(index)"
+        identity.machineID = String(repeating: "0", count: 24) + String(format8(index))
+        for attempt in 0..<100 {
+            do {
+                _ = try await client.enroll(token: token, key: key, identity: identity)
+                break
+            } catch {
+                if attempt == 99 { print("enrollment failed: \(error)"); return }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        keys.append(key)
+    }
+
+    guard let policy = try? PolicyLoader.loadDefault() else { return }
+    let template = Check.run(root: root, policy: policy)
+    let perMachine = reports / machines
+    print("  \(machines) machines × \(perMachine) reports, each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON; signing...")
+    var tokensByMachine: [[(String, String)]] = []
+    for key in keys {
+        var signed: [(String, String)] = []
+        for sequence in 1...(perMachine + 5) {
+            var report = template
+            report.reportID = UUID().uuidString.lowercased()
+            report.sequence = sequence
+            signed.append((try! JWS.sign(Array(try! report.json(pretty: false)), with: key), report.reportID))  // as ReportSigner signs
+        }
+        tokensByMachine.append(signed)
+    }
+
+    // The same verification and storage without HTTP, one at a time, into a store of its own:
+    // what a report costs the collector before the network stack.
+    if let local = try? SQLiteReportStore(path: directory + "/in-process.sqlite") {
+        let ingest = Ingest(store: local)
+        let key = keys[0]
+        let token = CollectorApplication.newToken()
+        try? await local.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds())
+        _ = try? await local.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
+            keyID: MachineKey.thumbprint(key.publicKey), publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
+            machineID: "in-process", hostname: "in-process", dmiSerial: nil), now: Timestamp.seconds())
+        let bodies = tokensByMachine[0].map { Array($0.0.utf8) }
+        var phases = [String: Samples]()
+        for body in bodies {
+            phases["verify", default: Samples()].add(measure { _ = try? JWS.verify(bytes: body[...]) })
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        for body in bodies { _ = try? await ingest.receive(body, now: Timestamp.seconds()) }
+        let each = (clock.now - start) / bodies.count
+        print("  in-process, no HTTP: \(format(Double(each.components.attoseconds) / 1e15)) per report (of which JWS verify \(format(phases["verify"]!.median)))")
+    }
+
+    // Five reports per machine warm the connections; then the timed run.
+    let latencies = await send(tokensByMachine.map { Array($0.prefix(5)) }, client: client)
+    guard latencies.failures == 0 else { print("  warm-up: \(latencies.failures) reports not acknowledged"); return }
+    let clock = ContinuousClock()
+    let start = clock.now
+    let timed = await send(tokensByMachine.map { Array($0.dropFirst(5)) }, client: client)
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    var samples = Samples()
+    timed.milliseconds.forEach { samples.add($0) }
+    let stored = (try? await store.fleet().reduce(0) { $0 + $1.machine.lastSequence }) ?? -1
+    let rate = Double(timed.milliseconds.count) / seconds
+    print("  \(timed.milliseconds.count) reports in \(format(seconds * 1000)): \(Int(rate)) reports/s   goal ≥ 2,000/s: \(rate >= 2000 ? "met" : "NOT met")")
+    print("  latency p50 \(format(samples.median))  p90 \(format(samples.percentile(0.9)))  p99 \(format(samples.percentile(0.99)))  max \(format(samples.percentile(1)))   goal p99 < 100 ms: \(samples.percentile(0.99) < 100 ? "met" : "NOT met")")
+    print("  not acknowledged: \(timed.failures); stored (sum of last sequences): \(stored) of \(machines * (perMachine + 5))")
+}
+
+private func format8(_ value: Int) -> String {
+    let digits = String(value)
+    return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}
+
+/// Sends each machine's reports in order, all machines at once; the time of each request.
+private func send(_ machines: [[(String, String)]], client: CollectorClient) async -> (milliseconds: [Double], failures: Int) {
+    await withTaskGroup(of: ([Double], Int).self) { group in
+        for reports in machines {
+            group.addTask {
+                var times: [Double] = []
+                var failures = 0
+                let clock = ContinuousClock()
+                for (token, id) in reports {
+                    let start = clock.now
+                    let outcome = await client.submit(token, reportID: id)
+                    let elapsed = clock.now - start
+                    times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                    if case .acknowledged = outcome {} else { failures += 1 }
+                }
+                return (times, failures)
+            }
+        }
+        var all: [Double] = []
+        var failures = 0
+        for await (times, failed) in group {
+            all += times
+            failures += failed
+        }
+        return (all, failures)
+    }
+}
