@@ -59,6 +59,34 @@ public enum CertificateAuthority {
         try AtomicFile.write(Array(try Certificate.PrivateKey(serverKey).serializeAsPEM().pemString.utf8) + [0x0A], to: files.serverKey, mode: 0o600)
     }
 
+    /// Uses a certificate chain and key the organisation already has (`init --certificate
+    /// --key [--ca]`): checked to parse and to belong together, then copied in place.
+    public static func adopt(in files: Files, certificateChain: String, key: String, ca: String?) throws {
+        func read(_ path: String) throws -> String {
+            String(decoding: try HostRoot.readFile(atPath: path, limit: 1 << 20), as: UTF8.self)
+        }
+        let chainText = try read(certificateChain)
+        let chain = try PEMDocument.parseMultiple(pemString: chainText).map { try Certificate(derEncoded: $0.derBytes) }
+        guard let leaf = chain.first else { throw AdoptionError(message: "\(certificateChain): no certificate") }
+        let keyText = try read(key)
+        let privateKey = try Certificate.PrivateKey(pemEncoded: keyText)
+        guard privateKey.publicKey == leaf.publicKey else {
+            throw AdoptionError(message: "\(key) is not the key of the first certificate in \(certificateChain)")
+        }
+        if let ca {
+            let caText = try read(ca)
+            _ = try Certificate(pemEncoded: caText)
+            try AtomicFile.write(Array(caText.utf8), to: files.caCertificate, mode: 0o644)
+        }
+        try AtomicFile.write(Array(chainText.utf8), to: files.serverCertificate, mode: 0o644)
+        try AtomicFile.write(Array(keyText.utf8), to: files.serverKey, mode: 0o600)
+    }
+
+    public struct AdoptionError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
     private static func ipv4(_ text: String) -> [UInt8]? {
         let parts = text.split(separator: ".").compactMap { UInt8($0) }
         return parts.count == 4 && text.split(separator: ".").count == 4 ? parts : nil

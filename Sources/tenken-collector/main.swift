@@ -17,13 +17,23 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
     }
 
     struct Initialize: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a CA and a server certificate.")
+        static let configuration = CommandConfiguration(
+            commandName: "init", abstract: "Create a CA and a server certificate, or use the PEM files given.")
         @Option(name: .long, help: "Directory for ca.pem, server.pem and their keys.") var dir = "/etc/tenken-collector"
         @Option(name: .long, help: "Names and IP addresses agents use to reach the collector.") var host: [String] = ["localhost", "127.0.0.1"]
+        @Option(name: .long, help: "Use this server certificate (chain, PEM) instead of creating one.") var certificate: String?
+        @Option(name: .long, help: "The private key (PEM) of --certificate.") var key: String?
+        @Option(name: .long, help: "The CA (PEM) agents should trust for --certificate.") var ca: String?
 
         func run() throws {
-            try CertificateAuthority.create(in: .init(directory: dir), hosts: host)
-            print("\(dir)/ca.pem: give this CA to agents (tenken enroll --ca)")
+            let files = CertificateAuthority.Files(directory: dir)
+            if certificate != nil || key != nil {
+                guard let certificate, let key else { throw CommandFailure(message: "--certificate and --key go together") }
+                try CertificateAuthority.adopt(in: files, certificateChain: certificate, key: key, ca: ca)
+            } else {
+                try CertificateAuthority.create(in: files, hosts: host)
+            }
+            print("\(files.caCertificate): give this CA to agents (tenken enroll --ca)")
         }
     }
 

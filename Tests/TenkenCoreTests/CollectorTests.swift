@@ -175,6 +175,28 @@ struct CollectorTests {
         #expect(summary.contracts.map(\.id) == ["000", "001", "002", "003", "004"])
     }
 
+    @Test("init uses given PEM files: the collector serves them; a key of another certificate is refused")
+    func givenCertificate() async throws {
+        let scratch = try ScratchTree()
+        let existing = CertificateAuthority.Files(directory: scratch.path + "/organisation")
+        try CertificateAuthority.create(in: existing, hosts: ["127.0.0.1"])
+        let other = CertificateAuthority.Files(directory: scratch.path + "/other")
+        try CertificateAuthority.create(in: other, hosts: ["127.0.0.1"])
+        let adopted = scratch.path + "/collector"
+        let mismatched = try await runDetached([CollectorProcess.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
+                                                "--key", other.serverKey])
+        #expect(mismatched.status == 2 && mismatched.error.contains("is not the key"))
+        let result = try await runDetached([CollectorProcess.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
+                                            "--key", existing.serverKey, "--ca", existing.caCertificate])
+        #expect(result.status == 0, "\(result.error)")
+        var info = stat()
+        #expect(stat(adopted + "/tls/server-key.pem", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let collector = try await LoopbackCollector(directory: adopted)
+        #expect(try await Curl(ca: existing.caCertificate, base: collector.base).get("/healthz").body == "ok")
+        #expect(try await Curl(ca: other.caCertificate, base: collector.base).get("/healthz").status != 200)
+        await collector.stop()
+    }
+
     @Test("CSV cells: quoting, and no formulas for a spreadsheet to run")
     func csvCells() {
         #expect(CSVTable.cell("plain") == "plain")
