@@ -17,7 +17,29 @@ extension Language: ExpressibleByArgument {}
 
 extension ParsableCommand {
     /// Runs the parsed command. Usage errors exit 2 like any other "could not run": 1 stays
-    /// reserved for non-compliance; an ExitCode thrown by a command is its verdict.
+    /// reserved for non-compliance; an ExitCode thrown by a command is its verdict. Synchronous,
+    /// so `tenken check` does not start the concurrency runtime it does not use.
+    public static func runAsMain(name: String) -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            exit(after: error, name: name)
+        }
+    }
+
+    static func exit(after error: any Error, name: String) -> Never {
+        if let code = error as? ExitCode { Glibc.exit(code.rawValue) }
+        // --help and --version end in a "clean" error that prints and exits 0.
+        if exitCode(for: error) == .success { exit(withError: error) }
+        FileDescriptorOutput.standardError.write(name + ": " + fullMessage(for: error) + "\n")
+        Glibc.exit(2)
+    }
+}
+
+extension AsyncParsableCommand {
+    /// `runAsMain` for programs with asynchronous commands (the agent, the collector).
     public static func runAsMain(name: String) async -> Never {
         do {
             var command = try parseAsRoot()
@@ -27,13 +49,8 @@ extension ParsableCommand {
                 try command.run()
             }
             Glibc.exit(0)
-        } catch let code as ExitCode {
-            Glibc.exit(code.rawValue)
         } catch {
-            // --help and --version end in a "clean" error that prints and exits 0.
-            if exitCode(for: error) == .success { exit(withError: error) }
-            FileDescriptorOutput.standardError.write(name + ": " + fullMessage(for: error) + "\n")
-            Glibc.exit(2)
+            exit(after: error, name: name)
         }
     }
 }

@@ -20,9 +20,9 @@ struct Tenken: ParsableCommand {
         defaultSubcommand: CheckCommand.self
     )
 
-    static func main() async {
+    static func main() {
         AgentProgram.forwardIfAsked()
-        await runAsMain(name: "tenken")
+        runAsMain(name: "tenken")
     }
 }
 
