@@ -76,8 +76,9 @@ public final class Agent: Sendable {
         } catch {
             return .retryLater(sent: 0, reason: "\(error)")
         }
-        defer { Task { await client.shutdown() } }
-        return await SpoolSender(spool: Spool(stateDirectory: configuration.stateDirectory), client: client, log: log).drain()
+        let result = await SpoolSender(spool: Spool(stateDirectory: configuration.stateDirectory), client: client, log: log).drain()
+        await client.shutdown()
+        return result
     }
 
     /// Runs until the task is cancelled (SIGTERM).

@@ -14,7 +14,7 @@ struct EnrollCommand: AsyncParsableCommand {
     @Argument(help: "The collector's address, e.g. https://collector.example.jp:8443")
     var url: String
 
-    @Option(name: .long, help: "One-time enrollment token.")
+    @Option(name: .long, help: "One-time enrollment token, or - to read it from standard input (keeps it out of the process list).")
     var token: String
 
     @Option(name: .long, help: "The collector's CA certificate (ca.pem from `tenken-collector init`). Default: the system's CAs.")
@@ -45,6 +45,13 @@ struct EnrollCommand: AsyncParsableCommand {
             key = try MachineKey.loadOrCreate(stateDirectory: stateDir)
         } catch {
             throw CommandFailure(message: ja ? "登録できません: \(error)" : "cannot enroll: \(error)")
+        }
+        var token = token
+        if token == "-" {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw CommandFailure(message: ja ? "標準入力にトークンがありません" : "no token on standard input")
+            }
+            token = String(line.filter { !$0.isWhitespace })
         }
         let client: CollectorClient
         do { client = try CollectorClient(baseURL: url, caFile: ca) } catch {

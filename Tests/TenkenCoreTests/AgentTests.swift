@@ -84,8 +84,10 @@ struct AgentTests {
         #expect(badToken.status == 2 && badToken.error.contains("HTTP 403"))
         #expect(!FileManager.default.fileExists(atPath: state + "/collector.json"))
 
-        let enrolled = try await tenken(["enroll", collector.base + "/", "--token", token, "--ca", collector.files.caCertificate,
-                                   "--state-dir", state, "--root", Fixture.path("workstation")])
+        // The token from standard input, so it never shows in the process list.
+        let enrolled = try await runDetached([CommandLineTests.binary, "enroll", collector.base + "/", "--token", "-", "--ca", collector.files.caCertificate,
+                                              "--state-dir", state, "--root", Fixture.path("workstation")],
+                                             environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"], input: token + "\n")
         #expect(enrolled.status == 0, "\(enrolled.error)")
         let link = try CollectorLink.load(stateDirectory: state)
         #expect(link.url == collector.base && link.pinnedCA)

@@ -56,11 +56,17 @@ struct CommandResult {
 
 /// Runs a program with an argument list (no shell) and returns its status and output.
 @discardableResult
-func run(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(filePath: arguments[0])
     process.arguments = Array(arguments.dropFirst())
     if let environment { process.environment = environment }
+    if let input {
+        let pipe = Pipe()
+        process.standardInput = pipe
+        pipe.fileHandleForWriting.write(Data(input.utf8))
+        try pipe.fileHandleForWriting.close()
+    }
     let output = Pipe()
     let error = Pipe()
     process.standardOutput = output
@@ -88,10 +94,10 @@ extension ScratchTree {
 
 /// `run` on a thread of its own: an async test that waits for a program talking to a server
 /// in this process must not hold one of the few threads that server's handlers run on.
-func runDetached(_ arguments: [String], environment: [String: String]? = nil) async throws -> CommandResult {
+func runDetached(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws -> CommandResult {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
-            continuation.resume(with: Result { try run(arguments, environment: environment) })
+            continuation.resume(with: Result { try run(arguments, environment: environment, input: input) })
         }
     }
 }
