@@ -1,3 +1,4 @@
+import Synchronization
 import TenkenCore
 
 /// `tenken agent`: the check as a service. It checks at start, on a schedule, when a USB device
@@ -25,6 +26,10 @@ public final class Agent: Sendable {
     }
 
     public let configuration: Configuration
+    /// When the check now running began (unix seconds), 0 when none runs: the watchdog stops
+    /// pinging when a check hangs, so systemd restarts the service.
+    private let checkStarted = Atomic<Int>(0)
+    static let longestCheck = 600
     let log: AgentLog
     let notifier = ServiceNotifier()
     let deviceEvents: any DeviceEventSource
@@ -38,13 +43,13 @@ public final class Agent: Sendable {
     /// One check, signed and spooled. False when no report could be written.
     @discardableResult
     public func checkAndSpool() -> Bool {
+        checkStarted.store(Timestamp.seconds(), ordering: .relaxed)
+        defer { checkStarted.store(0, ordering: .relaxed) }
         let report: CheckReport
         do {
             let root = try HostRoot(configuration.root)
             report = try Check.run(root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }) { () throws(PolicyError) in
-                let loaded = if let file = configuration.policyFile { try PolicyLoader.load(file: file) } else { try PolicyLoader.loadDefault() }
-                guard let rules = configuration.rules else { return loaded }
-                return try loaded.selecting(rules).get()
+                try PolicyLoader.load(file: configuration.policyFile, rules: configuration.rules)
             }
         } catch let error as PolicyError {
             log(.error, ja: "ポリシーを読み込めません: \(error)", en: "cannot load the policy: \(error)")
@@ -114,7 +119,10 @@ public final class Agent: Sendable {
             }
             if let interval = notifier.watchdogInterval {
                 group.addTask {
-                    while (try? await Task.sleep(for: interval)) != nil { self.notifier.watchdog() }
+                    while (try? await Task.sleep(for: interval)) != nil {
+                        let started = self.checkStarted.load(ordering: .relaxed)
+                        if started == 0 || Timestamp.seconds() - started < Self.longestCheck { self.notifier.watchdog() }
+                    }
                 }
             }
             await group.next()  // only on cancellation

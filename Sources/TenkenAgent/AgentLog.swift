@@ -1,7 +1,4 @@
 import TenkenCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The agent's log: a line per event on stderr. Under systemd (JOURNAL_STREAM set) each line
 /// starts with sd-daemon(3)'s "<N>" so the journal records its priority. Messages never carry
@@ -19,14 +16,7 @@ public struct AgentLog: Sendable {
 
     public func callAsFunction(_ priority: Priority, ja: String, en: String) {
         let text = language == .ja ? ja : en
-        let line = (journal ? "<\(priority.rawValue)>" : "tenken agent: ") + text.replacingNewlines() + "\n"
-        var bytes = Array(line.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            bytes = bytes.dropFirst(written)
-        }
+        FileDescriptorOutput.standardError.write((journal ? "<\(priority.rawValue)>" : "tenken agent: ") + text.replacingNewlines() + "\n")
     }
 }
 

@@ -26,6 +26,8 @@ public final class CollectorClient: Sendable {
         case refused(status: Int, message: String)
         /// Try again later: the collector is unreachable, busy, or does not know the key yet.
         case retry(String)
+        /// The report is dated ahead of the collector's clock (422).
+        case datedAhead(String)
     }
 
     /// `connections`: how many requests may be in flight at once (the agent sends one at a
@@ -86,8 +88,10 @@ public final class CollectorClient: Sendable {
             return .acknowledged(duplicate: status == 200)
         case 400, 409, 413:
             return .refused(status: status, message: Self.message(in: reply))
+        case 422:
+            return .datedAhead(Self.message(in: reply))
         default:
-            // 403 (key not enrolled yet), 422 (our clock is ahead), 429, 5xx: may pass later.
+            // 403 (key not enrolled yet), 429, 5xx: may pass later.
             return .retry("HTTP \(status): \(Self.message(in: reply))")
         }
     }

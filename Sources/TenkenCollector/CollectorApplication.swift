@@ -113,17 +113,14 @@ public enum CollectorApplication {
             return try encoded(contract)
         }
         admin.get("api/v1/machines/:key/reports") { _, context -> Response in
-            let reports = try await store.reports(keyID: context.parameters.get("key") ?? "")
-            return try encoded(reports.map {
-                ReportHeader(reportID: $0.reportID, sequence: $0.sequence, startedAt: $0.startedAt, receivedAt: $0.receivedAt,
-                             verdict: $0.verdict, policyID: $0.policyID)
-            })
+            try encoded(try await store.reportHeaders(keyID: context.parameters.get("key") ?? ""))
         }
         admin.get("api/v1/reports/:id") { _, context -> Response in
             // The signed report itself, so anyone can verify it again (tenken verify).
             guard let report = try await store.report(id: context.parameters.get("id") ?? "") else {
                 throw HTTPError(.notFound, message: "no such report")
             }
+            guard !report.token.isEmpty else { throw HTTPError(.internalServerError, message: "the stored report is damaged") }
             return Response(status: .ok, headers: [.contentType: "application/jose"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: report.token + "\n")))
         }

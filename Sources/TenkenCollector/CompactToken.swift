@@ -15,6 +15,15 @@ public struct CompactToken: Sendable, Equatable {
         self.init(header: verified.protectedHeader, payload: compressed, signature: verified.signature)
     }
 
+    /// From a whole token (reports stored before reports were kept compact).
+    init?(token: String) {
+        let bytes = Array(token.utf8)
+        guard let first = bytes.firstIndex(of: 0x2E), let last = bytes.lastIndex(of: 0x2E), first < last,
+              let json = Base64URL.decode(bytes: bytes[(first + 1)..<last]), let compressed = Zstd.compress(json, level: 1) else { return nil }
+        self.init(header: String(decoding: bytes[..<first], as: UTF8.self), payload: compressed,
+                  signature: String(decoding: bytes[(last + 1)...], as: UTF8.self))
+    }
+
     init(header: String, payload: [UInt8], signature: String) {
         self.header = header
         self.payload = payload

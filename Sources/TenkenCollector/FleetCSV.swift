@@ -6,7 +6,7 @@ enum FleetCSV {
     static func fleet(_ summary: FleetSummary, language: Language) -> String {
         let ja = language == .ja
         var table = CSVTable(header: ja
-            ? ["ホスト名", "machine-id", "DMIシリアル", "鍵ID", "最終受信", "未報告", "判定", "ルール", "状態", "重要度", "項目", "条項"]
+            ? ["ホスト名", "machine-id", "DMIシリアル", "鍵ID", "最終受信", "報告途絶", "判定", "ルール", "状態", "重要度", "項目", "条項"]
             : ["hostname", "machine-id", "dmi serial", "key id", "last seen", "silent", "verdict", "rule", "status", "severity", "title", "clauses"])
         for machine in summary.machines {
             let head = [machine.hostname, machine.machineId, machine.dmiSerial ?? "", machine.keyId, machine.lastSeen ?? "",

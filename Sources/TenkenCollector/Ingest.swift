@@ -112,6 +112,7 @@ struct IngestedReport: Decodable {
         guard sequence > 0 else { return "sequence must be positive" }
         guard Self.verdicts.contains(verdict) else { return "unknown verdict" }
         guard host.hostname.utf8.count <= 255, policy.id.utf8.count <= 200, findings.count <= 2000 else { return "oversized field" }
+        guard Set(findings.map(\.ruleId)).count == findings.count else { return "a rule appears twice among the findings" }
         for finding in findings {
             guard Self.statuses.contains(finding.status), Self.severities.contains(finding.severity) else {
                 return "finding \(finding.ruleId.prefix(60)): unknown status or severity"

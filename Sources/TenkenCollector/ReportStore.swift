@@ -9,6 +9,8 @@ public protocol ReportStore: Sendable {
     /// acknowledge again), or `.replayed` (sequence not above the last one).
     func store(_ report: StoredReport) async throws -> StoreOutcome
     func reports(keyID: String) async throws -> [StoredReport]
+    /// A machine's reports without their contents, oldest first.
+    func reportHeaders(keyID: String) async throws -> [ReportHeader]
     func report(id: String) async throws -> StoredReport?
     /// Every enrolled machine with its latest report's problems, for the fleet views.
     func fleet() async throws -> [MachineState]

@@ -4,6 +4,7 @@ import GRDB
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
 public final class SQLiteReportStore: ReportStore {
     private let database: DatabasePool
+    private let reportWriter: GroupCommit<StoredReport, StoreOutcome>
 
     public init(path: String) throws {
         // /var/lib/tenken-collector does not exist before the first run; reports stay private.
@@ -12,11 +13,14 @@ public final class SQLiteReportStore: ReportStore {
                                                     attributes: [.posixPermissions: 0o700])
         }
         var configuration = Configuration()
-        // WAL with synchronous=NORMAL is durable across a crash of the process (kill -9); only
-        // a power loss can take the last transactions, which agents then send again.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        database = try DatabasePool(path: path, configuration: configuration)
+        // A report is acknowledged only after its transaction is on disk (the agent then deletes
+        // its copy), so every commit is synced, power loss included; `GroupCommit` makes that one
+        // fsync per batch of reports rather than per report.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
+        self.database = database
+        reportWriter = GroupCommit { reports in try await Self.storeBatch(reports, in: database) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -52,7 +56,7 @@ public final class SQLiteReportStore: ReportStore {
                 table.add(column: "last_report_id", .text)
             }
             try db.alter(table: "reports") { table in
-                // The signed report as `CompactToken` keeps it (v1's `token` column stays empty).
+                // The signed report as `CompactToken` keeps it; `token` holds only reports stored by v1.
                 table.add(column: "jws_header", .text)
                 table.add(column: "jws_payload_zstd", .blob)
                 table.add(column: "jws_signature", .text)
@@ -70,6 +74,11 @@ public final class SQLiteReportStore: ReportStore {
                 table.column("clauses", .text).notNull()  // newline-separated
                 table.primaryKey(["report_id", "rule_id"])
             }
+            // Reports stored under v1 stay readable (their `token`); machines point at their latest.
+            try db.execute(sql: """
+                UPDATE machines SET last_report_id =
+                    (SELECT report_id FROM reports r WHERE r.key_id = machines.key_id ORDER BY sequence DESC LIMIT 1)
+                """)
             try db.create(table: "admin_tokens") { table in
                 table.column("hash", .text).primaryKey()
                 table.column("created_at", .integer).notNull()
@@ -103,39 +112,68 @@ public final class SQLiteReportStore: ReportStore {
     }
 
     public func store(_ report: StoredReport) async throws -> StoreOutcome {
+        try await reportWriter.submit(report)
+    }
+
+    /// Reports arriving together are stored in one transaction, each in a savepoint of its own.
+    private static func storeBatch(_ reports: [StoredReport], in database: DatabasePool) async throws -> [Result<StoreOutcome, any Error>] {
         try await database.write { db in
-            if let owner = try String.fetchOne(db, sql: "SELECT key_id FROM reports WHERE report_id = ?", arguments: [report.reportID]) {
-                return owner == report.keyID ? .duplicate : .idTaken
+            reports.map { report in
+                Result {
+                    var outcome = StoreOutcome.stored
+                    try db.inSavepoint {
+                        outcome = try store(report, in: db)
+                        return outcome == .stored ? .commit : .rollback
+                    }
+                    return outcome
+                }
             }
-            let last = try Int.fetchOne(db, sql: "SELECT last_sequence FROM machines WHERE key_id = ?", arguments: [report.keyID]) ?? 0
-            guard report.sequence > last else { return .replayed }
-            try db.execute(sql: """
-                INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
-                                     token, jws_header, jws_payload_zstd, jws_signature)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
-                                 report.hostname, report.policyID, report.verdict, "",
-                                 report.signed.header, Data(report.signed.payload), report.signed.signature])
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO problems (report_id, rule_id, status, severity, title_ja, title_en, clauses) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            for problem in report.problems {
-                try insert.execute(arguments: [report.reportID, problem.ruleID, problem.status, problem.severity,
-                                               problem.titleJa, problem.titleEn, problem.clauses.joined(separator: "\n")])
-            }
-            // The hostname shown is the one the machine reports now (it may be renamed after enrollment).
-            try db.execute(sql: """
-                UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?,
-                    hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
-                """, arguments: [report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID])
-            return .stored
         }
+    }
+
+    private static func store(_ report: StoredReport, in db: Database) throws -> StoreOutcome {
+        if let owner = try String.fetchOne(db, sql: "SELECT key_id FROM reports WHERE report_id = ?", arguments: [report.reportID]) {
+            return owner == report.keyID ? .duplicate : .idTaken
+        }
+        let last = try Int.fetchOne(db, sql: "SELECT last_sequence FROM machines WHERE key_id = ?", arguments: [report.keyID]) ?? 0
+        guard report.sequence > last else { return .replayed }
+        try db.execute(sql: """
+            INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
+                                 token, jws_header, jws_payload_zstd, jws_signature)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
+                             report.hostname, report.policyID, report.verdict, "",
+                             report.signed.header, Data(report.signed.payload), report.signed.signature])
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO problems (report_id, rule_id, status, severity, title_ja, title_en, clauses) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for problem in report.problems {
+            try insert.execute(arguments: [report.reportID, problem.ruleID, problem.status, problem.severity,
+                                           problem.titleJa, problem.titleEn, problem.clauses.joined(separator: "\n")])
+        }
+        // The hostname shown is the one the machine reports now (it may be renamed after enrollment).
+        try db.execute(sql: """
+            UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?,
+                hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
+            """, arguments: [report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID])
+        return .stored
     }
 
     public func reports(keyID: String) async throws -> [StoredReport] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE key_id = ? ORDER BY sequence", arguments: [keyID]).map { row in
                 try Self.report(row, problems: Self.problems(db, reportID: row["report_id"]))
+            }
+        }
+    }
+
+    public func reportHeaders(keyID: String) async throws -> [ReportHeader] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT report_id, sequence, started_at, received_at, verdict, policy_id FROM reports WHERE key_id = ? ORDER BY sequence
+                """, arguments: [keyID]).map { row in
+                ReportHeader(reportID: row["report_id"], sequence: row["sequence"], startedAt: row["started_at"],
+                             receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
             }
         }
     }
@@ -200,7 +238,9 @@ public final class SQLiteReportStore: ReportStore {
 
     private static func report(_ row: Row, problems: [StoredFinding]) -> StoredReport {
         let payload: Data = row["jws_payload_zstd"] ?? Data()
-        let signed = CompactToken(header: row["jws_header"] ?? "", payload: Array(payload), signature: row["jws_signature"] ?? "")
+        let legacy: String = row["token"] ?? ""
+        let signed = row["jws_header"] == nil ? CompactToken(token: legacy) ?? CompactToken(header: "", payload: [], signature: "")
+            : CompactToken(header: row["jws_header"] ?? "", payload: Array(payload), signature: row["jws_signature"] ?? "")
         return StoredReport(reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
                             startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"], verdict: row["verdict"],
                             signed: signed, problems: problems)

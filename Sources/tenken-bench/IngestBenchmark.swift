@@ -40,7 +40,6 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostR
         print(error)
         return
     }
-    defer { Task { await client.shutdown() } }
 
     // Machines enroll over HTTPS as `tenken enroll` does; the collector may still be starting.
     var keys: [MachineKey] = []
@@ -54,14 +53,21 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostR
                 _ = try await client.enroll(token: token, key: key, identity: identity)
                 break
             } catch {
-                if attempt == 99 { print("enrollment failed: \(error)"); return }
+                if attempt == 99 {
+                    print("enrollment failed: \(error)")
+                    await client.shutdown()
+                    return
+                }
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
         keys.append(key)
     }
 
-    guard let policy = try? PolicyLoader.loadDefault() else { return }
+    guard let policy = try? PolicyLoader.loadDefault() else {
+        await client.shutdown()
+        return
+    }
     let template = Check.run(root: root, policy: policy)
     let perMachine = reports / machines
     print("  \(machines) machines × \(perMachine) reports, each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON; signing...")
@@ -101,7 +107,11 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostR
 
     // Five reports per machine warm the connections; then the timed run.
     let latencies = await send(tokensByMachine.map { Array($0.prefix(5)) }, client: client)
-    guard latencies.failures == 0 else { print("  warm-up: \(latencies.failures) reports not acknowledged"); return }
+    guard latencies.failures == 0 else {
+        print("  warm-up: \(latencies.failures) reports not acknowledged")
+        await client.shutdown()
+        return
+    }
     let clock = ContinuousClock()
     let start = clock.now
     let timed = await send(tokensByMachine.map { Array($0.dropFirst(5)) }, client: client)
@@ -109,6 +119,7 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostR
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     var samples = Samples()
     timed.milliseconds.forEach { samples.add($0) }
+    await client.shutdown()
     let stored = (try? await store.fleet().reduce(0) { $0 + $1.machine.lastSequence }) ?? -1
     let rate = Double(timed.milliseconds.count) / seconds
     print("  \(timed.milliseconds.count) reports in \(format(seconds * 1000)): \(Int(rate)) reports/s   goal ≥ 2,000/s: \(rate >= 2000 ? "met" : "NOT met")")

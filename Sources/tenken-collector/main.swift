@@ -30,6 +30,10 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             if certificate != nil || key != nil {
                 guard let certificate, let key else { throw CommandFailure(message: "--certificate and --key go together") }
                 try CertificateAuthority.adopt(in: files, certificateChain: certificate, key: key, ca: ca)
+                guard ca != nil else {
+                    print("\(files.serverCertificate): in place; agents verify it with the system's CAs (tenken enroll without --ca)")
+                    return
+                }
             } else {
                 try CertificateAuthority.create(in: files, hosts: host)
             }

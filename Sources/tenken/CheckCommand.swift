@@ -45,9 +45,7 @@ struct CheckCommand: ParsableCommand {
         do {
             let hostRoot = try HostRoot(root)
             report = try Check.run(root: hostRoot, ledger: ledger.map { LedgerFile.load(file: $0) }) { () throws(PolicyError) in
-                let loaded = if let policy { try PolicyLoader.load(file: policy) } else { try PolicyLoader.loadDefault() }
-                guard let rules else { return loaded }
-                return try loaded.selecting(rules.split(separator: ",").map(String.init)).get()
+                try PolicyLoader.load(file: policy, rules: rules?.split(separator: ",").map(String.init))
             }
         } catch let error as PolicyError {
             throw CommandFailure(message: language == .ja ? "ポリシーを読み込めません: \(error)" : "cannot load policy: \(error)")

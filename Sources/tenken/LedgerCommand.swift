@@ -102,7 +102,7 @@ struct LedgerCommand: ParsableCommand {
 enum HostIdentityReader {
     static func read(_ root: String) throws -> HostIdentity {
         do {
-            return HostFacts.collect(from: try HostRoot(root)).identity
+            return IdentitySource.identity(of: try HostRoot(root))
         } catch {
             throw CommandFailure(message: "cannot open root: \(error)")
         }

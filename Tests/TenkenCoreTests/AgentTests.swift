@@ -272,6 +272,26 @@ struct AgentTests {
         watcher.stop()
     }
 
+    @Test("a report dated ahead is set aside only once this clock agrees it was made under a wrong clock; a busy spool is retried")
+    func clockAndLock() async throws {
+        let scratch = try ScratchTree()
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
+        let spool = Spool(stateDirectory: scratch.path)
+        for (sequence, started) in [(1, Timestamp.seconds() + 86400), (2, Timestamp.seconds())] {
+            let payload = #"{"startedAt":"\#(Timestamp.format(seconds: started))"}"#
+            _ = try spool.enqueue(try JWS.sign(Array(payload.utf8), with: key), sequence: sequence, reportID: "r\(sequence)")
+        }
+        let entries = spool.pending().entries
+        #expect(SpoolSender.madeUnderAClockSinceCorrected(entries[0]))
+        #expect(!SpoolSender.madeUnderAClockSinceCorrected(entries[1]))
+
+        let client = try CollectorClient(baseURL: "https://127.0.0.1:9", caFile: nil)
+        let sender = SpoolSender(spool: spool, client: client, log: AgentLog(language: .en, environment: [:]))
+        let held = await spool.whileSending { await sender.drain() }
+        #expect(held == .retryLater(sent: 0, reason: "another tenken agent is sending this spool"))
+        await client.shutdown()
+    }
+
     @Test("backoff doubles with jitter up to its limit and starts over after a success")
     func backoff() {
         var backoff = Backoff(first: .seconds(2), limit: .seconds(20))

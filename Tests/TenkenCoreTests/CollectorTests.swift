@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import TenkenCollector
 @testable import TenkenCore
@@ -63,6 +64,11 @@ struct CollectorTests {
         #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["verdict"] = "pwned" }.0).status == 400)
         #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["reportId"] = "../../etc" }.0).status == 400)
         #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["findings"] = "none" }.0).status == 400)
+        let twice = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { object in
+            let findings = object["findings"] as! [Any]
+            object["findings"] = findings + findings
+        }.0)
+        #expect(twice.status == 400 && twice.body.contains("twice"))
 
         var forged = String(decoding: try scratch.read(first.split(separator: "/").last.map(String.init)!), as: UTF8.self)
         forged = forged.replacingOccurrences(of: ".", with: ".e", options: [], range: forged.range(of: "."))
@@ -195,6 +201,67 @@ struct CollectorTests {
         #expect(try await Curl(ca: existing.caCertificate, base: collector.base).get("/healthz").body == "ok")
         #expect(try await Curl(ca: other.caCertificate, base: collector.base).get("/healthz").status != 200)
         await collector.stop()
+    }
+
+    @Test("reports stored by schema v1 stay readable after the upgrade; machines point at their latest")
+    func upgradeFromV1() async throws {
+        let scratch = try ScratchTree()
+        let path = scratch.path + "/collector.sqlite"
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        let (file, report) = try Signer(scratch: scratch, key: key).signed(sequence: 7)
+        let token = String(decoding: try scratch.read(String(file.split(separator: "/").last!)), as: UTF8.self)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteReportStore.migrator.migrate(queue, upTo: "v1")
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence) VALUES (?, ?, 'm', 'old-pc', 1, 7)",
+                               arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
+                try db.execute(sql: "INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token) VALUES (?, ?, 7, 2, 'non-compliant', ?)",
+                               arguments: [report.reportID, keyID, token])
+            }
+        }
+        let store = try SQLiteReportStore(path: path)
+        #expect(try await store.report(id: report.reportID)?.token == token)
+        let fleet = try await store.fleet()
+        #expect(fleet.count == 1 && fleet[0].lastReport?.reportID == report.reportID && fleet[0].lastReport?.verdict == "non-compliant")
+    }
+
+    @Test("group commit: reports arriving together are each stored once, duplicates and replays answered one by one")
+    func groupCommit() async throws {
+        let scratch = try ScratchTree()
+        let store = try SQLiteReportStore(path: scratch.path + "/collector.sqlite")
+        var machines: [(MachineKey, String)] = []
+        for index in 0..<5 {
+            let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/m\(index)")
+            let keyID = MachineKey.thumbprint(key.publicKey)
+            let token = CollectorApplication.newToken()
+            try await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: 1)
+            #expect(try await store.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
+                keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: "m\(index)", hostname: "pc\(index)", dmiSerial: nil), now: 1))
+            machines.append((key, keyID))
+        }
+        let signed = try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: machines[0].0))
+        let compact = try #require(CompactToken(signed))
+        func report(_ keyID: String, _ sequence: Int, id: String? = nil) -> StoredReport {
+            StoredReport(reportID: id ?? "\(keyID)-\(sequence)", keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1, hostname: "pc",
+                         policyID: "p", verdict: "compliant", signed: compact, problems: [])
+        }
+        let outcomes = try await withThrowingTaskGroup(of: [StoreOutcome].self) { group in
+            for (_, keyID) in machines {
+                group.addTask {
+                    var outcomes: [StoreOutcome] = []
+                    for sequence in 1...10 { outcomes.append(try await store.store(report(keyID, sequence))) }
+                    outcomes.append(try await store.store(report(keyID, 10)))  // the same report again
+                    outcomes.append(try await store.store(report(keyID, 4, id: keyID + "-replay")))
+                    return outcomes
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == 5)
+        for machine in outcomes { #expect(machine == Array(repeating: .stored, count: 10) + [.duplicate, .replayed]) }
+        for (_, keyID) in machines { #expect(try await store.reports(keyID: keyID).map(\.sequence) == Array(1...10)) }
     }
 
     @Test("CSV cells: quoting, and no formulas for a spreadsheet to run")

@@ -38,7 +38,7 @@ public struct Spool: Sendable {
             let sequence = name.split(separator: "-").first.flatMap { Int($0) }
             let token = (try? listing.readFile(entry.name, limit: 64 << 20)).map { String(decoding: $0, as: UTF8.self) }
             guard name.hasSuffix(".jws"), let sequence, let token, (try? JWS.verify(token)) != nil else {
-                rejected.append(setAside(name))
+                rejected.append(setAside(name) ?? "\(directory)/\(name): not a signed report, and it cannot be moved aside; skipped")
                 continue
             }
             entries.append(Entry(name: name, sequence: sequence, token: token.trimmingCharacters(in: "\n")))
@@ -60,22 +60,22 @@ public struct Spool: Sendable {
 
     /// The collector refused the report for good (e.g. a replayed sequence): keep it with the
     /// reason beside it in rejected/, out of the way of the reports behind it.
-    @discardableResult
-    public func setAside(_ entry: Entry, reason: String) -> String {
-        let rejected = directory + "/rejected"
-        try? AtomicFile.write(Array((reason + "\n").utf8), to: rejected + "/" + entry.name + ".reason", mode: 0o600)
+    /// nil when the file could not be moved (it then stays where it is).
+    public func setAside(_ entry: Entry, reason: String) -> String? {
+        mkdir(directory + "/rejected", 0o700)
+        try? AtomicFile.write(Array((reason + "\n").utf8), to: directory + "/rejected/" + entry.name + ".reason", mode: 0o600)
         return setAside(entry.name, why: reason)
     }
 
-    private func setAside(_ name: String, why: String = "not a signed report") -> String {
+    private func setAside(_ name: String, why: String = "not a signed report") -> String? {
         let rejected = directory + "/rejected"
         mkdir(rejected, 0o700)
-        rename(directory + "/" + name, rejected + "/" + name)
+        guard rename(directory + "/" + name, rejected + "/" + name) == 0 else { return nil }
         return "\(directory)/\(name): \(why); moved to \(rejected)/"
     }
 
     /// One sender at a time per spool: runs `send` under an exclusive lock, or returns nil at
-    /// once when another process (an agent, a `tenken send`) holds it.
+    /// once when another process (the service, a `tenken agent --once`) holds it.
     public func whileSending<Result>(_ send: () async throws -> Result) async rethrows -> Result? {
         try? AtomicFile.makeDirectories(directory)
         let lock = open(directory + "/.send.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)

@@ -32,7 +32,6 @@ public enum ByteText {
         bytes.split(separator: separator, omittingEmptySubsequences: true)
     }
 
-    /// Lowercase hex of a byte string: digests, token hashes.
     /// Without leading and trailing spaces, tabs, CR and LF.
     public static func trimmingASCIIWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
@@ -42,6 +41,7 @@ public enum ByteText {
         return bytes[first...last]
     }
 
+    /// Lowercase hex of a byte string: digests, token hashes.
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         bytes.map { hex($0) }.joined()
     }

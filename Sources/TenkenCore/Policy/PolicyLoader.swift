@@ -18,6 +18,13 @@ public enum PolicyLoader {
         try load(name: defaultPolicyName, bytes: embedded(defaultPolicyName)!, directory: nil)
     }
 
+    /// The policy in `file`, or the built-in one, narrowed to `rules` when given.
+    public static func load(file: String?, rules: [String]?) throws(PolicyError) -> Policy {
+        let loaded = if let file { try load(file: file) } else { try loadDefault() }
+        guard let rules else { return loaded }
+        return try loaded.selecting(rules).get()
+    }
+
     public static func load(file path: String) throws(PolicyError) -> Policy {
         let (directory, name) = AtomicFile.split(path)
         do {
