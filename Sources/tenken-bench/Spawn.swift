@@ -5,16 +5,7 @@ import Glibc
 /// Runs a program with arguments (no shell), stdout and stderr to /dev/null, and returns its
 /// exit status. The benchmark times this for both tenken and its peer, so both pay the same cost.
 func spawn(_ arguments: [String]) -> Int32 {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let cArguments = arguments.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
-    var pid = pid_t()
-    let result = posix_spawnp(&pid, arguments[0], &actions, nil, cArguments, environ)
-    guard result == 0 else { return -1 }
+    guard let pid = spawnBackground(arguments) else { return -1 }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return (status >> 8) & 0xFF

@@ -41,14 +41,19 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         }
     }
 
+    /// Prints a new random token once; `keep` stores only its hash.
+    static func issueToken(database: String, keep: (SQLiteReportStore, String) async throws -> Void) async throws {
+        let token = CollectorApplication.newToken()
+        try await keep(try SQLiteReportStore(path: database), CollectorApplication.tokenHash(token))
+        print(token)
+    }
+
     struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "token", abstract: "Create a one-time enrollment token.")
         @Option(name: .long, help: "SQLite database.") var database = "/var/lib/tenken-collector/collector.sqlite"
 
         func run() async throws {
-            let token = CollectorApplication.newToken()
-            try await SQLiteReportStore(path: database).addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds())
-            print(token)
+            try await issueToken(database: database) { try await $0.addEnrollmentToken(hash: $1, now: Timestamp.seconds()) }
         }
     }
 
@@ -58,9 +63,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         @Option(name: .long, help: "SQLite database.") var database = "/var/lib/tenken-collector/collector.sqlite"
 
         func run() async throws {
-            let token = CollectorApplication.newToken()
-            try await SQLiteReportStore(path: database).addAdminToken(hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds())
-            print(token)
+            try await issueToken(database: database) { try await $0.addAdminToken(hash: $1, now: Timestamp.seconds()) }
         }
     }
 

@@ -264,6 +264,20 @@ struct CollectorTests {
         for (_, keyID) in machines { #expect(try await store.reports(keyID: keyID).map(\.sequence) == Array(1...10)) }
     }
 
+    @Test("token and admin-token print a token once and keep only its hash")
+    func tokenCommands() async throws {
+        let scratch = try ScratchTree()
+        let database = scratch.path + "/collector.sqlite"
+        let admin = try await runDetached([CollectorProcess.binary, "admin-token", "--database", database])
+        let enrollment = try await runDetached([CollectorProcess.binary, "token", "--database", database])
+        let adminToken = admin.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(admin.status == 0 && enrollment.status == 0 && adminToken.count == 43)
+        let store = try SQLiteReportStore(path: database)
+        #expect(try await store.isAdminToken(hash: CollectorApplication.tokenHash(adminToken)))
+        #expect(!(try await store.isAdminToken(hash: CollectorApplication.tokenHash(enrollment.output.trimmingCharacters(in: .whitespacesAndNewlines)))))
+        #expect(!String(decoding: try scratch.read("collector.sqlite"), as: UTF8.self).contains(adminToken))
+    }
+
     @Test("CSV cells: quoting, and no formulas for a spreadsheet to run")
     func csvCells() {
         #expect(CSVTable.cell("plain") == "plain")
