@@ -30,6 +30,8 @@ public final class Agent: Sendable {
     /// pinging when a check hangs, so systemd restarts the service.
     private let checkStarted = Atomic<Int>(0)
     static let longestCheck = 600
+    /// File changes seen so far: a change already covered by a check needs no check of its own.
+    private let changes = Atomic<Int>(0)
     let log: AgentLog
     let notifier = ServiceNotifier()
     let deviceEvents: any DeviceEventSource
@@ -93,7 +95,10 @@ public final class Agent: Sendable {
         let watcher = ChangeWatcher(root: configuration.root, directories: configuration.watchedDirectories)
         // Triggers that arrive while a check is waiting or running fold into one more check.
         trigger.yield(.start)
-        watcher.start { trigger.yield(.change) }
+        watcher.start { [self] in
+            changes.add(1, ordering: .relaxed)
+            trigger.yield(.change)
+        }
         do {
             try deviceEvents.start { [log] event in
                 guard event.action == .add else { return }
@@ -131,6 +136,7 @@ public final class Agent: Sendable {
     }
 
     private func checkWhenTriggered(_ triggers: AsyncStream<Trigger>, wake: AsyncStream<Void>.Continuation) async {
+        var covered = 0
         for await trigger in triggers {
             switch trigger {
             case .start, .schedule:
@@ -138,10 +144,12 @@ public final class Agent: Sendable {
             case .change:
                 // Let the upgrade or edit finish; changes meanwhile are folded into this check.
                 guard (try? await Task.sleep(for: configuration.settle)) != nil else { return }
+                if changes.load(ordering: .relaxed) == covered { continue }
             case .device:
                 // sysfs and udev need a moment to describe the device (interfaces, block devices).
                 guard (try? await Task.sleep(for: min(configuration.settle, .seconds(2)))) != nil else { return }
             }
+            covered = changes.load(ordering: .relaxed)
             if checkAndSpool() { wake.yield() }
         }
     }

@@ -252,6 +252,9 @@ struct AgentTests {
         rename(scratch.path + "/var/lib/dpkg/status-new", scratch.path + "/var/lib/dpkg/status")
         let afterChange = spoolCount(state) + 1
         #expect(await waitUntil(seconds: 30) { spoolCount(state) >= afterChange })
+        // The write and the rename are several inotify events: one check covers them all.
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(spoolCount(state) == afterChange)
         service.cancel()
         await service.value
         let sequences = Spool(stateDirectory: state).pending().entries.map(\.sequence)
