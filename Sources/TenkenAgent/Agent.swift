@@ -62,10 +62,10 @@ public final class Agent: Sendable {
         }
         do {
             let signed = try ReportSigner.sign(report, stateDirectory: configuration.stateDirectory, spool: true)
-            let verdict = report.verdict.rawValue
-            log(.info, ja: "点検しました: \(verdict) (報告 \(signed.report.sequence ?? 0), \(report.reportID))",
-                en: "checked: \(verdict) (report \(signed.report.sequence ?? 0), \(report.reportID))")
-            notifier.status("last check: \(verdict)")
+            let verdict = report.verdict.title
+            log(.info, ja: "点検しました: \(verdict.ja) (報告 \(signed.report.sequence ?? 0), \(report.reportID))",
+                en: "checked: \(verdict.en) (report \(signed.report.sequence ?? 0), \(report.reportID))")
+            notifier.status("last check: \(verdict.en)")
             return true
         } catch {
             log(.error, ja: "報告に署名できません: \(error)", en: "cannot sign the report: \(error)")

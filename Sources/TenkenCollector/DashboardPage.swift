@@ -26,7 +26,7 @@ enum DashboardPage {
             <p class="counts"><span>\(t("台数", "Machines")) \(counts.machines)</span>
             <span class="compliant">\(t("適合", "Compliant")) \(counts.compliant)</span>
             <span class="non-compliant">\(t("不適合", "Non-compliant")) \(counts.nonCompliant)</span>
-            <span class="incomplete">\(t("確認不能", "Incomplete")) \(counts.incomplete)</span>
+            <span class="incomplete">\(t("確認できず", "Incomplete")) \(counts.incomplete)</span>
             <span class="silent">\(t("\(summary.silentAfterHours) 時間以上報告なし", "Silent over \(summary.silentAfterHours) h")) \(counts.silent)</span>
             <span>\(t("未報告", "Never reported")) \(counts.neverReported)</span></p>
 
@@ -59,12 +59,7 @@ enum DashboardPage {
     }
 
     static func verdictText(_ verdict: String?, ja: Bool) -> String {
-        switch verdict {
-        case "compliant": return ja ? "適合" : "compliant"
-        case "non-compliant": return ja ? "不適合" : "non-compliant"
-        case "incomplete": return ja ? "確認不能" : "incomplete"
-        default: return ja ? "報告なし" : "no report"
-        }
+        verdict.flatMap(CheckReport.Verdict.init(rawValue:))?.title[ja ? .ja : .en] ?? (ja ? "報告なし" : "no report")
     }
 
     static func escape(_ text: String) -> String {

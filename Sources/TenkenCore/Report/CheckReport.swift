@@ -15,6 +15,15 @@ public struct CheckReport: Sendable, Codable {
         /// Nothing failed, but some rule could not be checked: compliance is not shown.
         case incomplete
 
+        /// The verdict in a word, for logs and the dashboard.
+        public var title: Localized {
+            switch self {
+            case .compliant: return Localized(ja: "適合", en: "compliant")
+            case .nonCompliant: return Localized(ja: "不適合", en: "non-compliant")
+            case .incomplete: return Localized(ja: "確認できず", en: "incomplete")
+            }
+        }
+
         /// `tenken check` exit status: 0 compliant, 1 non-compliant, 2 could not check.
         public var exitCode: Int32 {
             switch self {
