@@ -39,14 +39,13 @@ public enum CollectorApplication {
         return tls
     }
 
-    public static func make(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics = CollectorMetrics(),
-                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    public static func make(store: any ReportStore, configuration: Configuration,
+                            metrics: CollectorMetrics = CollectorMetrics()) throws -> some ApplicationProtocol {
         Application(
             router: router(store: store, configuration: configuration, metrics: metrics),
             server: try .tls(.http1(), tlsConfiguration: tls(certificate: configuration.certificate, privateKey: configuration.privateKey)),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
-                                                    serverName: "tenken-collector"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
+                                                    serverName: "tenken-collector"))
     }
 
     static func router(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics) -> Router<BasicRequestContext> {

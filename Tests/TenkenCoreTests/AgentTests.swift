@@ -128,11 +128,10 @@ struct AgentTests {
     @Test("collector down while 50 reports are made, then up: all stored exactly once, in order")
     func collectorDownThenUp() async throws {
         let scratch = try ScratchTree()
-        let port = freePort()
-        let first = try await LoopbackCollector(directory: scratch.path + "/collector", port: port)
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
         let state = scratch.path + "/state"
-        try await enroll(first, state: state)
-        await first.stop()
+        try await enroll(collector, state: state)
+        await collector.stop()  // it comes back on the same port
 
         let agent = try AgentProcess(state: state)
         #expect(await waitUntil(seconds: 30) { agent.log.contains("cannot reach the collector") })
@@ -140,7 +139,7 @@ struct AgentTests {
         #expect(spoolCount(state) == 51)  // the agent's own first check and the 50
         try await Task.sleep(for: .milliseconds(500))  // several retries fail meanwhile
 
-        let collector = try await LoopbackCollector(directory: scratch.path + "/collector", port: port)
+        try await collector.start()
         #expect(await waitUntil { spoolCount(state) == 0 })
         #expect(try storedSequences(database: collector.database) == Array(1...51))
         #expect(agent.terminate() == 0)
@@ -171,27 +170,25 @@ struct AgentTests {
     @Test("kill -9 of the collector during delivery loses nothing and doubles nothing")
     func collectorKilled() async throws {
         let scratch = try ScratchTree()
-        let port = freePort()
-        let setup = try await LoopbackCollector(directory: scratch.path + "/collector", port: port)
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
         let state = scratch.path + "/state"
-        try await enroll(setup, state: state)
-        await setup.stop()
+        try await enroll(collector, state: state)
+        await collector.stop()
         try spool(300, state: state)
 
-        var collector = try CollectorProcess(directory: scratch.path + "/collector", port: port)
+        try await collector.start()
         let agent = try AgentProcess(state: state)
-        let database = scratch.path + "/collector/collector.sqlite"
-        #expect(try await waitUntil { try storedSequences(database: database).count >= 20 })
+        #expect(try await waitUntil { try storedSequences(database: collector.database).count >= 20 })
         collector.kill9()
-        let atKill = try storedSequences(database: database).count
+        let atKill = try storedSequences(database: collector.database).count
         #expect(atKill < 301, "the collector was killed mid-delivery")
         try await Task.sleep(for: .milliseconds(300))  // the agent fails and backs off
 
-        collector = try CollectorProcess(directory: scratch.path + "/collector", port: port)
-        defer { collector.kill9() }
+        try await collector.start()
         #expect(await waitUntil { spoolCount(state) == 0 })
-        #expect(try storedSequences(database: database) == Array(1...301))
+        #expect(try storedSequences(database: collector.database) == Array(1...301))
         #expect(agent.terminate() == 0)
+        await collector.stop()
     }
 
     @Test("the service tells systemd it is ready and stopping (sd_notify on a real socket)")

@@ -189,10 +189,10 @@ struct CollectorTests {
         let other = CertificateAuthority.Files(directory: scratch.path + "/other")
         try CertificateAuthority.create(in: other, hosts: ["127.0.0.1"])
         let adopted = scratch.path + "/collector"
-        let mismatched = try await runDetached([CollectorProcess.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
+        let mismatched = try await runDetached([LoopbackCollector.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
                                                 "--key", other.serverKey])
         #expect(mismatched.status == 2 && mismatched.error.contains("is not the key"))
-        let result = try await runDetached([CollectorProcess.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
+        let result = try await runDetached([LoopbackCollector.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
                                             "--key", existing.serverKey, "--ca", existing.caCertificate])
         #expect(result.status == 0, "\(result.error)")
         var info = stat()
@@ -268,8 +268,8 @@ struct CollectorTests {
     func tokenCommands() async throws {
         let scratch = try ScratchTree()
         let database = scratch.path + "/collector.sqlite"
-        let admin = try await runDetached([CollectorProcess.binary, "admin-token", "--database", database])
-        let enrollment = try await runDetached([CollectorProcess.binary, "token", "--database", database])
+        let admin = try await runDetached([LoopbackCollector.binary, "admin-token", "--database", database])
+        let enrollment = try await runDetached([LoopbackCollector.binary, "token", "--database", database])
         let adminToken = admin.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(admin.status == 0 && enrollment.status == 0 && adminToken.count == 43)
         let store = try SQLiteReportStore(path: database)

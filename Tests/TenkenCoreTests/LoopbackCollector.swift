@@ -4,41 +4,64 @@ import Testing
 @testable import TenkenCollector
 @testable import TenkenCore
 
-/// The real collector on loopback with real TLS: in this process (`start`), or as the
-/// `tenken-collector` program (`CollectorProcess`) when a test kills it.
+/// The real collector on loopback with real TLS: `tenken-collector serve` as a process of its
+/// own. In this process its handlers would share the few threads of Swift's concurrency pool
+/// with every other test running meanwhile, and a program waiting for it could time out.
+/// `store` is this process's own connection to the same SQLite file (WAL).
 final class LoopbackCollector: @unchecked Sendable {
+    static let binary = URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "tenken-collector").path
     let directory: String
     let files: CertificateAuthority.Files
     let database: String
     let port: Int
     var base: String { "https://127.0.0.1:\(port)" }
-    private var server: Task<Void, any Error>?
-    private(set) var store: SQLiteReportStore
+    let store: SQLiteReportStore
+    private var process: Process?
 
-    /// Creates the CA (once per directory) and serves on `port` (0: any free port).
-    init(directory: String, port: Int = 0, configure: (inout CollectorApplication.Configuration) -> Void = { _ in }) async throws {
+    /// Creates the CA (once per directory) and serves on a free port, the same one on every `start`.
+    init(directory: String) async throws {
         self.directory = directory
         files = CertificateAuthority.Files(directory: directory + "/tls")
         if !FileManager.default.fileExists(atPath: files.caCertificate) {
             try CertificateAuthority.create(in: files, hosts: ["localhost", "127.0.0.1"])
         }
         database = directory + "/collector.sqlite"
-        store = try SQLiteReportStore(path: database)
-        var configuration = CollectorApplication.Configuration(host: "127.0.0.1", port: port, certificate: files.serverCertificate,
-                                                               privateKey: files.serverKey)
-        configure(&configuration)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = try CollectorApplication.make(store: store, configuration: configuration) { port in continuation.yield(port) }
-        server = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        self.port = try #require(await iterator.next())
+        store = try SQLiteReportStore(path: database)  // migrates before the server opens it
+        port = freePort()
+        try await start()
     }
 
-    func stop() async {
-        server?.cancel()
-        _ = try? await server?.value
-        server = nil
+    /// Starts the server (again, after `stop` or `kill9`) and waits until it answers.
+    func start() async throws {
+        let process = Process()
+        process.executableURL = URL(filePath: Self.binary)
+        process.arguments = ["serve", "--dir", files.directory, "--database", database, "--listen", "127.0.0.1", "--port", String(port)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        for _ in 0..<400 {
+            if try await runDetached(["/usr/bin/curl", "-sf", "--cacert", files.caCertificate, base + "/healthz"]).status == 0 { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "tenken-collector did not start"])
     }
+
+    /// SIGTERM, as systemd stops it.
+    func stop() async {
+        process?.terminate()
+        process?.waitUntilExit()
+        process = nil
+    }
+
+    func kill9() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    deinit { kill9() }
 
     func enrollmentToken() async throws -> String {
         let token = CollectorApplication.newToken()
@@ -57,32 +80,6 @@ final class LoopbackCollector: @unchecked Sendable {
 func storedSequences(database: String) throws -> [Int] {
     let queue = try DatabaseQueue(path: database)
     return try queue.read { db in try Int.fetchAll(db, sql: "SELECT sequence FROM reports ORDER BY sequence") }
-}
-
-/// `tenken-collector serve` as a separate process, so a test can kill -9 it.
-final class CollectorProcess {
-    static let binary = URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "tenken-collector").path
-    let process = Process()
-
-    init(directory: String, port: Int) throws {
-        process.executableURL = URL(filePath: Self.binary)
-        process.arguments = ["serve", "--dir", directory + "/tls", "--database", directory + "/collector.sqlite",
-                             "--listen", "127.0.0.1", "--port", String(port)]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let ca = directory + "/tls/ca.pem"
-        for _ in 0..<200 {
-            if (try? run(["/usr/bin/curl", "-sf", "--cacert", ca, "https://127.0.0.1:\(port)/healthz"]))?.status == 0 { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "tenken-collector did not start"])
-    }
-
-    func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
 }
 
 /// A TCP port nobody listens on right now (bound and released), for a server that must come
