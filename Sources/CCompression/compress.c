@@ -1,18 +1,16 @@
 #include "CCompression.h"
 
-#include <stdlib.h>
 #include <zstd.h>
 
-int tenken_zstd_compress(const uint8_t *input, size_t length, int level, uint8_t **out, size_t *out_length) {
-    size_t bound = ZSTD_compressBound(length);
-    uint8_t *buffer = malloc(bound ? bound : 1);
-    if (!buffer) return -1;
-    size_t written = ZSTD_compress(buffer, bound, input, length, level);
-    if (ZSTD_isError(written)) {
-        free(buffer);
-        return -1;
-    }
-    *out = buffer;
-    *out_length = written;
-    return 0;
+size_t tenken_zstd_bound(size_t length) {
+    return ZSTD_compressBound(length);
+}
+
+size_t tenken_zstd_compress(const uint8_t *input, size_t length, int level, uint8_t *out, size_t capacity) {
+    // One context per thread, kept for the thread's life: the collector's threads are few and
+    // long-lived, and a context is not safe to share between threads.
+    static _Thread_local ZSTD_CCtx *context;
+    if (!context && !(context = ZSTD_createCCtx())) return 0;
+    size_t written = ZSTD_compressCCtx(context, out, capacity, input, length, level);
+    return ZSTD_isError(written) ? 0 : written;
 }

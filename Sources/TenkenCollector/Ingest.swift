@@ -1,4 +1,3 @@
-import FoundationEssentials
 import TenkenCore
 
 /// Receiving one signed report: signature, enrolled key, well-formed payload, clock, sequence;
@@ -50,8 +49,8 @@ public struct Ingest: Sendable {
             throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled")
         }
         let report: IngestedReport
-        do { report = try JSONDecoder().decode(IngestedReport.self, from: Data(verified.payload)) } catch {
-            throw Refusal(reason: .invalid, message: "the payload is not a tenken report")
+        do { report = try IngestedReport(json: verified.payload) } catch {
+            throw Refusal(reason: .invalid, message: "the payload is not a tenken report: \(error)")
         }
         if let problem = report.problem { throw Refusal(reason: .invalid, message: problem) }
         guard let started = Timestamp.parse(report.startedAt) else {
@@ -63,7 +62,7 @@ public struct Ingest: Sendable {
         guard let signed = CompactToken(verified) else { throw Refusal(reason: .invalid, message: "the payload cannot be stored") }
         let stored = StoredReport(
             reportID: report.reportId, keyID: verified.keyID, sequence: report.sequence, receivedAt: now, startedAt: started,
-            hostname: report.host.hostname, policyID: report.policy.id, verdict: report.verdict, signed: signed,
+            hostname: report.hostname, policyID: report.policyID, verdict: report.verdict, signed: signed,
             problems: report.findings.filter { $0.status != "pass" && $0.status != "not-applicable" }.map {
                 StoredFinding(ruleID: $0.ruleId, status: $0.status, severity: $0.severity,
                               titleJa: $0.title.ja, titleEn: $0.title.en, clauses: $0.clauses)
@@ -76,52 +75,5 @@ public struct Ingest: Sendable {
         case .idTaken:
             throw Refusal(reason: .replayed, message: "report id \(report.reportId) belongs to another machine's report")
         }
-    }
-}
-
-/// The parts of a signed report the collector reads (the rest stays in the stored token).
-/// Signed by an enrolled key is not the same as well formed: sizes and values are checked.
-struct IngestedReport: Decodable {
-    struct Host: Decodable { let hostname: String }
-    struct Policy: Decodable { let id: String }
-    struct Finding: Decodable {
-        let ruleId: String
-        let status: String
-        let severity: String
-        let title: Localized
-        let clauses: [String]
-    }
-
-    let schema: String
-    let reportId: String
-    let sequence: Int
-    let startedAt: String
-    let verdict: String
-    let host: Host
-    let policy: Policy
-    let findings: [Finding]
-
-    static let verdicts: Set = ["compliant", "non-compliant", "incomplete"]
-    static let statuses = Set(TenkenCore.Finding.Status.allCases.map(\.rawValue))
-    static let severities = Set(Severity.allCases.map(\.rawValue))
-
-    var problem: String? {
-        guard schema.hasPrefix("tenken.check/") else { return "unknown schema \(schema.prefix(40))" }
-        guard (1...64).contains(reportId.utf8.count), reportId.utf8.allSatisfy({ $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
-        else { return "reportId must be 1 to 64 of [0-9a-z-]" }
-        guard sequence > 0 else { return "sequence must be positive" }
-        guard Self.verdicts.contains(verdict) else { return "unknown verdict" }
-        guard host.hostname.utf8.count <= 255, policy.id.utf8.count <= 200, findings.count <= 2000 else { return "oversized field" }
-        guard Set(findings.map(\.ruleId)).count == findings.count else { return "a rule appears twice among the findings" }
-        for finding in findings {
-            guard Self.statuses.contains(finding.status), Self.severities.contains(finding.severity) else {
-                return "finding \(finding.ruleId.prefix(60)): unknown status or severity"
-            }
-            guard finding.ruleId.utf8.count <= 200, finding.title.ja.utf8.count <= 1000, finding.title.en.utf8.count <= 1000,
-                  finding.clauses.count <= 100, finding.clauses.allSatisfy({ $0.utf8.count <= 200 && !$0.contains("\n") }) else {
-                return "finding \(finding.ruleId.prefix(60)): oversized field"
-            }
-        }
-        return nil
     }
 }

@@ -13,8 +13,12 @@ enum tenken_compression { TENKEN_GZIP = 1, TENKEN_LZ4 = 2, TENKEN_ZSTD = 3, TENK
 int tenken_decompress(enum tenken_compression format, const uint8_t *input, size_t length, size_t limit,
                       uint8_t **out, size_t *out_length);
 
-/// Compresses into a zstd frame (the collector keeps reports this way). Returns 0 and sets *out
-/// (malloc'd; the caller frees) and *out_length, or -1.
-int tenken_zstd_compress(const uint8_t *input, size_t length, int level, uint8_t **out, size_t *out_length);
+/// The most a zstd frame of `length` input bytes can take.
+size_t tenken_zstd_bound(size_t length);
+
+/// Compresses into a zstd frame in `out` (at least tenken_zstd_bound(length) bytes): the
+/// collector keeps reports this way. Each thread keeps its compression context, since making
+/// one per report cost more than compressing it. Returns the frame's length, or 0 on failure.
+size_t tenken_zstd_compress(const uint8_t *input, size_t length, int level, uint8_t *out, size_t capacity);
 
 #endif

@@ -5,13 +5,13 @@ import Glibc
 
 /// zstd frames in memory, with the library apt also uses.
 public enum Zstd {
-    public static func compress(_ bytes: some Collection<UInt8>, level: Int32 = 3) -> [UInt8]? {
-        var output: UnsafeMutablePointer<UInt8>?
-        var length = 0
-        let status = Array(bytes).withUnsafeBufferPointer { tenken_zstd_compress($0.baseAddress, $0.count, level, &output, &length) }
-        guard status == 0, let output else { return nil }
-        defer { free(output) }
-        return Array(UnsafeBufferPointer(start: output, count: length))
+    public static func compress(_ bytes: [UInt8], level: Int32 = 3) -> [UInt8]? {
+        let frame = bytes.withUnsafeBufferPointer { input in
+            [UInt8](unsafeUninitializedCapacity: tenken_zstd_bound(input.count)) { output, count in
+                count = tenken_zstd_compress(input.baseAddress, input.count, level, output.baseAddress, output.count)
+            }
+        }
+        return frame.isEmpty ? nil : frame
     }
 
     /// nil for a damaged frame or output beyond `limit` bytes.

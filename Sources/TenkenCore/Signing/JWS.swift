@@ -1,5 +1,4 @@
 import Crypto
-import FoundationEssentials
 
 /// JWS compact serialization (RFC 7515) with EdDSA over Ed25519 (RFC 8037). The protected
 /// header carries the public key (`jwk`) and its RFC 7638 thumbprint (`kid`), so any JOSE
@@ -48,20 +47,13 @@ public enum JWS {
               let signature = Base64URL.decode(bytes: parts[2]) else {
             throw Invalid(reason: "not a JWS in compact serialization")
         }
-        struct Header: Decodable {
-            struct Key: Decodable { let kty: String; let crv: String; let x: String }
-            let alg: String
-            let jwk: Key?
-            let crit: [String]?
-        }
-        guard let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else {
-            throw Invalid(reason: "the protected header is not valid JSON")
-        }
-        guard header.alg == "EdDSA" else { throw Invalid(reason: "algorithm \(header.alg) is not accepted (EdDSA only)") }
-        guard header.crit == nil else { throw Invalid(reason: "unsupported critical header parameters") }
+        guard let header = try? Header(json: headerBytes) else { throw Invalid(reason: "the protected header is not valid JSON") }
+        guard let algorithm = header.algorithm else { throw Invalid(reason: "the protected header names no algorithm") }
+        guard algorithm == "EdDSA" else { throw Invalid(reason: "algorithm \(algorithm) is not accepted (EdDSA only)") }
+        guard !header.critical else { throw Invalid(reason: "unsupported critical header parameters") }
         var key = expected
         if let jwk = header.jwk {
-            guard jwk.kty == "OKP", jwk.crv == "Ed25519", let raw = Base64URL.decode(jwk.x),
+            guard jwk["kty"] == "OKP", jwk["crv"] == "Ed25519", let x = jwk["x"], let raw = Base64URL.decode(x),
                   let embedded = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
                 throw Invalid(reason: "the header's key is not an Ed25519 JWK")
             }
@@ -75,5 +67,45 @@ public enum JWS {
         guard key.isValidSignature(signature, for: signingInput) else { throw Invalid(reason: "the signature does not match") }
         return Verified(payload: payload, protectedHeader: String(decoding: parts[0], as: UTF8.self),
                         signature: String(decoding: parts[2], as: UTF8.self), keyID: MachineKey.thumbprint(key), publicKey: key)
+    }
+
+    /// The protected header's parameters that matter here; a parameter given twice makes the
+    /// header unreadable (RFC 7515 §4 allows refusing it, and two readers could differ).
+    private struct Header {
+        var algorithm: String?
+        /// The public JWK's string members (kty, crv, x).
+        var jwk: [String: String]?
+        var critical = false
+
+        init(json: [UInt8]) throws {
+            var reader = try JSONReader(json)
+            var seen: Set<String> = []
+            var algorithm: String?, jwk: [String: String]?, critical = false
+            try reader.object { reader, key in
+                guard seen.insert(key).inserted else { throw Invalid(reason: "header parameter \(key) given twice") }
+                switch key {
+                case "alg": algorithm = try reader.string()
+                case "crit":
+                    critical = true
+                    try reader.skipValue()
+                case "jwk":
+                    var members: [String: String] = [:]
+                    try reader.object { reader, name in
+                        if ["kty", "crv", "x"].contains(name) {
+                            guard members[name] == nil else { throw Invalid(reason: "jwk.\(name) given twice") }
+                            members[name] = try reader.string()
+                        } else {
+                            try reader.skipValue()
+                        }
+                    }
+                    jwk = members
+                default: try reader.skipValue()
+                }
+            }
+            try reader.end()
+            self.algorithm = algorithm
+            self.jwk = jwk
+            self.critical = critical
+        }
     }
 }

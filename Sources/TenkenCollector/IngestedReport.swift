@@ -1,0 +1,141 @@
+import TenkenCore
+
+/// The parts of a signed report the collector reads (the rest stays in the stored token).
+/// Read with `JSONReader`, which skips the evidence instead of mapping it (most of a report's
+/// bytes). Signed by an enrolled key is not the same as well formed: a field given twice,
+/// sizes and values are checked too.
+public struct IngestedReport: Equatable, Sendable {
+    public struct Finding: Equatable, Sendable {
+        var ruleId: String
+        var status: String
+        var severity: String
+        var title: Localized
+        var clauses: [String]
+    }
+
+    var schema: String
+    var reportId: String
+    var sequence: Int
+    var startedAt: String
+    var verdict: String
+    var hostname: String
+    var policyID: String
+    var findings: [Finding]
+
+    struct Unreadable: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    public init(json: [UInt8]) throws {
+        var schema: String?, reportId: String?, sequence: Int?, startedAt: String?, verdict: String?
+        var hostname: String?, policyID: String?, findings: [Finding]?
+        var reader = try JSONReader(json)
+        try reader.object { reader, key in
+            switch key {
+            case "schema": try Self.once(&schema, key) { try reader.string() }
+            case "reportId": try Self.once(&reportId, key) { try reader.string() }
+            case "sequence": try Self.once(&sequence, key) { try reader.integer() }
+            case "startedAt": try Self.once(&startedAt, key) { try reader.string() }
+            case "verdict": try Self.once(&verdict, key) { try reader.string() }
+            case "host": try Self.once(&hostname, "host.hostname") { try Self.member("hostname", of: &reader) { try $0.string() } }
+            case "policy": try Self.once(&policyID, "policy.id") { try Self.member("id", of: &reader) { try $0.string() } }
+            case "findings":
+                try Self.once(&findings, key) {
+                    var all: [Finding] = []
+                    try reader.array { all.append(try Finding(&$0)) }
+                    return all
+                }
+            default: try reader.skipValue()
+            }
+        }
+        try reader.end()
+        self.schema = try Self.required(schema, "schema")
+        self.reportId = try Self.required(reportId, "reportId")
+        self.sequence = try Self.required(sequence, "sequence")
+        self.startedAt = try Self.required(startedAt, "startedAt")
+        self.verdict = try Self.required(verdict, "verdict")
+        self.hostname = try Self.required(hostname, "host.hostname")
+        self.policyID = try Self.required(policyID, "policy.id")
+        self.findings = try Self.required(findings, "findings")
+    }
+
+    static let verdicts: Set = ["compliant", "non-compliant", "incomplete"]
+    static let statuses = Set(TenkenCore.Finding.Status.allCases.map(\.rawValue))
+    static let severities = Set(Severity.allCases.map(\.rawValue))
+
+    public var problem: String? {
+        guard schema.hasPrefix("tenken.check/") else { return "unknown schema \(schema.prefix(40))" }
+        guard (1...64).contains(reportId.utf8.count), reportId.utf8.allSatisfy({ $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
+        else { return "reportId must be 1 to 64 of [0-9a-z-]" }
+        guard sequence > 0 else { return "sequence must be positive" }
+        guard Self.verdicts.contains(verdict) else { return "unknown verdict" }
+        guard hostname.utf8.count <= 255, policyID.utf8.count <= 200, findings.count <= 2000 else { return "oversized field" }
+        guard Set(findings.map(\.ruleId)).count == findings.count else { return "a rule appears twice among the findings" }
+        for finding in findings {
+            guard Self.statuses.contains(finding.status), Self.severities.contains(finding.severity) else {
+                return "finding \(finding.ruleId.prefix(60)): unknown status or severity"
+            }
+            // Clauses are stored one per line, so none may hold a line break.
+            guard finding.ruleId.utf8.count <= 200, finding.title.ja.utf8.count <= 1000, finding.title.en.utf8.count <= 1000,
+                  finding.clauses.count <= 100, finding.clauses.allSatisfy({ $0.utf8.count <= 200 && !$0.utf8.contains(0x0A) }) else {
+                return "finding \(finding.ruleId.prefix(60)): oversized field"
+            }
+        }
+        return nil
+    }
+
+    static func once<Value>(_ field: inout Value?, _ name: String, _ read: () throws -> Value) throws {
+        guard field == nil else { throw Unreadable(description: "\(name) is given twice") }
+        field = try read()
+    }
+
+    static func required<Value>(_ field: Value?, _ name: String) throws -> Value {
+        guard let field else { throw Unreadable(description: "\(name) is missing") }
+        return field
+    }
+
+    /// One member of an object, the others skipped.
+    private static func member<Value>(_ name: String, of reader: inout JSONReader, _ read: (inout JSONReader) throws -> Value) throws -> Value {
+        var value: Value?
+        try reader.object { reader, key in
+            if key == name { try once(&value, name) { try read(&reader) } } else { try reader.skipValue() }
+        }
+        return try required(value, name)
+    }
+}
+
+extension IngestedReport.Finding {
+    init(_ reader: inout JSONReader) throws {
+        var ruleId: String?, status: String?, severity: String?, title: Localized?, clauses: [String]?
+        try reader.object { reader, key in
+            switch key {
+            case "ruleId": try IngestedReport.once(&ruleId, key) { try reader.string() }
+            case "status": try IngestedReport.once(&status, key) { try reader.string() }
+            case "severity": try IngestedReport.once(&severity, key) { try reader.string() }
+            case "title": try IngestedReport.once(&title, key) { try Self.localized(&reader) }
+            case "clauses":
+                try IngestedReport.once(&clauses, key) {
+                    var all: [String] = []
+                    try reader.array { all.append(try $0.string()) }
+                    return all
+                }
+            default: try reader.skipValue()
+            }
+        }
+        self.init(ruleId: try IngestedReport.required(ruleId, "ruleId"), status: try IngestedReport.required(status, "status"),
+                  severity: try IngestedReport.required(severity, "severity"), title: try IngestedReport.required(title, "title"),
+                  clauses: try IngestedReport.required(clauses, "clauses"))
+    }
+
+    private static func localized(_ reader: inout JSONReader) throws -> Localized {
+        var ja: String?, en: String?
+        try reader.object { reader, key in
+            switch key {
+            case "ja": try IngestedReport.once(&ja, "title.ja") { try reader.string() }
+            case "en": try IngestedReport.once(&en, "title.en") { try reader.string() }
+            default: try reader.skipValue()
+            }
+        }
+        return Localized(ja: try IngestedReport.required(ja, "title.ja"), en: try IngestedReport.required(en, "title.en"))
+    }
+}
