@@ -5,6 +5,7 @@ import GRDB
 public final class SQLiteReportStore: ReportStore {
     private let database: DatabasePool
     private let reportWriter: GroupCommit<StoredReport, StoreOutcome>
+    let walSync: WALSync
 
     public init(path: String) throws {
         // /var/lib/tenken-collector does not exist before the first run; reports stay private.
@@ -14,13 +15,16 @@ public final class SQLiteReportStore: ReportStore {
         }
         var configuration = Configuration()
         // A report is acknowledged only after its transaction is on disk (the agent then deletes
-        // its copy), so every commit is synced, power loss included; `GroupCommit` makes that one
-        // fsync per batch of reports rather than per report.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // its copy), power loss included. Commits are not synced by SQLite (NORMAL) but by
+        // `WALSync` before any answer, so the single writer goes on while the disk catches up;
+        // `GroupCommit` makes a batch of reports one transaction.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         let database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
+        let walSync = WALSync(path: path + "-wal")
         self.database = database
-        reportWriter = GroupCommit { reports in try await Self.storeBatch(reports, in: database) }
+        self.walSync = walSync
+        reportWriter = GroupCommit(label: "tenken.report-writer") { reports in try Self.storeBatch(reports, in: database) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -91,10 +95,11 @@ public final class SQLiteReportStore: ReportStore {
         try await database.write { db in
             try db.execute(sql: "INSERT INTO enrollment_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
         }
+        try await walSync.sync()
     }
 
     public func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> Bool {
-        try await database.write { db in
+        let enrolled = try await database.write { db -> Bool in
             try db.execute(sql: "UPDATE enrollment_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL", arguments: [now, tokenHash])
             guard db.changesCount == 1 else { return false }
             try db.execute(sql: """
@@ -103,6 +108,9 @@ public final class SQLiteReportStore: ReportStore {
                 """, arguments: [machine.keyID, machine.publicKey, machine.machineID, machine.hostname, machine.dmiSerial, now])
             return true
         }
+        // Synced before the machine hears it is enrolled, as reports are.
+        try await walSync.sync()
+        return enrolled
     }
 
     public func machine(keyID: String) async throws -> EnrolledMachine? {
@@ -111,13 +119,18 @@ public final class SQLiteReportStore: ReportStore {
         }
     }
 
+    /// Every outcome waits for a WAL sync that began after its transaction: a duplicate is
+    /// acknowledged too, and its first copy may have been committed a moment ago, not yet synced.
+    /// The writer meanwhile goes on with the next batch.
     public func store(_ report: StoredReport) async throws -> StoreOutcome {
-        try await reportWriter.submit(report)
+        let outcome = try await reportWriter.submit(report)
+        try await walSync.sync()
+        return outcome
     }
 
     /// Reports arriving together are stored in one transaction, each in a savepoint of its own.
-    private static func storeBatch(_ reports: [StoredReport], in database: DatabasePool) async throws -> [Result<StoreOutcome, any Error>] {
-        try await database.write { db in
+    private static func storeBatch(_ reports: [StoredReport], in database: DatabasePool) throws -> [Result<StoreOutcome, any Error>] {
+        try database.write { db in
             reports.map { report in
                 Result {
                     var outcome = StoreOutcome.stored
@@ -131,17 +144,19 @@ public final class SQLiteReportStore: ReportStore {
         }
     }
 
+    /// Statements are cached (parsed once per connection): this runs on the single writer, so
+    /// its every microsecond is one the whole fleet waits for.
     private static func store(_ report: StoredReport, in db: Database) throws -> StoreOutcome {
-        if let owner = try String.fetchOne(db, sql: "SELECT key_id FROM reports WHERE report_id = ?", arguments: [report.reportID]) {
+        if let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT key_id FROM reports WHERE report_id = ?"), arguments: [report.reportID]) {
             return owner == report.keyID ? .duplicate : .idTaken
         }
-        let last = try Int.fetchOne(db, sql: "SELECT last_sequence FROM machines WHERE key_id = ?", arguments: [report.keyID]) ?? 0
+        let last = try Int.fetchOne(db.cachedStatement(sql: "SELECT last_sequence FROM machines WHERE key_id = ?"), arguments: [report.keyID]) ?? 0
         guard report.sequence > last else { return .replayed }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
                                  token, jws_header, jws_payload_zstd, jws_signature)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
+            """).execute(arguments: [report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
                              report.hostname, report.policyID, report.verdict, "",
                              report.signed.header, Data(report.signed.payload), report.signed.signature])
         let insert = try db.cachedStatement(sql: """
@@ -152,10 +167,10 @@ public final class SQLiteReportStore: ReportStore {
                                            problem.titleJa, problem.titleEn, problem.clauses.joined(separator: "\n")])
         }
         // The hostname shown is the one the machine reports now (it may be renamed after enrollment).
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?,
                 hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
-            """, arguments: [report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID])
+            """).execute(arguments: [report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID])
         return .stored
     }
 
@@ -213,6 +228,7 @@ public final class SQLiteReportStore: ReportStore {
         try await database.write { db in
             try db.execute(sql: "INSERT INTO admin_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
         }
+        try await walSync.sync()
     }
 
     public func isAdminToken(hash: String) async throws -> Bool {

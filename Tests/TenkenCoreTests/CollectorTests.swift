@@ -264,6 +264,31 @@ struct CollectorTests {
         for (_, keyID) in machines { #expect(try await store.reports(keyID: keyID).map(\.sequence) == Array(1...10)) }
     }
 
+    @Test("every answer waits for a WAL sync that began after its commit (SQLite itself no longer syncs)")
+    func walSyncBeforeAnswer() async throws {
+        let scratch = try ScratchTree()
+        let path = scratch.path + "/collector.sqlite"
+        let store = try SQLiteReportStore(path: path)
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/m")
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        let token = CollectorApplication.newToken()
+        try await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: 1)
+        #expect(try await store.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
+            keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: "m", hostname: "pc", dmiSerial: nil), now: 1))
+        let compact = try #require(CompactToken(try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: key))))
+        // Stored, duplicate and replayed alike: a duplicate's first copy may not be synced yet.
+        for (sequence, id) in [(1, "r1"), (2, "r2"), (2, "r2"), (1, "r0")] {
+            let before = store.walSync.completed
+            _ = try await store.store(StoredReport(reportID: id, keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1, hostname: "pc",
+                                                   policyID: "p", verdict: "compliant", signed: compact, problems: []))
+            #expect(store.walSync.completed >= before + 1, "answered without a sync that followed the commit")
+        }
+        // The WAL it syncs is the database's own.
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        let queue = try DatabaseQueue(path: path)
+        #expect(try await queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    }
+
     @Test("token and admin-token print a token once and keep only its hash")
     func tokenCommands() async throws {
         let scratch = try ScratchTree()

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Helpers for host files that are mostly ASCII text but may hold anything.
 public enum ByteText {
     /// UTF-8 text with each invalid byte shown as \xNN, so nothing is silently replaced.
@@ -30,6 +34,14 @@ public enum ByteText {
     /// Splits on a separator byte, keeping empty pieces out.
     public static func split(_ bytes: ArraySlice<UInt8>, on separator: UInt8) -> [ArraySlice<UInt8>] {
         bytes.split(separator: separator, omittingEmptySubsequences: true)
+    }
+
+    /// Where `byte` first occurs in `bytes` (memchr: vectorized, for tens of kilobytes).
+    public static func firstIndex(of byte: UInt8, in bytes: ArraySlice<UInt8>) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            guard let base = buffer.baseAddress, let found = memchr(base, Int32(byte), buffer.count) else { return nil }
+            return bytes.startIndex + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
+        }
     }
 
     /// Without leading and trailing spaces, tabs, CR and LF.

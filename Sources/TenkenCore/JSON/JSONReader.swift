@@ -194,7 +194,9 @@ public struct JSONReader {
         var escaped = false
         /// A \u escape of a high surrogate must be followed at once by one of a low surrogate.
         var needsLowSurrogate = false
-        while position < bytes.count {
+        while true {
+            if !needsLowSurrogate { position = endOfPlainRun(from: position) }
+            guard position < bytes.count else { break }
             let byte = bytes[position]
             position += 1
             if needsLowSurrogate, byte != UInt8(ascii: "\\") || position >= bytes.count || bytes[position] != UInt8(ascii: "u") {
@@ -227,6 +229,20 @@ public struct JSONReader {
             }
         }
         throw malformed("unterminated string")
+    }
+
+    /// The first quote, backslash or control byte from `start` on (or the end): most of a
+    /// report's bytes are plain string contents, so this loop is where skipping spends its time.
+    private func endOfPlainRun(from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = start
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                index += 1
+            }
+            return index
+        }
     }
 
     /// The string from `start` (after its opening quote) to `position` (after its closing

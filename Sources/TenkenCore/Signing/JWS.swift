@@ -38,8 +38,8 @@ public enum JWS {
 
     public static func verify(bytes token: ArraySlice<UInt8>, expected: Curve25519.Signing.PublicKey? = nil) throws(Invalid) -> Verified {
         let bytes = ByteText.trimmingASCIIWhitespace(token)
-        guard let firstDot = bytes.firstIndex(of: 0x2E), let lastDot = bytes.lastIndex(of: 0x2E), firstDot != lastDot,
-              !bytes[(firstDot + 1)..<lastDot].contains(0x2E) else {
+        guard let firstDot = ByteText.firstIndex(of: 0x2E, in: bytes), let lastDot = ByteText.firstIndex(of: 0x2E, in: bytes[(firstDot + 1)...]),
+              ByteText.firstIndex(of: 0x2E, in: bytes[(lastDot + 1)...]) == nil else {
             throw Invalid(reason: "not a JWS in compact serialization")
         }
         let parts = [bytes[..<firstDot], bytes[(firstDot + 1)..<lastDot], bytes[(lastDot + 1)...]]
