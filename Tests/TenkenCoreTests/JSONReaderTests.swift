@@ -86,10 +86,25 @@ struct JSONReaderTests {
         #expect(!Self.skips(Array(text.utf8)))
     }
 
-    @Test("bytes that are not UTF-8 are refused, also where they would be skipped")
-    func notUTF8() {
-        #expect(throws: JSONReader.Malformed.self) { try JSONReader([0x22, 0xFF, 0x22]) }
-        #expect(!Self.skips(Array(#"{"evidence":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)))
+    @Test("bytes that are not UTF-8 are refused, also where they would be skipped", arguments: [
+        [0xFF], [0xC3, 0x28], [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
+        [0xE7, 0x82], [0xF0, 0x9F, 0x98], [0x80], [0xE7, 0x82, 0xB9, 0xE6],
+    ] as [[UInt8]])
+    func notUTF8(_ damage: [UInt8]) {
+        // In a long string too, where plain text is passed eight bytes at a time.
+        for prefix in ["", "abcdefghijklmnopq", "点検"] {
+            let string = [0x22] + Array(prefix.utf8) + damage + [0x22]
+            #expect(throws: JSONReader.Malformed.self) { try Self.parse(string) }
+            #expect(!Self.skips(Array(#"{"evidence":"#.utf8) + string + Array("}".utf8)))
+        }
+        #expect(!Self.skips([0x31] + damage))
+    }
+
+    @Test("UTF-8 up to four bytes is read as it is")
+    func validUTF8() throws {
+        for text in ["é", "点検", "😀", "\u{10FFFF}", "\u{7F}", String(repeating: "a", count: 9) + "検" + String(repeating: "b", count: 17)] {
+            #expect(try Self.parse(Array(("\"" + text + "\"").utf8)) == .string(text))
+        }
     }
 
     @Test("nesting deeper than the limit is refused, not a stack overflow")
@@ -103,9 +118,9 @@ struct JSONReaderTests {
 
     @Test("what is JSON agrees with Python's json module on 3,000 damaged documents")
     func agreesWithPython() throws {
-        let seed = Array(#"{"a":[1,-2.5e3,true,false,null],"s":"x\"\\\u00e9\ud83d\ude00","o":{"k":[],"e":{}},"n":0}"#.utf8)
+        let seed = Array(#"{"a":[1,-2.5e3,true,false,null],"s":"x\"\\\u00e9\ud83d\ude00","o":{"k":[],"e":{}},"n":0,"t":"点検😀 plain text of some length"}"#.utf8)
         // The damage: a byte replaced by one of JSON's own characters, removed or doubled.
-        let alphabet = Array(#"{}[]:,"\\/-+.0123456789eEtfnulrsaxud "#.utf8) + [0x09, 0x0A, 0x00, 0x7F, 0xC3, 0xA9]
+        let alphabet = Array(#"{}[]:,"\\/-+.0123456789eEtfnulrsaxud "#.utf8) + [0x09, 0x0A, 0x00, 0x7F, 0xC3, 0xA9, 0xE7, 0x82, 0xB9, 0xF0, 0x9F, 0x98, 0x80, 0xED, 0xA0, 0xFF]
         var generator = SeededGenerator(seed: 20261124)
         var documents: [[UInt8]] = [seed]
         for _ in 0..<3000 {

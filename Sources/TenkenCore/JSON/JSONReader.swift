@@ -20,11 +20,9 @@ public struct JSONReader {
     private var position = 0
     private var depth = 0
 
-    /// The whole document is checked to be UTF-8 once, so strings are taken without a second check.
+    /// UTF-8 is checked where it can occur: every non-ASCII byte of a JSON text is inside a
+    /// string, and strings are checked as they are read or skipped (one pass over the bytes).
     public init(_ bytes: [UInt8]) throws(Malformed) {
-        do { _ = try UTF8Span(validating: bytes.span) } catch {
-            throw Malformed(offset: error.byteOffsets.lowerBound, reason: "not UTF-8")
-        }
         self.bytes = bytes
     }
 
@@ -106,23 +104,38 @@ public struct JSONReader {
         try literal("null")
     }
 
+    /// Skips a value, still checking it is JSON; keys of skipped objects are not made into
+    /// Strings (a report's evidence has hundreds).
     public mutating func skipValue() throws(Malformed) {
-        do {
-            switch try kind() {
-            case .object: try object { reader, _ in try reader.skipValue() }
-            case .array: try array { reader in try reader.skipValue() }
-            case .string:
-                position += 1
-                _ = try skipStringBody()
-            case .number: _ = try numberRange()
-            case .bool: _ = try bool()
-            case .null: _ = try null()
-            }
-        } catch let error as Malformed {
-            throw error
-        } catch {
-            throw malformed("\(error)")
+        switch try kind() {
+        case .object: try skipContainer(opening: UInt8(ascii: "{"), closing: UInt8(ascii: "}"))
+        case .array: try skipContainer(opening: UInt8(ascii: "["), closing: UInt8(ascii: "]"))
+        case .string:
+            position += 1
+            _ = try skipStringBody()
+        case .number: _ = try numberRange()
+        case .bool: _ = try bool()
+        case .null: _ = try null()
         }
+    }
+
+    private mutating func skipContainer(opening: UInt8, closing: UInt8) throws(Malformed) {
+        position += 1  // kind() saw the opening bracket
+        try enter()
+        if try peekSignificant() == closing {
+            position += 1
+        } else {
+            repeat {
+                if opening == UInt8(ascii: "{") {
+                    guard try peekSignificant() == UInt8(ascii: "\"") else { throw malformed("expected a key") }
+                    position += 1
+                    _ = try skipStringBody()
+                    try expect(UInt8(ascii: ":"), "expected ':'")
+                }
+                try skipValue()
+            } while try separator(closing: closing)
+        }
+        depth -= 1
     }
 
     /// Only whitespace may follow the value read.
@@ -204,6 +217,10 @@ public struct JSONReader {
                 throw malformed("lone surrogate")
             }
             if byte == UInt8(ascii: "\"") { return escaped }
+            if byte >= 0x80 {
+                position -= 1
+                throw malformed("not UTF-8")
+            }
             if byte == UInt8(ascii: "\\") {
                 escaped = true
                 guard position < bytes.count else { break }
@@ -231,18 +248,54 @@ public struct JSONReader {
         throw malformed("unterminated string")
     }
 
-    /// The first quote, backslash or control byte from `start` on (or the end): most of a
-    /// report's bytes are plain string contents, so this loop is where skipping spends its time.
+    /// The first quote, backslash, control byte or invalid UTF-8 from `start` on (or the end).
+    /// Most of a report's bytes are string contents, so this is where reading spends its time:
+    /// plain ASCII is passed eight bytes at a time, other UTF-8 sequence by sequence.
     private func endOfPlainRun(from start: Int) -> Int {
         bytes.withUnsafeBufferPointer { buffer in
+            let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
             var index = start
-            while index < buffer.count {
+            while true {
+                while index + 8 <= buffer.count {
+                    let word = UnsafeRawPointer(buffer.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                    let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+                    // A byte of the quote or backslash words is zero, a byte is below 0x20, or
+                    // one is 0x80 or above: then byte by byte (borrows only err after the first).
+                    let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | (word &- ones &* 0x20) | word
+                    if special & high != 0 { break }
+                    index += 8
+                }
+                guard index < buffer.count else { return index }
                 let byte = buffer[index]
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-                index += 1
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
+                if byte < 0x80 {
+                    index += 1
+                    continue
+                }
+                let length = Self.utf8SequenceLength(buffer, at: index)
+                if length == 0 { return index }
+                index += length
             }
-            return index
         }
+    }
+
+    /// The length of the well-formed UTF-8 sequence starting at `index` with a byte of 0x80 or
+    /// above (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+    private static func utf8SequenceLength(_ buffer: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
+        let length: Int, second: ClosedRange<UInt8>
+        switch buffer[index] {
+        case 0xC2...0xDF: (length, second) = (2, 0x80...0xBF)
+        case 0xE0: (length, second) = (3, 0xA0...0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: (length, second) = (3, 0x80...0xBF)
+        case 0xED: (length, second) = (3, 0x80...0x9F)
+        case 0xF0: (length, second) = (4, 0x90...0xBF)
+        case 0xF1...0xF3: (length, second) = (4, 0x80...0xBF)
+        case 0xF4: (length, second) = (4, 0x80...0x8F)
+        default: return 0
+        }
+        guard index + length <= buffer.count, second.contains(buffer[index + 1]) else { return 0 }
+        for offset in 2..<length where buffer[index + offset] & 0xC0 != 0x80 { return 0 }
+        return length
     }
 
     /// The string from `start` (after its opening quote) to `position` (after its closing
