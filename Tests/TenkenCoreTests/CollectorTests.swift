@@ -227,20 +227,23 @@ struct CollectorTests {
         #expect(fleet.count == 1 && fleet[0].lastReport?.reportID == report.reportID && fleet[0].lastReport?.verdict == "non-compliant")
     }
 
+    /// A machine key enrolled straight into a store (no HTTP), with its key id.
+    static func enrollDirectly(in store: SQLiteReportStore, scratch: ScratchTree, name: String) async throws -> (MachineKey, String) {
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/" + name)
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        let token = CollectorApplication.newToken()
+        try await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: 1)
+        #expect(try await store.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
+            keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: name, hostname: "pc-" + name, dmiSerial: nil), now: 1))
+        return (key, keyID)
+    }
+
     @Test("group commit: reports arriving together are each stored once, duplicates and replays answered one by one")
     func groupCommit() async throws {
         let scratch = try ScratchTree()
         let store = try SQLiteReportStore(path: scratch.path + "/collector.sqlite")
         var machines: [(MachineKey, String)] = []
-        for index in 0..<5 {
-            let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/m\(index)")
-            let keyID = MachineKey.thumbprint(key.publicKey)
-            let token = CollectorApplication.newToken()
-            try await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: 1)
-            #expect(try await store.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
-                keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: "m\(index)", hostname: "pc\(index)", dmiSerial: nil), now: 1))
-            machines.append((key, keyID))
-        }
+        for index in 0..<5 { machines.append(try await Self.enrollDirectly(in: store, scratch: scratch, name: "m\(index)")) }
         let signed = try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: machines[0].0))
         let compact = try #require(CompactToken(signed))
         func report(_ keyID: String, _ sequence: Int, id: String? = nil) -> StoredReport {
@@ -269,12 +272,7 @@ struct CollectorTests {
         let scratch = try ScratchTree()
         let path = scratch.path + "/collector.sqlite"
         let store = try SQLiteReportStore(path: path)
-        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/m")
-        let keyID = MachineKey.thumbprint(key.publicKey)
-        let token = CollectorApplication.newToken()
-        try await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: 1)
-        #expect(try await store.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
-            keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: "m", hostname: "pc", dmiSerial: nil), now: 1))
+        let (key, keyID) = try await Self.enrollDirectly(in: store, scratch: scratch, name: "m")
         let compact = try #require(CompactToken(try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: key))))
         // Stored, duplicate and replayed alike: a duplicate's first copy may not be synced yet.
         for (sequence, id) in [(1, "r1"), (2, "r2"), (2, "r2"), (1, "r0")] {
