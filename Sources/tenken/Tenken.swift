@@ -39,6 +39,11 @@ enum AgentProgram {
         // execv: the arguments go through as they are, never through a shell.
         let argv = ([program] + arguments.dropFirst()).map { strdup($0) } + [nil]
         execv(program, argv)
+        // A program being written a moment ago (a build, an upgrade) is busy for that moment.
+        for _ in 0..<20 where errno == ETXTBSY {
+            usleep(50_000)
+            execv(program, argv)
+        }
         FileDescriptorOutput.standardError.write("tenken: cannot run \(program): \(String(cString: strerror(errno)))\n")
         exit(2)
     }
