@@ -29,7 +29,7 @@ public struct IngestedReport: Equatable, Sendable {
     public init(json: [UInt8]) throws {
         var schema: String?, reportId: String?, sequence: Int?, startedAt: String?, verdict: String?
         var hostname: String?, policyID: String?, findings: [Finding]?
-        var reader = try JSONReader(json)
+        var reader = JSONReader(json)
         try reader.object { reader, key in
             switch key {
             case "schema": try Self.once(&schema, key) { try reader.string() }

@@ -91,15 +91,23 @@ public final class SQLiteReportStore: ReportStore {
         return migrator
     }
 
+    /// A write that is on disk when this returns (SQLite does not sync; see `WALSync`), so its
+    /// caller may be told it is done: tokens, enrollments.
+    private func durableWrite<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        let result = try await database.write(updates)
+        try await walSync.sync()
+        return result
+    }
+
     public func addEnrollmentToken(hash: String, now: Int) async throws {
-        try await database.write { db in
+        try await durableWrite { db in
             try db.execute(sql: "INSERT INTO enrollment_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
         }
-        try await walSync.sync()
     }
 
     public func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> Bool {
-        let enrolled = try await database.write { db -> Bool in
+        // Synced before the machine hears it is enrolled, as reports are.
+        try await durableWrite { db -> Bool in
             try db.execute(sql: "UPDATE enrollment_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL", arguments: [now, tokenHash])
             guard db.changesCount == 1 else { return false }
             try db.execute(sql: """
@@ -108,9 +116,6 @@ public final class SQLiteReportStore: ReportStore {
                 """, arguments: [machine.keyID, machine.publicKey, machine.machineID, machine.hostname, machine.dmiSerial, now])
             return true
         }
-        // Synced before the machine hears it is enrolled, as reports are.
-        try await walSync.sync()
-        return enrolled
     }
 
     public func machine(keyID: String) async throws -> EnrolledMachine? {
@@ -225,10 +230,9 @@ public final class SQLiteReportStore: ReportStore {
     }
 
     public func addAdminToken(hash: String, now: Int) async throws {
-        try await database.write { db in
+        try await durableWrite { db in
             try db.execute(sql: "INSERT INTO admin_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
         }
-        try await walSync.sync()
     }
 
     public func isAdminToken(hash: String) async throws -> Bool {

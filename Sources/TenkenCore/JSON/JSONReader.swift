@@ -22,7 +22,7 @@ public struct JSONReader {
 
     /// UTF-8 is checked where it can occur: every non-ASCII byte of a JSON text is inside a
     /// string, and strings are checked as they are read or skipped (one pass over the bytes).
-    public init(_ bytes: [UInt8]) throws(Malformed) {
+    public init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 

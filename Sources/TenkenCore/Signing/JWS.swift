@@ -78,7 +78,7 @@ public enum JWS {
         var critical = false
 
         init(json: [UInt8]) throws {
-            var reader = try JSONReader(json)
+            var reader = JSONReader(json)
             var seen: Set<String> = []
             var algorithm: String?, jwk: [String: String]?, critical = false
             try reader.object { reader, key in
