@@ -14,3 +14,20 @@ size_t tenken_zstd_compress(const uint8_t *input, size_t length, int level, uint
     size_t written = ZSTD_compressCCtx(context, out, capacity, input, length, level);
     return ZSTD_isError(written) ? 0 : written;
 }
+
+long long tenken_zstd_content_size(const uint8_t *input, size_t length) {
+    unsigned long long size = ZSTD_getFrameContentSize(input, length);
+    if (size == ZSTD_CONTENTSIZE_ERROR) return -2;
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN || size > (unsigned long long)INT64_MAX) return -1;
+    size_t frame = ZSTD_findFrameCompressedSize(input, length);
+    if (ZSTD_isError(frame)) return -2;
+    return frame == length ? (long long)size : -1;
+}
+
+int tenken_zstd_decompress_exact(const uint8_t *input, size_t length, uint8_t *out, size_t size) {
+    // Kept per thread for the same reason as the compression context.
+    static _Thread_local ZSTD_DCtx *context;
+    if (!context && !(context = ZSTD_createDCtx())) return -1;
+    size_t written = ZSTD_decompressDCtx(context, out, size, input, length);
+    return ZSTD_isError(written) || written != size ? -1 : 0;
+}

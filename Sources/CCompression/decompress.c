@@ -9,13 +9,17 @@
 
 struct buffer { uint8_t *data; size_t length, capacity, limit; };
 
-/// Makes room for at least `want` more bytes; 0 on success, -2 past the limit, -1 out of memory.
+/// Makes room for up to `want` more bytes, but never past one byte beyond the limit: that byte
+/// tells output past the limit (-2 at the end) from output that ends exactly at it. 0 on
+/// success, -2 when the buffer already holds more than the limit, -1 out of memory.
 static int reserve(struct buffer *buffer, size_t want) {
+    size_t cap = buffer->limit < SIZE_MAX ? buffer->limit + 1 : SIZE_MAX;
+    if (buffer->length >= cap) return -2;
+    if (want > cap - buffer->length) want = cap - buffer->length;
     if (buffer->length + want <= buffer->capacity) return 0;
-    if (buffer->length + want > buffer->limit) return -2;
     size_t capacity = buffer->capacity ? buffer->capacity : 1 << 16;
     while (capacity < buffer->length + want) capacity *= 2;
-    if (capacity > buffer->limit) capacity = buffer->limit;
+    if (capacity > cap) capacity = cap;
     uint8_t *grown = realloc(buffer->data, capacity);
     if (!grown) return -1;
     buffer->data = grown;
@@ -115,6 +119,7 @@ int tenken_decompress(enum tenken_compression format, const uint8_t *input, size
     case TENKEN_XZ: status = unxz(input, length, &buffer); break;
     default: status = -1;
     }
+    if (status == 0 && buffer.length > limit) status = -2;
     if (status != 0) { free(buffer.data); return status; }
     *out = buffer.data;
     *out_length = buffer.length;

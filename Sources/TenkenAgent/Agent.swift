@@ -61,7 +61,7 @@ public final class Agent: Sendable {
             return false
         }
         do {
-            let signed = try ReportSigner.sign(report, stateDirectory: configuration.stateDirectory, spool: true)
+            let signed = try ReportSigner.sign(report, stateDirectory: configuration.stateDirectory, spool: true, compressed: true)
             let verdict = report.verdict.title
             log(.info, ja: "点検しました: \(verdict.ja) (報告 \(signed.report.sequence ?? 0), \(report.reportID))",
                 en: "checked: \(verdict.en) (report \(signed.report.sequence ?? 0), \(report.reportID))")

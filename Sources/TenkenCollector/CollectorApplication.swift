@@ -50,7 +50,8 @@ public enum CollectorApplication {
 
     static func router(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics) -> Router<BasicRequestContext> {
         let router = Router()
-        let ingest = Ingest(store: store, maximumClockAhead: configuration.maximumClockAhead)
+        let ingest = Ingest(store: store, maximumClockAhead: configuration.maximumClockAhead,
+                            maximumReportSize: configuration.maximumBodySize)
         let contracts = ContractIndex.embedded()
         router.get("healthz") { _, _ in "ok\n" }
         router.post("api/v1/enroll") { request, _ -> Response in

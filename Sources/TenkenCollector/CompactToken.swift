@@ -1,9 +1,10 @@
 import TenkenCore
 
 /// How the store keeps a signed report: the protected header and signature as they came, and
-/// the payload's JSON compressed with zstd, about a fifth of the token's size (a year of
-/// reports must be kept). base64url without padding is canonical, so the token is rebuilt
-/// byte for byte and still verifies.
+/// the payload as a zstd frame, about a fifth of the token's size (a year of reports must be
+/// kept). An agent's payload already is one (`ReportPayload`) and is kept as signed; a plain
+/// JSON payload is compressed here. base64url without padding is canonical, so the token is
+/// rebuilt byte for byte and still verifies.
 public struct CompactToken: Sendable, Equatable {
     let header: String
     let payload: [UInt8]
@@ -11,6 +12,10 @@ public struct CompactToken: Sendable, Equatable {
 
     /// From a verified report; nil only if zstd fails.
     init?(_ verified: JWS.Verified) {
+        if verified.contentType == ReportPayload.zstdContentType {
+            self.init(header: verified.protectedHeader, payload: verified.payload, signature: verified.signature)
+            return
+        }
         guard let compressed = Zstd.compress(verified.payload, level: 1) else { return nil }
         self.init(header: verified.protectedHeader, payload: compressed, signature: verified.signature)
     }
@@ -30,6 +35,8 @@ public struct CompactToken: Sendable, Equatable {
 
     /// nil when the stored payload is damaged.
     public var token: String? {
-        Zstd.decompress(payload, limit: 64 << 20).map { header + "." + Base64URL.encode($0) + "." + signature }
+        let signed = JWS.contentType(ofProtectedHeader: header) == ReportPayload.zstdContentType ? payload
+            : Zstd.decompress(payload, limit: 64 << 20)
+        return signed.map { header + "." + Base64URL.encode($0) + "." + signature }
     }
 }

@@ -7,6 +7,8 @@ public struct Ingest: Sendable {
     /// Reports dated further ahead of the collector's clock are refused; old ones (spooled
     /// while offline) are fine.
     public let maximumClockAhead: Int
+    /// The most bytes of JSON a compressed report may inflate to.
+    public let maximumReportSize: Int
 
     public enum Accepted: Sendable, Equatable {
         case stored(reportID: String)
@@ -34,9 +36,10 @@ public struct Ingest: Sendable {
 
     private let keys: EnrolledKeyCache
 
-    public init(store: any ReportStore, maximumClockAhead: Int = 300) {
+    public init(store: any ReportStore, maximumClockAhead: Int = 300, maximumReportSize: Int = 1 << 20) {
         self.store = store
         self.maximumClockAhead = maximumClockAhead
+        self.maximumReportSize = maximumReportSize
         keys = EnrolledKeyCache(store: store)
     }
 
@@ -48,8 +51,13 @@ public struct Ingest: Sendable {
         guard let enrolled = try await keys.publicKey(keyID: verified.keyID), enrolled == Array(verified.publicKey.rawRepresentation) else {
             throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled")
         }
+        // Inflated only now: what an enrolled key signed.
+        let json: [UInt8]
+        do { json = try ReportPayload.json(of: verified, limit: maximumReportSize) } catch {
+            throw Refusal(reason: .invalid, message: "the payload cannot be read: \(error)")
+        }
         let report: IngestedReport
-        do { report = try IngestedReport(json: verified.payload) } catch {
+        do { report = try IngestedReport(json: json) } catch {
             throw Refusal(reason: .invalid, message: "the payload is not a tenken report: \(error)")
         }
         if let problem = report.problem { throw Refusal(reason: .invalid, message: problem) }

@@ -9,8 +9,9 @@ import Glibc
 /// Signed reports per second into a real `tenken-collector serve` (release build, its own
 /// process, HTTPS on loopback, SQLite), sent by `machines` enrolled machines at once, each in
 /// sequence order over its own connection, as agents do. Every report is this machine's real
-/// report of the whole default policy, renumbered and signed again per machine.
-func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostRoot) async {
+/// report of the whole default policy, renumbered and signed again per machine, compressed as
+/// agents send it (`plain`: the JSON itself, as `tenken check --sign` makes it).
+func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool, root: HostRoot) async {
     let directory = "/tmp/tenken-bench-ingest-\(getpid())"
     defer { _ = spawn(["rm", "-rf", directory]) }
     guard spawn([collector, "init", "--dir", directory + "/tls", "--host", "127.0.0.1"]) == 0,
@@ -70,7 +71,8 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostR
     }
     let template = Check.run(root: root, policy: policy)
     let perMachine = reports / machines
-    print("  \(machines) machines × \(perMachine) reports, each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON; signing...")
+    print("  \(machines) machines × \(perMachine) reports, each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON, "
+          + (plain ? "signed as it is" : "signed compressed as agents send it") + "; signing...")
     var tokensByMachine: [[(String, String)]] = []
     for key in keys {
         var signed: [(String, String)] = []
@@ -78,7 +80,8 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostR
             var report = template
             report.reportID = UUID().uuidString.lowercased()
             report.sequence = sequence
-            signed.append((try! JWS.sign(Array(try! report.json(pretty: false)), with: key), report.reportID))  // as ReportSigner signs
+            let json = Array(try! report.json(pretty: false))  // as ReportSigner signs
+            signed.append((plain ? try! JWS.sign(json, with: key) : try! ReportPayload.signCompressed(json, with: key), report.reportID))
         }
         tokensByMachine.append(signed)
     }
@@ -98,10 +101,14 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, root: HostR
         for body in bodies {
             guard let verified = try? JWS.verify(bytes: body[...]) else { continue }
             phases["verify", default: Samples()].add(measure { _ = try? JWS.verify(bytes: body[...]) })
-            phases["decode", default: Samples()].add(measure { _ = try? IngestedReport(json: verified.payload) })
-            phases["zstd", default: Samples()].add(measure { _ = Zstd.compress(verified.payload, level: 1) })
+            guard let json = try? ReportPayload.json(of: verified, limit: 1 << 20) else { continue }
+            phases["decode", default: Samples()].add(measure { _ = try? IngestedReport(json: json) })
+            phases["zstd", default: Samples()].add(measure {
+                _ = plain ? Zstd.compress(verified.payload, level: 1) : try? ReportPayload.json(of: verified, limit: 1 << 20)
+            })
         }
-        print("  phases (median): verify \(format(phases["verify"]!.median)), decode \(format(phases["decode"]!.median)), zstd \(format(phases["zstd"]!.median))")
+        print("  size \(bodies[0].count / 1024) KB a request; phases (median): verify \(format(phases["verify"]!.median)), decode \(format(phases["decode"]!.median)), "
+              + (plain ? "zstd compress " : "zstd inflate ") + format(phases["zstd"]!.median))
         let clock = ContinuousClock()
         let start = clock.now
         for body in bodies { _ = try? await ingest.receive(body, now: Timestamp.seconds()) }

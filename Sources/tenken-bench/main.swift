@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 // tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|ingest]
-//              [--machines N] [--reports N]
+//              [--machines N] [--reports N] [--plain]
 // Each benchmark runs against its named peer in one run, alternated so machine noise falls on
 // both alike: pending updates against `apt list --upgradable` (same answer required), then
 // `tenken check` against `dpkg-query -W` as whole commands, plus each phase in-process.
@@ -28,7 +28,8 @@ if suite == "ingest" {
     print("tenken-bench: collector ingest")
     await benchmarkIngest(collector: option("--collector", default: (ownDirectory.isEmpty ? "." : ownDirectory) + "/tenken-collector"),
                           machines: Int(option("--machines", default: "32")) ?? 32,
-                          reports: Int(option("--reports", default: "20000")) ?? 20000, root: root)
+                          reports: Int(option("--reports", default: "20000")) ?? 20000,
+                          plain: arguments.contains("--plain"), root: root)
     exit(0)
 }
 print("tenken-bench: root \(rootPath), \(runs) runs")

@@ -8,7 +8,7 @@ import TenkenCore
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify a signed report (JWS) made by tenken check --sign. Exit 0 valid, 1 invalid, 2 unreadable."
+        abstract: "Verify a signed report (JWS) made by tenken check --sign or an agent (its spool). Exit 0 valid, 1 invalid, 2 unreadable."
     )
 
     @Argument(help: "The signed report file.")
@@ -37,7 +37,7 @@ struct VerifyCommand: ParsableCommand {
         }
         do {
             let verified = try JWS.verify(text, expected: expected)
-            let report = try? JSONDecoder().decode(CheckReport.self, from: Data(verified.payload))
+            let report = (try? ReportPayload.json(of: verified, limit: 64 << 20)).flatMap { try? JSONDecoder().decode(CheckReport.self, from: Data($0)) }
             var lines = [ja ? "署名は有効です (鍵 \(verified.keyID))" : "valid signature (key \(verified.keyID))"]
             if let report {
                 lines.append((ja ? "ホスト: " : "host: ") + "\(report.host.hostname) (machine-id \(report.host.machineID))")

@@ -14,14 +14,17 @@ struct CollectorTests {
         let key: MachineKey
         static let policy = try! PolicyLoader.loadDefault().selecting(["no-p2p-software", "reboot-not-pending"]).get()
 
-        func signed(sequence: Int, startedAt: String? = nil, edit: (inout [String: Any]) -> Void = { _ in }) throws -> (String, CheckReport) {
+        /// `compressed`: as agents send reports (`ReportPayload`), else as `tenken check --sign`.
+        func signed(sequence: Int, startedAt: String? = nil, compressed: Bool = false,
+                    edit: (inout [String: Any]) -> Void = { _ in }) throws -> (String, CheckReport) {
             var report = Check.run(root: try Fixture.root("workstation"), policy: Self.policy)
             report.sequence = sequence
             var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
             if let startedAt { object["startedAt"] = startedAt }
             edit(&object)
             let name = "report-\(sequence)-\(report.reportID).jws"
-            try scratch.write(name, try JWS.sign(Array(try JSONSerialization.data(withJSONObject: object)), with: key))
+            let json = Array(try JSONSerialization.data(withJSONObject: object))
+            try scratch.write(name, compressed ? try ReportPayload.signCompressed(json, with: key) : try JWS.sign(json, with: key))
             return (scratch.path + "/" + name, report)
         }
     }
@@ -84,6 +87,40 @@ struct CollectorTests {
         #expect(kept.first?.verdict == "non-compliant")
         #expect(kept.first?.problems.map(\.status) == ["fail", "warn"])  // P2P fails; the reboot is pending
         #expect(try JWS.verify(kept[0].token).keyID == MachineKey.thumbprint(key.publicKey))
+    }
+
+    @Test("reports compressed as agents send them: read, kept as signed byte for byte; damaged frames, inflation past the limit and unknown payload types refused")
+    func compressedReports() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        let admin = try await collector.adminToken()
+        let (key, keyID) = try await Self.enrollDirectly(in: collector.store, scratch: scratch, name: "agent")
+        let signer = Signer(scratch: scratch, key: key)
+
+        let (file, report) = try signer.signed(sequence: 1, compressed: true)
+        #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
+        let sent = String(decoding: try scratch.read(String(file.split(separator: "/").last!)), as: UTF8.self)
+        #expect(try await curl.get("/api/v1/reports/\(report.reportID)", token: admin).body == sent)  // (Curl drops the final newline)
+        let kept = try #require(try await collector.store.report(id: report.reportID))
+        #expect(kept.verdict == "non-compliant" && kept.problems.map(\.status) == ["fail", "warn"])
+        #expect(kept.signed.payload == (try JWS.verify(sent)).payload)  // the signed frame itself, not compressed again
+
+        // 2 MiB of JSON in a few kilobytes, signed by an enrolled key: past the 1 MiB limit.
+        let bomb = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, compressed: true) {
+            $0["padding"] = String(repeating: "x", count: 2 << 20)
+        }.0)
+        #expect(bomb.status == 400 && bomb.body.contains("inflates beyond"), "\(bomb.body)")
+        let frame = try #require(Zstd.compress(Array(#"{"sequence":2}"#.utf8)))
+        for (name, payload, type) in [("damaged", Array(frame.dropLast(2)), ReportPayload.zstdContentType),
+                                      ("gzip", frame, "application/gzip")] {
+            try scratch.write(name + ".jws", try JWS.sign(payload, with: key, contentType: type))
+            let refused = try await curl.post("/api/v1/reports", file: scratch.path + "/" + name + ".jws")
+            #expect(refused.status == 400, "\(name): \(refused.body)")
+        }
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2).0).status == 201)  // plain JSON still taken
+        #expect(try await collector.store.reports(keyID: keyID).map(\.sequence) == [1, 2])
     }
 
     @Test("fleet views need an admin token: dashboard, JSON, CSV with BOM, per-contract, stored report, metrics")

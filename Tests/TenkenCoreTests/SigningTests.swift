@@ -58,15 +58,18 @@ struct SigningTests {
         #expect(throws: JWS.Invalid.self) { try JWS.verify("not a token") }
     }
 
-    @Test("an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint")
-    func independentVerifier() throws {
+    @Test("an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint; the zstd tool reads a compressed one",
+          arguments: [false, true])
+    func independentVerifier(compressed: Bool) throws {
         let scratch = try ScratchTree()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
         let report = Check.run(root: try Fixture.root("workstation"),
                                policy: try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get(), now: CheckTests.now)
-        try scratch.write("report.jws", try JWS.sign(Array(try report.json()), with: key))
+        let json = Array(try report.json())
+        let token = compressed ? try ReportPayload.signCompressed(json, with: key) : try JWS.sign(json, with: key)
+        try scratch.write("report.jws", token)
         let script = """
-        import base64, json, sys, warnings
+        import base64, json, subprocess, sys, warnings
         warnings.simplefilter("ignore")
         from joserfc import jws
         from joserfc.jwk import OKPKey
@@ -74,13 +77,36 @@ struct SigningTests {
         header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
         key = OKPKey.import_key(header["jwk"])
         result = jws.deserialize_compact(token, key, algorithms=["EdDSA"])
-        print(json.loads(result.payload)["verdict"], key.thumbprint(), header["kid"])
+        payload = result.payload
+        if header.get("cty") == "application/zstd":
+            payload = subprocess.run(["zstd", "-d", "-c", "-q"], input=payload, capture_output=True, check=True).stdout
+        sys.stdout.buffer.write(payload)
+        sys.stderr.write(" ".join([header.get("cty", "-"), key.thumbprint(), header["kid"]]))
         """
         try scratch.write("verify.py", script)
         let result = try run(["/usr/bin/env", "python3", scratch.path + "/verify.py", scratch.path + "/report.jws"])
         #expect(result.status == 0, "\(result.error)")
         let thumbprint = MachineKey.thumbprint(key.publicKey)
-        #expect(result.output == "non-compliant \(thumbprint) \(thumbprint)\n")
+        #expect(result.error == "\(compressed ? "application/zstd" : "-") \(thumbprint) \(thumbprint)")
+        #expect(Array(result.output.utf8) == json)
+        if compressed { #expect(try JWS.verify(token).payload.count * 2 < json.count) }
+        let verify = try run([CommandLineTests.binary, "verify", scratch.path + "/report.jws"])
+        #expect(verify.status == 0 && verify.output.contains("verdict: non-compliant"), "\(verify.output)")
+    }
+
+    @Test("a compressed payload inflates only within the limit, and only a known payload type is read")
+    func compressedPayloadLimits() throws {
+        let scratch = try ScratchTree()
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
+        let json = Array(String(repeating: #"{"a":"bbbbbbbbbbbbbbbb"},"#, count: 4096).utf8)
+        let verified = try JWS.verify(try ReportPayload.signCompressed(json, with: key))
+        #expect(try ReportPayload.json(of: verified, limit: json.count) == json)
+        #expect(throws: ReportPayload.Unreadable.self) { try ReportPayload.json(of: verified, limit: json.count - 1) }
+        let damaged = try JWS.verify(try JWS.sign(Array(verified.payload.dropLast(3)), with: key, contentType: ReportPayload.zstdContentType))
+        #expect(throws: ReportPayload.Unreadable.self) { try ReportPayload.json(of: damaged, limit: 1 << 20) }
+        let other = try JWS.verify(try JWS.sign(verified.payload, with: key, contentType: "application/gzip"))
+        #expect(other.contentType == "application/gzip")
+        #expect(throws: ReportPayload.Unreadable.self) { try ReportPayload.json(of: other, limit: 1 << 20) }
     }
 
     @Test("tenken check --sign --out, then tenken verify: 0 valid, 1 tampered, 2 unreadable")

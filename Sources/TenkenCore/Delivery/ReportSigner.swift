@@ -8,12 +8,15 @@ public enum ReportSigner {
         public let spooled: String?
     }
 
-    public static func sign(_ report: CheckReport, stateDirectory: String, spool: Bool) throws -> Signed {
+    /// `compressed`: the payload a zstd frame of the JSON, as agents send reports (see
+    /// `ReportPayload`); otherwise the JSON itself, readable with any JOSE tool.
+    public static func sign(_ report: CheckReport, stateDirectory: String, spool: Bool, compressed: Bool = false) throws -> Signed {
         let key = try MachineKey.loadOrCreate(stateDirectory: stateDirectory)
         var numbered = report
         let (_, (token, name)) = try SequenceCounter.next(stateDirectory: stateDirectory) { sequence throws -> (String, String?) in
             numbered.sequence = sequence
-            let token = try JWS.sign(Array(try numbered.json(pretty: false)), with: key)
+            let json = Array(try numbered.json(pretty: false))
+            let token = compressed ? try ReportPayload.signCompressed(json, with: key) : try JWS.sign(json, with: key)
             let name = spool ? try Spool(stateDirectory: stateDirectory).enqueue(token, sequence: sequence, reportID: numbered.reportID) : nil
             return (token, name)
         }

@@ -6,8 +6,12 @@ import Crypto
 public enum JWS {
     public static let type = "tenken-report+jws"
 
-    public static func sign(_ payload: [UInt8], with key: MachineKey) throws -> String {
-        let header = #"{"alg":"EdDSA","jwk":\#(key.jwk),"kid":"\#(MachineKey.thumbprint(key.publicKey))","typ":"\#(type)"}"#
+    /// `contentType` ("cty", RFC 7515 §4.1.10): the payload's media type when it is not the
+    /// report's JSON itself (see `ReportPayload`); a constant, never quoted or escaped.
+    public static func sign(_ payload: [UInt8], with key: MachineKey, contentType: String? = nil) throws -> String {
+        precondition(contentType?.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C } ?? true)
+        let cty = contentType.map { #""cty":"\#($0)","# } ?? ""
+        let header = #"{"alg":"EdDSA",\#(cty)"jwk":\#(key.jwk),"kid":"\#(MachineKey.thumbprint(key.publicKey))","typ":"\#(type)"}"#
         let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(payload)
         let signature = try key.privateKey.signature(for: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)
@@ -15,6 +19,8 @@ public enum JWS {
 
     public struct Verified: Sendable {
         public let payload: [UInt8]
+        /// The header's "cty": nil when the payload is the report's JSON.
+        public let contentType: String?
         /// The first and last segments as they came (base64url), so the token can be kept
         /// apart from its payload and put together again exactly.
         public let protectedHeader: String
@@ -65,14 +71,20 @@ public enum JWS {
         guard let key else { throw Invalid(reason: "no key to verify with") }
         let signingInput = bytes[parts[0].startIndex..<parts[1].endIndex]
         guard key.isValidSignature(signature, for: signingInput) else { throw Invalid(reason: "the signature does not match") }
-        return Verified(payload: payload, protectedHeader: String(decoding: parts[0], as: UTF8.self),
+        return Verified(payload: payload, contentType: header.contentType, protectedHeader: String(decoding: parts[0], as: UTF8.self),
                         signature: String(decoding: parts[2], as: UTF8.self), keyID: MachineKey.thumbprint(key), publicKey: key)
+    }
+
+    /// The "cty" of a protected header as it came (base64url); nil also when it cannot be read.
+    public static func contentType(ofProtectedHeader header: String) -> String? {
+        Base64URL.decode(header).flatMap { try? Header(json: $0).contentType }
     }
 
     /// The protected header's parameters that matter here; a parameter given twice makes the
     /// header unreadable (RFC 7515 §4 allows refusing it, and two readers could differ).
     private struct Header {
         var algorithm: String?
+        var contentType: String?
         /// The public JWK's string members (kty, crv, x).
         var jwk: [String: String]?
         var critical = false
@@ -80,11 +92,12 @@ public enum JWS {
         init(json: [UInt8]) throws {
             var reader = JSONReader(json)
             var seen: Set<String> = []
-            var algorithm: String?, jwk: [String: String]?, critical = false
+            var algorithm: String?, contentType: String?, jwk: [String: String]?, critical = false
             try reader.object { reader, key in
                 guard seen.insert(key).inserted else { throw Invalid(reason: "header parameter \(key) given twice") }
                 switch key {
                 case "alg": algorithm = try reader.string()
+                case "cty": contentType = try reader.string()
                 case "crit":
                     critical = true
                     try reader.skipValue()
@@ -104,6 +117,7 @@ public enum JWS {
             }
             try reader.end()
             self.algorithm = algorithm
+            self.contentType = contentType
             self.jwk = jwk
             self.critical = critical
         }
