@@ -71,10 +71,7 @@ public struct Ingest: Sendable {
         let stored = StoredReport(
             reportID: report.reportId, keyID: verified.keyID, sequence: report.sequence, receivedAt: now, startedAt: started,
             hostname: report.hostname, policyID: report.policyID, verdict: report.verdict, signed: signed,
-            problems: report.findings.filter { $0.status != "pass" && $0.status != "not-applicable" }.map {
-                StoredFinding(ruleID: $0.ruleId, status: $0.status, severity: $0.severity,
-                              titleJa: $0.title.ja, titleEn: $0.title.en, clauses: $0.clauses)
-            })
+            problems: report.problems)
         switch try await store.store(stored) {
         case .stored: return .stored(reportID: report.reportId)
         case .duplicate: return .duplicate(reportID: report.reportId)

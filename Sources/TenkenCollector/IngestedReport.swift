@@ -139,3 +139,13 @@ extension IngestedReport.Finding {
         return Localized(ja: try IngestedReport.required(ja, "title.ja"), en: try IngestedReport.required(en, "title.en"))
     }
 }
+
+extension IngestedReport {
+    /// The rules that did not pass (fail, warn, error) as the fleet views keep them, by rule id.
+    var problems: [StoredFinding] {
+        findings.filter { $0.status != "pass" && $0.status != "not-applicable" }.map {
+            StoredFinding(ruleID: $0.ruleId, status: $0.status, severity: $0.severity,
+                          titleJa: $0.title.ja, titleEn: $0.title.en, clauses: $0.clauses)
+        }.sorted { $0.ruleID < $1.ruleID }
+    }
+}

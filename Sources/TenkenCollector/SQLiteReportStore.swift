@@ -1,10 +1,11 @@
 import FoundationEssentials
 import GRDB
+import TenkenCore
 
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
 public final class SQLiteReportStore: ReportStore {
     private let database: DatabasePool
-    private let reportWriter: GroupCommit<StoredReport, StoreOutcome>
+    private let reportWriter: GroupCommit<(report: StoredReport, problems: String), StoreOutcome>
     let walSync: WALSync
 
     public init(path: String) throws {
@@ -88,6 +89,24 @@ public final class SQLiteReportStore: ReportStore {
                 table.column("created_at", .integer).notNull()
             }
         }
+        migrator.registerMigration("v3 problems in the report row") { db in
+            // A report's problems were rows of a table of their own, indexed by (report id, rule),
+            // whose scattered pages were more than half of what each report wrote to disk. Now
+            // they are JSON in the report's row; NULL where none were kept (schema v1): they
+            // are then read from the signed report.
+            try db.alter(table: "reports") { table in table.add(column: "problems", .text) }
+            var byReport: [String: [StoredFinding]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM problems ORDER BY report_id, rule_id") {
+                let clauses: String = row["clauses"]
+                byReport[row["report_id"], default: []].append(StoredFinding(
+                    ruleID: row["rule_id"], status: row["status"], severity: row["severity"], titleJa: row["title_ja"],
+                    titleEn: row["title_en"], clauses: clauses.split(separator: "\n").map(String.init)))
+            }
+            for (reportID, problems) in byReport {
+                try db.execute(sql: "UPDATE reports SET problems = ? WHERE report_id = ?", arguments: [try Self.encode(problems), reportID])
+            }
+            try db.drop(table: "problems")
+        }
         return migrator
     }
 
@@ -128,19 +147,21 @@ public final class SQLiteReportStore: ReportStore {
     /// acknowledged too, and its first copy may have been committed a moment ago, not yet synced.
     /// The writer meanwhile goes on with the next batch.
     public func store(_ report: StoredReport) async throws -> StoreOutcome {
-        let outcome = try await reportWriter.submit(report)
+        let problems = try Self.encode(report.problems)  // here, not on the single writer
+        let outcome = try await reportWriter.submit((report, problems))
         try await walSync.sync()
         return outcome
     }
 
     /// Reports arriving together are stored in one transaction, each in a savepoint of its own.
-    private static func storeBatch(_ reports: [StoredReport], in database: DatabasePool) throws -> [Result<StoreOutcome, any Error>] {
+    private static func storeBatch(_ reports: [(report: StoredReport, problems: String)],
+                                   in database: DatabasePool) throws -> [Result<StoreOutcome, any Error>] {
         try database.write { db in
             reports.map { report in
                 Result {
                     var outcome = StoreOutcome.stored
                     try db.inSavepoint {
-                        outcome = try store(report, in: db)
+                        outcome = try store(report.report, problems: report.problems, in: db)
                         return outcome == .stored ? .commit : .rollback
                     }
                     return outcome
@@ -151,7 +172,7 @@ public final class SQLiteReportStore: ReportStore {
 
     /// Statements are cached (parsed once per connection): this runs on the single writer, so
     /// its every microsecond is one the whole fleet waits for.
-    private static func store(_ report: StoredReport, in db: Database) throws -> StoreOutcome {
+    private static func store(_ report: StoredReport, problems: String, in db: Database) throws -> StoreOutcome {
         if let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT key_id FROM reports WHERE report_id = ?"), arguments: [report.reportID]) {
             return owner == report.keyID ? .duplicate : .idTaken
         }
@@ -159,18 +180,11 @@ public final class SQLiteReportStore: ReportStore {
         guard report.sequence > last else { return .replayed }
         try db.cachedStatement(sql: """
             INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
-                                 token, jws_header, jws_payload_zstd, jws_signature)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 problems, token, jws_header, jws_payload_zstd, jws_signature)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
-                             report.hostname, report.policyID, report.verdict, "",
+                             report.hostname, report.policyID, report.verdict, problems, "",
                              report.signed.header, Data(report.signed.payload), report.signed.signature])
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO problems (report_id, rule_id, status, severity, title_ja, title_en, clauses) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
-        for problem in report.problems {
-            try insert.execute(arguments: [report.reportID, problem.ruleID, problem.status, problem.severity,
-                                           problem.titleJa, problem.titleEn, problem.clauses.joined(separator: "\n")])
-        }
         // The hostname shown is the one the machine reports now (it may be renamed after enrollment).
         try db.cachedStatement(sql: """
             UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?,
@@ -181,9 +195,7 @@ public final class SQLiteReportStore: ReportStore {
 
     public func reports(keyID: String) async throws -> [StoredReport] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE key_id = ? ORDER BY sequence", arguments: [keyID]).map { row in
-                try Self.report(row, problems: Self.problems(db, reportID: row["report_id"]))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE key_id = ? ORDER BY sequence", arguments: [keyID]).map(Self.report)
         }
     }
 
@@ -200,31 +212,29 @@ public final class SQLiteReportStore: ReportStore {
 
     public func report(id: String) async throws -> StoredReport? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM reports WHERE report_id = ?", arguments: [id]).map { row in
-                try Self.report(row, problems: Self.problems(db, reportID: id))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM reports WHERE report_id = ?", arguments: [id]).map(Self.report)
         }
     }
 
     public func fleet() async throws -> [MachineState] {
         try await database.read { db in
-            var problems: [String: [StoredFinding]] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT p.* FROM problems p JOIN machines m ON p.report_id = m.last_report_id ORDER BY p.rule_id
-                """)
-            while let row = try rows.next() { problems[row["report_id"], default: []].append(Self.finding(row)) }
-            return try Row.fetchAll(db, sql: """
-                SELECT m.*, r.sequence AS r_sequence, r.started_at, r.received_at, r.verdict, r.policy_id
+            try Row.fetchAll(db, sql: """
+                SELECT m.*, r.sequence AS r_sequence, r.started_at, r.received_at, r.verdict, r.policy_id, r.problems
                 FROM machines m LEFT JOIN reports r ON r.report_id = m.last_report_id ORDER BY m.hostname, m.key_id
                 """).map { row in
                 let reportID: String? = row["last_report_id"]
+                var problems: [StoredFinding] = []
+                if let reportID {
+                    problems = try Self.decode(row["problems"]) ?? Row.fetchOne(db, sql: "SELECT * FROM reports WHERE report_id = ?",
+                                                                              arguments: [reportID]).map(Self.report)?.problems ?? []
+                }
                 return MachineState(
                     machine: Self.machine(row), enrolledAt: row["enrolled_at"], lastSeen: row["last_seen"],
                     lastReport: reportID.map {
                         ReportHeader(reportID: $0, sequence: row["r_sequence"], startedAt: row["started_at"],
                                      receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
                     },
-                    problems: reportID.flatMap { problems[$0] } ?? [])
+                    problems: problems)
             }
         }
     }
@@ -246,23 +256,32 @@ public final class SQLiteReportStore: ReportStore {
                         dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"])
     }
 
-    private static func problems(_ db: Database, reportID: String) throws -> [StoredFinding] {
-        try Row.fetchAll(db, sql: "SELECT * FROM problems WHERE report_id = ? ORDER BY rule_id", arguments: [reportID]).map(finding)
+    static func encode(_ problems: [StoredFinding]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(problems), as: UTF8.self)
     }
 
-    private static func finding(_ row: Row) -> StoredFinding {
-        let clauses: String = row["clauses"]
-        return StoredFinding(ruleID: row["rule_id"], status: row["status"], severity: row["severity"], titleJa: row["title_ja"],
-                             titleEn: row["title_en"], clauses: clauses.split(separator: "\n").map(String.init))
+    /// nil when none were kept or the column is damaged.
+    private static func decode(_ problems: String?) -> [StoredFinding]? {
+        problems.flatMap { try? JSONDecoder().decode([StoredFinding].self, from: Data($0.utf8)) }
     }
 
-    private static func report(_ row: Row, problems: [StoredFinding]) -> StoredReport {
+    private static func report(_ row: Row) -> StoredReport {
         let payload: Data = row["jws_payload_zstd"] ?? Data()
         let legacy: String = row["token"] ?? ""
         let signed = row["jws_header"] == nil ? CompactToken(token: legacy) ?? CompactToken(header: "", payload: [], signature: "")
             : CompactToken(header: row["jws_header"] ?? "", payload: Array(payload), signature: row["jws_signature"] ?? "")
         return StoredReport(reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
                             startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"], verdict: row["verdict"],
-                            signed: signed, problems: problems)
+                            signed: signed, problems: decode(row["problems"]) ?? problems(in: signed))
+    }
+
+    /// The problems a signed report holds: for reports whose problems were not kept (schema v1)
+    /// or are damaged, the signed report being the record.
+    private static func problems(in signed: CompactToken) -> [StoredFinding] {
+        guard let token = signed.token, let verified = try? JWS.verify(token),
+              let json = try? ReportPayload.json(of: verified, limit: 64 << 20), let report = try? IngestedReport(json: json) else { return [] }
+        return report.problems
     }
 }

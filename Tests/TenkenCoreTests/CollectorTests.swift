@@ -240,7 +240,7 @@ struct CollectorTests {
         await collector.stop()
     }
 
-    @Test("reports stored by schema v1 stay readable after the upgrade; machines point at their latest")
+    @Test("reports stored by schema v1 stay readable after the upgrade; machines point at their latest; problems read from the signed report")
     func upgradeFromV1() async throws {
         let scratch = try ScratchTree()
         let path = scratch.path + "/collector.sqlite"
@@ -262,6 +262,49 @@ struct CollectorTests {
         #expect(try await store.report(id: report.reportID)?.token == token)
         let fleet = try await store.fleet()
         #expect(fleet.count == 1 && fleet[0].lastReport?.reportID == report.reportID && fleet[0].lastReport?.verdict == "non-compliant")
+        #expect(fleet[0].problems.map(\.status) == ["fail", "warn"])  // v1 kept none: read from the token
+        #expect(try await store.report(id: report.reportID)?.problems.map(\.ruleID) == ["no-p2p-software", "reboot-not-pending"])
+        try await DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE reports SET problems = '[{\"rule'") }
+        #expect(try await store.report(id: report.reportID)?.problems.map(\.ruleID) == ["no-p2p-software", "reboot-not-pending"])  // damaged: read again
+    }
+
+    @Test("schema v3 moves each report's problems from their table into the report's row, as they were")
+    func upgradeFromV2() async throws {
+        let scratch = try ScratchTree()
+        let path = scratch.path + "/collector.sqlite"
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        let signed = try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: key))
+        let compact = try #require(CompactToken(signed))
+        // Problems as v2 kept them; they differ from the token's on purpose, to show they are moved, not derived.
+        let kept = [StoredFinding(ruleID: "a-rule", status: "fail", severity: "critical", titleJa: "規則", titleEn: "Rule",
+                                  clauses: ["002 第11条(10)キ", "003 第5条"]),
+                    StoredFinding(ruleID: "b-rule", status: "error", severity: "high", titleJa: "\"引用\"", titleEn: "a\nb", clauses: [])]
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteReportStore.migrator.migrate(queue, upTo: "v2 fleet views")
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence, last_report_id) VALUES (?, ?, 'm', 'pc', 1, 3, 'r3')",
+                               arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
+                for id in ["r2", "r3"] {
+                    try db.execute(sql: """
+                        INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token, jws_header, jws_payload_zstd, jws_signature)
+                        VALUES (?, ?, ?, 2, 'non-compliant', '', ?, ?, ?)
+                        """, arguments: [id, keyID, id == "r2" ? 2 : 3, compact.header, Data(compact.payload), compact.signature])
+                }
+                for problem in kept {
+                    try db.execute(sql: "INSERT INTO problems VALUES ('r3', ?, ?, ?, ?, ?, ?)", arguments: [
+                        problem.ruleID, problem.status, problem.severity, problem.titleJa, problem.titleEn, problem.clauses.joined(separator: "\n")])
+                }
+            }
+        }
+        let store = try SQLiteReportStore(path: path)
+        #expect(try await store.report(id: "r3")?.problems == kept)
+        #expect(try await store.fleet().first?.problems == kept)
+        #expect(try await store.report(id: "r2")?.problems == [])  // none kept, and the token is not a report
+        #expect(try await store.report(id: "r3")?.token == (try await store.report(id: "r2")?.token))
+        let tables = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(!tables.contains("problems"))
     }
 
     /// A machine key enrolled straight into a store (no HTTP), with its key id.
