@@ -75,13 +75,16 @@ static int unzstd(const uint8_t *input, size_t length, struct buffer *out) {
     if (!stream) return -1;
     ZSTD_inBuffer in = { input, length, 0 };
     size_t status = 1;
+    int frame_starts = 1;
     while (in.pos < in.size || status != 0) {
+        if (frame_starts && tenken_zstd_legacy_frame(input + in.pos, length - in.pos)) { ZSTD_freeDStream(stream); return -1; }
         int room = reserve(out, 1 << 18);
         if (room) { ZSTD_freeDStream(stream); return room; }
         ZSTD_outBuffer chunk = { out->data + out->length, out->capacity - out->length, 0 };
         size_t before = in.pos;
         status = ZSTD_decompressStream(stream, &chunk, &in);
         if (ZSTD_isError(status)) { ZSTD_freeDStream(stream); return -1; }
+        frame_starts = status == 0;
         out->length += chunk.pos;
         if (status != 0 && in.pos == in.size && before == in.pos && chunk.pos == 0) { ZSTD_freeDStream(stream); return -1; }
     }

@@ -67,7 +67,7 @@ public struct SpoolSender: Sendable {
 
     static func madeUnderAClockSinceCorrected(_ entry: Spool.Entry, now: Int = Timestamp.seconds()) -> Bool {
         struct Dated: Decodable { let startedAt: String }
-        guard let verified = try? JWS.verify(entry.token), let payload = try? ReportPayload.json(of: verified, limit: 64 << 20),
+        guard let verified = try? JWS.verify(entry.token), let payload = try? ReportPayload.json(of: verified, limit: ReportPayload.largestReport),
               let dated = try? JSONDecoder().decode(Dated.self, from: Data(payload)),
               let started = Timestamp.parse(dated.startedAt) else { return false }
         return started > now + 300

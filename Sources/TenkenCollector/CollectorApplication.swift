@@ -149,10 +149,12 @@ public enum CollectorApplication {
         ByteText.hex(SHA256.hash(data: Array(token.utf8)))
     }
 
-    /// A new random token (256 bits, base64url), for enrollment or admin access.
+    /// A new random token (256 bits, base64url), for enrollment or admin access. The prefix
+    /// keeps it from starting with "-", which `tenken enroll --token` would take for an option
+    /// (one token in 64 did), and lets secret scanners recognize it.
     public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return "tk_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     /// ?lang=ja|en, else the browser's first preference, else Japanese (the users are Japanese).

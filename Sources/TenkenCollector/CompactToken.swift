@@ -12,7 +12,7 @@ public struct CompactToken: Sendable, Equatable {
 
     /// From a verified report; nil only if zstd fails.
     init?(_ verified: JWS.Verified) {
-        if verified.contentType == ReportPayload.zstdContentType {
+        if ReportPayload.isCompressed(contentType: verified.contentType) {
             self.init(header: verified.protectedHeader, payload: verified.payload, signature: verified.signature)
             return
         }
@@ -33,10 +33,10 @@ public struct CompactToken: Sendable, Equatable {
         self.signature = signature
     }
 
-    /// nil when the stored payload is damaged.
+    /// nil when the stored payload is damaged (an agent's frame is checked by inflating it).
     public var token: String? {
-        let signed = JWS.contentType(ofProtectedHeader: header) == ReportPayload.zstdContentType ? payload
-            : Zstd.decompress(payload, limit: 64 << 20)
+        let content = Zstd.decompress(payload, limit: ReportPayload.largestReport)
+        let signed = ReportPayload.isCompressed(contentType: JWS.contentType(ofProtectedHeader: header)) ? content.map { _ in payload } : content
         return signed.map { header + "." + Base64URL.encode($0) + "." + signature }
     }
 }

@@ -19,7 +19,7 @@ public struct Ingest: Sendable {
     /// report aside, 403/422 it tries again later.
     public struct Refusal: Error, Sendable, Equatable {
         public enum Reason: String, Sendable, CaseIterable {
-            case invalid, unknownKey = "unknown_key", future, replayed
+            case invalid, unknownKey = "unknown_key", future, replayed, tooLarge = "too_large"
         }
         public let reason: Reason
         public let message: String
@@ -30,6 +30,7 @@ public struct Ingest: Sendable {
             case .unknownKey: return 403
             case .future: return 422
             case .replayed: return 409
+            case .tooLarge: return 413
             }
         }
     }
@@ -54,7 +55,7 @@ public struct Ingest: Sendable {
         // Inflated only now: what an enrolled key signed.
         let json: [UInt8]
         do { json = try ReportPayload.json(of: verified, limit: maximumReportSize) } catch {
-            throw Refusal(reason: .invalid, message: "the payload cannot be read: \(error)")
+            throw Refusal(reason: error.tooLarge ? .tooLarge : .invalid, message: "the payload cannot be read: \(error)")
         }
         let report: IngestedReport
         do { report = try IngestedReport(json: json) } catch {

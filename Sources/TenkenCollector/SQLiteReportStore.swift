@@ -92,19 +92,31 @@ public final class SQLiteReportStore: ReportStore {
         migrator.registerMigration("v3 problems in the report row") { db in
             // A report's problems were rows of a table of their own, indexed by (report id, rule),
             // whose scattered pages were more than half of what each report wrote to disk. Now
-            // they are JSON in the report's row; NULL where none were kept (schema v1): they
-            // are then read from the signed report.
+            // they are JSON in the report's row. NULL only for reports of schema v1, which kept
+            // none: they are read from the signed report.
             try db.alter(table: "reports") { table in table.add(column: "problems", .text) }
-            var byReport: [String: [StoredFinding]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM problems ORDER BY report_id, rule_id") {
-                let clauses: String = row["clauses"]
-                byReport[row["report_id"], default: []].append(StoredFinding(
-                    ruleID: row["rule_id"], status: row["status"], severity: row["severity"], titleJa: row["title_ja"],
-                    titleEn: row["title_en"], clauses: clauses.split(separator: "\n").map(String.init)))
-            }
-            for (reportID, problems) in byReport {
+            // A report at a time (a year of reports does not fit in memory); another table than
+            // the one read is written meanwhile, which SQLite allows.
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM problems ORDER BY report_id, rule_id")
+            var reportID: String?, problems: [StoredFinding] = []
+            func keep() throws {
+                guard let reportID else { return }
                 try db.execute(sql: "UPDATE reports SET problems = ? WHERE report_id = ?", arguments: [try Self.encode(problems), reportID])
             }
+            while let row = try rows.next() {
+                let id: String = row["report_id"]
+                if id != reportID {
+                    try keep()
+                    (reportID, problems) = (id, [])
+                }
+                let clauses: String = row["clauses"]
+                problems.append(StoredFinding(ruleID: row["rule_id"], status: row["status"], severity: row["severity"],
+                                              titleJa: row["title_ja"], titleEn: row["title_en"],
+                                              clauses: clauses.split(separator: "\n").map(String.init)))
+            }
+            try keep()
+            // Reports of v2 without problem rows passed every rule (v2 kept the header and payload apart).
+            try db.execute(sql: "UPDATE reports SET problems = '[]' WHERE problems IS NULL AND jws_header IS NOT NULL")
             try db.drop(table: "problems")
         }
         return migrator
@@ -281,7 +293,7 @@ public final class SQLiteReportStore: ReportStore {
     /// or are damaged, the signed report being the record.
     private static func problems(in signed: CompactToken) -> [StoredFinding] {
         guard let token = signed.token, let verified = try? JWS.verify(token),
-              let json = try? ReportPayload.json(of: verified, limit: 64 << 20), let report = try? IngestedReport(json: json) else { return [] }
+              let json = try? ReportPayload.json(of: verified, limit: ReportPayload.largestReport), let report = try? IngestedReport(json: json) else { return [] }
         return report.problems
     }
 }

@@ -37,9 +37,13 @@ struct VerifyCommand: ParsableCommand {
         }
         do {
             let verified = try JWS.verify(text, expected: expected)
-            let report = (try? ReportPayload.json(of: verified, limit: 64 << 20)).flatMap { try? JSONDecoder().decode(CheckReport.self, from: Data($0)) }
             var lines = [ja ? "署名は有効です (鍵 \(verified.keyID))" : "valid signature (key \(verified.keyID))"]
-            if let report {
+            let json: [UInt8]?
+            do { json = try ReportPayload.json(of: verified, limit: ReportPayload.largestReport) } catch {
+                json = nil
+                lines.append(ja ? "報告を読めません: " + error.message.ja : "the report cannot be read: " + error.message.en)
+            }
+            if let report = json.flatMap({ try? JSONDecoder().decode(CheckReport.self, from: Data($0)) }) {
                 lines.append((ja ? "ホスト: " : "host: ") + "\(report.host.hostname) (machine-id \(report.host.machineID))")
                 lines.append((ja ? "判定: " : "verdict: ") + report.verdict.rawValue + "  " + report.startedAt)
             }

@@ -21,8 +21,11 @@ size_t tenken_zstd_bound(size_t length);
 /// one per report cost more than compressing it. Returns the frame's length, or 0 on failure.
 size_t tenken_zstd_compress(const uint8_t *input, size_t length, int level, uint8_t *out, size_t capacity);
 
+/// Whether the bytes begin a frame of a zstd format older than RFC 8878's (refused).
+int tenken_zstd_legacy_frame(const uint8_t *input, size_t length);
+
 /// The content size a single zstd frame declares: -1 when it does not say (made by a stream)
-/// or the input is more than one frame, -2 when the input is not a zstd frame.
+/// or the input is more than one frame, -2 when the input is not a (current) zstd frame.
 long long tenken_zstd_content_size(const uint8_t *input, size_t length);
 
 /// Decompresses a zstd frame that declared `size` bytes of content into `out` (`size` bytes),

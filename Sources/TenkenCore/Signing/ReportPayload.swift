@@ -5,29 +5,45 @@
 /// collector inflates only what a verified, enrolled key signed.
 public enum ReportPayload {
     public static let zstdContentType = "application/zstd"
+    /// The most JSON a kept report (spooled, stored, or given to `tenken verify`) is inflated to;
+    /// the collector takes no more than its body limit.
+    public static let largestReport = 64 << 20
 
     public struct Unreadable: Error, Sendable, CustomStringConvertible {
-        public let description: String
+        public let message: Localized
+        /// Inflates past the limit, as opposed to damaged or of an unknown type.
+        public var tooLarge = false
+        public var description: String { message.en }
     }
 
     /// The report's JSON compressed and signed (agents' delivery format).
     public static func signCompressed(_ json: [UInt8], with key: MachineKey) throws -> String {
-        guard let frame = Zstd.compress(json, level: 3) else { throw Unreadable(description: "zstd could not compress the report") }
+        guard let frame = Zstd.compress(json, level: 3) else {
+            throw Unreadable(message: Localized(ja: "zstd で報告を圧縮できません", en: "zstd could not compress the report"))
+        }
         return try JWS.sign(frame, with: key, contentType: zstdContentType)
+    }
+
+    /// Whether the payload is a zstd frame. RFC 7515 §4.1.10: a "cty" without "/" is read with
+    /// "application/" before it; media types are case-insensitive.
+    public static func isCompressed(contentType: String?) -> Bool {
+        guard let type = contentType?.lowercased() else { return false }
+        return (type.contains("/") ? type : "application/" + type) == zstdContentType
     }
 
     /// The report's JSON in a verified token; a compressed one may not inflate past `limit`
     /// bytes (a small frame can claim gigabytes).
     public static func json(of verified: JWS.Verified, limit: Int) throws(Unreadable) -> [UInt8] {
-        switch verified.contentType {
-        case nil: return verified.payload
-        case zstdContentType?:
-            switch Zstd.inflate(verified.payload, limit: limit) {
-            case .success(let json): return json
-            case .failure(.tooLarge): throw Unreadable(description: "the compressed report inflates beyond \(limit) bytes")
-            case .failure(.damaged): throw Unreadable(description: "the compressed report is not a valid zstd frame")
-            }
-        case let other?: throw Unreadable(description: "unknown payload type (cty) \(other)")
+        guard let type = verified.contentType else { return verified.payload }
+        guard isCompressed(contentType: type) else {
+            throw Unreadable(message: Localized(ja: "不明なペイロード種別です (cty) \(type)", en: "unknown payload type (cty) \(type)"))
+        }
+        switch Zstd.inflate(verified.payload, limit: limit) {
+        case .success(let json): return json
+        case .failure(.tooLarge): throw Unreadable(message: Localized(ja: "圧縮された報告は展開すると \(limit) バイトを超えます",
+                                                                  en: "the compressed report inflates beyond \(limit) bytes"), tooLarge: true)
+        case .failure(.damaged): throw Unreadable(message: Localized(ja: "圧縮された報告が正しい zstd フレームではありません",
+                                                                en: "the compressed report is not a valid zstd frame"))
         }
     }
 }
