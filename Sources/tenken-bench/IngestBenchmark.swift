@@ -81,7 +81,7 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
             report.reportID = UUID().uuidString.lowercased()
             report.sequence = sequence
             let json = Array(try! report.json(pretty: false))  // as ReportSigner signs
-            signed.append((plain ? try! JWS.sign(json, with: key) : try! ReportPayload.signCompressed(json, with: key), report.reportID))
+            signed.append((try! ReportPayload.sign(json, with: key, compressed: !plain), report.reportID))
         }
         tokensByMachine.append(signed)
     }

@@ -24,7 +24,7 @@ struct CollectorTests {
             edit(&object)
             let name = "report-\(sequence)-\(report.reportID).jws"
             let json = Array(try JSONSerialization.data(withJSONObject: object))
-            try scratch.write(name, compressed ? try ReportPayload.signCompressed(json, with: key) : try JWS.sign(json, with: key))
+            try scratch.write(name, try ReportPayload.sign(json, with: key, compressed: compressed))
             return (scratch.path + "/" + name, report)
         }
     }

@@ -66,7 +66,7 @@ struct SigningTests {
         let report = Check.run(root: try Fixture.root("workstation"),
                                policy: try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get(), now: CheckTests.now)
         let json = Array(try report.json())
-        let token = compressed ? try ReportPayload.signCompressed(json, with: key) : try JWS.sign(json, with: key)
+        let token = try ReportPayload.sign(json, with: key, compressed: compressed)
         try scratch.write("report.jws", token)
         let script = """
         import base64, json, subprocess, sys, warnings
@@ -99,7 +99,7 @@ struct SigningTests {
         let scratch = try ScratchTree()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
         let json = Array(String(repeating: #"{"a":"bbbbbbbbbbbbbbbb"},"#, count: 4096).utf8)
-        let verified = try JWS.verify(try ReportPayload.signCompressed(json, with: key))
+        let verified = try JWS.verify(try ReportPayload.sign(json, with: key, compressed: true))
         #expect(try ReportPayload.json(of: verified, limit: json.count) == json)
         func refusal(_ verified: JWS.Verified, limit: Int) -> ReportPayload.Unreadable? {
             do { _ = try ReportPayload.json(of: verified, limit: limit) } catch { return error }

@@ -16,7 +16,7 @@ public enum ReportSigner {
         let (_, (token, name)) = try SequenceCounter.next(stateDirectory: stateDirectory) { sequence throws -> (String, String?) in
             numbered.sequence = sequence
             let json = Array(try numbered.json(pretty: false))
-            let token = compressed ? try ReportPayload.signCompressed(json, with: key) : try JWS.sign(json, with: key)
+            let token = try ReportPayload.sign(json, with: key, compressed: compressed)
             let name = spool ? try Spool(stateDirectory: stateDirectory).enqueue(token, sequence: sequence, reportID: numbered.reportID) : nil
             return (token, name)
         }

@@ -16,8 +16,9 @@ public enum ReportPayload {
         public var description: String { message.en }
     }
 
-    /// The report's JSON compressed and signed (agents' delivery format).
-    public static func signCompressed(_ json: [UInt8], with key: MachineKey) throws -> String {
+    /// The report's JSON signed: `compressed` as agents deliver it, else as it is.
+    public static func sign(_ json: [UInt8], with key: MachineKey, compressed: Bool) throws -> String {
+        guard compressed else { return try JWS.sign(json, with: key) }
         guard let frame = Zstd.compress(json, level: 3) else {
             throw Unreadable(message: Localized(ja: "zstd で報告を圧縮できません", en: "zstd could not compress the report"))
         }
