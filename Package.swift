@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Programs bind every symbol at load (BIND_NOW, with the default RELRO: the dynamic symbol table
+// is read-only once loaded), as Debian's hardening flags ask of installed programs.
+let bindNow: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]
+// The C shims use glibc's checked memory and string functions in optimized builds.
+let fortify: [CSetting] = [.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))]
+
 let package = Package(
     name: "tenken",
     platforms: [.macOS(.v13)],
@@ -32,10 +38,11 @@ let package = Package(
         // gzip/lz4/zstd/xz with the libraries apt uses, for apt lists stored compressed.
         .target(
             name: "CCompression",
+            cSettings: fortify,
             linkerSettings: [.linkedLibrary("z"), .linkedLibrary("lz4"), .linkedLibrary("zstd"), .linkedLibrary("lzma")]
         ),
         // openat2(RESOLVE_IN_ROOT): every host read stays inside --root, even through absolute symlinks.
-        .target(name: "CRootedIO"),
+        .target(name: "CRootedIO", cSettings: fortify),
         // The default policy and software catalog, compiled into the binary so `tenken check` needs no files.
         .target(
             name: "TenkenPolicies",
@@ -77,9 +84,9 @@ let package = Package(
             dependencies: ["TenkenCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // `tenken check`, verify, ledger: no HTTPS client, so the check starts fast.
-        .executableTarget(name: "tenken", dependencies: ["TenkenCore", "TenkenCommandLine"]),
+        .executableTarget(name: "tenken", dependencies: ["TenkenCore", "TenkenCommandLine"], linkerSettings: bindNow),
         // `tenken enroll` and `tenken agent` (tenken runs this program for them).
-        .executableTarget(name: "tenken-agent", dependencies: ["TenkenAgent", "TenkenCommandLine"]),
+        .executableTarget(name: "tenken-agent", dependencies: ["TenkenAgent", "TenkenCommandLine"], linkerSettings: bindNow),
         // The collector: HTTPS (Hummingbird 2 + NIOSSL), enrollment, verified ingest, SQLite (GRDB).
         .target(
             name: "TenkenCollector",
@@ -95,7 +102,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "tenken-collector",
-            dependencies: ["TenkenCollector", "TenkenCommandLine"]
+            dependencies: ["TenkenCollector", "TenkenCommandLine"],
+            linkerSettings: bindNow
         ),
         // Benchmarks run against their named peer (dpkg-query, apt) in one run, and the collector's
         // ingest against its goal; not part of `swift test`.

@@ -8,7 +8,9 @@ import TenkenCore
 struct TenkenAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenken",
-        abstract: "tenken's reporting agent: enroll with a collector, then check and report as a service.",
+        abstract: HelpText.pick(
+            ja: "tenken の報告エージェント: コレクターに登録し、サービスとして点検・報告する。",
+            en: "tenken's reporting agent: enroll with a collector, then check and report as a service."),
         version: TenkenVersion.current,
         subcommands: [EnrollCommand.self, AgentCommand.self]
     )

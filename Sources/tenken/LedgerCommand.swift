@@ -6,15 +6,19 @@ import TenkenCore
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Register this PC and USB media in the ledger (台帳); export USBGuard rules.",
+        abstract: HelpText.pick(
+            ja: "この PC と USB 媒体を台帳に登録する。USBGuard のルールを出力する。",
+            en: "Register this PC and USB media in the ledger (台帳); export USBGuard rules."),
         subcommands: [AddMachine.self, AddDevice.self, ExportUSBGuard.self]
     )
 
     struct Location: ParsableArguments {
-        @Option(name: .long, help: "Root whose machine and devices are read.")
+        @Option(name: .long, help: .text(ja: "端末と機器の情報を読むルート。", en: "Root whose machine and devices are read."))
         var root: String = "/"
 
-        @Option(name: .long, help: "Ledger file (default: /etc/tenken/ledger.yaml under the root).")
+        @Option(name: .long, help: .text(
+            ja: "台帳ファイル (既定: ルート内の /etc/tenken/ledger.yaml)。",
+            en: "Ledger file (default: /etc/tenken/ledger.yaml under the root)."))
         var ledger: String?
 
         var path: String { ledger ?? (root == "/" ? "" : root) + Ledger.defaultPath }
@@ -34,11 +38,15 @@ struct LedgerCommand: ParsableCommand {
     }
 
     struct AddMachine: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-machine", abstract: "Register this PC (machine-id and DMI serial).")
+        static let configuration = CommandConfiguration(commandName: "add-machine", abstract: HelpText.pick(
+            ja: "この PC を登録する (machine-id と DMI シリアル)。",
+            en: "Register this PC (machine-id and DMI serial)."))
 
         @OptionGroup var location: Location
-        @Option(name: .long, help: "Name of the PC in the ledger, e.g. 開発PC-01.") var label: String
-        @Option(name: .long, help: "Person responsible.") var owner: String?
+        @Option(name: .long, help: .text(
+            ja: "台帳での PC の名前 (例: 開発PC-01)。",
+            en: "Name of the PC in the ledger, e.g. 開発PC-01.")) var label: String
+        @Option(name: .long, help: .text(ja: "管理責任者。", en: "Person responsible.")) var owner: String?
 
         func run() throws {
             let identity = try HostIdentityReader.read(location.root)
@@ -53,13 +61,21 @@ struct LedgerCommand: ParsableCommand {
     struct AddDevice: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-device",
-            abstract: "Register a USB storage device: by --device vendor:product:serial, or the one connected now.")
+            abstract: HelpText.pick(
+                ja: "USB 記憶媒体を登録する: --device vendor:product:serial で指定、または今接続している媒体。",
+                en: "Register a USB storage device: by --device vendor:product:serial, or the one connected now."))
 
         @OptionGroup var location: Location
-        @Option(name: .long, help: "vendor:product:serial, as in a check's evidence.") var device: String?
-        @Option(name: .long, help: "Name of the medium, e.g. USBメモリ-03.") var label: String
-        @Option(name: .long, help: "Person responsible.") var owner: String?
-        @Flag(name: .long, help: "The medium must be LUKS-encrypted.") var encrypted = false
+        @Option(name: .long, help: .text(
+            ja: "vendor:product:serial (点検結果の根拠に出る形式)。",
+            en: "vendor:product:serial, as in a check's evidence.")) var device: String?
+        @Option(name: .long, help: .text(
+            ja: "媒体の名前 (例: USBメモリ-03)。",
+            en: "Name of the medium, e.g. USBメモリ-03.")) var label: String
+        @Option(name: .long, help: .text(ja: "管理責任者。", en: "Person responsible.")) var owner: String?
+        @Flag(name: .long, help: .text(
+            ja: "この媒体は LUKS で暗号化されていなければならない。",
+            en: "The medium must be LUKS-encrypted.")) var encrypted = false
 
         func run() throws {
             let id: String
@@ -88,7 +104,9 @@ struct LedgerCommand: ParsableCommand {
 
     struct ExportUSBGuard: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "export-usbguard", abstract: "Print USBGuard allow rules for the registered media.")
+            commandName: "export-usbguard", abstract: HelpText.pick(
+                ja: "登録済み媒体を許可する USBGuard のルールを出力する。",
+                en: "Print USBGuard allow rules for the registered media."))
 
         @OptionGroup var location: Location
 

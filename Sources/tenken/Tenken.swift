@@ -9,12 +9,20 @@ import Glibc
 struct Tenken: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenken",
-        abstract: "Workstation compliance check for information-security contract clauses (点検).",
-        discussion: """
-            tenken enroll URL --token T [--ca FILE]   enroll this machine with a collector
-            tenken agent [--once] ...                  run as a service reporting to the collector
-            (both run tenken-agent, installed beside tenken; see tenken agent --help)
-            """,
+        abstract: HelpText.pick(
+            ja: "情報セキュリティ特記仕様書に基づく端末の点検 (tenken)。",
+            en: "Workstation compliance check for information-security contract clauses (点検)."),
+        discussion: HelpText.pick(
+            ja: """
+                tenken enroll URL --token T [--ca FILE]   この端末をコレクターに登録する
+                tenken agent [--once] ...                  コレクターへ報告するサービスとして動作する
+                (どちらも tenken と同じ場所の tenken-agent が実行する。tenken agent --help を参照)
+                """,
+            en: """
+                tenken enroll URL --token T [--ca FILE]   enroll this machine with a collector
+                tenken agent [--once] ...                  run as a service reporting to the collector
+                (both run tenken-agent, installed beside tenken; see tenken agent --help)
+                """),
         version: TenkenVersion.current,
         subcommands: [CheckCommand.self, VerifyCommand.self, LedgerCommand.self],
         defaultSubcommand: CheckCommand.self

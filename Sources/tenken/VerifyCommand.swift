@@ -8,16 +8,22 @@ import TenkenCore
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify a signed report (JWS) made by tenken check --sign or an agent (its spool). Exit 0 valid, 1 invalid, 2 unreadable."
+        abstract: HelpText.pick(
+            ja: "tenken check --sign またはエージェント (スプール) の署名付き報告 (JWS) を検証する。終了コード 0 有効、1 無効、2 読めない。",
+            en: "Verify a signed report (JWS) made by tenken check --sign or an agent (its spool). Exit 0 valid, 1 invalid, 2 unreadable.")
     )
 
-    @Argument(help: "The signed report file.")
+    @Argument(help: .text(ja: "署名付き報告のファイル。", en: "The signed report file."))
     var file: String
 
-    @Option(name: .long, help: "Require this Ed25519 public key (base64url, the JWK's x).")
+    @Option(name: .long, help: .text(
+        ja: "この Ed25519 公開鍵 (base64url、JWK の x) による署名に限る。",
+        en: "Require this Ed25519 public key (base64url, the JWK's x)."))
     var publicKey: String?
 
-    @Option(name: .long, help: "Language of the messages: ja or en (default: from LANG).")
+    @Option(name: .long, help: .text(
+        ja: "メッセージの言語: ja または en (既定: LANG から)。",
+        en: "Language of the messages: ja or en (default: from LANG)."))
     var lang: Language?
 
     func run() throws {

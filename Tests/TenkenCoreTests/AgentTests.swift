@@ -7,7 +7,7 @@ import Testing
 
 /// `tenken enroll` and `tenken agent` against the real collector on loopback: delivery in
 /// order, retries while the collector is away, nothing lost or doubled across kill -9.
-@Suite("agent delivery", .serialized)
+@Suite("agent delivery", .serialized, Needs.curl)
 struct AgentTests {
     static let rules = "no-p2p-software"
 

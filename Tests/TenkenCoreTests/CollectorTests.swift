@@ -6,7 +6,7 @@ import Testing
 
 /// The real collector on loopback with real TLS, and curl (pinned to the collector's own CA)
 /// as the client.
-@Suite("collector")
+@Suite("collector", Needs.curl)
 struct CollectorTests {
     /// Reports of the workstation fixture, signed as a given machine.
     struct Signer {

@@ -65,7 +65,7 @@ struct CommandLineTests {
         #expect(ja.error.contains("ポリシーを読み込めません"))
     }
 
-    @Test("a status file the user may not read: error finding, exit 2, no crash")
+    @Test("a status file the user may not read: error finding, exit 2, no crash", Needs.setpriv)
     func permissionDenied() throws {
         let scratch = try Fixture.copy("debian-clean")
         try scratch.setClamAVBuild(hoursAgo: 1)

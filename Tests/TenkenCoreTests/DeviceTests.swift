@@ -71,7 +71,8 @@ struct DeviceTests {
         #expect(finding.evidence.first?.note?.ja.contains("USBメモリ-07") == true)
     }
 
-    @Test("history from a real journal file: storage and tethering since the window, older ones ignored")
+    @Test("history from a real journal file: storage and tethering since the window, older ones ignored",
+          Needs.programs("/lib/systemd/systemd-journal-remote"))
     func journalHistory() throws {
         let scratch = try Fixture.copy("debian-clean")
         let journalDirectory = scratch.path + "/var/log/journal/5f3c8e1a9b2d4c6e8f0a1b2c3d4e5f60"

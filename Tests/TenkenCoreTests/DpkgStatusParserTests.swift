@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TenkenCore
 
-@Suite("dpkg status")
+@Suite("dpkg status", Needs.programs("/usr/bin/dpkg-query"))
 struct DpkgStatusParserTests {
     /// dpkg-query reads the same file with --admindir: our parse must agree with dpkg's own.
     private func dpkgQuery(_ admindir: String) throws -> [String] {

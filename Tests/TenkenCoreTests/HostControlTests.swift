@@ -52,7 +52,7 @@ struct HostControlTests {
         #expect(DesktopAndServiceSource.seconds(example.0) == example.1)
     }
 
-    @Test("an image without /proc: disk encryption does not apply; unreadable shadow is an error for a user")
+    @Test("an image without /proc: disk encryption does not apply; unreadable shadow is an error for a user", Needs.setpriv)
     func limits() throws {
         let scratch = try Fixture.copy("workstation")
         try scratch.remove("proc/self/mountinfo")

@@ -6,7 +6,7 @@ import Testing
 struct PackagingTests {
     static let analyze = "/usr/bin/systemd-analyze"
 
-    @Test("systemd-analyze verify accepts the agent and collector units", .enabled(if: FileManager.default.fileExists(atPath: analyze)))
+    @Test("systemd-analyze verify accepts the agent and collector units", Needs.programs(analyze))
     func units() throws {
         let scratch = try ScratchTree()
         let packaging = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -59,7 +59,7 @@ struct SigningTests {
     }
 
     @Test("an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint; the zstd tool reads a compressed one",
-          arguments: [false, true])
+          Needs.pythonModule("joserfc"), Needs.programs("/usr/bin/zstd"), arguments: [false, true])
     func independentVerifier(compressed: Bool) throws {
         let scratch = try ScratchTree()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TenkenCore
 
 /// The committed fixture roots, and scratch copies of them for tests that damage a tree.
@@ -110,4 +111,33 @@ func waitUntil(seconds: Double = 60, _ condition: () throws -> Bool) async rethr
         try? await Task.sleep(for: .milliseconds(5))
     }
     return try condition()
+}
+
+/// Programs and Python modules some tests use (scripts/test.sh installs them all). Under CI
+/// (`CI=true`) a test that needs one always runs, so a missing one fails it; elsewhere the test
+/// is skipped, saying what to install.
+enum Needs {
+    static let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    static func programs(_ paths: String...) -> ConditionTrait {
+        // Both conditions are autoclosures: evaluated when the test is about to run.
+        .enabled(if: underCI || missing(paths).isEmpty,
+                 "needs \(missing(paths).joined(separator: ", ")): run scripts/test.sh, which installs it")
+    }
+
+    static func pythonModule(_ name: String) -> ConditionTrait {
+        .enabled(if: underCI || importable(name), "needs python3 with \(name): run scripts/test.sh, which installs it")
+    }
+
+    private static func missing(_ paths: [String]) -> [String] {
+        paths.filter { !FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    private static func importable(_ module: String) -> Bool {
+        (try? run(["/usr/bin/env", "python3", "-c", "import " + module]).status == 0) ?? false
+    }
+
+    /// Runs a command as nobody when the tests run as root (root reads anything); needs setpriv.
+    static let setpriv = programs("/usr/bin/setpriv")
+    static let curl = programs("/usr/bin/curl")
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TenkenCore
 
-@Suite("zstd frames")
+@Suite("zstd frames", Needs.programs("/usr/bin/zstd"))
 struct ZstdTests {
     /// Frames made by the zstd tool itself: with the content size in the header (read in one
     /// step) and without it (streamed), one frame and two.

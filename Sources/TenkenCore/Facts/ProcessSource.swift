@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A process from /proc/PID: its executable, command line and the listening sockets it holds.
 public struct RunningProcess: Sendable, Codable, Hashable {
     public let pid: Int32
@@ -48,9 +52,7 @@ public enum ProcessSource {
                 listeningSocketInodes: []))
         }
         if hiddenExecutables > 0 {
-            facts.issues.append(FactIssue(.processes, .limited, Localized(
-                ja: "\(hiddenExecutables) 個のプロセスの実行ファイルは権限がなく確認できません (root で実行してください)",
-                en: "the executables of \(hiddenExecutables) processes are not visible without root")))
+            facts.issues.append(FactIssue(.processes, .limited, hiddenMessage(hiddenExecutables, what: .executables)))
         }
         facts.processes.sort { $0.pid < $1.pid }
         attachSockets(proc, request: request, into: &facts)
@@ -95,15 +97,30 @@ public enum ProcessSource {
             }
         }
         if hidden > 0 {
-            facts.issues.append(FactIssue(.sockets, .limited, Localized(
-                ja: "\(hidden) 個のプロセスのソケットは権限がなく確認できません (root で実行してください)",
-                en: "the sockets of \(hidden) processes are not visible without root")))
+            facts.issues.append(FactIssue(.sockets, .limited, hiddenMessage(hidden, what: .sockets)))
         }
         for index in facts.listeningSockets.indices {
             let inode = facts.listeningSockets[index].inode
             facts.listeningSockets[index].pids = facts.processes
                 .filter { $0.listeningSocketInodes.contains(inode) }.map(\.pid)
         }
+    }
+
+    private enum Hidden { case executables, sockets }
+
+    /// Names what could not be seen and why. As root, a process can still be hidden when it holds
+    /// capabilities this one lacks (the init of a container or sandbox): running as root again
+    /// would not help, so the message must not say it would.
+    private static func hiddenMessage(_ count: Int, what: Hidden) -> Localized {
+        let (ja, en) = what == .executables ? ("実行ファイル", "executables") : ("ソケット", "sockets")
+        if geteuid() == 0 {
+            return Localized(
+                ja: "\(count) 個のプロセスの\(ja)は root でも確認できません (このプロセスにない特権を持つプロセス)",
+                en: "the \(en) of \(count) processes are not visible even to root (they hold privileges this one lacks)")
+        }
+        return Localized(
+            ja: "\(count) 個のプロセスの\(ja)は権限がなく確認できません (root で実行してください)",
+            en: "the \(en) of \(count) processes are not visible without root")
     }
 
     private static func socketInodes(in process: Directory, wanted: Set<UInt64>) throws(HostReadError) -> [UInt64] {
