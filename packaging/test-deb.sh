@@ -42,6 +42,11 @@ echo "installed tenken check: exit $status, $(grep '^Verdict: ' "$out/check.txt"
 for page in tenken tenken-check tenken-agent tenken-collector; do
     man -w "$page" > /dev/null || { echo "no manual page $page" >&2; exit 1; }
 done
+# The pages render in both languages (the Japanese text survives the manual generator).
+LANG=C.UTF-8 man -P cat tenken-check 2>/dev/null | grep -q "Check this machine" \
+    || { echo "the English page of tenken check does not render" >&2; exit 1; }
+LANG=C.UTF-8 man -L ja -P cat tenken-check 2>/dev/null | grep -q "ポリシーで点検する" \
+    || { echo "the Japanese page of tenken check does not render" >&2; exit 1; }
 
 as_root apt-get remove -y -qq --purge tenken tenken-collector >/dev/null
 if [ -e /usr/bin/tenken ] || [ -e /usr/bin/tenken-collector ]; then
