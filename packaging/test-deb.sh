@@ -43,9 +43,10 @@ for page in tenken tenken-check tenken-agent tenken-collector; do
     man -w "$page" > /dev/null || { echo "no manual page $page" >&2; exit 1; }
 done
 # The pages render in both languages (the Japanese text survives the manual generator).
-LANG=C.UTF-8 man -P cat tenken-check 2>/dev/null | grep -q "Check this machine" \
+LANG=C.UTF-8 MANWIDTH=200 man -P cat tenken-check 2>/dev/null | grep -q "Check this machine" \
     || { echo "the English page of tenken check does not render" >&2; exit 1; }
-LANG=C.UTF-8 man -L ja -P cat tenken-check 2>/dev/null | grep -q "ポリシーで点検する" \
+# (By file: man picks /usr/share/man/ja only where a Japanese locale is installed.)
+LANG=C.UTF-8 MANWIDTH=200 man -P cat -l /usr/share/man/ja/man1/tenken-check.1.gz 2>/dev/null | grep -q "ポリシーで点検する" \
     || { echo "the Japanese page of tenken check does not render" >&2; exit 1; }
 
 as_root apt-get remove -y -qq --purge tenken tenken-collector >/dev/null

@@ -67,4 +67,63 @@ struct HostControlTests {
         #expect(result.status == 2)
         #expect(result.output.contains("/etc/shadow is not readable"))
     }
+
+    /// Replaces a file of a scratch root with a directory: unreadable as a file even for root.
+    private func makeUnreadable(_ scratch: ScratchTree, _ relative: String) throws {
+        try? scratch.remove(relative)
+        try FileManager.default.createDirectory(atPath: scratch.path + "/" + relative, withIntermediateDirectories: true)
+    }
+
+    @Test("a control file that exists but cannot be read is an error, never a pass", arguments: [
+        ("etc/ssh/sshd_config", "ssh-login-hardened"),
+        ("etc/nftables.conf", "firewall-enabled"),
+        ("etc/group", "privileged-users"),
+        ("etc/systemd/journald.conf", "logs-kept-one-year"),
+        ("sys/dev/block/253:4/uevent", "disk-encryption"),
+    ])
+    func unreadableControlFile(_ example: (file: String, rule: String)) throws {
+        let scratch = try Fixture.copy("debian-clean")
+        #expect(try report(scratch.path).finding(example.rule)?.status == .pass)
+        try makeUnreadable(scratch, example.file)
+        let finding = try #require(try report(scratch.path).finding(example.rule))
+        #expect(finding.status == .error)
+        #expect(finding.errors.contains { $0.en.contains("/" + example.file) }, "\(finding.errors)")
+        // Only the rule that needed the file: the others still pass.
+        #expect(try report(scratch.path).findings.filter { $0.ruleID != example.rule && $0.status == .error }.isEmpty)
+    }
+
+    @Test("a device of / that sysfs does not name is an error for disk encryption, not a pass")
+    func unnamedRootDevice() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        try scratch.remove("sys/dev/block/253:4")
+        let finding = try #require(try report(scratch.path).finding("disk-encryption"))
+        #expect(finding.status == .error)
+        #expect(finding.errors.contains { $0.en == "the block device 253:4 of / is not named in /sys/dev/block" })
+    }
+
+    @Test("as an ordinary user: an unreadable sshd include is named; a violation seen elsewhere still counts", Needs.setpriv)
+    func unreadableInclude() throws {
+        let scratch = try Fixture.copy("workstation")
+        try scratch.write("etc/ssh/sshd_config.d/90-local.conf", "PasswordAuthentication no\n", mode: 0)
+        let clean = try Fixture.copy("debian-clean")
+        chmod(clean.path + "/etc/ssh/sshd_config.d/50-hardening.conf", 0)
+        let command = getuid() == 0
+            ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", CommandLineTests.binary]
+            : [CommandLineTests.binary]
+        func finding(_ root: String) throws -> [String: Any] {
+            let result = try run(command + ["check", "--json", "--root", root, "--rules", "ssh-login-hardened"],
+                                 environment: ["LANG": "C"])
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            return try #require((report["findings"] as? [[String: Any]])?.first)
+        }
+        func errors(_ finding: [String: Any]) -> [String] {
+            (finding["errors"] as? [[String: String]] ?? []).compactMap { $0["en"] }
+        }
+        let seen = try finding(scratch.path)
+        #expect(seen["status"] as? String == "warn")  // PermitRootLogin yes was read
+        #expect(errors(seen).contains("/etc/ssh/sshd_config.d/90-local.conf: permission denied"))
+        let hidden = try finding(clean.path)
+        #expect(hidden["status"] as? String == "error")
+        #expect(errors(hidden).contains("/etc/ssh/sshd_config.d/50-hardening.conf: permission denied"))
+    }
 }

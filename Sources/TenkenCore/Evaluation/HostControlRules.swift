@@ -1,26 +1,41 @@
 /// Rules on the host's own controls: 001 第6条8(2)(3), 002 第11条(3)(10)ア・イ, 004 第8 2.
 enum HostControlRules {
     static func evaluate(_ rule: Rule, facts: HostFacts) -> Finding {
-        // Screen lock, sshd, rsyslog and firewalls are looked for among installed packages.
-        let needsPackages: Bool
+        // Each rule reads its own family of files; screen lock, sshd, rsyslog and firewalls are
+        // also looked for among installed packages.
+        let families: Set<FactSource>
         switch rule.kind {
-        case .screenLock, .sshLogin, .logRetention, .firewallEnabled: needsPackages = true
-        default: needsPackages = false
+        case .diskEncryption: families = [.disks]
+        case .authentication: families = [.accounts]
+        case .privilegedUsers: families = [.groups]
+        case .screenLock: families = [.desktop, .dpkg]
+        case .sshLogin: families = [.sshd, .dpkg]
+        case .logRetention: families = [.logs, .dpkg]
+        case .firewallEnabled: families = [.firewall, .dpkg]
+        default: families = []
         }
-        let issues = facts.issues(from: needsPackages ? [.identity, .dpkg] : [.identity])
+        let issues = facts.issues(from: families)
         let unreadable = issues.contains { $0.level == .error }
         guard let controls = facts.hostControls else { return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues) }
         func state(_ item: String, _ ja: String, _ en: String) -> Evidence {
             Evidence(source: .state, software: "", item: item, note: Localized(ja: ja, en: en))
         }
-        func result(_ evidence: [Evidence], violated: Bool, notes: [Localized] = []) -> Finding {
-            let status: Finding.Status = !violated ? .pass : unreadable ? .error : Evaluator.violated(rule)
+        /// Does not apply (no GNOME, no sshd, no mount table), unless what told us so could not be read.
+        func notApplicable(notes: [Localized]) -> Finding {
+            Evaluator.finding(rule, status: unreadable ? .error : .notApplicable, evidence: [], issues: issues, notes: notes)
+        }
+        /// What was seen and violates the rule fails it; nothing seen passes only when every file
+        /// the rule needed was read. When the violation is that something was not found (no
+        /// firewall, logs not kept), a file that could not be read may hold it: error, not fail.
+        func result(_ evidence: [Evidence], violated: Bool, byAbsence: Bool = false, notes: [Localized] = []) -> Finding {
+            let status: Finding.Status = unreadable && (!violated || byAbsence) ? .error
+                : violated ? Evaluator.violated(rule) : .pass
             return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues, notes: notes)
         }
         switch rule.kind {
         case .diskEncryption:
             guard let mounts = controls.mounts, !mounts.isEmpty else {
-                return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues, notes: [Localized(
+                return notApplicable(notes: [Localized(
                     ja: "マウント情報 (/proc/self/mountinfo) がないため確認できません (ディスクイメージの検査など)",
                     en: "no mount table (/proc/self/mountinfo) under the root, as when scanning a disk image")])
             }
@@ -40,7 +55,7 @@ enum HostControlRules {
             return result(evidence, violated: !evidence.isEmpty)
         case .screenLock(let maxIdleMinutes):
             guard let lock = controls.screenLock else {
-                return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues, notes: [Localized(
+                return notApplicable(notes: [Localized(
                     ja: "GNOME がインストールされていません", en: "GNOME is not installed")])
             }
             let place = lock.setIn.last ?? "GNOME defaults"
@@ -51,7 +66,7 @@ enum HostControlRules {
                           notes: [Localized(ja: "ユーザー個別の設定 (~/.config/dconf) は読み取りません", en: "per-user settings (~/.config/dconf) are not read")])
         case .sshLogin:
             guard let sshd = controls.sshd else {
-                return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues, notes: [Localized(
+                return notApplicable(notes: [Localized(
                     ja: "openssh-server がインストールされていません", en: "openssh-server is not installed")])
             }
             var evidence: [Evidence] = []
@@ -61,10 +76,13 @@ enum HostControlRules {
             if sshd["permitemptypasswords"] == "yes" {
                 evidence.append(state("PermitEmptyPasswords yes", "空パスワードでログインできます", "empty passwords are accepted"))
             }
+            // sshd's default allows passwords: a violation only by default is one an unreadable
+            // file could have set right, unlike a "yes" that was read.
+            let passwordsByDefault = sshd["passwordauthentication"] == nil
             if (sshd["passwordauthentication"] ?? "yes") == "yes" {
                 evidence.append(state("PasswordAuthentication yes", "パスワード認証が有効です (公開鍵認証を推奨)", "password logins are enabled (use keys)"))
             }
-            return result(evidence, violated: !evidence.isEmpty)
+            return result(evidence, violated: !evidence.isEmpty, byAbsence: evidence.count == 1 && passwordsByDefault)
         case .logRetention(let minDays):
             let logs = controls.logRetention
             let journalDays = logs.journalMaxRetention == 0 ? Int.max : logs.journalMaxRetention / 86_400
@@ -78,18 +96,18 @@ enum HostControlRules {
             if let days = logs.rsyslogDays {
                 evidence.append(state("/etc/logrotate.d/rsyslog", "rsyslog のログは \(days) 日保存", "rsyslog logs are kept \(days) days"))
             }
-            return result(evidence, violated: !(journalOK || rsyslogOK), notes: journalOK ? [Localized(
+            return result(evidence, violated: !(journalOK || rsyslogOK), byAbsence: true, notes: journalOK ? [Localized(
                 ja: "journald は容量上限 (SystemMaxUse) に達すると古いログを削除します。1 年分の容量があることを確認してください",
                 en: "journald drops old logs when it reaches SystemMaxUse; make sure a year of logs fits")] : [])
         case .firewallEnabled:
             let evidence = controls.firewalls.map { state($0, "起動時に有効", "enabled at boot") }
-            return result(evidence, violated: evidence.isEmpty)
+            return result(evidence, violated: evidence.isEmpty, byAbsence: true)
         case .privilegedUsers:
             let evidence = controls.privilegedMembers.keys.sorted().map { group in
                 let members = controls.privilegedMembers[group]!.joined(separator: ", ")
                 return state(group, "メンバー: " + (members.isEmpty ? "(なし)" : members), "members: " + (members.isEmpty ? "(none)" : members))
             }
-            return Evaluator.finding(rule, status: .pass, evidence: evidence, issues: issues)
+            return Evaluator.finding(rule, status: unreadable ? .error : .pass, evidence: evidence, issues: issues)
         default:
             return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues)
         }

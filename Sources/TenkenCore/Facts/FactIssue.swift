@@ -19,7 +19,22 @@ public struct FactIssue: Sendable, Codable, Hashable {
     }
 }
 
-/// The families of host facts, one source type each.
+/// The families of host facts, one source type each. The host controls have one family per
+/// rule they serve, so an unreadable sshd configuration stops only the sshd rule.
 public enum FactSource: String, Sendable, Codable, CaseIterable {
     case dpkg, snap, flatpak, files, processes, sockets, identity, apt, antivirus, devices
+    /// /proc/self/mountinfo and the block devices below / and /home.
+    case disks
+    /// /etc/shadow and the display managers' autologin settings.
+    case accounts
+    /// /etc/group (the privileged groups' members).
+    case groups
+    /// GNOME's system dconf databases.
+    case desktop
+    /// sshd_config and what it includes.
+    case sshd
+    /// journald.conf and rsyslog's logrotate settings.
+    case logs
+    /// nftables, ufw and firewalld settings.
+    case firewall
 }

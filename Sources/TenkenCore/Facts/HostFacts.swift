@@ -105,10 +105,13 @@ public struct HostFacts: Sendable {
         facts.issues = parsed.issues + facts.issues
         if resolved.hostControls {
             var controls = HostControlFacts()
-            DiskEncryptionSource.collect(root, into: &controls)
-            AccountSource.collect(root, into: &controls, issues: &facts.issues)
-            DesktopAndServiceSource.collect(root, packages: Set(facts.debianPackages.filter(\.isPresent).map(\.name)), into: &controls)
+            var reader = ControlReader(root)
+            DiskEncryptionSource.collect(&reader, into: &controls)
+            AccountSource.collect(&reader, into: &controls)
+            DesktopAndServiceSource.collect(&reader, packages: Set(facts.debianPackages.filter(\.isPresent).map(\.name)),
+                                            into: &controls)
             facts.hostControls = controls
+            facts.issues += reader.issues
         }
         if let patched = patches?.wait() {
             facts.apt = patched.apt

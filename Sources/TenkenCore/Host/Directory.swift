@@ -5,7 +5,7 @@ import Glibc
 /// An open directory under a `HostRoot`. Children are opened relative to it with O_NOFOLLOW, so a
 /// walk never leaves the tree, and names stay raw bytes so non-UTF-8 names can still be opened.
 public final class Directory {
-    public enum EntryKind: Sendable, Equatable { case file, directory, symlink, other }
+    public enum EntryKind: Sendable, Hashable { case file, directory, symlink, other }
 
     public struct Entry: Sendable {
         public let name: FileName

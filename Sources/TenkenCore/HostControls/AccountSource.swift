@@ -2,9 +2,9 @@
 enum AccountSource {
     static let privilegedGroups = ["sudo", "wheel", "adm", "admin"]
 
-    static func collect(_ root: HostRoot, into controls: inout HostControlFacts, issues: inout [FactIssue]) {
+    static func collect(_ reader: inout ControlReader, into controls: inout HostControlFacts) {
         do {
-            if let shadow = try root.readFileIfPresent("/etc/shadow", limit: 16 << 20) {
+            if let shadow = try reader.root.readFileIfPresent("/etc/shadow", limit: 16 << 20) {
                 controls.shadowReadable = true
                 for line in ByteText.split(shadow[...], on: 0x0A) {
                     let fields = line.split(separator: 0x3A, omittingEmptySubsequences: false)
@@ -13,31 +13,35 @@ enum AccountSource {
                 }
             }
         } catch {
-            issues.append(FactIssue(.identity, error.reason == .permissionDenied ? .limited : .error, Localized(
+            // Root-only: as an ordinary user this narrows the check (the rule then says it could
+            // not check empty passwords unless it found something else); any other failure is an error.
+            reader.add(FactIssue(.accounts, error.reason == .permissionDenied ? .limited : .error, Localized(
                 ja: error.message(in: .ja) + " (root で実行すると確認できます)", en: error.message(in: .en) + " (run as root to check)")))
         }
-        if let group = try? root.readFileIfPresent("/etc/group", limit: 16 << 20) {
+        if let group = reader.file("/etc/group", for: .groups, limit: 16 << 20) {
             for line in ByteText.split(group[...], on: 0x0A) {
                 let fields = ByteText.display(line).split(separator: ":", omittingEmptySubsequences: false)
                 guard fields.count >= 4, privilegedGroups.contains(String(fields[0])) else { continue }
                 controls.privilegedMembers[String(fields[0])] = fields[3].split(separator: ",").map(String.init)
             }
         }
-        controls.autologins = autologins(root)
+        controls.autologins = autologins(&reader)
     }
 
-    private static func autologins(_ root: HostRoot) -> [String] {
+    private static func autologins(_ reader: inout ControlReader) -> [String] {
         var found: [String] = []
-        let gdm = IniFile(root, "/etc/gdm3/daemon.conf")
+        let gdm = reader.ini("/etc/gdm3/daemon.conf", for: .accounts)
         for (enable, user) in [("AutomaticLoginEnable", "AutomaticLogin"), ("TimedLoginEnable", "TimedLogin")]
         where gdm["daemon", enable]?.lowercased() == "true" {
             found.append("gdm3: " + (gdm["daemon", user] ?? "?"))
         }
-        for path in ["/etc/lightdm/lightdm.conf"] + root.files(in: "/etc/lightdm/lightdm.conf.d", suffix: ".conf") {
-            if let user = IniFile(root, path)["Seat:*", "autologin-user"], !user.isEmpty { found.append("lightdm: " + user) }
+        for path in ["/etc/lightdm/lightdm.conf"] + reader.files(in: "/etc/lightdm/lightdm.conf.d", suffix: ".conf", for: .accounts) {
+            if let user = reader.ini(path, for: .accounts)["Seat:*", "autologin-user"], !user.isEmpty {
+                found.append("lightdm: " + user)
+            }
         }
-        for path in ["/etc/sddm.conf"] + root.files(in: "/etc/sddm.conf.d", suffix: ".conf") {
-            if let user = IniFile(root, path)["Autologin", "User"], !user.isEmpty { found.append("sddm: " + user) }
+        for path in ["/etc/sddm.conf"] + reader.files(in: "/etc/sddm.conf.d", suffix: ".conf", for: .accounts) {
+            if let user = reader.ini(path, for: .accounts)["Autologin", "User"], !user.isEmpty { found.append("sddm: " + user) }
         }
         return found
     }
@@ -46,11 +50,6 @@ enum AccountSource {
 /// A keyfile/INI file: "[section]" then "key=value"; "#" and ";" comment lines.
 struct IniFile {
     private var values: [String: String] = [:]
-
-    init(_ root: HostRoot, _ path: String) {
-        let bytes = (try? root.readFileIfPresent(path, limit: 1 << 20)) ?? nil
-        self.init(bytes.map { String(decoding: $0, as: UTF8.self) } ?? "")
-    }
 
     init(_ text: String) {
         var section = ""

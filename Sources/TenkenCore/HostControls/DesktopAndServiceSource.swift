@@ -1,20 +1,19 @@
 /// GNOME screen lock (system dconf keyfiles), sshd's effective settings, journald and rsyslog
 /// retention, and which firewall is enabled at boot.
 enum DesktopAndServiceSource {
-    static func collect(_ root: HostRoot, packages: Set<String>, into controls: inout HostControlFacts) {
-        if packages.contains("gnome-shell") { controls.screenLock = screenLock(root) }
-        if packages.contains("openssh-server") { controls.sshd = sshd(root) }
-        controls.logRetention = logRetention(root, rsyslog: packages.contains("rsyslog"))
-        controls.firewalls = firewalls(root, packages: packages)
+    static func collect(_ reader: inout ControlReader, packages: Set<String>, into controls: inout HostControlFacts) {
+        if packages.contains("gnome-shell") { controls.screenLock = screenLock(&reader) }
+        if packages.contains("openssh-server") { controls.sshd = sshd(&reader) }
+        controls.logRetention = logRetention(&reader, rsyslog: packages.contains("rsyslog"))
+        controls.firewalls = firewalls(&reader, packages: packages)
     }
 
     /// Keyfiles in /etc/dconf/db/*.d/ override GNOME's defaults (lock on, 300 s idle).
-    static func screenLock(_ root: HostRoot) -> HostControlFacts.ScreenLock {
+    static func screenLock(_ reader: inout ControlReader) -> HostControlFacts.ScreenLock {
         var lock = HostControlFacts.ScreenLock()
-        guard let databases = try? root.directoryIfPresent("/etc/dconf/db"), let entries = try? databases.entries() else { return lock }
-        for database in entries.map(\.name.display).filter({ $0.hasSuffix(".d") }).sorted() {
-            for path in root.files(in: "/etc/dconf/db/" + database, suffix: "") {
-                let file = IniFile(root, path)
+        for database in reader.files(in: "/etc/dconf/db", suffix: ".d", for: .desktop, directories: true) {
+            for path in reader.files(in: database, suffix: "", for: .desktop) {
+                let file = reader.ini(path, for: .desktop)
                 if let enabled = file["org/gnome/desktop/screensaver", "lock-enabled"] {
                     lock.lockEnabled = enabled == "true"
                     lock.setIn.append(path)
@@ -32,10 +31,10 @@ enum DesktopAndServiceSource {
     /// sshd takes the first value of each keyword, reading Include files where they stand
     /// (Debian's sshd_config starts with "Include /etc/ssh/sshd_config.d/*.conf"); Match blocks
     /// apply to some connections only and are not read.
-    static func sshd(_ root: HostRoot) -> [String: String] {
+    static func sshd(_ reader: inout ControlReader) -> [String: String] {
         var settings: [String: String] = [:]
         func read(_ path: String, depth: Int) {
-            guard depth > 0, let bytes = try? root.readFileIfPresent(path, limit: 1 << 20) else { return }
+            guard depth > 0, let bytes = reader.file(path, for: .sshd) else { return }
             for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
                 let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" }).map(String.init)
                 guard let keyword = words.first?.lowercased(), !keyword.hasPrefix("#"), words.count >= 2 else { continue }
@@ -44,7 +43,9 @@ enum DesktopAndServiceSource {
                     for pattern in words.dropFirst() {
                         let full = pattern.hasPrefix("/") ? pattern : "/etc/ssh/" + pattern
                         if full.hasSuffix("/*.conf") {
-                            for file in root.files(in: String(full.dropLast(7)), suffix: ".conf") { read(file, depth: depth - 1) }
+                            for file in reader.files(in: String(full.dropLast(7)), suffix: ".conf", for: .sshd) {
+                                read(file, depth: depth - 1)
+                            }
                         } else {
                             read(full, depth: depth - 1)
                         }
@@ -58,16 +59,16 @@ enum DesktopAndServiceSource {
         return settings
     }
 
-    static func logRetention(_ root: HostRoot, rsyslog: Bool) -> HostControlFacts.LogRetention {
+    static func logRetention(_ reader: inout ControlReader, rsyslog: Bool) -> HostControlFacts.LogRetention {
         var retention = HostControlFacts.LogRetention()
         var storage = "auto"
-        for path in ["/etc/systemd/journald.conf"] + root.files(in: "/etc/systemd/journald.conf.d", suffix: ".conf") {
-            let file = IniFile(root, path)
+        for path in ["/etc/systemd/journald.conf"] + reader.files(in: "/etc/systemd/journald.conf.d", suffix: ".conf", for: .logs) {
+            let file = reader.ini(path, for: .logs)
             if let value = file["Journal", "Storage"] { storage = value }
             if let value = file["Journal", "MaxRetentionSec"] { retention.journalMaxRetention = seconds(value) ?? 0 }
         }
-        retention.journalPersistent = storage == "persistent" || (storage == "auto" && root.exists("/var/log/journal"))
-        if rsyslog, let bytes = try? root.readFileIfPresent("/etc/logrotate.d/rsyslog", limit: 1 << 20) {
+        retention.journalPersistent = storage == "persistent" || (storage == "auto" && reader.root.exists("/var/log/journal"))
+        if rsyslog, let bytes = reader.file("/etc/logrotate.d/rsyslog", for: .logs) {
             var period = 7
             var count = 4  // Debian's rsyslog: weekly, rotate 4
             for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
@@ -103,17 +104,17 @@ enum DesktopAndServiceSource {
         return total
     }
 
-    static func firewalls(_ root: HostRoot, packages: Set<String>) -> [String] {
+    static func firewalls(_ reader: inout ControlReader, packages: Set<String>) -> [String] {
         var found: [String] = []
-        if packages.contains("nftables"), root.linkExists("/etc/systemd/system/sysinit.target.wants/nftables.service"),
-           let rules = try? root.readFileIfPresent("/etc/nftables.conf", limit: 1 << 20),
+        if packages.contains("nftables"), reader.root.linkExists("/etc/systemd/system/sysinit.target.wants/nftables.service"),
+           let rules = reader.file("/etc/nftables.conf", for: .firewall),
            String(decoding: rules, as: UTF8.self).contains("hook input") {
             found.append("nftables")
         }
-        if packages.contains("ufw"), IniFile(root, "/etc/ufw/ufw.conf")["", "ENABLED"]?.lowercased() == "yes" {
+        if packages.contains("ufw"), reader.ini("/etc/ufw/ufw.conf", for: .firewall)["", "ENABLED"]?.lowercased() == "yes" {
             found.append("ufw")
         }
-        if packages.contains("firewalld"), root.linkExists("/etc/systemd/system/multi-user.target.wants/firewalld.service") {
+        if packages.contains("firewalld"), reader.root.linkExists("/etc/systemd/system/multi-user.target.wants/firewalld.service") {
             found.append("firewalld")
         }
         return found
