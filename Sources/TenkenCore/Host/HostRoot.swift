@@ -66,13 +66,6 @@ public final class HostRoot: Sendable {
         return (try? parent.status(FileName(String(path[path.index(after: slash)...])))) != nil
     }
 
-    /// Paths of the entries of a directory whose names end in `suffix`, in name order: the
-    /// drop-in directories (*.conf.d) that configuration is read from. Missing: none.
-    public func files(in directory: String, suffix: String) -> [String] {
-        guard let listing = try? directoryIfPresent(directory), let entries = try? listing.entries() else { return [] }
-        return entries.map(\.name.display).filter { $0.hasSuffix(suffix) }.sorted().map { directory + "/" + $0 }
-    }
-
     /// Opens a directory under the root for walking without following symlinks further.
     public func directory(_ path: String) throws(HostReadError) -> Directory {
         Directory(fd: try open(path, flags: O_RDONLY | O_DIRECTORY), path: path)
