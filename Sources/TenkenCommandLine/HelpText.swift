@@ -1,20 +1,12 @@
 import ArgumentParser
+import FoundationEssentials
 import TenkenCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Help (`--help`, usage, the manual pages generated from it) in the language of the
 /// environment, picked as the reports pick theirs: LC_ALL, then LC_MESSAGES, then LANG.
 /// Chosen once, at the first help text: argument-parser reads help while it parses.
 public enum HelpText {
-    public static let language: Language = {
-        var environment: [String: String] = [:]
-        for key in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-            if let value = getenv(key) { environment[key] = String(cString: value) }
-        }
-        return Language.fromEnvironment(environment)
-    }()
+    public static let language = Language.fromEnvironment(ProcessInfo.processInfo.environment)
 
     public static func pick(ja: String, en: String) -> String {
         let text = language == .ja ? ja : en
@@ -25,7 +17,7 @@ public enum HelpText {
     /// generator drops every non-ASCII character (all of the Japanese, and 点検 or 台帳 in the
     /// English), so the help carries them as `{U+70B9}` and the script turns those into roff's
     /// `\[u70B9]`.
-    static let codePointsForManual = getenv("TENKEN_HELP_CODE_POINTS") != nil
+    static let codePointsForManual = ProcessInfo.processInfo.environment["TENKEN_HELP_CODE_POINTS"] != nil
 
     static func asCodePoints(_ text: String) -> String {
         var ascii = ""
