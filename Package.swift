@@ -7,6 +7,13 @@ let bindNow: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now
 // The C shims use glibc's checked memory and string functions in optimized builds.
 let fortify: [CSetting] = [.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))]
 
+// Tests reach their module and whatever they need to build inputs for it (a collector test
+// makes its reports with a real check).
+let testDependencies: [Target.Dependency] = [
+    "TenkenBase", "TenkenScan", "TenkenCollector", "TenkenTestSupport",
+    .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+]
+
 let package = Package(
     name: "tenken",
     platforms: [.macOS(.v13)],
@@ -14,7 +21,6 @@ let package = Package(
         .executable(name: "tenken", targets: ["tenken"]),
         .executable(name: "tenken-agent", targets: ["tenken-agent"]),
         .executable(name: "tenken-collector", targets: ["tenken-collector"]),
-        .library(name: "TenkenCore", targets: ["TenkenCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,12 +61,26 @@ let package = Package(
                 .embedInCode("catalog/remote-access.yaml"),
                 .embedInCode("catalog/antivirus.yaml"),
                 .embedInCode("catalog/on-access.yaml"),
-                .embedInCode("contracts.yaml"),
+                .embedInCode("contracts.json"),
             ]
         ),
+        // The base layer: localized text, the report model, the JSON reader, JWS signing, zstd,
+        // atomic writes. It links none of the host-scanning C libraries, so the collector,
+        // which needs only these, does not carry libsystemd, libyaml or the openat2 shims.
         .target(
-            name: "TenkenCore",
+            name: "TenkenBase",
             dependencies: [
+                "CCompression",
+                "TenkenPolicies",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The scanning layer: the host root, the fact sources and their registry, policies,
+        // rule evaluation and the check pipeline.
+        .target(
+            name: "TenkenScan",
+            dependencies: [
+                "TenkenBase",
                 "CCompression",
                 "CRootedIO",
                 "CSystemd",
@@ -73,7 +93,8 @@ let package = Package(
         .target(
             name: "TenkenAgent",
             dependencies: [
-                "TenkenCore",
+                "TenkenBase",
+                "TenkenScan",
                 "CSystemd",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
@@ -81,17 +102,18 @@ let package = Package(
         // What the executables share: stderr/stdout writes, exit codes, the --lang option.
         .target(
             name: "TenkenCommandLine",
-            dependencies: ["TenkenCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TenkenBase", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // `tenken check`, verify, ledger: no HTTPS client, so the check starts fast.
-        .executableTarget(name: "tenken", dependencies: ["TenkenCore", "TenkenCommandLine"], linkerSettings: bindNow),
+        .executableTarget(
+            name: "tenken", dependencies: ["TenkenBase", "TenkenScan", "TenkenCommandLine"], linkerSettings: bindNow),
         // `tenken enroll` and `tenken agent` (tenken runs this program for them).
         .executableTarget(name: "tenken-agent", dependencies: ["TenkenAgent", "TenkenCommandLine"], linkerSettings: bindNow),
         // The collector: HTTPS (Hummingbird 2 + NIOSSL), enrollment, verified ingest, SQLite (GRDB).
         .target(
             name: "TenkenCollector",
             dependencies: [
-                "TenkenCore",
+                "TenkenBase",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -107,12 +129,20 @@ let package = Package(
         ),
         // Benchmarks run against their named peer (dpkg-query, apt) in one run, and the collector's
         // ingest against its goal; not part of `swift test`.
-        .executableTarget(name: "tenken-bench", dependencies: ["TenkenCore", "TenkenAgent", "TenkenCollector"]),
-        .testTarget(
-            name: "TenkenCoreTests",
-            dependencies: ["TenkenCore", "TenkenAgent", "TenkenCollector"],
-            // Fixture roots are read in place (they hold symlinks and /proc-shaped files).
-            exclude: ["Fixtures"]
+        .executableTarget(name: "tenken-bench", dependencies: ["TenkenBase", "TenkenScan", "TenkenAgent", "TenkenCollector"]),
+        // What the test targets share: fixture roots, scratch trees, running programs, the loopback
+        // collector, and the `Needs` traits for tests that use an installed tool.
+        .target(
+            name: "TenkenTestSupport",
+            dependencies: [
+                "TenkenBase", "TenkenScan", "TenkenCollector", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/TenkenTestSupport"
         ),
+        // One test target per module; fixture roots (Tests/Fixtures) are read in place.
+        .testTarget(name: "TenkenBaseTests", dependencies: testDependencies),
+        .testTarget(name: "TenkenScanTests", dependencies: testDependencies),
+        .testTarget(name: "TenkenAgentTests", dependencies: testDependencies + ["TenkenAgent"]),
+        .testTarget(name: "TenkenCollectorTests", dependencies: testDependencies),
     ]
 )

@@ -7,6 +7,6 @@ public enum EmbeddedPolicies {
         "catalog/remote-access.yaml": PackageResources.remote_access_yaml,
         "catalog/antivirus.yaml": PackageResources.antivirus_yaml,
         "catalog/on-access.yaml": PackageResources.on_access_yaml,
-        "contracts.yaml": PackageResources.contracts_yaml,
+        "contracts.json": PackageResources.contracts_json,
     ]
 }

@@ -1,5 +1,6 @@
 import Synchronization
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// `tenken agent`: the check as a service. It checks at start, on a schedule, when a USB device
 /// is plugged in and when packages, apt lists, the policy or the ledger change; every report is

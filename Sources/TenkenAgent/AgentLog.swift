@@ -1,4 +1,5 @@
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// The agent's log: a line per event on stderr. Under systemd (JOURNAL_STREAM set) each line
 /// starts with sd-daemon(3)'s "<N>" so the journal records its priority. Messages never carry

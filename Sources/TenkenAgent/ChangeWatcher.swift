@@ -1,5 +1,6 @@
 import Synchronization
-import TenkenCore
+import TenkenBase
+import TenkenScan
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,7 +2,8 @@ import AsyncHTTPClient
 import FoundationEssentials
 import NIOCore
 import NIOSSL
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// HTTPS to the collector: TLS 1.2 or newer, the server certificate checked against the
 /// collector's CA (or the system's roots when none was given), no redirects.

@@ -1,5 +1,6 @@
 import FoundationEssentials
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// Where this machine reports to, written by `tenken enroll` into the state directory
 /// (collector.json, and the collector's CA as collector-ca.pem) and read by the agent.

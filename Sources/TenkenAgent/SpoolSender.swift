@@ -1,5 +1,6 @@
 import FoundationEssentials
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// Sends the spool to the collector in sequence order. A report leaves the spool only when
 /// the collector acknowledged its id (stored now or before); one refused for good is set aside

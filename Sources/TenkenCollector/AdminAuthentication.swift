@@ -1,6 +1,6 @@
 import FoundationEssentials
 import Hummingbird
-import TenkenCore
+import TenkenBase
 
 /// Read access to the fleet (dashboard, API, CSV, metrics) needs an admin token from
 /// `tenken-collector admin-token`, as `Authorization: Bearer TOKEN` (scripts, Prometheus) or as

@@ -1,7 +1,7 @@
 import Crypto
 import FoundationEssentials
 import SwiftASN1
-import TenkenCore
+import TenkenBase
 import X509
 
 /// `tenken-collector init`: a private CA and a server certificate it signs, so agents can pin
@@ -63,7 +63,7 @@ public enum CertificateAuthority {
     /// --key [--ca]`): checked to parse and to belong together, then copied in place.
     public static func adopt(in files: Files, certificateChain: String, key: String, ca: String?) throws {
         func read(_ path: String) throws -> String {
-            String(decoding: try HostRoot.readFile(atPath: path, limit: 1 << 20), as: UTF8.self)
+            String(decoding: try LocalFile.read(atPath: path, limit: 1 << 20), as: UTF8.self)
         }
         let chainText = try read(certificateChain)
         let chain = try PEMDocument.parseMultiple(pemString: chainText).map { try Certificate(derEncoded: $0.derBytes) }

@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTLS
 import NIOCore
 import NIOSSL
-import TenkenCore
+import TenkenBase
 
 /// The collector's HTTPS endpoints.
 /// Open: /healthz; POST /api/v1/enroll (a one-time token binds a machine's public key);

@@ -1,4 +1,4 @@
-import TenkenCore
+import TenkenBase
 
 /// How the store keeps a signed report: the protected header and signature as they came, and
 /// the payload as a zstd frame, about a fifth of the token's size (a year of reports must be

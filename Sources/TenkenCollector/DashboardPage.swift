@@ -1,4 +1,4 @@
-import TenkenCore
+import TenkenBase
 
 /// The fleet dashboard: one server-rendered HTML page, no scripts, every value escaped.
 enum DashboardPage {

@@ -1,5 +1,5 @@
 import Synchronization
-import TenkenCore
+import TenkenBase
 
 /// Enrolled public keys by key id, remembered after the first lookup: a key id is a hash of
 /// its key, so an entry never changes, and most reports then need no database read before

@@ -1,4 +1,4 @@
-import TenkenCore
+import TenkenBase
 
 /// The fleet and per-contract views as CSV (see `CSVTable`), headers in the reader's language.
 enum FleetCSV {

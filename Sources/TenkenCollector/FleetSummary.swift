@@ -1,4 +1,4 @@
-import TenkenCore
+import TenkenBase
 
 /// The fleet at a glance, from each machine's latest report: who is compliant, what fails where,
 /// who went silent, and how that maps onto each contract. The JSON API returns it as is; the

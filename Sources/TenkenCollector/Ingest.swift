@@ -1,4 +1,4 @@
-import TenkenCore
+import TenkenBase
 
 /// Receiving one signed report: signature, enrolled key, well-formed payload, clock, sequence;
 /// then stored once. Kept apart from HTTP so its rules read in one place.

@@ -1,4 +1,4 @@
-import TenkenCore
+import TenkenBase
 
 /// The parts of a signed report the collector reads (the rest stays in the stored token).
 /// Read with `JSONReader`, which skips the evidence instead of mapping it (most of a report's
@@ -60,7 +60,7 @@ public struct IngestedReport: Equatable, Sendable {
     }
 
     static let verdicts: Set = ["compliant", "non-compliant", "incomplete"]
-    static let statuses = Set(TenkenCore.Finding.Status.allCases.map(\.rawValue))
+    static let statuses = Set(TenkenBase.Finding.Status.allCases.map(\.rawValue))
     static let severities = Set(Severity.allCases.map(\.rawValue))
 
     public var problem: String? {

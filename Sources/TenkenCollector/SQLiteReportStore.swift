@@ -1,6 +1,6 @@
 import FoundationEssentials
 import GRDB
-import TenkenCore
+import TenkenBase
 
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
 public final class SQLiteReportStore: ReportStore {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TenkenCore
+import TenkenBase
 #if canImport(Glibc)
 import Glibc
 #endif

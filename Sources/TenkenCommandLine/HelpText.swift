@@ -1,6 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
-import TenkenCore
+import TenkenBase
 
 /// Help (`--help`, usage, the manual pages generated from it) in the language of the
 /// environment, picked as the reports pick theirs: LC_ALL, then LC_MESSAGES, then LANG.

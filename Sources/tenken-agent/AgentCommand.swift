@@ -3,7 +3,8 @@ import TenkenCommandLine
 import Dispatch
 import FoundationEssentials
 import TenkenAgent
-import TenkenCore
+import TenkenBase
+import TenkenScan
 #if canImport(Glibc)
 import Glibc
 #endif

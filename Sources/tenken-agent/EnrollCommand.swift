@@ -2,7 +2,8 @@ import ArgumentParser
 import TenkenCommandLine
 import FoundationEssentials
 import TenkenAgent
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// Binds this machine's key to a collector with a one-time token; the agent reports there.
 struct EnrollCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TenkenCommandLine
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// The agent side of tenken: enrollment and the service. `tenken agent` and `tenken enroll`
 /// run this program (see AgentProgram in tenken).

@@ -1,4 +1,5 @@
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// Pending updates computed in-process against `apt list --upgradable` (issue 3's peer): the
 /// same answer, and the time of each, alternated in one run.
@@ -8,8 +9,8 @@ func benchmarkPendingUpdates(root: HostRoot, rootPath: String, runs: Int) {
     var ours: [PendingUpdate] = []
     let compute = {
         var facts = HostFacts()
-        for step in HostFacts.collectionSteps where step.name == "dpkg" || step.name == "apt" {
-            step.collect(root, HostFacts.Request(patchState: true), &facts)
+        for source in [FactSource.dpkg, .apt] {
+            FactSourceRegistry.declaration(of: source).collect(root, HostFacts.Request(sources: [.apt]), &facts)
         }
         ours = facts.apt?.pendingUpdates ?? []
     }

@@ -1,7 +1,8 @@
 import FoundationEssentials
 import TenkenAgent
 import TenkenCollector
-import TenkenCore
+import TenkenBase
+import TenkenScan
 #if canImport(Glibc)
 import Glibc
 #endif

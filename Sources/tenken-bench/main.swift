@@ -1,4 +1,5 @@
-import TenkenCore
+import TenkenBase
+import TenkenScan
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,8 +43,9 @@ for _ in 0..<runs {
     phases["policy load", default: Samples()].add(measure { _ = try? PolicyLoader.loadDefault() })
     var facts = HostFacts()
     let request = policy.factRequest
-    for step in HostFacts.collectionSteps {
-        phases["collect " + step.name, default: Samples()].add(measure { step.collect(root, request, &facts) })
+    // Every source the policy turns on, one after another, in the registry's order.
+    for source in FactSourceRegistry.all where source.isRequested(by: request) {
+        phases["collect " + source.name, default: Samples()].add(measure { source.collect(root, request, &facts) })
     }
     var findings: [Finding] = []
     phases["evaluate", default: Samples()].add(measure { findings = Evaluator.evaluate(policy, facts: facts, now: Timestamp.seconds()) })
@@ -52,7 +54,8 @@ for _ in 0..<runs {
     phases["encode json", default: Samples()].add(measure { _ = try? report.json() })
     lastFacts = facts
 }
-let phaseNames = ["policy load"] + HostFacts.collectionSteps.map { "collect " + $0.name } + ["evaluate", "encode json"]
+let phaseNames = ["policy load"] + FactSourceRegistry.all.filter { $0.isRequested(by: policy.factRequest) }
+    .map { "collect " + $0.name } + ["evaluate", "encode json"]
 for name in phaseNames {
     print("  \(name.padding(20)) \(format(phases[name]!.median))")
 }

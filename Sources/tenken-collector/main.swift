@@ -1,7 +1,7 @@
 import ArgumentParser
 import TenkenCommandLine
 import TenkenCollector
-import TenkenCore
+import TenkenBase
 
 @main
 struct TenkenCollectorCommand: AsyncParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import TenkenCommandLine
 import FoundationEssentials
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

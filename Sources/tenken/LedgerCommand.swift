@@ -1,6 +1,7 @@
 import ArgumentParser
 import TenkenCommandLine
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// Maintains the ledger (台帳) file: register this PC and connected media, export USBGuard rules.
 struct LedgerCommand: ParsableCommand {
@@ -86,7 +87,7 @@ struct LedgerCommand: ParsableCommand {
                 id = Ledger.normalized(device)
             } else {
                 let root = try HostRoot(location.root)
-                let storage = HostFacts.collect(from: root, request: HostFacts.Request(devices: true)).usbDevices
+                let storage = HostFacts.collect(from: root, request: HostFacts.Request(sources: [.devices])).usbDevices
                     .filter { $0.kinds.contains(.storage) }
                 guard storage.count == 1 else {
                     let listed = storage.map { "  \($0.ledgerID)  \($0.displayName)" }.joined(separator: "\n")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TenkenCommandLine
-import TenkenCore
+import TenkenBase
+import TenkenScan
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,7 +2,8 @@ import ArgumentParser
 import TenkenCommandLine
 import Crypto
 import FoundationEssentials
-import TenkenCore
+import TenkenBase
+import TenkenScan
 
 /// Checks a signed report: exit 0 valid, 1 invalid, 2 unreadable.
 struct VerifyCommand: ParsableCommand {

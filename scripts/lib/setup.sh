@@ -8,9 +8,10 @@ build_packages=(libyaml-dev libsystemd-dev liblz4-dev libzstd-dev liblzma-dev zl
 
 # What the tests add: SQLite (the collector's store), setpriv (util-linux, to run as nobody),
 # the lz4/zstd/xz/gzip tools that make compressed apt lists, dpkg and apt as oracles,
-# systemd-journal-remote (real journal files), curl (an independent HTTPS client),
+# systemd-journal-remote (real journal files), curl (an independent HTTPS client), binutils
+# (readelf and nm: what the collector links),
 # systemd-analyze (the units), python3 with pip (joserfc verifies signed reports).
-test_packages=(libsqlite3-dev util-linux lz4 zstd xz-utils gzip dpkg apt systemd-journal-remote curl systemd
+test_packages=(libsqlite3-dev binutils util-linux lz4 zstd xz-utils gzip dpkg apt systemd-journal-remote curl systemd
                python3 python3-pip ca-certificates)
 
 # Swift on a fresh machine of this kind lives in /opt/swift; elsewhere it must be on the PATH.

@@ -1,0 +1,118 @@
+import FoundationEssentials
+
+/// The version every program and report carries (the .debs are built with it).
+public enum TenkenVersion {
+    public static let current = "0.1.0"
+}
+
+/// The outcome of one check: host, policy, time and findings. Its JSON form is what `--json`
+/// prints and, from the agent, what the collector stores.
+public struct CheckReport: Sendable, Codable {
+    public enum Verdict: String, Sendable, Codable {
+        /// No rule failed and every rule could be checked.
+        case compliant
+        /// At least one rule with action `fail` found a violation.
+        case nonCompliant = "non-compliant"
+        /// Nothing failed, but some rule could not be checked: compliance is not shown.
+        case incomplete
+
+        /// The verdict in a word, for logs and the dashboard.
+        public var title: Localized {
+            switch self {
+            case .compliant: return Localized(ja: "適合", en: "compliant")
+            case .nonCompliant: return Localized(ja: "不適合", en: "non-compliant")
+            case .incomplete: return Localized(ja: "確認できず", en: "incomplete")
+            }
+        }
+
+        /// `tenken check` exit status: 0 compliant, 1 non-compliant, 2 could not check.
+        public var exitCode: Int32 {
+            switch self {
+            case .compliant: return 0
+            case .nonCompliant: return 1
+            case .incomplete: return 2
+            }
+        }
+    }
+
+    public struct Host: Sendable, Codable {
+        public let hostname: String
+        public let machineID: String
+        public let dmiSerial: String?
+        public let os: String
+
+        public init(hostname: String, machineID: String, dmiSerial: String?, os: String) {
+            self.hostname = hostname
+            self.machineID = machineID
+            self.dmiSerial = dmiSerial
+            self.os = os
+        }
+
+        enum CodingKeys: String, CodingKey { case hostname, machineID = "machineId", dmiSerial, os }
+    }
+
+    public struct PolicyReference: Sendable, Codable {
+        public let id: String
+        public let version: Int
+        public let digest: String
+
+        public init(id: String, version: Int, digest: String) {
+            self.id = id
+            self.version = version
+            self.digest = digest
+        }
+    }
+
+    public var schema = "tenken.check/1"
+    /// Unique per report: the collector acknowledges and de-duplicates by it.
+    public var reportID: String
+    /// Per machine, strictly increasing; set when the report is signed (replays are refused).
+    public var sequence: Int?
+    public let tool: String
+    public let host: Host
+    public let root: String
+    public let policy: PolicyReference
+    public let startedAt: String
+    public let durationMilliseconds: Double
+    public let verdict: Verdict
+    public let counts: [String: Int]
+    /// What each fact source could read: complete, or what it missed and where.
+    public let coverage: [SourceCoverage]
+    public let findings: [Finding]
+
+    enum CodingKeys: String, CodingKey {
+        case schema, reportID = "reportId", sequence, tool, host, root, policy, startedAt, durationMilliseconds = "durationMs", verdict, counts, coverage,
+            findings
+    }
+
+    /// A report of `findings`; the verdict and the counts follow from them.
+    public init(host: Host, root: String, policy: PolicyReference, coverage: [SourceCoverage], findings: [Finding],
+                startedAt: String, duration: Double) {
+        tool = "tenken/\(TenkenVersion.current)"
+        reportID = UUID().uuidString.lowercased()
+        self.host = host
+        self.root = root
+        self.policy = policy
+        self.startedAt = startedAt
+        durationMilliseconds = (duration * 1_000_000).rounded() / 1000
+        self.coverage = coverage
+        self.findings = findings
+        var counts: [String: Int] = [:]
+        for status in Finding.Status.allCases { counts[status.rawValue] = findings.filter { $0.status == status }.count }
+        self.counts = counts
+        if findings.contains(where: { $0.status == .fail }) {
+            verdict = .nonCompliant
+        } else if findings.contains(where: { $0.status == .error }) {
+            verdict = .incomplete
+        } else {
+            verdict = .compliant
+        }
+    }
+
+    /// Pretty for people (`--json`); compact for signing, a third smaller to send, parse and keep.
+    public func json(pretty: Bool = true) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

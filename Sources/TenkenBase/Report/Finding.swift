@@ -1,0 +1,87 @@
+/// The result of one rule on one host.
+public struct Finding: Sendable, Codable, Hashable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case pass, fail, warn, error
+        case notApplicable = "not-applicable"
+    }
+
+    public let ruleID: String
+    public let kind: String
+    public let status: Status
+    public let severity: Severity
+    public let title: Localized
+    public let remediation: Localized
+    public let clauses: [String]
+    public let evidence: [Evidence]
+    /// Why the rule could not be checked completely (status `error` when nothing failed).
+    public let errors: [Localized]
+    /// Narrowed visibility that did not stop the check (e.g. not running as root).
+    public let notes: [Localized]
+
+    public init(ruleID: String, kind: String, status: Status, severity: Severity, title: Localized,
+                remediation: Localized, clauses: [String], evidence: [Evidence], errors: [Localized], notes: [Localized]) {
+        self.ruleID = ruleID
+        self.kind = kind
+        self.status = status
+        self.severity = severity
+        self.title = title
+        self.remediation = remediation
+        self.clauses = clauses
+        self.evidence = evidence
+        self.errors = errors
+        self.notes = notes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ruleID = "ruleId", kind, status, severity, title, remediation, clauses, evidence, errors, notes
+    }
+}
+
+/// Exactly what was seen, so a reader can find it again on the machine.
+public struct Evidence: Sendable, Codable, Hashable {
+    public enum Source: String, Sendable, Codable {
+        case dpkg, snap, flatpak, file, wine, path, process, socket
+        /// A pending update (item: package, version: candidate, installed, archive).
+        case update
+        /// A USB device connected now or in the journal's history, or a Bluetooth pairing.
+        case device
+        /// A state read from the system (list age, last upgrade, reboot flag, apt setting,
+        /// antivirus database), described by `note`.
+        case state
+    }
+
+    /// `confirmed` is proof (a package, a file, a process); `suspected` is a hint (a default port
+    /// held by a process tenken could not see).
+    public enum Confidence: String, Sendable, Codable { case confirmed, suspected }
+
+    public let source: Source
+    public let confidence: Confidence
+    /// The catalog entry it matched.
+    public let software: String
+    /// Package name, file path, process executable or socket endpoint.
+    public let item: String
+    public var version: String?
+    public var pid: Int32?
+    public var user: String?
+    public var detail: String?
+    public var installed: String?
+    public var archive: String?
+    /// What a state evidence says, in both languages.
+    public var note: Localized?
+
+    public init(source: Source, confidence: Confidence = .confirmed, software: String, item: String,
+                version: String? = nil, pid: Int32? = nil, user: String? = nil, detail: String? = nil,
+                installed: String? = nil, archive: String? = nil, note: Localized? = nil) {
+        self.source = source
+        self.confidence = confidence
+        self.software = software
+        self.item = item
+        self.version = version
+        self.pid = pid
+        self.user = user
+        self.detail = detail
+        self.installed = installed
+        self.archive = archive
+        self.note = note
+    }
+}

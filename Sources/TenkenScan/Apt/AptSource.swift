@@ -1,0 +1,146 @@
+import CCompression
+#if canImport(Glibc)
+import Glibc
+import TenkenBase
+#endif
+
+/// Reads apt's lists, dpkg's log and the reboot and unattended-upgrades state under the root.
+enum AptSource {
+    static let listsPath = "/var/lib/apt/lists"
+    static let maximumListSize = 1 << 30
+
+    static func collect(_ root: HostRoot, into facts: inout HostFacts) {
+        guard facts.dpkgAvailable else { return }
+        var apt = AptFacts()
+        readLists(root, facts: &facts, into: &apt)
+        apt.lastUpgradeAt = lastUpgrade(root)
+        apt.reboot = rebootState(root, packages: facts.debianPackages)
+        let config = AptConfig(root)
+        facts.issues += config.issues
+        apt.automaticUpdates.packageInstalled = facts.debianPackages.contains { $0.name == "unattended-upgrades" && $0.isPresent }
+        apt.automaticUpdates.unattendedUpgrade = config["APT::Periodic::Unattended-Upgrade"]?.value
+        apt.automaticUpdates.setIn = config["APT::Periodic::Unattended-Upgrade"]?.file
+        apt.automaticUpdates.updatePackageLists = config["APT::Periodic::Update-Package-Lists"]?.value
+        facts.apt = apt
+    }
+
+    private static func readLists(_ root: HostRoot, facts: inout HostFacts, into apt: inout AptFacts) {
+        let directory: Directory
+        let entries: [Directory.Entry]
+        do {
+            guard let present = try root.directoryIfPresent(listsPath) else { return }
+            directory = present
+            entries = try directory.entries()
+        } catch {
+            facts.issues.append(.unreadable(.apt, error))
+            return
+        }
+        let prefixes = AptSources.listPrefixes(root, issues: &facts.issues)
+        let names = entries.map(\.name.display)
+        let releases = names.filter { $0.hasSuffix("_InRelease") || $0.hasSuffix("_Release") }
+        var newest = releases.compactMap { try? directory.status(FileName($0)).modified }.filter(Timestamp.plausible.contains).max()
+        if let stamp = try? root.directory("/var/lib/apt/periodic").status(FileName("update-success-stamp")).modified,
+           Timestamp.plausible.contains(stamp) {
+            newest = max(newest ?? stamp, stamp)
+        }
+        apt.listsUpdatedAt = newest
+
+        let installed = Set(facts.debianPackages.filter(\.isPresent).map(\.name))
+        let native = facts.debianPackages.first { $0.name == "dpkg" }?.architecture ?? "amd64"
+        var indexes: [AptIndex] = []
+        for name in names.sorted() {
+            guard let (stem, format) = packagesList(name) else { continue }
+            if let prefixes, !prefixes.contains(where: { stem.hasPrefix($0) }) { continue }
+            let path = listsPath + "/" + name
+            do {
+                let bytes = try directory.readFile(FileName(name), limit: maximumListSize)
+                let (offers, damaged) = try CompressedFile.withContents(bytes, format: format, path: path) {
+                    AptIndex.parse($0, names: installed)
+                }
+                if damaged > 0 {
+                    facts.issues.append(FactIssue(.apt, .error, .damaged, path: path, Localized(
+                        ja: "\(path): \(damaged) 個の項目に Package または Version がありません",
+                        en: "\(path): \(damaged) stanzas without Package or Version")))
+                }
+                indexes.append(AptIndex(file: path, release: try release(for: stem, among: releases, in: directory), offers: offers))
+                apt.listFiles.append(path)
+            } catch {
+                facts.issues.append(.unreadable(.apt, error))
+            }
+        }
+        apt.pendingUpdates = CandidateSelection.pendingUpdates(installed: facts.debianPackages, indexes: indexes,
+                                                               nativeArchitecture: native)
+    }
+
+    /// "…_binary-amd64_Packages.lz4" → ("…_binary-amd64_Packages", lz4).
+    private static func packagesList(_ name: String) -> (String, tenken_compression?)? {
+        for (suffix, format) in CompressedFile.suffixes where name.hasSuffix("_Packages" + suffix) {
+            return (String(name.dropLast(suffix.count)), format)
+        }
+        return nil
+    }
+
+    /// The Release file of a list: the one whose name, less "InRelease"/"Release", is the
+    /// longest prefix of the list's name.
+    /// A list without a Release file gets apt's defaults; an unreadable Release is an error, since
+    /// guessing would turn security updates into ordinary ones.
+    private static func release(for list: String, among releases: [String], in directory: Directory) throws(HostReadError) -> AptRelease {
+        let owner = releases.filter { list.hasPrefix($0.hasSuffix("_InRelease") ? String($0.dropLast(9)) : String($0.dropLast(7))) }
+            .max { $0.count < $1.count }
+        guard let owner else { return AptRelease() }
+        let bytes = try directory.readFile(FileName(owner), limit: 256 << 20)
+        return AptRelease(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The newest "upgrade" in /var/log/dpkg.log and its first rotation.
+    private static func lastUpgrade(_ root: HostRoot) -> Int? {
+        var newest: Int?
+        for path in ["/var/log/dpkg.log", "/var/log/dpkg.log.1"] {
+            guard let bytes = try? root.readFileIfPresent(path, limit: 256 << 20) else { continue }
+            for line in ByteText.split(bytes[...], on: 0x0A) {
+                // "2026-11-21 22:37:58 upgrade libc6:amd64 2.36-9+deb12u13 2.36-9+deb12u14"
+                guard line.count > 28, line[line.startIndex + 20..<line.startIndex + 28].elementsEqual("upgrade ".utf8),
+                      let time = localTime(String(decoding: line.prefix(19), as: UTF8.self)),
+                      Timestamp.plausible.contains(time) else { continue }
+                newest = max(newest ?? time, time)
+            }
+        }
+        return newest
+    }
+
+    /// "YYYY-MM-DD HH:MM:SS" in the machine's local time, as dpkg writes it.
+    static func localTime(_ text: String) -> Int? {
+        let numbers = text.split(whereSeparator: { $0 == "-" || $0 == " " || $0 == ":" }).compactMap { Int32($0) }
+        guard numbers.count == 6 else { return nil }
+        var parts = tm()
+        parts.tm_year = numbers[0] - 1900
+        parts.tm_mon = numbers[1] - 1
+        parts.tm_mday = numbers[2]
+        parts.tm_hour = numbers[3]
+        parts.tm_min = numbers[4]
+        parts.tm_sec = numbers[5]
+        parts.tm_isdst = -1
+        let time = mktime(&parts)
+        return time == -1 ? nil : Int(time)
+    }
+
+    private static func rebootState(_ root: HostRoot, packages: [DebianPackage]) -> AptFacts.RebootState {
+        var state = AptFacts.RebootState()
+        state.flagged = root.exists("/run/reboot-required")
+        if let list = try? root.readFileIfPresent("/run/reboot-required.pkgs", limit: 1 << 20) {
+            state.packages = Array(Set(ByteText.split(list[...], on: 0x0A).map { ByteText.display($0) })).sorted()
+        }
+        if let release = try? root.readFileIfPresent("/proc/sys/kernel/osrelease", limit: 4096) {
+            state.runningKernel = ByteText.display(release[...]).trimmingCharacters(in: " \n")
+        }
+        // linux-image-6.1.0-18-amd64 is a kernel; linux-image-amd64 is the metapackage.
+        let kernels = packages.filter { $0.isPresent && $0.name.hasPrefix("linux-image-") }
+            .map { String($0.name.dropFirst(12)).replacing("unsigned-", with: "") }
+            .filter { $0.first?.isNumber == true }
+        if let running = state.runningKernel, let newest = kernels.max(by: { DebianVersion($0) < DebianVersion($1) }),
+           DebianVersion(newest) > DebianVersion(running) {
+            state.newerKernel = newest
+        }
+        return state
+    }
+}

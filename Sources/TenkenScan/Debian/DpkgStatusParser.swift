@@ -1,0 +1,174 @@
+import TenkenBase
+/// Parses the deb822 stanzas of /var/lib/dpkg/status. It keeps going past damage: every stanza
+/// that cannot be trusted becomes a `Problem` with its line number, the rest still count.
+public struct DpkgStatusParser {
+    public struct Problem: Sendable, Hashable {
+        public let line: Int
+        public let message: Localized
+    }
+
+    public private(set) var packages: [DebianPackage] = []
+    public private(set) var problems: [Problem] = []
+
+    public init(_ bytes: [UInt8]) {
+        packages.reserveCapacity(bytes.count / 900)
+        var stanza = Stanza(line: 1)
+        var lineNumber = 0
+        var lineStart = 0
+        let count = bytes.count
+        while lineStart < count {
+            lineNumber += 1
+            var lineEnd = lineStart
+            while lineEnd < count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            let line = bytes[lineStart..<lineEnd]
+            lineStart = lineEnd + 1
+            if lineEnd == count && bytes.last != 0x0A { stanza.endsMidLine = true }
+            if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                finish(&stanza)
+                stanza = Stanza(line: lineNumber + 1)
+                continue
+            }
+            if stanza.isEmpty { stanza.line = lineNumber }
+            stanza.lineCount += 1
+            let first = line[line.startIndex]
+            if first == 0x20 || first == 0x09 { continue }  // continuation of a multi-line field
+            if first == 0x23 { continue }  // deb822 comment
+            guard let colon = line.firstIndex(of: 0x3A) else {
+                stanza.damage = stanza.damage ?? Problem(line: lineNumber, message: Localized(
+                    ja: "\(lineNumber) 行目: 「フィールド名: 値」の形式ではありません",
+                    en: "line \(lineNumber): not a \"Field: value\" line"))
+                continue
+            }
+            let field = line[line.startIndex..<colon]
+            guard let key = Stanza.Key(field) else { continue }
+            let rawValue = trim(line[(colon + 1)...])
+            guard !rawValue.contains(0), let value = ByteText.utf8(rawValue) else {
+                stanza.damage = stanza.damage ?? Problem(line: lineNumber, message: Localized(
+                    ja: "\(lineNumber) 行目: \(key.rawValue) の値が UTF-8 ではありません",
+                    en: "line \(lineNumber): \(key.rawValue) is not valid UTF-8"))
+                continue
+            }
+            if stanza[key] != nil {
+                stanza.damage = stanza.damage ?? Problem(line: lineNumber, message: Localized(
+                    ja: "\(lineNumber) 行目: \(key.rawValue) が重複しています (空行の欠落)",
+                    en: "line \(lineNumber): duplicate \(key.rawValue) field (missing blank line)"))
+                continue
+            }
+            stanza[key] = value
+        }
+        let problemsBefore = problems.count
+        finish(&stanza)
+        // dpkg always ends the file with a newline: without one it was cut short, even when the
+        // cut fell inside a multi-line Description and every stanza still looks whole.
+        if let last = bytes.last, last != 0x0A, problems.count == problemsBefore {
+            problems.append(Problem(line: lineNumber, message: Localized(
+                ja: "\(lineNumber) 行目: ファイルが行の途中で終わっています (途中で切れている可能性)",
+                en: "line \(lineNumber): the file ends mid-line (truncated?)")))
+        }
+    }
+
+    private mutating func finish(_ stanza: inout Stanza) {
+        guard !stanza.isEmpty else { return }
+        let problemsBefore = problems.count
+        defer {
+            // A file that stops mid-line was cut short (full disk, interrupted copy): say so.
+            if stanza.endsMidLine && problems.count > problemsBefore {
+                let last = problems.removeLast()
+                problems.append(Problem(line: last.line, message: Localized(
+                    ja: last.message.ja + " — ファイルが行の途中で終わっています (途中で切れている可能性)",
+                    en: last.message.en + " — the file ends mid-line (truncated?)")))
+            }
+        }
+        let name = stanza.package ?? ""
+        let label = name.isEmpty ? "" : " (\(name))"
+        if let damage = stanza.damage {
+            problems.append(Problem(line: damage.line, message: Localized(
+                ja: damage.message.ja + label, en: damage.message.en + label)))
+            return
+        }
+        guard !name.isEmpty else {
+            problems.append(Problem(line: stanza.line, message: Localized(
+                ja: "\(stanza.line) 行目からの項目に Package がありません",
+                en: "stanza at line \(stanza.line) has no Package field")))
+            return
+        }
+        guard let status = stanza.status, status.split(separator: " ").count == 3 else {
+            problems.append(Problem(line: stanza.line, message: Localized(
+                ja: "\(stanza.line) 行目からの項目に正しい Status がありません (途中で切れている可能性)\(label)",
+                en: "stanza at line \(stanza.line) has no valid Status field (truncated?)\(label)")))
+            return
+        }
+        let package = DebianPackage(name: name, version: stanza.version ?? "",
+                                    architecture: stanza.architecture ?? "", status: status)
+        if package.isPresent && package.version.isEmpty {
+            problems.append(Problem(line: stanza.line, message: Localized(
+                ja: "\(stanza.line) 行目からの項目に Version がありません\(label)",
+                en: "stanza at line \(stanza.line) has no Version field\(label)")))
+            return
+        }
+        packages.append(package)
+    }
+
+    private func trim(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, first == 0x20 || first == 0x09 { slice = slice.dropFirst() }
+        while let last = slice.last, last == 0x20 || last == 0x09 || last == 0x0D { slice = slice.dropLast() }
+        return slice
+    }
+
+    private struct Stanza {
+        enum Key: String {
+            case package = "Package", status = "Status", version = "Version", architecture = "Architecture"
+
+            init?(_ field: ArraySlice<UInt8>) {
+                // deb822 field names are case-insensitive.
+                switch field.count {
+                case 6 where Key.equal(field, "status"): self = .status
+                case 7 where Key.equal(field, "package"): self = .package
+                case 7 where Key.equal(field, "version"): self = .version
+                case 12 where Key.equal(field, "architecture"): self = .architecture
+                default: return nil
+                }
+            }
+
+            private static func equal(_ field: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
+                var index = field.startIndex
+                for byte in UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount) {
+                    if field[index] | 0x20 != byte { return false }
+                    index += 1
+                }
+                return true
+            }
+        }
+
+        var line: Int
+        var lineCount = 0
+        var package: String?
+        var status: String?
+        var version: String?
+        var architecture: String?
+        var damage: Problem?
+        var endsMidLine = false
+
+        subscript(key: Key) -> String? {
+            get {
+                switch key {
+                case .package: return package
+                case .status: return status
+                case .version: return version
+                case .architecture: return architecture
+                }
+            }
+            set {
+                switch key {
+                case .package: package = newValue
+                case .status: status = newValue
+                case .version: version = newValue
+                case .architecture: architecture = newValue
+                }
+            }
+        }
+
+        var isEmpty: Bool { lineCount == 0 }
+    }
+}

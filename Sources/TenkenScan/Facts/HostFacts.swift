@@ -1,0 +1,128 @@
+import TenkenBase
+/// Everything the sources read from one root. The sources of `FactSourceRegistry` fill it;
+/// evaluation only reads it.
+public struct HostFacts: Sendable {
+    public var identity = HostIdentity()
+    public var dpkgAvailable = false
+    public var debianPackages: [DebianPackage] = []
+    public var snaps: [SnapPackage] = []
+    public var flatpaks: [FlatpakApp] = []
+    public var homes: [HomeDirectory] = []
+    public var executables: [ExecutableFile] = []
+    public var processes: [RunningProcess] = []
+    public var listeningSockets: [ListeningSocket] = []
+    /// Patch state; nil when the root has no dpkg database.
+    public var apt: AptFacts?
+    /// USB devices connected now (sysfs) and connections the journal recorded.
+    public var usbDevices: [UsbDevice] = []
+    public var usbHistory: [UsbConnection] = []
+    public var bluetoothPairings: [BluetoothPairing] = []
+    /// Host controls; nil when no rule asked for them.
+    public var hostControls: HostControlFacts?
+    /// ClamAV databases; nil when /var/lib/clamav does not exist.
+    public var clamav: ClamAVFacts?
+    /// Paths a policy asked about (catalog `paths`), with whether each exists under the root.
+    public var probedPaths: [String: Bool] = [:]
+    public var issues: [FactIssue] = []
+    /// The sources that were read (the registry's `collect` records each).
+    public var collected: Set<FactSource> = []
+
+    public init() {}
+
+    /// What a policy needs beyond the fixed sources. Finding a socket's process means reading
+    /// every process's fd table, so owners are looked up only where a rule can use them.
+    /// What a policy needs beyond the sources that are always read. Finding a socket's process
+    /// means reading every process's fd table, so owners are looked up only where a rule can use them.
+    public struct Request: Sendable {
+        /// Sources read only when a rule asks (the registry marks them `whenRequested`).
+        public var sources: Set<FactSource> = []
+        /// Absolute paths, or `~/...` relative to every home directory.
+        public var probePaths: Set<String> = []
+        /// Listening sockets on these ports get their owning processes looked up.
+        public var socketPorts: [PortRange] = []
+        /// Processes with these lowercased names (executable, argv[0] or comm) get their
+        /// listening sockets looked up.
+        public var processNames: Set<String> = []
+        /// Look up the owner of every listening socket (for a full inventory).
+        public var allSocketOwners = false
+        /// How many days back the journal is read for USB connections (0: not at all).
+        public var deviceHistoryDays = 0
+        /// The time history is measured back from (unix seconds).
+        public var now = 0
+
+        public init(sources: Set<FactSource> = [], probePaths: Set<String> = [], socketPorts: [PortRange] = [],
+                    processNames: Set<String> = [], allSocketOwners: Bool = false) {
+            self.sources = sources
+            self.probePaths = probePaths
+            self.socketPorts = socketPorts
+            self.processNames = processNames
+            self.allSocketOwners = allSocketOwners
+        }
+    }
+
+    public static func collect(from root: HostRoot, request: Request = Request()) -> HostFacts {
+        collect(from: root) { () throws(Never) in request }
+    }
+
+    /// Reads every source the registry declares that `request` turns on. `request` is called on
+    /// this thread while the package databases are parsed on another, so a caller can load its
+    /// policy in that time; apt's lists, which need the installed packages, are parsed on that
+    /// other thread while this one reads the host.
+    public static func collect<Failure: Error>(from root: HostRoot,
+                                              request: () throws(Failure) -> Request) throws(Failure) -> HostFacts {
+        let registry = FactSourceRegistry.all
+        let packages = BackgroundWork { () -> HostFacts in
+            var facts = HostFacts()
+            for source in registry where source.stage == .packages { source.collect(root, Request(), &facts) }
+            return facts
+        }
+        let resolved: Request
+        do { resolved = try request() } catch {
+            _ = packages.wait()
+            throw error
+        }
+        let slow = registry.filter { $0.stage == .besidePackages && $0.isRequested(by: resolved) }
+        let background = slow.isEmpty ? nil : BackgroundWork { () -> HostFacts in
+            var facts = packages.wait()
+            facts.issues = []
+            facts.collected = []
+            for source in slow { source.collect(root, resolved, &facts) }
+            return facts
+        }
+        var facts = HostFacts()
+        for source in registry where source.stage == .host && source.isRequested(by: resolved) {
+            source.collect(root, resolved, &facts)
+        }
+        facts.adopt(packages: packages.wait())
+        for source in registry where source.stage == .afterPackages && source.isRequested(by: resolved) {
+            source.collect(root, resolved, &facts)
+        }
+        if let patched = background?.wait() {
+            facts.apt = patched.apt
+            facts.issues += patched.issues
+            facts.collected.formUnion(patched.collected)
+        }
+        return facts
+    }
+
+    /// Takes what the package stage read on its own thread.
+    private mutating func adopt(packages parsed: HostFacts) {
+        dpkgAvailable = parsed.dpkgAvailable
+        debianPackages = parsed.debianPackages
+        snaps = parsed.snaps
+        issues = parsed.issues + issues
+        collected.formUnion(parsed.collected)
+    }
+
+    /// What each source read, complete or with its gaps, in the registry's order.
+    public var coverage: [SourceCoverage] {
+        FactSourceRegistry.all.map { declaration in
+            SourceCoverage(source: declaration.source.rawValue, requested: collected.contains(declaration.source),
+                           gaps: issues.filter { $0.source == declaration.source }.map(\.gap))
+        }
+    }
+
+    public func issues(from sources: Set<FactSource>) -> [FactIssue] {
+        issues.filter { sources.contains($0.source) }
+    }
+}

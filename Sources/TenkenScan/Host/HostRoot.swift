@@ -1,0 +1,85 @@
+import CRootedIO
+#if canImport(Glibc)
+import Glibc
+import TenkenBase
+#endif
+
+/// The directory tree whose facts are read: `/` for this machine, or a mounted image or fixture.
+/// Every open goes through openat2(RESOLVE_IN_ROOT), so a symlink inside the tree that points to
+/// `/etc/shadow` resolves to `<root>/etc/shadow`, never to the scanning host's file.
+public final class HostRoot: Sendable {
+    public let path: String
+    private let fd: Int32
+
+    public init(_ path: String = "/") throws(HostReadError) {
+        let fd = tenken_open_root(path)
+        guard fd >= 0 else { throw HostReadError(path: path, errno: errno) }
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// O_PATH, which Swift's Glibc module does not export (it is _GNU_SOURCE).
+    static let pathOnly: Int32 = 0o10000000
+
+    public var isHostRoot: Bool { path == "/" }
+
+    /// Reads a whole regular file. Refuses FIFOs and devices (which could block or never end)
+    /// and anything over `limit` bytes.
+    public func readFile(_ path: String, limit: Int = 64 << 20) throws(HostReadError) -> [UInt8] {
+        // Look before opening: opening a device node in an image (a watchdog, a tape) has effects.
+        let handle = try open(path, flags: Self.pathOnly)
+        var info = stat()
+        let looked = fstat(handle, &info)
+        close(handle)
+        guard looked == 0 else { throw HostReadError(path: path, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw HostReadError(path: path, reason: .notARegularFile) }
+        let file = try open(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        defer { close(file) }
+        guard fstat(file, &info) == 0 else { throw HostReadError(path: path, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw HostReadError(path: path, reason: .notARegularFile) }
+        return try LocalFile.readAll(file, path: path, sizeHint: Int(info.st_size), limit: limit)
+    }
+
+    /// Reads a file of this machine given by path (a policy, a ledger, a report): its directory
+    /// is the root, so the same refusals (FIFOs, devices, size) apply.
+    public static func readFile(atPath path: String, limit: Int) throws(HostReadError) -> [UInt8] {
+        let (directory, name) = AtomicFile.split(path)
+        return try HostRoot(directory).readFile(name, limit: limit)
+    }
+
+    /// Like `readFile`, but a missing file is `nil` rather than an error.
+    public func readFileIfPresent(_ path: String, limit: Int = 64 << 20) throws(HostReadError) -> [UInt8]? {
+        do { return try readFile(path, limit: limit) } catch where error.isNotFound { return nil }
+    }
+
+    public func exists(_ path: String) -> Bool {
+        tenken_exists_in_root(fd, path, isHostRoot ? 1 : 0) == 1
+    }
+
+    /// Whether the last component exists itself, without following it if it is a symlink:
+    /// systemd's enablement links point at unit files that may live elsewhere.
+    public func linkExists(_ path: String) -> Bool {
+        guard let slash = path.lastIndex(of: "/"), let parent = try? directory(String(path[..<slash]).isEmpty ? "/" : String(path[..<slash])) else {
+            return false
+        }
+        return (try? parent.status(FileName(String(path[path.index(after: slash)...])))) != nil
+    }
+
+    /// Opens a directory under the root for walking without following symlinks further.
+    public func directory(_ path: String) throws(HostReadError) -> Directory {
+        Directory(fd: try open(path, flags: O_RDONLY | O_DIRECTORY), path: path)
+    }
+
+    /// `directory`, with a missing directory as `nil`.
+    public func directoryIfPresent(_ path: String) throws(HostReadError) -> Directory? {
+        do { return try directory(path) } catch where error.isNotFound || error.reason == .notADirectory { return nil }
+    }
+
+    func open(_ path: String, flags: Int32) throws(HostReadError) -> Int32 {
+        let file = tenken_open_in_root(fd, path, flags, isHostRoot ? 1 : 0)
+        guard file >= 0 else { throw HostReadError(path: path, errno: errno) }
+        return file
+    }
+}

@@ -1,0 +1,88 @@
+import TenkenBase
+/// A loaded policy: rules, the catalog they refer to, and a digest that identifies exactly which
+/// policy a report was made under.
+public struct Policy: Sendable {
+    public let id: String
+    public let version: Int
+    public let title: Localized
+    public let rules: [Rule]
+    public let catalog: SoftwareCatalog
+    /// "sha256:<hex>" over the policy file and every catalog file it loaded.
+    public let digest: String
+
+    /// The same policy with only the named rules, in the policy's order; nil names an unknown rule.
+    public func selecting(_ ids: [String]) -> Result<Policy, PolicyError> {
+        let known = Set(rules.map(\.id))
+        if let unknown = ids.first(where: { !known.contains($0) }) {
+            return .failure(PolicyError(file: id, message: "no rule '\(unknown)'; rules: \(rules.map(\.id).joined(separator: ", "))"))
+        }
+        return .success(Policy(id: id, version: version, title: title, rules: rules.filter { ids.contains($0.id) },
+                               catalog: catalog, digest: digest))
+    }
+
+    /// The extra facts this policy's rules need collected.
+    public var factRequest: HostFacts.Request {
+        var request = HostFacts.Request()
+        for rule in rules {
+            request.sources.formUnion(rule.kind.family.sources)
+            rule.kind.family.refine(&request)
+            for entry in catalog.entries(in: rule.kind.categories) {
+                request.probePaths.formUnion(entry.paths)
+                request.socketPorts += entry.ports
+                for name in entry.executables + entry.wine {
+                    request.processNames.insert(name.lowercased())
+                    request.processNames.insert(String(decoding: name.lowercased().utf8.prefix(15), as: UTF8.self))
+                }
+            }
+        }
+        return request
+    }
+}
+
+/// The YAML shape of a policy file.
+struct PolicyDocument {
+    let id: String
+    let version: Int
+    let title: Localized
+    let catalog: [String]
+    let rules: [Rule]
+
+    init(_ text: String, file: String) throws(PolicyError) {
+        let yaml = try YAMLObject.document(text, file: file, keys: ["id", "version", "title", "catalog", "rules"])
+        id = try yaml.string("id")
+        version = try yaml.int("version")
+        title = try yaml.localized("title")
+        catalog = try yaml.strings("catalog")
+        var rules: [Rule] = []
+        for rule in try yaml.objects("rules", keys: Rule.keys) { rules.append(try Rule(rule)) }
+        self.rules = rules
+    }
+}
+
+extension Rule {
+    static let commonKeys: Set<String> = ["id", "kind", "severity", "action", "title", "remediation", "clauses"]
+    static let keys = commonKeys.union(RuleKind.parameters.values.joined())
+
+    /// Reads a rule and checks its parameters; catalog references are checked once the catalog is loaded.
+    init(_ yaml: YAMLObject) throws(PolicyError) {
+        let id = try yaml.string("id")
+        let kindName = try yaml.string("kind")
+        let unknown = yaml.error("kind", "unknown rule kind '\(kindName)'; known: "
+                                 + RuleKind.parameters.keys.sorted().joined(separator: ", "))
+        guard let allowed = RuleKind.parameters[kindName] else { throw unknown }
+        for key in Self.keys.subtracting(Self.commonKeys).subtracting(allowed) where yaml.has(key) {
+            throw yaml.error(key, "'\(key)' is not a parameter of \(kindName)")
+        }
+        guard let kind = try RuleKind.named(kindName, from: yaml) else { throw unknown }
+        let severityName = try yaml.string("severity")
+        guard let severity = Severity(rawValue: severityName) else {
+            throw yaml.error("severity", "'\(severityName)' is not one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let actionName = try yaml.optionalString("action") ?? RuleAction.fail.rawValue
+        guard let action = RuleAction(rawValue: actionName) else { throw yaml.error("action", "'\(actionName)' is not fail or warn") }
+        let clauses = try yaml.strings("clauses")
+        guard !clauses.isEmpty else { throw yaml.error("clauses", "every rule must cite the contract clauses it enforces") }
+        self.init(id: id, kind: kind, severity: severity, action: action, title: try yaml.localized("title"),
+                  remediation: try yaml.localized("remediation"), clauses: clauses)
+    }
+}

@@ -1,0 +1,103 @@
+import TenkenBase
+/// One application the catalog knows, listed once with every way it can appear on a machine.
+public struct CatalogEntry: Sendable, Hashable {
+    public let id: String
+    public let name: String
+    public let category: String
+    public let deb: [String]
+    public let rpm: [String]
+    public let snap: [String]
+    public let flatpak: [String]
+    /// Program names on Linux; also matched as AppImage name prefixes and process names.
+    public let executables: [String]
+    /// Windows executables run under Wine (Winny.exe, Share.exe, ...).
+    public let wine: [String]
+    /// Install locations: absolute, or `~/` for every home directory.
+    public let paths: [String]
+    public let ports: [PortRange]
+
+    static let keys: Set<String> = ["id", "name", "deb", "rpm", "snap", "flatpak", "executables", "wine", "paths", "ports"]
+
+    init(_ yaml: YAMLObject, category: String) throws(PolicyError) {
+        id = try yaml.string("id")
+        name = try yaml.string("name")
+        self.category = category
+        deb = try yaml.strings("deb")
+        rpm = try yaml.strings("rpm")
+        snap = try yaml.strings("snap")
+        flatpak = try yaml.strings("flatpak")
+        executables = try yaml.strings("executables")
+        wine = try yaml.strings("wine")
+        paths = try yaml.strings("paths")
+        for path in paths where !path.hasPrefix("/") && !path.hasPrefix("~/") {
+            throw yaml.error("paths", "'\(path)' must be absolute or start with ~/")
+        }
+        var ports: [PortRange] = []
+        for text in try yaml.strings("ports") {
+            guard let port = PortRange(text) else { throw yaml.error("ports", "'\(text)' is not a port like tcp/6881 or udp/6881-6889") }
+            ports.append(port)
+        }
+        self.ports = ports
+    }
+}
+
+/// "tcp/6881-6889" or "udp/4672": a default port an application listens on.
+public struct PortRange: Sendable, Hashable, CustomStringConvertible {
+    public let transport: ListeningSocket.Transport
+    public let ports: ClosedRange<UInt16>
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let transport = ListeningSocket.Transport(rawValue: String(parts[0])) else { return nil }
+        let bounds = parts[1].split(separator: "-").map { UInt16($0) }
+        guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil, low <= high else {
+            return nil
+        }
+        self.transport = transport
+        self.ports = low...high
+    }
+
+    public var description: String {
+        let range = ports.count == 1 ? "\(ports.lowerBound)" : "\(ports.lowerBound)-\(ports.upperBound)"
+        return "\(transport.rawValue)/\(range)"
+    }
+
+    public func contains(_ socket: ListeningSocket) -> Bool {
+        socket.transport == transport && ports.contains(socket.port)
+    }
+}
+
+/// One catalog file: a category and its applications.
+public struct CatalogFile: Sendable {
+    public let category: String
+    public let title: Localized
+    public let software: [CatalogEntry]
+
+    init(_ text: String, file: String) throws(PolicyError) {
+        let yaml = try YAMLObject.document(text, file: file, keys: ["category", "title", "software"])
+        category = try yaml.string("category")
+        title = try yaml.localized("title")
+        var software: [CatalogEntry] = []
+        for entry in try yaml.objects("software", keys: CatalogEntry.keys) {
+            software.append(try CatalogEntry(entry, category: category))
+        }
+        var ids = Set<String>()
+        for entry in software where !ids.insert(entry.id).inserted {
+            throw PolicyError(file: file, message: "software id '\(entry.id)' is listed twice")
+        }
+        self.software = software
+    }
+}
+
+/// Every catalog file a policy loaded, by category.
+public struct SoftwareCatalog: Sendable {
+    public let categories: [String: CatalogFile]
+
+    public init(_ files: [CatalogFile]) {
+        categories = Dictionary(files.map { ($0.category, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func entries(in categories: [String]) -> [CatalogEntry] {
+        categories.flatMap { self.categories[$0]?.software ?? [] }
+    }
+}

@@ -1,0 +1,401 @@
+import Foundation
+import GRDB
+import Testing
+@testable import TenkenCollector
+@testable import TenkenBase
+@testable import TenkenScan
+import TenkenTestSupport
+
+/// The real collector on loopback with real TLS, and curl (pinned to the collector's own CA)
+/// as the client.
+@Suite("collector", Needs.curl)
+struct CollectorTests {
+    /// Reports of the workstation fixture, signed as a given machine.
+    struct Signer {
+        let scratch: ScratchTree
+        let key: MachineKey
+        static let policy = try! PolicyLoader.loadDefault().selecting(["no-p2p-software", "reboot-not-pending"]).get()
+
+        /// `compressed`: as agents send reports (`ReportPayload`), else as `tenken check --sign`.
+        func signed(sequence: Int, startedAt: String? = nil, compressed: Bool = false,
+                    edit: (inout [String: Any]) -> Void = { _ in }) throws -> (String, CheckReport) {
+            var report = Check.run(root: try Fixture.root("workstation"), policy: Self.policy)
+            report.sequence = sequence
+            var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
+            if let startedAt { object["startedAt"] = startedAt }
+            edit(&object)
+            let name = "report-\(sequence)-\(report.reportID).jws"
+            let json = Array(try JSONSerialization.data(withJSONObject: object))
+            try scratch.write(name, try ReportPayload.sign(json, with: key, compressed: compressed))
+            return (scratch.path + "/" + name, report)
+        }
+    }
+
+    @Test("enrollment, verified ingest, acknowledgement by id, replay, forgery, clock and size refused, TLS 1.2+ only")
+    func enrollAndIngest() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        var info = stat()
+        #expect(stat(collector.files.caKey, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+
+        #expect(try await curl.get("/healthz").body == "ok")
+        #expect(try await runDetached(["/usr/bin/curl", "-sS", "--cacert", collector.files.caCertificate, "--tls-max", "1.1", collector.base + "/healthz"]).status != 0)
+        #expect(try await runDetached(["/usr/bin/curl", "-sS", "http://127.0.0.1:\(collector.port)/healthz"]).status != 0)  // plain HTTP is not served
+
+        let token = try await collector.enrollmentToken()
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
+        try scratch.write("enroll.json", #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","machineId":"5f3c8e1a","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#)
+        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status == 201)
+        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status == 403)
+        try scratch.write("hostile.json", #"{"token":"x","publicKey":"AAAA","machineId":"m","hostname":"\#(String(repeating: "h", count: 300))"}"#)
+        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/hostile.json", type: "application/json").status == 400)
+        #expect(try await collector.store.machine(keyID: MachineKey.thumbprint(key.publicKey))?.dmiSerial == "PF3ABCDE")
+
+        let signer = Signer(scratch: scratch, key: key)
+        let (first, firstReport) = try signer.signed(sequence: 1)
+        let stored = try await curl.post("/api/v1/reports", file: first)
+        #expect(stored.status == 201)
+        #expect(stored.body.contains(firstReport.reportID))
+        let again = try await curl.post("/api/v1/reports", file: first)
+        #expect(again.status == 200 && again.body.contains("\"duplicate\":true"))
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 1).0).status == 409)
+        // Dated ten minutes ahead of the collector: 422, which the agent retries; an old report is fine.
+        let future = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, startedAt: Timestamp.format(seconds: Timestamp.seconds() + 600)).0)
+        #expect(future.status == 422 && future.body.contains("future"))
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, startedAt: "2026-01-05T08:00:00.000Z").0).status == 201)
+        // Signed by an enrolled key is not the same as well formed.
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["verdict"] = "pwned" }.0).status == 400)
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["reportId"] = "../../etc" }.0).status == 400)
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["findings"] = "none" }.0).status == 400)
+        let twice = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { object in
+            let findings = object["findings"] as! [Any]
+            object["findings"] = findings + findings
+        }.0)
+        #expect(twice.status == 400 && twice.body.contains("twice"))
+
+        var forged = String(decoding: try scratch.read(first.split(separator: "/").last.map(String.init)!), as: UTF8.self)
+        forged = forged.replacingOccurrences(of: ".", with: ".e", options: [], range: forged.range(of: "."))
+        try scratch.write("forged.jws", forged)
+        #expect(try await curl.post("/api/v1/reports", file: scratch.path + "/forged.jws").status == 400)
+        let stranger = Signer(scratch: scratch, key: try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/stranger"))
+        #expect(try await curl.post("/api/v1/reports", file: try stranger.signed(sequence: 3).0).status == 403)
+        try scratch.write("huge.jws", String(repeating: "a", count: 2 << 20))
+        #expect(try await curl.post("/api/v1/reports", file: scratch.path + "/huge.jws").status == 413)
+
+        let kept = try await collector.store.reports(keyID: MachineKey.thumbprint(key.publicKey))
+        #expect(kept.map(\.sequence) == [1, 2])
+        #expect(kept.first?.verdict == "non-compliant")
+        #expect(kept.first?.problems.map(\.status) == ["fail", "warn"])  // P2P fails; the reboot is pending
+        #expect(try JWS.verify(kept[0].token).keyID == MachineKey.thumbprint(key.publicKey))
+    }
+
+    @Test("reports compressed as agents send them: read, kept as signed byte for byte; damaged frames, inflation past the limit and unknown payload types refused")
+    func compressedReports() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        let admin = try await collector.adminToken()
+        let (key, keyID) = try await Self.enrollDirectly(in: collector.store, scratch: scratch, name: "agent")
+        let signer = Signer(scratch: scratch, key: key)
+
+        let (file, report) = try signer.signed(sequence: 1, compressed: true)
+        #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
+        let sent = String(decoding: try scratch.read(String(file.split(separator: "/").last!)), as: UTF8.self)
+        #expect(try await curl.get("/api/v1/reports/\(report.reportID)", token: admin).body == sent)  // (Curl drops the final newline)
+        let kept = try #require(try await collector.store.report(id: report.reportID))
+        #expect(kept.verdict == "non-compliant" && kept.problems.map(\.status) == ["fail", "warn"])
+        #expect(kept.signed.payload == (try JWS.verify(sent)).payload)  // the signed frame itself, not compressed again
+
+        // 2 MiB of JSON in a few kilobytes, signed by an enrolled key: past the 1 MiB limit.
+        let bomb = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, compressed: true) {
+            $0["padding"] = String(repeating: "x", count: 2 << 20)
+        }.0)
+        #expect(bomb.status == 413 && bomb.body.contains("inflates beyond"), "\(bomb.body)")
+        let frame = try #require(Zstd.compress(Array(#"{"sequence":2}"#.utf8)))
+        for (name, payload, type, reason) in [("damaged", Array(frame.dropLast(2)), ReportPayload.zstdContentType, "not a valid zstd frame"),
+                                              ("gzip", frame, "application/gzip", "unknown payload type")] {
+            try scratch.write(name + ".jws", try JWS.sign(payload, with: key, contentType: type))
+            let refused = try await curl.post("/api/v1/reports", file: scratch.path + "/" + name + ".jws")
+            #expect(refused.status == 400 && refused.body.contains(reason), "\(name): \(refused.body)")
+        }
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2).0).status == 201)  // plain JSON still taken
+        #expect(try await collector.store.reports(keyID: keyID).map(\.sequence) == [1, 2])
+    }
+
+    @Test("fleet views need an admin token: dashboard, JSON, CSV with BOM, per-contract, stored report, metrics")
+    func fleetViews() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        let admin = try await collector.adminToken()
+        // Two machines: one reporting a P2P client under a hostile hostname, one never reporting.
+        for (name, host) in [("a", "<script>alert(1)</script>"), ("b", "=cmd|' /C calc'!A0")] {
+            let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/" + name)
+            let machine = EnrolledMachine(keyID: MachineKey.thumbprint(key.publicKey), publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
+                                          machineID: "machine-" + name, hostname: host, dmiSerial: nil)
+            #expect(try await collector.store.enroll(tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine, now: Timestamp.seconds()))
+            if name == "a" {
+                let (file, _) = try Signer(scratch: scratch, key: key).signed(sequence: 1) { object in
+                    var host = object["host"] as! [String: Any]
+                    host["hostname"] = "<script>alert(1)</script>"
+                    object["host"] = host
+                }
+                #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
+            }
+        }
+
+        for path in ["/", "/api/v1/fleet", "/api/v1/fleet?format=csv", "/api/v1/contracts/002", "/metrics"] {
+            #expect(try await curl.get(path).status == 401, "\(path)")
+            #expect(try await curl.get(path, token: "wrong").status == 401, "\(path)")
+        }
+        #expect(try await curl(["-u", "anyone:" + admin, collector.base + "/"]).status == 200)  // a browser's Basic auth
+
+        let fleet = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/fleet", token: admin).body.utf8)) as! [String: Any]
+        let counts = fleet["counts"] as! [String: Int]
+        #expect(counts["machines"] == 2 && counts["nonCompliant"] == 1 && counts["neverReported"] == 1)
+        let rules = fleet["rules"] as! [[String: Any]]
+        #expect(rules.map { $0["ruleId"] as! String } == ["no-p2p-software", "reboot-not-pending"])  // failures first
+        let contract = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/contracts/002", token: admin).body.utf8)) as! [String: Any]
+        #expect((contract["nonCompliant"] as! [String]).count == 1 && (contract["unknown"] as! [String]).count == 1)
+        #expect(((contract["clauses"] as! [[String: Any]]).map { $0["clause"] as! String }) == ["002 第11条(10)キ"])
+        #expect(try await curl.get("/api/v1/contracts/999", token: admin).status == 404)
+
+        let page = try await curl.get("/?lang=ja", token: admin).body
+        #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script>"))
+        #expect(page.contains("不適合") && page.contains("吉川市"))
+        #expect(try await curl.get("/?lang=en", token: admin).body.contains("Non-compliant"))
+
+        let csvFile = scratch.path + "/fleet.csv"
+        #expect(try await curl(["-H", "Authorization: Bearer " + admin, "-o", csvFile, collector.base + "/api/v1/fleet?format=csv&lang=ja"]).status == 200)
+        let csv = try scratch.read("fleet.csv")
+        #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let csvText = String(decoding: csv.dropFirst(3), as: UTF8.self)
+        #expect(csvText.hasPrefix("ホスト名,machine-id,") && csvText.contains("\r\n"))
+        #expect(csvText.contains("\r\n'=cmd|' /C calc'!A0,machine-b,"))  // no formula for Excel to run
+        #expect(csvText.contains("no-p2p-software,fail,critical,"))
+        let contractCSV = try await curl.get("/api/v1/contracts/002?format=csv&lang=en", token: admin).body
+        #expect(contractCSV.contains("002,Yoshikawa City,<script>alert(1)</script>,") && contractCSV.contains("non-compliant,002 第11条(10)キ,no-p2p-software"))
+
+        let keyA = MachineKey.thumbprint(try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/a").publicKey)
+        let history = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/machines/\(keyA)/reports", token: admin).body.utf8)) as! [[String: Any]]
+        #expect(history.count == 1)
+        let token = try await curl.get("/api/v1/reports/\(history[0]["reportID"] as! String)", token: admin).body
+        #expect(try JWS.verify(token).keyID == keyA)
+
+        let metrics = try await curl.get("/metrics", token: admin).body
+        #expect(metrics.contains(#"tenken_reports_received_total{outcome="stored"} 1"#))
+        #expect(metrics.contains(#"tenken_machines{state="non-compliant"} 1"#))
+        #expect(metrics.contains("tenken_ingest_duration_seconds_bucket"))
+    }
+
+    @Test("fleet summary: silent machines, rules ranked by failures, contracts grouped by clause")
+    func summary() {
+        let now = 1_795_003_600
+        func state(_ key: String, seen: Int?, verdict: String?, problems: [StoredFinding]) -> MachineState {
+            MachineState(machine: EnrolledMachine(keyID: key, publicKey: "", machineID: key, hostname: "host-" + key, dmiSerial: nil),
+                         enrolledAt: now - 90 * 86400, lastSeen: seen,
+                         lastReport: verdict.map { ReportHeader(reportID: key, sequence: 1, startedAt: seen!, receivedAt: seen!, verdict: $0, policyID: "p") },
+                         problems: problems)
+        }
+        let p2p = StoredFinding(ruleID: "no-p2p-software", status: "fail", severity: "critical", titleJa: "P2P", titleEn: "P2P", clauses: ["001 第6条7", "002 第11条(10)キ"])
+        let av = StoredFinding(ruleID: "antivirus-current", status: "error", severity: "high", titleJa: "AV", titleEn: "AV", clauses: ["002 第11条(10)ウ"])
+        let summary = FleetSummary([
+            state("a", seen: now - 3600, verdict: "non-compliant", problems: [p2p]),
+            state("b", seen: now - 25 * 3600, verdict: "compliant", problems: []),
+            state("c", seen: now - 60, verdict: "incomplete", problems: [av]),
+            state("d", seen: nil, verdict: nil, problems: []),
+        ], now: now, silentAfterHours: 24, contracts: ContractIndex.embedded())
+        #expect(summary.counts == .init(machines: 4, compliant: 1, nonCompliant: 1, incomplete: 1, silent: 2, neverReported: 1))
+        #expect(summary.machines.filter(\.silent).map(\.keyId) == ["b", "d"])
+        #expect(summary.rules.map(\.ruleId) == ["no-p2p-software", "antivirus-current"])
+        let yoshikawa = summary.contracts.first { $0.id == "002" }!
+        #expect(yoshikawa.nonCompliant == ["a"] && yoshikawa.compliant.isEmpty && yoshikawa.unknown == ["b", "c", "d"])
+        let prefecture = summary.contracts.first { $0.id == "001" }!
+        #expect(prefecture.nonCompliant == ["a"] && prefecture.compliant == ["c"])
+        #expect(prefecture.clauses.map(\.clause) == ["001 第6条7"])
+        #expect(summary.contracts.map(\.id) == ["000", "001", "002", "003", "004"])
+    }
+
+    @Test("init uses given PEM files: the collector serves them; a key of another certificate is refused")
+    func givenCertificate() async throws {
+        let scratch = try ScratchTree()
+        let existing = CertificateAuthority.Files(directory: scratch.path + "/organisation")
+        try CertificateAuthority.create(in: existing, hosts: ["127.0.0.1"])
+        let other = CertificateAuthority.Files(directory: scratch.path + "/other")
+        try CertificateAuthority.create(in: other, hosts: ["127.0.0.1"])
+        let adopted = scratch.path + "/collector"
+        let mismatched = try await runDetached([LoopbackCollector.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
+                                                "--key", other.serverKey])
+        #expect(mismatched.status == 2 && mismatched.error.contains("is not the key"))
+        let result = try await runDetached([LoopbackCollector.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
+                                            "--key", existing.serverKey, "--ca", existing.caCertificate])
+        #expect(result.status == 0, "\(result.error)")
+        var info = stat()
+        #expect(stat(adopted + "/tls/server-key.pem", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let collector = try await LoopbackCollector(directory: adopted)
+        #expect(try await Curl(ca: existing.caCertificate, base: collector.base).get("/healthz").body == "ok")
+        #expect(try await Curl(ca: other.caCertificate, base: collector.base).get("/healthz").status != 200)
+        await collector.stop()
+    }
+
+    @Test("reports stored by schema v1 stay readable after the upgrade; machines point at their latest; problems read from the signed report")
+    func upgradeFromV1() async throws {
+        let scratch = try ScratchTree()
+        let path = scratch.path + "/collector.sqlite"
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        let (file, report) = try Signer(scratch: scratch, key: key).signed(sequence: 7)
+        let token = String(decoding: try scratch.read(String(file.split(separator: "/").last!)), as: UTF8.self)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteReportStore.migrator.migrate(queue, upTo: "v1")
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence) VALUES (?, ?, 'm', 'old-pc', 1, 7)",
+                               arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
+                try db.execute(sql: "INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token) VALUES (?, ?, 7, 2, 'non-compliant', ?)",
+                               arguments: [report.reportID, keyID, token])
+            }
+        }
+        let store = try SQLiteReportStore(path: path)
+        #expect(try await store.report(id: report.reportID)?.token == token)
+        let fleet = try await store.fleet()
+        #expect(fleet.count == 1 && fleet[0].lastReport?.reportID == report.reportID && fleet[0].lastReport?.verdict == "non-compliant")
+        #expect(fleet[0].problems.map(\.status) == ["fail", "warn"])  // v1 kept none: read from the token
+        #expect(try await store.report(id: report.reportID)?.problems.map(\.ruleID) == ["no-p2p-software", "reboot-not-pending"])
+        try await DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE reports SET problems = '[{\"rule'") }
+        #expect(try await store.report(id: report.reportID)?.problems.map(\.ruleID) == ["no-p2p-software", "reboot-not-pending"])  // damaged: read again
+    }
+
+    @Test("schema v3 moves each report's problems from their table into the report's row, as they were")
+    func upgradeFromV2() async throws {
+        let scratch = try ScratchTree()
+        let path = scratch.path + "/collector.sqlite"
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        let signed = try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: key))
+        let compact = try #require(CompactToken(signed))
+        // Problems as v2 kept them; they differ from the token's on purpose, to show they are moved, not derived.
+        let kept = [StoredFinding(ruleID: "a-rule", status: "fail", severity: "critical", titleJa: "規則", titleEn: "Rule",
+                                  clauses: ["002 第11条(10)キ", "003 第5条"]),
+                    StoredFinding(ruleID: "b-rule", status: "error", severity: "high", titleJa: "\"引用\"", titleEn: "a\tb", clauses: [])]
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteReportStore.migrator.migrate(queue, upTo: "v2 fleet views")
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence, last_report_id) VALUES (?, ?, 'm', 'pc', 1, 3, 'r3')",
+                               arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
+                for id in ["r2", "r3"] {
+                    try db.execute(sql: """
+                        INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token, jws_header, jws_payload_zstd, jws_signature)
+                        VALUES (?, ?, ?, 2, 'non-compliant', '', ?, ?, ?)
+                        """, arguments: [id, keyID, id == "r2" ? 2 : 3, compact.header, Data(compact.payload), compact.signature])
+                }
+                for problem in kept.reversed() {  // v2 read them by rule id, whatever the order they came in
+                    try db.execute(sql: "INSERT INTO problems VALUES ('r3', ?, ?, ?, ?, ?, ?)", arguments: [
+                        problem.ruleID, problem.status, problem.severity, problem.titleJa, problem.titleEn, problem.clauses.joined(separator: "\n")])
+                }
+            }
+        }
+        let store = try SQLiteReportStore(path: path)
+        #expect(try await store.report(id: "r3")?.problems == kept)
+        #expect(try await store.fleet().first?.problems == kept)
+        #expect(try await store.report(id: "r2")?.problems == [])
+        let r2 = try await DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "SELECT problems FROM reports WHERE report_id = 'r2'") }
+        #expect(r2 == "[]")  // v2 kept problems, and r2 had none
+        #expect(try await store.report(id: "r3")?.token == (try await store.report(id: "r2")?.token))
+        let tables = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(!tables.contains("problems"))
+    }
+
+    /// A machine key enrolled straight into a store (no HTTP), with its key id.
+    static func enrollDirectly(in store: SQLiteReportStore, scratch: ScratchTree, name: String) async throws -> (MachineKey, String) {
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/" + name)
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        let token = CollectorApplication.newToken()
+        try await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: 1)
+        #expect(try await store.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
+            keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: name, hostname: "pc-" + name, dmiSerial: nil), now: 1))
+        return (key, keyID)
+    }
+
+    @Test("group commit: reports arriving together are each stored once, duplicates and replays answered one by one")
+    func groupCommit() async throws {
+        let scratch = try ScratchTree()
+        let store = try SQLiteReportStore(path: scratch.path + "/collector.sqlite")
+        var machines: [(MachineKey, String)] = []
+        for index in 0..<5 { machines.append(try await Self.enrollDirectly(in: store, scratch: scratch, name: "m\(index)")) }
+        let signed = try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: machines[0].0))
+        let compact = try #require(CompactToken(signed))
+        func report(_ keyID: String, _ sequence: Int, id: String? = nil) -> StoredReport {
+            StoredReport(reportID: id ?? "\(keyID)-\(sequence)", keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1, hostname: "pc",
+                         policyID: "p", verdict: "compliant", signed: compact, problems: [])
+        }
+        let outcomes = try await withThrowingTaskGroup(of: [StoreOutcome].self) { group in
+            for (_, keyID) in machines {
+                group.addTask {
+                    var outcomes: [StoreOutcome] = []
+                    for sequence in 1...10 { outcomes.append(try await store.store(report(keyID, sequence))) }
+                    outcomes.append(try await store.store(report(keyID, 10)))  // the same report again
+                    outcomes.append(try await store.store(report(keyID, 4, id: keyID + "-replay")))
+                    return outcomes
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == 5)
+        for machine in outcomes { #expect(machine == Array(repeating: .stored, count: 10) + [.duplicate, .replayed]) }
+        for (_, keyID) in machines { #expect(try await store.reports(keyID: keyID).map(\.sequence) == Array(1...10)) }
+    }
+
+    @Test("every answer waits for a WAL sync that began after its commit (SQLite itself no longer syncs)")
+    func walSyncBeforeAnswer() async throws {
+        let scratch = try ScratchTree()
+        let path = scratch.path + "/collector.sqlite"
+        let store = try SQLiteReportStore(path: path)
+        let (key, keyID) = try await Self.enrollDirectly(in: store, scratch: scratch, name: "m")
+        let compact = try #require(CompactToken(try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: key))))
+        // Stored, duplicate and replayed alike: a duplicate's first copy may not be synced yet.
+        for (sequence, id) in [(1, "r1"), (2, "r2"), (2, "r2"), (1, "r0")] {
+            let before = store.walSync.completed
+            _ = try await store.store(StoredReport(reportID: id, keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1, hostname: "pc",
+                                                   policyID: "p", verdict: "compliant", signed: compact, problems: []))
+            #expect(store.walSync.completed >= before + 1, "answered without a sync that followed the commit")
+        }
+        // The WAL it syncs is the database's own.
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        let queue = try DatabaseQueue(path: path)
+        #expect(try await queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    }
+
+    @Test("token and admin-token print a token once and keep only its hash")
+    func tokenCommands() async throws {
+        let scratch = try ScratchTree()
+        let database = scratch.path + "/collector.sqlite"
+        let admin = try await runDetached([LoopbackCollector.binary, "admin-token", "--database", database])
+        let enrollment = try await runDetached([LoopbackCollector.binary, "token", "--database", database])
+        let adminToken = admin.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(admin.status == 0 && enrollment.status == 0 && adminToken.count == 46 && adminToken.hasPrefix("tk_"))
+        // Never taken for an option by `tenken enroll --token`: one base64url token in 64 began with "-".
+        #expect((0..<2_000).allSatisfy { _ in !CollectorApplication.newToken().hasPrefix("-") })
+        let store = try SQLiteReportStore(path: database)
+        #expect(try await store.isAdminToken(hash: CollectorApplication.tokenHash(adminToken)))
+        #expect(!(try await store.isAdminToken(hash: CollectorApplication.tokenHash(enrollment.output.trimmingCharacters(in: .whitespacesAndNewlines)))))
+        #expect(!String(decoding: try scratch.read("collector.sqlite"), as: UTF8.self).contains(adminToken))
+    }
+
+    @Test("CSV cells: quoting, and no formulas for a spreadsheet to run")
+    func csvCells() {
+        #expect(CSVTable.cell("plain") == "plain")
+        #expect(CSVTable.cell("a,b") == "\"a,b\"")
+        #expect(CSVTable.cell("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(CSVTable.cell("=1+1") == "'=1+1")
+        #expect(CSVTable.cell("@SUM(A1)") == "'@SUM(A1)")
+        #expect(CSVTable.cell("-2") == "'-2")
+        #expect(CSVTable.cell("line\nbreak") == "\"line\nbreak\"")
+        #expect(CSVTable(header: ["a", "b"]).text == "\u{FEFF}a,b\r\n")
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+import TenkenBase
+import TenkenScan
+
+/// The committed fixture roots (Tests/Fixtures), and scratch copies of them for tests that damage a tree.
+public enum Fixture {
+    public static let directory = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appending(path: "Fixtures").path
+    /// The time the fixtures' ages are measured against: 2026-11-18T12:06:40Z.
+    public static let now = 1_795_003_600
+
+    public static func path(_ name: String) -> String { directory + "/" + name }
+
+    public static func root(_ name: String) throws -> HostRoot { try HostRoot(path(name)) }
+
+    /// A writable copy of a fixture root (cp -a keeps its symlinks and modes).
+    public static func copy(_ name: String) throws -> ScratchTree {
+        let scratch = try ScratchTree()
+        try run(["/bin/cp", "-a", path(name) + "/.", scratch.path])
+        return scratch
+    }
+}
+
+/// A temporary directory removed when the test is done with it.
+public final class ScratchTree {
+    public let path: String
+
+    public init() throws {
+        path = FileManager.default.temporaryDirectory.appending(path: "tenken-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        // World-readable so a test can scan it as an unprivileged user.
+        chmod(path, 0o755)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    public func write(_ relative: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let url = URL(filePath: path + "/" + relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+        chmod(url.path, mode)
+    }
+
+    public func write(_ relative: String, _ text: String, mode: mode_t = 0o644) throws {
+        try write(relative, Array(text.utf8), mode: mode)
+    }
+
+    public func read(_ relative: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(filePath: path + "/" + relative)))
+    }
+
+    public func remove(_ relative: String) throws { try FileManager.default.removeItem(atPath: path + "/" + relative) }
+}
+
+/// The programs this package builds, beside the test bundle.
+public enum Programs {
+    static let directory = URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent()
+    public static let tenken = directory.appending(path: "tenken").path
+    public static let collector = directory.appending(path: "tenken-collector").path
+}
+
+/// A finished program's exit status and output.
+public struct CommandResult {
+    public let status: Int32
+    public let output: String
+    public let error: String
+}
+
+/// Runs a program with an argument list (no shell) and returns its status and output.
+@discardableResult
+public func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(filePath: arguments[0])
+    process.arguments = Array(arguments.dropFirst())
+    if let environment { process.environment = environment }
+    if let input {
+        let pipe = Pipe()
+        process.standardInput = pipe
+        pipe.fileHandleForWriting.write(Data(input.utf8))
+        try pipe.fileHandleForWriting.close()
+    }
+    let output = Pipe()
+    let error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    let outData = output.fileHandleForReading.readDataToEndOfFile()
+    let errData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+                         error: String(decoding: errData, as: UTF8.self))
+}
+
+extension CheckReport {
+    public func finding(_ id: String) -> Finding? { findings.first { $0.ruleID == id } }
+}
+
+extension ScratchTree {
+    /// Rewrites the ClamAV daily database header as built `hoursAgo` hours before now.
+    public func setClamAVBuild(hoursAgo: Int) throws {
+        let built = Int(Date().timeIntervalSince1970) - hoursAgo * 3600
+        let header = "ClamAV-VDB:\(built):27836:2076548:90:0f3f6a5b5c8e1d0a2b3c4d5e6f708192:X:fixture:\(built)"
+        try write("var/lib/clamav/daily.cld", Array(header.utf8) + Array(repeating: 0x20, count: 512 - header.utf8.count))
+    }
+}
+
+/// `run` on a thread of its own: an async test that waits for a program talking to a server
+/// in this process must not hold one of the few threads that server's handlers run on.
+public func runDetached(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try run(arguments, environment: environment, input: input) })
+        }
+    }
+}
+
+/// Polls `condition` every few milliseconds until it holds or `seconds` pass.
+public func waitUntil(seconds: Double = 60, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return try condition()
+}
+
+/// Programs and Python modules some tests use (scripts/test.sh installs them all). Under CI
+/// (`CI=true`) a test that needs one always runs, so a missing one fails it; elsewhere the test
+/// is skipped, saying what to install.
+public enum Needs {
+    public static let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    public static func programs(_ paths: String...) -> ConditionTrait {
+        // Both conditions are autoclosures: evaluated when the test is about to run.
+        .enabled(if: underCI || missing(paths).isEmpty,
+                 "needs \(missing(paths).joined(separator: ", ")): run scripts/test.sh, which installs it")
+    }
+
+    public static func pythonModule(_ name: String) -> ConditionTrait {
+        .enabled(if: underCI || importable(name), "needs python3 with \(name): run scripts/test.sh, which installs it")
+    }
+
+    private static func missing(_ paths: [String]) -> [String] {
+        paths.filter { !FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    private static func importable(_ module: String) -> Bool {
+        (try? run(["/usr/bin/env", "python3", "-c", "import " + module]).status == 0) ?? false
+    }
+
+    /// Runs a command as nobody when the tests run as root (root reads anything); needs setpriv.
+    public static let setpriv = programs("/usr/bin/setpriv")
+    public static let curl = programs("/usr/bin/curl")
+}
+
+/// A small deterministic generator so failures reproduce.
+public struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
