@@ -121,3 +121,43 @@ struct PolicyLoaderTests {
         #expect(PortRange("tcp/") == nil)
     }
 }
+
+@Suite("rule kinds")
+struct RuleKindTests {
+    @Test("kind names are unique across families, and every kind reads back under its own name")
+    func everyKind() throws {
+        let counted = RuleKind.families.map { $0.parametersByName.count }.reduce(0, +)
+        #expect(counted == RuleKind.parameters.count, "a kind name is used by two families")
+        let scratch = try ScratchTree()
+        var yaml = """
+        id: every-kind
+        version: 1
+        title: {ja: 全種類, en: Every kind}
+        catalog: [catalog/p2p.yaml, catalog/antivirus.yaml]
+        rules:
+
+        """
+        for name in RuleKind.parameters.keys.sorted() {
+            yaml += """
+              - id: r-\(name)
+                kind: \(name)
+                severity: low
+                title: {ja: 題, en: Title}
+                remediation: {ja: 対処, en: Fix}
+                clauses: ["001 第6条7"]
+
+            """
+            if name.hasSuffix("-software") { yaml += "    categories: [p2p]\n" }
+        }
+        try scratch.write("policy.yaml", yaml)
+        let policy = try PolicyLoader.load(file: scratch.path + "/policy.yaml")
+        #expect(policy.rules.map(\.kind.name) == RuleKind.parameters.keys.sorted())
+        // Every kind's sources are known to the registry and turned on by the policy's request.
+        let request = policy.factRequest
+        for rule in policy.rules {
+            for source in rule.kind.family.sources {
+                #expect(FactSourceRegistry.declaration(of: source).isRequested(by: request), "\(rule.id): \(source)")
+            }
+        }
+    }
+}

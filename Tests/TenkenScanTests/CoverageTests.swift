@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import TenkenBase
+@testable import TenkenScan
+import TenkenTestSupport
+
+/// The registry of fact sources and the coverage it reports: what each source read, and where
+/// it fell short.
+@Suite("fact sources and coverage")
+struct CoverageTests {
+    @Test("every source has exactly one declaration, in the enum's order, and a name of its own")
+    func registry() {
+        #expect(FactSourceRegistry.all.map(\.source) == FactSource.allCases)
+        #expect(Set(FactSourceRegistry.all.map(\.name)).count == FactSource.allCases.count)
+        for declaration in FactSourceRegistry.all {
+            #expect(!declaration.produces.isEmpty, "\(declaration.name) says what it fills")
+            #expect(FactSourceRegistry.declaration(of: declaration.source).stage == declaration.stage)
+        }
+        // The package stage runs before the request is known: it cannot depend on one.
+        #expect(FactSourceRegistry.all.filter { $0.stage == .packages }.allSatisfy { $0.activation == .always })
+    }
+
+    @Test("a source no rule asks for is not read and says so; one that is read is complete on a clean root")
+    func requestedOnly() throws {
+        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
+        let report = Check.run(root: try Fixture.root("debian-clean"), policy: policy, now: Fixture.now)
+        let states = Dictionary(uniqueKeysWithValues: report.coverage.map { ($0.source, $0.state) })
+        #expect(states["apt"] == .notRequested)
+        #expect(states["antivirus"] == .notRequested)
+        #expect(states["sshd"] == .notRequested)
+        for source in ["dpkg", "snap", "identity", "files", "flatpak", "sockets", "paths"] {
+            #expect(states[source] == .complete, "\(source): \(String(describing: states[source]))")
+        }
+        #expect(report.coverage.map(\.source) == FactSource.allCases.map(\.rawValue))
+    }
+
+    @Test("a rule whose source was not read is an error, never a pass")
+    func unreadSourceIsError() throws {
+        let policy = try PolicyLoader.loadDefault().selecting(["security-updates-applied", "no-p2p-software"]).get()
+        // Facts collected without the policy's request: apt was never read.
+        let facts = HostFacts.collect(from: try Fixture.root("debian-clean"))
+        let findings = Evaluator.evaluate(policy, facts: facts, now: Fixture.now)
+        let patches = try #require(findings.first { $0.ruleID == "security-updates-applied" })
+        #expect(patches.status == .error)
+        #expect(patches.errors.first?.en.contains("(apt) were not read") == true)
+        #expect(findings.first { $0.ruleID == "no-p2p-software" }?.status == .pass)
+    }
+
+    @Test("a home whose name is not UTF-8 is a gap of the files source, in JSON and in the text")
+    func unrepresentableName() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        try FileManager.default.createDirectory(atPath: scratch.path + "/home/b\u{FF}d", withIntermediateDirectories: true)
+        // FileManager writes U+00FF as UTF-8; rename to the raw byte 0xFF with rename(2).
+        let raw: [CChar] = Array((scratch.path + "/home/b").utf8CString.dropLast()) + [CChar(bitPattern: 0xFF), 0x64, 0]
+        #expect(rename(scratch.path + "/home/b\u{FF}d", raw) == 0)
+        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
+        let report = Check.run(root: try HostRoot(scratch.path), policy: policy, now: Fixture.now)
+        let files = try #require(report.coverage.first { $0.source == "files" })
+        #expect(files.state == .limited)
+        #expect(files.gaps.map(\.kind) == [.unrepresentable])
+        #expect(files.gaps.first?.path == "/home/b\\xffd")
+        let text = TextReport(report, language: .en).render()
+        #expect(text.contains("Not fully read:\n  files (limited): /home/b\\xffd"))
+        let japanese = TextReport(report, language: .ja).render()
+        #expect(japanese.contains("読み取れなかった範囲:\n  files (制限あり): /home/b\\xffd"))
+        let json = String(decoding: try report.json(), as: UTF8.self)
+        #expect(json.contains(#""kind" : "unrepresentable""#))
+    }
+
+    @Test("an unreadable program directory is a gap with its path; a damaged dpkg status is an incomplete source",
+          Needs.setpriv)
+    func unreadableAndDamaged() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        try scratch.write("opt/hidden/tool/qbittorrent", "", mode: 0o755)
+        chmod(scratch.path + "/opt/hidden", 0o000)
+        defer { chmod(scratch.path + "/opt/hidden", 0o755) }
+        var status = try scratch.read("var/lib/dpkg/status")
+        status += Array("Package: broken\nVersion 1.0\n\n".utf8)
+        try scratch.write("var/lib/dpkg/status", status)
+        let result = try run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                              Programs.tenken, "check", "--root", scratch.path, "--rules", "no-p2p-software", "--json"])
+        let report = try JSONDecoder().decode(CheckReport.self, from: Data(result.output.utf8))
+        let files = try #require(report.coverage.first { $0.source == "files" })
+        #expect(files.gaps.contains { $0.kind == .unreadable && $0.path == "/opt/hidden" }, "\(files.gaps)")
+        let dpkg = try #require(report.coverage.first { $0.source == "dpkg" })
+        #expect(dpkg.state == .incomplete)
+        #expect(dpkg.gaps.allSatisfy { $0.kind == .damaged && $0.path == DpkgSource.statusPath })
+    }
+}
