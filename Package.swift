@@ -45,7 +45,9 @@ let package = Package(
         .target(
             name: "CCompression",
             cSettings: fortify,
-            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("lz4"), .linkedLibrary("zstd"), .linkedLibrary("lzma")]
+            linkerSettings: [
+                .linkedLibrary("z"), .linkedLibrary("lz4"), .linkedLibrary("zstd"), .linkedLibrary("lzma"),
+            ]
         ),
         // openat2(RESOLVE_IN_ROOT): every host read stays inside --root, even through absolute symlinks.
         .target(name: "CRootedIO", cSettings: fortify),
@@ -108,7 +110,8 @@ let package = Package(
         .executableTarget(
             name: "tenken", dependencies: ["TenkenBase", "TenkenScan", "TenkenCommandLine"], linkerSettings: bindNow),
         // `tenken enroll` and `tenken agent` (tenken runs this program for them).
-        .executableTarget(name: "tenken-agent", dependencies: ["TenkenAgent", "TenkenCommandLine"], linkerSettings: bindNow),
+        .executableTarget(
+            name: "tenken-agent", dependencies: ["TenkenAgent", "TenkenCommandLine"], linkerSettings: bindNow),
         // The collector: HTTPS (Hummingbird 2 + NIOSSL), enrollment, verified ingest, SQLite (GRDB).
         .target(
             name: "TenkenCollector",
@@ -129,7 +132,8 @@ let package = Package(
         ),
         // Benchmarks run against their named peer (dpkg-query, apt) in one run, and the collector's
         // ingest against its goal; not part of `swift test`.
-        .executableTarget(name: "tenken-bench", dependencies: ["TenkenBase", "TenkenScan", "TenkenAgent", "TenkenCollector"]),
+        .executableTarget(
+            name: "tenken-bench", dependencies: ["TenkenBase", "TenkenScan", "TenkenAgent", "TenkenCollector"]),
         // What the test targets share: fixture roots, scratch trees, running programs, the loopback
         // collector, and the `Needs` traits for tests that use an installed tool.
         .target(

@@ -51,7 +51,8 @@ public final class Agent: Sendable {
         let report: CheckReport
         do {
             let root = try HostRoot(configuration.root)
-            report = try Check.run(root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }) { () throws(PolicyError) in
+            report = try Check.run(root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }) {
+                () throws(PolicyError) in
                 try PolicyLoader.load(file: configuration.policyFile, rules: configuration.rules)
             }
         } catch let error as PolicyError {
@@ -62,9 +63,11 @@ public final class Agent: Sendable {
             return false
         }
         do {
-            let signed = try ReportSigner.sign(report, stateDirectory: configuration.stateDirectory, spool: true, compressed: true)
+            let signed = try ReportSigner.sign(
+                report, stateDirectory: configuration.stateDirectory, spool: true, compressed: true)
             let verdict = report.verdict.title
-            log(.info, ja: "点検しました: \(verdict.ja) (報告 \(signed.report.sequence ?? 0), \(report.reportID))",
+            log(
+                .info, ja: "点検しました: \(verdict.ja) (報告 \(signed.report.sequence ?? 0), \(report.reportID))",
                 en: "checked: \(verdict.en) (report \(signed.report.sequence ?? 0), \(report.reportID))")
             notifier.status("last check: \(verdict.en)")
             return true
@@ -84,7 +87,9 @@ public final class Agent: Sendable {
         } catch {
             return .retryLater(sent: 0, reason: "\(error)")
         }
-        let result = await SpoolSender(spool: Spool(stateDirectory: configuration.stateDirectory), client: client, log: log).drain()
+        let result = await SpoolSender(
+            spool: Spool(stateDirectory: configuration.stateDirectory), client: client, log: log
+        ).drain()
         await client.shutdown()
         return result
     }
@@ -103,12 +108,15 @@ public final class Agent: Sendable {
         do {
             try deviceEvents.start { [log] event in
                 guard event.action == .add else { return }
-                log(.notice, ja: "USB 機器が接続されました: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))",
+                log(
+                    .notice,
+                    ja: "USB 機器が接続されました: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))",
                     en: "USB device plugged in: \(event.vendorID ?? "?"):\(event.productID ?? "?") (\(event.busPath))")
                 trigger.yield(.device)
             }
         } catch {
-            log(.warning, ja: "USB 機器の監視を開始できません (\(error))。定期点検は続けます",
+            log(
+                .warning, ja: "USB 機器の監視を開始できません (\(error))。定期点検は続けます",
                 en: "cannot watch USB devices (\(error)); scheduled checks continue")
         }
         defer {
@@ -127,7 +135,9 @@ public final class Agent: Sendable {
                 group.addTask {
                     while (try? await Task.sleep(for: interval)) != nil {
                         let started = self.checkStarted.load(ordering: .relaxed)
-                        if started == 0 || Timestamp.seconds() - started < Self.longestCheck { self.notifier.watchdog() }
+                        if started == 0 || Timestamp.seconds() - started < Self.longestCheck {
+                            self.notifier.watchdog()
+                        }
                     }
                 }
             }
@@ -171,7 +181,8 @@ public final class Agent: Sendable {
             case .retryLater(let sent, let reason):
                 let delay = backoff.next()
                 if !waiting || sent > 0 {
-                    log(.warning, ja: "収集サーバーに送れません (\(reason))。報告は spool に保持し再送します",
+                    log(
+                        .warning, ja: "収集サーバーに送れません (\(reason))。報告は spool に保持し再送します",
                         en: "cannot reach the collector (\(reason)); reports stay spooled and will be retried")
                 }
                 waiting = true

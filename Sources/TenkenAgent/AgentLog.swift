@@ -5,7 +5,12 @@ import TenkenScan
 /// starts with sd-daemon(3)'s "<N>" so the journal records its priority. Messages never carry
 /// keys or tokens.
 public struct AgentLog: Sendable {
-    public enum Priority: Int, Sendable { case error = 3, warning = 4, notice = 5, info = 6 }
+    public enum Priority: Int, Sendable {
+        case error = 3
+        case warning = 4
+        case notice = 5
+        case info = 6
+    }
 
     public let language: Language
     private let journal: Bool
@@ -17,7 +22,8 @@ public struct AgentLog: Sendable {
 
     public func callAsFunction(_ priority: Priority, ja: String, en: String) {
         let text = language == .ja ? ja : en
-        FileDescriptorOutput.standardError.write((journal ? "<\(priority.rawValue)>" : "tenken agent: ") + text.replacingNewlines() + "\n")
+        FileDescriptorOutput.standardError.write(
+            (journal ? "<\(priority.rawValue)>" : "tenken agent: ") + text.replacingNewlines() + "\n")
     }
 }
 

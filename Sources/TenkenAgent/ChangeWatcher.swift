@@ -1,8 +1,9 @@
 import Synchronization
 import TenkenBase
 import TenkenScan
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tells the agent when what it checks changed on disk: dpkg's status (a package was
@@ -47,11 +48,14 @@ public final class ChangeWatcher: @unchecked Sendable {
         guard inotify >= 0, stopPipe.read >= 0, !watched.isEmpty, thread == nil else { return }
         let context = Unmanaged.passRetained(Context(watcher: self, changed: changed)).toOpaque()
         var created = pthread_t()
-        if pthread_create(&created, nil, { raw in
-            let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
-            context.watcher.loop(context.changed)
-            return nil
-        }, context) == 0 {
+        if pthread_create(
+            &created, nil,
+            { raw in
+                let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
+                context.watcher.loop(context.changed)
+                return nil
+            }, context) == 0
+        {
             thread = created
         } else {
             Unmanaged<Context>.fromOpaque(context).release()
@@ -69,8 +73,10 @@ public final class ChangeWatcher: @unchecked Sendable {
     private func loop(_ changed: @Sendable () -> Void) {
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         while !stopping.load(ordering: .sequentiallyConsistent) {
-            var descriptors = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
-                               pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+            var descriptors = [
+                pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0),
+            ]
             guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { return }
             if descriptors[1].revents != 0 { return }
             guard descriptors[0].revents != 0 else { continue }

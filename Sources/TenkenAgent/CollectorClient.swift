@@ -35,21 +35,24 @@ public final class CollectorClient: Sendable {
     /// time, in order; the benchmark plays a fleet).
     public init(baseURL: String, caFile: String?, connections: Int = 1) throws(Failure) {
         guard baseURL.hasPrefix("https://"), baseURL.count > 8 else {
-            throw Failure(ja: "\(baseURL): 収集サーバーのアドレスは https:// で始めてください",
-                          en: "\(baseURL): the collector's address must start with https://")
+            throw Failure(
+                ja: "\(baseURL): 収集サーバーのアドレスは https:// で始めてください",
+                en: "\(baseURL): the collector's address must start with https://")
         }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         if let caFile {
             do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
-                throw Failure(ja: "\(caFile): PEM 形式の証明書ではありません (\(error))", en: "\(caFile): not a PEM certificate (\(error))")
+                throw Failure(
+                    ja: "\(caFile): PEM 形式の証明書ではありません (\(error))", en: "\(caFile): not a PEM certificate (\(error))")
             }
         }
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: .seconds(60)))
         configuration.httpVersion = .http1Only
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         // A failed connection fails the attempt at once; the sender's backoff decides when to retry.
         configuration.connectionPool.retryConnectionEstablishment = false
         self.baseURL = String(baseURL.trimmingSuffix("/"))
@@ -64,12 +67,15 @@ public final class CollectorClient: Sendable {
             let dmiSerial: String?
         }
         struct Reply: Decodable { let keyId: String }
-        let body = Body(token: token, publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
-                        machineId: identity.machineID, hostname: identity.hostname, dmiSerial: identity.dmiSerial)
-        let (status, reply) = try await post("/api/v1/enroll", type: "application/json", body: Array(try! JSONEncoder().encode(body)))
+        let body = Body(
+            token: token, publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
+            machineId: identity.machineID, hostname: identity.hostname, dmiSerial: identity.dmiSerial)
+        let (status, reply) = try await post(
+            "/api/v1/enroll", type: "application/json", body: Array(try! JSONEncoder().encode(body)))
         guard status == 201, let decoded = try? JSONDecoder().decode(Reply.self, from: Data(reply)) else {
-            throw Failure(ja: "登録を拒否されました (HTTP \(status)): \(Self.message(in: reply))",
-                          en: "enrollment refused (HTTP \(status)): \(Self.message(in: reply))")
+            throw Failure(
+                ja: "登録を拒否されました (HTTP \(status)): \(Self.message(in: reply))",
+                en: "enrollment refused (HTTP \(status)): \(Self.message(in: reply))")
         }
         return decoded.keyId
     }
@@ -77,7 +83,9 @@ public final class CollectorClient: Sendable {
     public func submit(_ token: String, reportID: String) async -> Outcome {
         let status: Int
         let reply: [UInt8]
-        do { (status, reply) = try await post("/api/v1/reports", type: "application/jose", body: Array(token.utf8)) } catch {
+        do {
+            (status, reply) = try await post("/api/v1/reports", type: "application/jose", body: Array(token.utf8))
+        } catch {
             return .retry(error.message)
         }
         switch status {
@@ -121,21 +129,29 @@ public final class CollectorClient: Sendable {
     static func failure(_ error: any Error, baseURL: String) -> Failure {
         let detail = "\(error)"
         if error is NIOSSLError || detail.contains("CERTIFICATE_VERIFY_FAILED") {
-            return Failure(ja: "\(baseURL): TLS 接続を確立できません。サーバー証明書が --ca の CA で署名されていないか、別の名前向けです (\(detail))",
-                           en: "\(baseURL): TLS handshake failed: the server certificate is not signed by the CA given with --ca, or is for another name (\(detail))")
+            return Failure(
+                ja: "\(baseURL): TLS 接続を確立できません。サーバー証明書が --ca の CA で署名されていないか、別の名前向けです (\(detail))",
+                en:
+                    "\(baseURL): TLS handshake failed: the server certificate is not signed by the CA given with --ca, or is for another name (\(detail))"
+            )
         }
         if let client = error as? HTTPClientError, client == .connectTimeout || client == .deadlineExceeded {
             return Failure(ja: "\(baseURL): 応答がありません (タイムアウト)", en: "\(baseURL): no answer (timed out)")
         }
         if detail.contains("Connection refused") {
-            return Failure(ja: "\(baseURL): 接続を拒否されました (収集サーバーが停止中?)", en: "\(baseURL): connection refused (is the collector running?)")
+            return Failure(
+                ja: "\(baseURL): 接続を拒否されました (収集サーバーが停止中?)",
+                en: "\(baseURL): connection refused (is the collector running?)")
         }
         return Failure(ja: "\(baseURL): 通信できません (\(detail))", en: "\(baseURL): cannot connect (\(detail))")
     }
 
     /// Hummingbird's error body is {"error":{"message":"..."}}; anything else is shown as text.
     static func message(in reply: [UInt8]) -> String {
-        struct ErrorBody: Decodable { struct Inner: Decodable { let message: String }; let error: Inner }
+        struct ErrorBody: Decodable {
+            struct Inner: Decodable { let message: String }
+            let error: Inner
+        }
         if let decoded = try? JSONDecoder().decode(ErrorBody.self, from: Data(reply)) { return decoded.error.message }
         return String(decoding: reply.prefix(200), as: UTF8.self)
     }

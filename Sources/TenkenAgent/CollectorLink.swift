@@ -32,7 +32,10 @@ public struct CollectorLink: Sendable, Codable, Equatable {
         do { bytes = try HostRoot(stateDirectory).readFileIfPresent(fileName, limit: 1 << 16) } catch {
             throw Missing(message: error.message(in: .en))
         }
-        guard let bytes else { throw Missing(message: "\(path): not enrolled; run `tenken enroll https://COLLECTOR:8443 --token T --ca ca.pem`") }
+        guard let bytes else {
+            throw Missing(
+                message: "\(path): not enrolled; run `tenken enroll https://COLLECTOR:8443 --token T --ca ca.pem`")
+        }
         guard let link = try? JSONDecoder().decode(CollectorLink.self, from: Data(bytes)) else {
             throw Missing(message: "\(path): damaged; enroll again")
         }
@@ -44,7 +47,8 @@ public struct CollectorLink: Sendable, Codable, Equatable {
         if let caPEM { try AtomicFile.write(caPEM, to: Self.caFile(stateDirectory: stateDirectory), mode: 0o644) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try! encoder.encode(self)) + [0x0A], to: stateDirectory + "/" + Self.fileName, mode: 0o600)
+        try AtomicFile.write(
+            Array(try! encoder.encode(self)) + [0x0A], to: stateDirectory + "/" + Self.fileName, mode: 0o600)
     }
 
     public func client(stateDirectory: String) throws(CollectorClient.Failure) -> CollectorClient {

@@ -44,9 +44,12 @@ public struct SpoolSender: Sendable {
                     case .refused(let status, let message):
                         guard let moved = spool.setAside(entry, reason: "HTTP \(status): \(message)") else {
                             // It must not be sent again at once, nor block the reports behind it silently.
-                            return .retryLater(sent: sent, reason: "refused (HTTP \(status)) and cannot be moved to rejected/: \(entry.name)")
+                            return .retryLater(
+                                sent: sent,
+                                reason: "refused (HTTP \(status)) and cannot be moved to rejected/: \(entry.name)")
                         }
-                        log(.error, ja: "収集サーバーが報告を受け付けませんでした (HTTP \(status): \(message))。\(moved)",
+                        log(
+                            .error, ja: "収集サーバーが報告を受け付けませんでした (HTTP \(status): \(message))。\(moved)",
                             en: "the collector refused a report (HTTP \(status): \(message)); \(moved)")
                     case .retry(let reason):
                         return .retryLater(sent: sent, reason: reason)
@@ -55,11 +58,16 @@ public struct SpoolSender: Sendable {
                         // agrees with the collector, and the report would wait for its date
                         // (maybe months) in front of all the others. Otherwise a clock is still
                         // wrong: wait for it to be fixed.
-                        guard Self.madeUnderAClockSinceCorrected(entry) else { return .retryLater(sent: sent, reason: message) }
-                        guard let moved = spool.setAside(entry, reason: "HTTP 422: \(message)") else {
-                            return .retryLater(sent: sent, reason: "dated ahead and cannot be moved to rejected/: \(entry.name)")
+                        guard Self.madeUnderAClockSinceCorrected(entry) else {
+                            return .retryLater(sent: sent, reason: message)
                         }
-                        log(.error, ja: "時計が進んでいた間に作られた報告を退避しました: \(moved)", en: "a report made while the clock ran ahead was set aside: \(moved)")
+                        guard let moved = spool.setAside(entry, reason: "HTTP 422: \(message)") else {
+                            return .retryLater(
+                                sent: sent, reason: "dated ahead and cannot be moved to rejected/: \(entry.name)")
+                        }
+                        log(
+                            .error, ja: "時計が進んでいた間に作られた報告を退避しました: \(moved)",
+                            en: "a report made while the clock ran ahead was set aside: \(moved)")
                     }
                 }
             }
@@ -68,9 +76,11 @@ public struct SpoolSender: Sendable {
 
     static func madeUnderAClockSinceCorrected(_ entry: Spool.Entry, now: Int = Timestamp.seconds()) -> Bool {
         struct Dated: Decodable { let startedAt: String }
-        guard let verified = try? JWS.verify(entry.token), let payload = try? ReportPayload.json(of: verified, limit: ReportPayload.largestReport),
-              let dated = try? JSONDecoder().decode(Dated.self, from: Data(payload)),
-              let started = Timestamp.parse(dated.startedAt) else { return false }
+        guard let verified = try? JWS.verify(entry.token),
+            let payload = try? ReportPayload.json(of: verified, limit: ReportPayload.largestReport),
+            let dated = try? JSONDecoder().decode(Dated.self, from: Data(payload)),
+            let started = Timestamp.parse(dated.startedAt)
+        else { return false }
         return started > now + 300
     }
 

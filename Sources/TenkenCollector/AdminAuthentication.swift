@@ -8,12 +8,20 @@ import TenkenBase
 struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
     let store: any ReportStore
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard let token = Self.token(in: request.headers[.authorization] ?? ""),
-              try await store.isAdminToken(hash: CollectorApplication.tokenHash(token)) else {
-            return Response(status: .unauthorized,
-                            headers: [.wwwAuthenticate: #"Basic realm="tenken-collector", charset="UTF-8""#, .contentType: "text/plain; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: "admin token required (tenken-collector admin-token)\n")))
+            try await store.isAdminToken(hash: CollectorApplication.tokenHash(token))
+        else {
+            return Response(
+                status: .unauthorized,
+                headers: [
+                    .wwwAuthenticate: #"Basic realm="tenken-collector", charset="UTF-8""#,
+                    .contentType: "text/plain; charset=utf-8",
+                ],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(string: "admin token required (tenken-collector admin-token)\n")))
         }
         return try await next(request, context)
     }
@@ -25,7 +33,9 @@ struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
         case "bearer":
             return String(parts[1])
         case "basic":
-            guard let decoded = Base64.decode(String(parts[1])), let colon = decoded.firstIndex(of: 0x3A) else { return nil }
+            guard let decoded = Base64.decode(String(parts[1])), let colon = decoded.firstIndex(of: 0x3A) else {
+                return nil
+            }
             return String(decoding: decoded[(colon + 1)...], as: UTF8.self)
         default:
             return nil

@@ -27,7 +27,8 @@ public enum CertificateAuthority {
         }
         let ca = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(caKey.publicKey),
-            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(validDays) * 86_400 * 4),
+            notValidBefore: now.addingTimeInterval(-300),
+            notValidAfter: now.addingTimeInterval(Double(validDays) * 86_400 * 4),
             issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
@@ -42,7 +43,8 @@ public enum CertificateAuthority {
         }
         let server = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(serverKey.publicKey),
-            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(validDays) * 86_400),
+            notValidBefore: now.addingTimeInterval(-300),
+            notValidAfter: now.addingTimeInterval(Double(validDays) * 86_400),
             issuer: caName, subject: try DistinguishedName { CommonName(hosts.first ?? "tenken-collector") },
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
@@ -53,10 +55,16 @@ public enum CertificateAuthority {
             },
             issuerPrivateKey: .init(caKey))
 
-        try AtomicFile.write(Array(try ca.serializeAsPEM().pemString.utf8) + [0x0A], to: files.caCertificate, mode: 0o644)
-        try AtomicFile.write(Array(try Certificate.PrivateKey(caKey).serializeAsPEM().pemString.utf8) + [0x0A], to: files.caKey, mode: 0o600)
-        try AtomicFile.write(Array(try server.serializeAsPEM().pemString.utf8) + [0x0A], to: files.serverCertificate, mode: 0o644)
-        try AtomicFile.write(Array(try Certificate.PrivateKey(serverKey).serializeAsPEM().pemString.utf8) + [0x0A], to: files.serverKey, mode: 0o600)
+        try AtomicFile.write(
+            Array(try ca.serializeAsPEM().pemString.utf8) + [0x0A], to: files.caCertificate, mode: 0o644)
+        try AtomicFile.write(
+            Array(try Certificate.PrivateKey(caKey).serializeAsPEM().pemString.utf8) + [0x0A], to: files.caKey,
+            mode: 0o600)
+        try AtomicFile.write(
+            Array(try server.serializeAsPEM().pemString.utf8) + [0x0A], to: files.serverCertificate, mode: 0o644)
+        try AtomicFile.write(
+            Array(try Certificate.PrivateKey(serverKey).serializeAsPEM().pemString.utf8) + [0x0A], to: files.serverKey,
+            mode: 0o600)
     }
 
     /// Uses a certificate chain and key the organisation already has (`init --certificate

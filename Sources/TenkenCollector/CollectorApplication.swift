@@ -39,31 +39,47 @@ public enum CollectorApplication {
         return tls
     }
 
-    public static func make(store: any ReportStore, configuration: Configuration,
-                            metrics: CollectorMetrics = CollectorMetrics()) throws -> some ApplicationProtocol {
+    public static func make(
+        store: any ReportStore, configuration: Configuration,
+        metrics: CollectorMetrics = CollectorMetrics()
+    ) throws -> some ApplicationProtocol {
         Application(
             router: router(store: store, configuration: configuration, metrics: metrics),
-            server: try .tls(.http1(), tlsConfiguration: tls(certificate: configuration.certificate, privateKey: configuration.privateKey)),
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
-                                                    serverName: "tenken-collector"))
+            server: try .tls(
+                .http1(),
+                tlsConfiguration: tls(certificate: configuration.certificate, privateKey: configuration.privateKey)),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "tenken-collector"))
     }
 
-    static func router(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics) -> Router<BasicRequestContext> {
+    static func router(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics) -> Router<
+        BasicRequestContext
+    > {
         let router = Router()
-        let ingest = Ingest(store: store, maximumClockAhead: configuration.maximumClockAhead,
-                            maximumReportSize: configuration.maximumBodySize)
+        let ingest = Ingest(
+            store: store, maximumClockAhead: configuration.maximumClockAhead,
+            maximumReportSize: configuration.maximumBodySize)
         let contracts = ContractIndex.embedded()
         router.get("healthz") { _, _ in "ok\n" }
         router.post("api/v1/enroll") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 << 10)
-            guard let enrollment = try? JSONDecoder().decode(Enrollment.self, from: Data(buffer: body)), enrollment.isReasonable,
-                  let raw = Base64URL.decode(enrollment.publicKey),
-                  let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-                throw HTTPError(.badRequest, message: "expected {token, publicKey (base64url Ed25519), machineId, hostname, dmiSerial?}")
+            guard let enrollment = try? JSONDecoder().decode(Enrollment.self, from: Data(buffer: body)),
+                enrollment.isReasonable,
+                let raw = Base64URL.decode(enrollment.publicKey),
+                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            else {
+                throw HTTPError(
+                    .badRequest,
+                    message: "expected {token, publicKey (base64url Ed25519), machineId, hostname, dmiSerial?}")
             }
-            let machine = EnrolledMachine(keyID: MachineKey.thumbprint(key), publicKey: enrollment.publicKey, machineID: enrollment.machineId,
-                                          hostname: enrollment.hostname, dmiSerial: enrollment.dmiSerial)
-            guard try await store.enroll(tokenHash: tokenHash(enrollment.token), machine: machine, now: Timestamp.seconds()) else {
+            let machine = EnrolledMachine(
+                keyID: MachineKey.thumbprint(key), publicKey: enrollment.publicKey, machineID: enrollment.machineId,
+                hostname: enrollment.hostname, dmiSerial: enrollment.dmiSerial)
+            guard
+                try await store.enroll(
+                    tokenHash: tokenHash(enrollment.token), machine: machine, now: Timestamp.seconds())
+            else {
                 throw HTTPError(.forbidden, message: "unknown or already used enrollment token")
             }
             metrics.enrolled()
@@ -90,7 +106,9 @@ public enum CollectorApplication {
 
         let admin = router.group().add(middleware: AdminAuthentication(store: store))
         @Sendable func fleet() async throws -> FleetSummary {
-            FleetSummary(try await store.fleet(), now: Timestamp.seconds(), silentAfterHours: configuration.silentAfterHours, contracts: contracts)
+            FleetSummary(
+                try await store.fleet(), now: Timestamp.seconds(), silentAfterHours: configuration.silentAfterHours,
+                contracts: contracts)
         }
         admin.get("/") { request, _ -> Response in
             html(DashboardPage.render(try await fleet(), language: language(of: request)))
@@ -104,11 +122,16 @@ public enum CollectorApplication {
         }
         admin.get("api/v1/contracts/:id") { request, context -> Response in
             let summary = try await fleet()
-            guard let id = context.parameters.get("id"), let contract = summary.contracts.first(where: { $0.id == id }) else {
-                throw HTTPError(.notFound, message: "no such contract; known: \(contracts.contracts.map(\.id).joined(separator: ", "))")
+            guard let id = context.parameters.get("id"), let contract = summary.contracts.first(where: { $0.id == id })
+            else {
+                throw HTTPError(
+                    .notFound,
+                    message: "no such contract; known: \(contracts.contracts.map(\.id).joined(separator: ", "))")
             }
             if request.uri.queryParameters.get("format") == "csv" {
-                return csv(FleetCSV.contract(contract, summary: summary, language: language(of: request)), name: "tenken-contract-\(contract.id).csv")
+                return csv(
+                    FleetCSV.contract(contract, summary: summary, language: language(of: request)),
+                    name: "tenken-contract-\(contract.id).csv")
             }
             return try encoded(contract)
         }
@@ -120,14 +143,18 @@ public enum CollectorApplication {
             guard let report = try await store.report(id: context.parameters.get("id") ?? "") else {
                 throw HTTPError(.notFound, message: "no such report")
             }
-            guard !report.token.isEmpty else { throw HTTPError(.internalServerError, message: "the stored report is damaged") }
-            return Response(status: .ok, headers: [.contentType: "application/jose"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: report.token + "\n")))
+            guard !report.token.isEmpty else {
+                throw HTTPError(.internalServerError, message: "the stored report is damaged")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/jose"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: report.token + "\n")))
         }
         admin.get("metrics") { _, _ -> Response in
             let text = metrics.exposition(fleet: try await fleet().counts)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         return router
     }
@@ -140,7 +167,8 @@ public enum CollectorApplication {
         let dmiSerial: String?
 
         var isReasonable: Bool {
-            token.utf8.count <= 200 && machineId.utf8.count <= 200 && hostname.utf8.count <= 255 && (dmiSerial?.utf8.count ?? 0) <= 200
+            token.utf8.count <= 200 && machineId.utf8.count <= 200 && hostname.utf8.count <= 255
+                && (dmiSerial?.utf8.count ?? 0) <= 200
         }
     }
 
@@ -165,23 +193,35 @@ public enum CollectorApplication {
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
     }
 
     static func encoded(_ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: .ok, headers: [.contentType: "application/json"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
     static func html(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func csv(_ text: String, name: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\""],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\"",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -13,21 +13,35 @@ public final class CollectorMetrics: Sendable {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         let outcomes = ["stored", "duplicate"] + Ingest.Refusal.Reason.allCases.map(\.rawValue)
-        received = Dictionary(uniqueKeysWithValues: outcomes.map { outcome in
-            (outcome, registry.makeCounter(name: "tenken_reports_received_total", labels: [("outcome", outcome)],
-                                           help: "Signed reports received, by what the collector did with them."))
-        })
-        enrollments = registry.makeCounter(name: "tenken_enrollments_total", help: "Machines enrolled with a one-time token.")
+        received = Dictionary(
+            uniqueKeysWithValues: outcomes.map { outcome in
+                (
+                    outcome,
+                    registry.makeCounter(
+                        name: "tenken_reports_received_total", labels: [("outcome", outcome)],
+                        help: "Signed reports received, by what the collector did with them.")
+                )
+            })
+        enrollments = registry.makeCounter(
+            name: "tenken_enrollments_total", help: "Machines enrolled with a one-time token.")
         ingestTime = registry.makeDurationHistogram(
             name: "tenken_ingest_duration_seconds",
-            buckets: [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-                      .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)],
+            buckets: [
+                .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+            ],
             help: "Time to verify and store one report.")
         let states = ["compliant", "non-compliant", "incomplete", "silent", "never-reported"]
-        fleet = Dictionary(uniqueKeysWithValues: states.map { state in
-            (state, registry.makeGauge(name: "tenken_machines", labels: [("state", state)],
-                                       help: "Enrolled machines by their latest verdict; silent counts machines not heard from in time."))
-        })
+        fleet = Dictionary(
+            uniqueKeysWithValues: states.map { state in
+                (
+                    state,
+                    registry.makeGauge(
+                        name: "tenken_machines", labels: [("state", state)],
+                        help:
+                            "Enrolled machines by their latest verdict; silent counts machines not heard from in time.")
+                )
+            })
     }
 
     func received(_ outcome: String, after duration: Duration) {

@@ -36,7 +36,9 @@ public struct CompactToken: Sendable, Equatable {
     /// nil when the stored payload is damaged (an agent's frame is checked by inflating it).
     public var token: String? {
         let content = Zstd.decompress(payload, limit: ReportPayload.largestReport)
-        let signed = ReportPayload.isCompressed(contentType: JWS.contentType(ofProtectedHeader: header)) ? content.map { _ in payload } : content
+        let signed =
+            ReportPayload.isCompressed(contentType: JWS.contentType(ofProtectedHeader: header))
+            ? content.map { _ in payload } : content
         return signed.map { header + "." + Base64URL.encode($0) + "." + signature }
     }
 }

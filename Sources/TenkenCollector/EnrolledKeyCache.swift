@@ -14,7 +14,9 @@ final class EnrolledKeyCache: Sendable {
 
     func publicKey(keyID: String) async throws -> [UInt8]? {
         if let known = keys.withLock({ $0[keyID] }) { return known }
-        guard let machine = try await store.machine(keyID: keyID), let raw = Base64URL.decode(machine.publicKey) else { return nil }
+        guard let machine = try await store.machine(keyID: keyID), let raw = Base64URL.decode(machine.publicKey) else {
+            return nil
+        }
         keys.withLock { $0[keyID] = raw }
         return raw
     }

@@ -82,8 +82,9 @@ public struct FleetSummary: Sendable, Encodable {
         for state in states {
             let silent = (state.lastSeen ?? state.enrolledAt) < now - silentAfterHours * 3600
             let problems = state.problems.map {
-                Problem(ruleId: $0.ruleID, status: $0.status, severity: $0.severity,
-                        title: Localized(ja: $0.titleJa, en: $0.titleEn), clauses: $0.clauses)
+                Problem(
+                    ruleId: $0.ruleID, status: $0.status, severity: $0.severity,
+                    title: Localized(ja: $0.titleJa, en: $0.titleEn), clauses: $0.clauses)
             }
             let machine = Machine(
                 keyId: state.machine.keyID, hostname: state.machine.hostname, machineId: state.machine.machineID,
@@ -100,7 +101,11 @@ public struct FleetSummary: Sendable, Encodable {
             default: counts.neverReported += 1
             }
             for problem in problems {
-                var rule = rules[problem.ruleId] ?? Rule(ruleId: problem.ruleId, title: problem.title, severity: problem.severity, clauses: problem.clauses)
+                var rule =
+                    rules[problem.ruleId]
+                    ?? Rule(
+                        ruleId: problem.ruleId, title: problem.title, severity: problem.severity,
+                        clauses: problem.clauses)
                 switch problem.status {
                 case "fail": rule.fail.append(machine.keyId)
                 case "warn": rule.warn.append(machine.keyId)
@@ -111,7 +116,9 @@ public struct FleetSummary: Sendable, Encodable {
         }
         self.counts = counts
         self.machines = machines
-        self.rules = rules.values.sorted { ($0.fail.count, $0.warn.count, $1.ruleId) > ($1.fail.count, $1.warn.count, $0.ruleId) }
+        self.rules = rules.values.sorted {
+            ($0.fail.count, $0.warn.count, $1.ruleId) > ($1.fail.count, $1.warn.count, $0.ruleId)
+        }
         contracts = index.contracts.map { Self.contract($0, machines: machines) }
     }
 
@@ -136,7 +143,8 @@ public struct FleetSummary: Sendable, Encodable {
                 }
             }
             let unchecked = machine.problems.contains { problem in
-                problem.status == "error" && problem.clauses.contains { ContractIndex.contractID(of: $0) == contract.id }
+                problem.status == "error"
+                    && problem.clauses.contains { ContractIndex.contractID(of: $0) == contract.id }
             }
             if failing {
                 result.nonCompliant.append(machine.keyId)

@@ -19,7 +19,10 @@ public struct Ingest: Sendable {
     /// report aside, 403/422 it tries again later.
     public struct Refusal: Error, Sendable, Equatable {
         public enum Reason: String, Sendable, CaseIterable {
-            case invalid, unknownKey = "unknown_key", future, replayed, tooLarge = "too_large"
+            case invalid
+            case unknownKey = "unknown_key"
+            case future, replayed
+            case tooLarge = "too_large"
         }
         public let reason: Reason
         public let message: String
@@ -49,13 +52,16 @@ public struct Ingest: Sendable {
         do { verified = try JWS.verify(bytes: body[...]) } catch {
             throw Refusal(reason: .invalid, message: "invalid signature: \(error.reason)")
         }
-        guard let enrolled = try await keys.publicKey(keyID: verified.keyID), enrolled == Array(verified.publicKey.rawRepresentation) else {
+        guard let enrolled = try await keys.publicKey(keyID: verified.keyID),
+            enrolled == Array(verified.publicKey.rawRepresentation)
+        else {
             throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled")
         }
         // Inflated only now: what an enrolled key signed.
         let json: [UInt8]
         do { json = try ReportPayload.json(of: verified, limit: maximumReportSize) } catch {
-            throw Refusal(reason: error.tooLarge ? .tooLarge : .invalid, message: "the payload cannot be read: \(error)")
+            throw Refusal(
+                reason: error.tooLarge ? .tooLarge : .invalid, message: "the payload cannot be read: \(error)")
         }
         let report: IngestedReport
         do { report = try IngestedReport(json: json) } catch {
@@ -66,20 +72,27 @@ public struct Ingest: Sendable {
             throw Refusal(reason: .invalid, message: "startedAt is not an RFC 3339 UTC time")
         }
         guard started <= now + maximumClockAhead else {
-            throw Refusal(reason: .future, message: "the report is dated \(started - now) s in the future (check the machine's clock)")
+            throw Refusal(
+                reason: .future,
+                message: "the report is dated \(started - now) s in the future (check the machine's clock)")
         }
-        guard let signed = CompactToken(verified) else { throw Refusal(reason: .invalid, message: "the payload cannot be stored") }
+        guard let signed = CompactToken(verified) else {
+            throw Refusal(reason: .invalid, message: "the payload cannot be stored")
+        }
         let stored = StoredReport(
-            reportID: report.reportId, keyID: verified.keyID, sequence: report.sequence, receivedAt: now, startedAt: started,
+            reportID: report.reportId, keyID: verified.keyID, sequence: report.sequence, receivedAt: now,
+            startedAt: started,
             hostname: report.hostname, policyID: report.policyID, verdict: report.verdict, signed: signed,
             problems: report.problems)
         switch try await store.store(stored) {
         case .stored: return .stored(reportID: report.reportId)
         case .duplicate: return .duplicate(reportID: report.reportId)
         case .replayed:
-            throw Refusal(reason: .replayed, message: "sequence \(report.sequence) is not above the last one stored (replay)")
+            throw Refusal(
+                reason: .replayed, message: "sequence \(report.sequence) is not above the last one stored (replay)")
         case .idTaken:
-            throw Refusal(reason: .replayed, message: "report id \(report.reportId) belongs to another machine's report")
+            throw Refusal(
+                reason: .replayed, message: "report id \(report.reportId) belongs to another machine's report")
         }
     }
 }

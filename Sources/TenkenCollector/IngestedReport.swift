@@ -27,8 +27,14 @@ public struct IngestedReport: Equatable, Sendable {
     }
 
     public init(json: [UInt8]) throws {
-        var schema: String?, reportId: String?, sequence: Int?, startedAt: String?, verdict: String?
-        var hostname: String?, policyID: String?, findings: [Finding]?
+        var schema: String?
+        var reportId: String?
+        var sequence: Int?
+        var startedAt: String?
+        var verdict: String?
+        var hostname: String?
+        var policyID: String?
+        var findings: [Finding]?
         var reader = JSONReader(json)
         try reader.object { reader, key in
             switch key {
@@ -37,8 +43,12 @@ public struct IngestedReport: Equatable, Sendable {
             case "sequence": try Self.once(&sequence, key) { try reader.integer() }
             case "startedAt": try Self.once(&startedAt, key) { try reader.string() }
             case "verdict": try Self.once(&verdict, key) { try reader.string() }
-            case "host": try Self.once(&hostname, "host.hostname") { try Self.member("hostname", of: &reader) { try $0.string() } }
-            case "policy": try Self.once(&policyID, "policy.id") { try Self.member("id", of: &reader) { try $0.string() } }
+            case "host":
+                try Self.once(&hostname, "host.hostname") {
+                    try Self.member("hostname", of: &reader) { try $0.string() }
+                }
+            case "policy":
+                try Self.once(&policyID, "policy.id") { try Self.member("id", of: &reader) { try $0.string() } }
             case "findings":
                 try Self.once(&findings, key) {
                     var all: [Finding] = []
@@ -65,19 +75,27 @@ public struct IngestedReport: Equatable, Sendable {
 
     public var problem: String? {
         guard schema.hasPrefix("tenken.check/") else { return "unknown schema \(schema.prefix(40))" }
-        guard (1...64).contains(reportId.utf8.count), reportId.utf8.allSatisfy({ $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
+        guard (1...64).contains(reportId.utf8.count),
+            reportId.utf8.allSatisfy({ $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
         else { return "reportId must be 1 to 64 of [0-9a-z-]" }
         guard sequence > 0 else { return "sequence must be positive" }
         guard Self.verdicts.contains(verdict) else { return "unknown verdict" }
-        guard hostname.utf8.count <= 255, policyID.utf8.count <= 200, findings.count <= 2000 else { return "oversized field" }
-        guard Set(findings.map(\.ruleId)).count == findings.count else { return "a rule appears twice among the findings" }
+        guard hostname.utf8.count <= 255, policyID.utf8.count <= 200, findings.count <= 2000 else {
+            return "oversized field"
+        }
+        guard Set(findings.map(\.ruleId)).count == findings.count else {
+            return "a rule appears twice among the findings"
+        }
         for finding in findings {
             guard Self.statuses.contains(finding.status), Self.severities.contains(finding.severity) else {
                 return "finding \(finding.ruleId.prefix(60)): unknown status or severity"
             }
             // Clauses are stored one per line, so none may hold a line break.
-            guard finding.ruleId.utf8.count <= 200, finding.title.ja.utf8.count <= 1000, finding.title.en.utf8.count <= 1000,
-                  finding.clauses.count <= 100, finding.clauses.allSatisfy({ $0.utf8.count <= 200 && !$0.utf8.contains(0x0A) }) else {
+            guard finding.ruleId.utf8.count <= 200, finding.title.ja.utf8.count <= 1000,
+                finding.title.en.utf8.count <= 1000,
+                finding.clauses.count <= 100,
+                finding.clauses.allSatisfy({ $0.utf8.count <= 200 && !$0.utf8.contains(0x0A) })
+            else {
                 return "finding \(finding.ruleId.prefix(60)): oversized field"
             }
         }
@@ -95,7 +113,9 @@ public struct IngestedReport: Equatable, Sendable {
     }
 
     /// One member of an object, the others skipped.
-    private static func member<Value>(_ name: String, of reader: inout JSONReader, _ read: (inout JSONReader) throws -> Value) throws -> Value {
+    private static func member<Value>(
+        _ name: String, of reader: inout JSONReader, _ read: (inout JSONReader) throws -> Value
+    ) throws -> Value {
         var value: Value?
         try reader.object { reader, key in
             if key == name { try once(&value, name) { try read(&reader) } } else { try reader.skipValue() }
@@ -106,7 +126,11 @@ public struct IngestedReport: Equatable, Sendable {
 
 extension IngestedReport.Finding {
     init(_ reader: inout JSONReader) throws {
-        var ruleId: String?, status: String?, severity: String?, title: Localized?, clauses: [String]?
+        var ruleId: String?
+        var status: String?
+        var severity: String?
+        var title: Localized?
+        var clauses: [String]?
         try reader.object { reader, key in
             switch key {
             case "ruleId": try IngestedReport.once(&ruleId, key) { try reader.string() }
@@ -122,13 +146,17 @@ extension IngestedReport.Finding {
             default: try reader.skipValue()
             }
         }
-        self.init(ruleId: try IngestedReport.required(ruleId, "ruleId"), status: try IngestedReport.required(status, "status"),
-                  severity: try IngestedReport.required(severity, "severity"), title: try IngestedReport.required(title, "title"),
-                  clauses: try IngestedReport.required(clauses, "clauses"))
+        self.init(
+            ruleId: try IngestedReport.required(ruleId, "ruleId"),
+            status: try IngestedReport.required(status, "status"),
+            severity: try IngestedReport.required(severity, "severity"),
+            title: try IngestedReport.required(title, "title"),
+            clauses: try IngestedReport.required(clauses, "clauses"))
     }
 
     private static func localized(_ reader: inout JSONReader) throws -> Localized {
-        var ja: String?, en: String?
+        var ja: String?
+        var en: String?
         try reader.object { reader, key in
             switch key {
             case "ja": try IngestedReport.once(&ja, "title.ja") { try reader.string() }
@@ -136,7 +164,8 @@ extension IngestedReport.Finding {
             default: try reader.skipValue()
             }
         }
-        return Localized(ja: try IngestedReport.required(ja, "title.ja"), en: try IngestedReport.required(en, "title.en"))
+        return Localized(
+            ja: try IngestedReport.required(ja, "title.ja"), en: try IngestedReport.required(en, "title.en"))
     }
 }
 
@@ -144,8 +173,9 @@ extension IngestedReport {
     /// The rules that did not pass (fail, warn, error) as the fleet views keep them, by rule id.
     var problems: [StoredFinding] {
         findings.filter { $0.status != "pass" && $0.status != "not-applicable" }.map {
-            StoredFinding(ruleID: $0.ruleId, status: $0.status, severity: $0.severity,
-                          titleJa: $0.title.ja, titleEn: $0.title.en, clauses: $0.clauses)
+            StoredFinding(
+                ruleID: $0.ruleId, status: $0.status, severity: $0.severity,
+                titleJa: $0.title.ja, titleEn: $0.title.en, clauses: $0.clauses)
         }.sorted { $0.ruleID < $1.ruleID }
     }
 }

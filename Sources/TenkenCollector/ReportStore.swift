@@ -27,7 +27,9 @@ public struct EnrolledMachine: Sendable, Equatable, Codable {
     public let dmiSerial: String?
     public var lastSequence = 0
 
-    public init(keyID: String, publicKey: String, machineID: String, hostname: String, dmiSerial: String?, lastSequence: Int = 0) {
+    public init(
+        keyID: String, publicKey: String, machineID: String, hostname: String, dmiSerial: String?, lastSequence: Int = 0
+    ) {
         self.keyID = keyID
         self.publicKey = publicKey
         self.machineID = machineID

@@ -11,8 +11,9 @@ public final class SQLiteReportStore: ReportStore {
     public init(path: String) throws {
         // /var/lib/tenken-collector does not exist before the first run; reports stay private.
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try FileManager.default.createDirectory(atPath: String(path[..<slash]), withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: String(path[..<slash]), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
         var configuration = Configuration()
         // A report is acknowledged only after its transaction is on disk (the agent then deletes
@@ -25,7 +26,9 @@ public final class SQLiteReportStore: ReportStore {
         let walSync = WALSync(path: path + "-wal")
         self.database = database
         self.walSync = walSync
-        reportWriter = GroupCommit(label: "tenken.report-writer") { reports in try Self.storeBatch(reports, in: database) }
+        reportWriter = GroupCommit(label: "tenken.report-writer") { reports in
+            try Self.storeBatch(reports, in: database)
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -80,10 +83,11 @@ public final class SQLiteReportStore: ReportStore {
                 table.primaryKey(["report_id", "rule_id"])
             }
             // Reports stored under v1 stay readable (their `token`); machines point at their latest.
-            try db.execute(sql: """
-                UPDATE machines SET last_report_id =
-                    (SELECT report_id FROM reports r WHERE r.key_id = machines.key_id ORDER BY sequence DESC LIMIT 1)
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE machines SET last_report_id =
+                        (SELECT report_id FROM reports r WHERE r.key_id = machines.key_id ORDER BY sequence DESC LIMIT 1)
+                    """)
             try db.create(table: "admin_tokens") { table in
                 table.column("hash", .text).primaryKey()
                 table.column("created_at", .integer).notNull()
@@ -98,10 +102,13 @@ public final class SQLiteReportStore: ReportStore {
             // A report at a time (a year of reports does not fit in memory); another table than
             // the one read is written meanwhile, which SQLite allows.
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM problems ORDER BY report_id, rule_id")
-            var reportID: String?, problems: [StoredFinding] = []
+            var reportID: String?
+            var problems: [StoredFinding] = []
             func keep() throws {
                 guard let reportID else { return }
-                try db.execute(sql: "UPDATE reports SET problems = ? WHERE report_id = ?", arguments: [try Self.encode(problems), reportID])
+                try db.execute(
+                    sql: "UPDATE reports SET problems = ? WHERE report_id = ?",
+                    arguments: [try Self.encode(problems), reportID])
             }
             while let row = try rows.next() {
                 let id: String = row["report_id"]
@@ -110,9 +117,11 @@ public final class SQLiteReportStore: ReportStore {
                     (reportID, problems) = (id, [])
                 }
                 let clauses: String = row["clauses"]
-                problems.append(StoredFinding(ruleID: row["rule_id"], status: row["status"], severity: row["severity"],
-                                              titleJa: row["title_ja"], titleEn: row["title_en"],
-                                              clauses: clauses.split(separator: "\n").map(String.init)))
+                problems.append(
+                    StoredFinding(
+                        ruleID: row["rule_id"], status: row["status"], severity: row["severity"],
+                        titleJa: row["title_ja"], titleEn: row["title_en"],
+                        clauses: clauses.split(separator: "\n").map(String.init)))
             }
             try keep()
             // Reports of v2 without problem rows passed every rule (v2 kept the header and payload apart).
@@ -132,19 +141,26 @@ public final class SQLiteReportStore: ReportStore {
 
     public func addEnrollmentToken(hash: String, now: Int) async throws {
         try await durableWrite { db in
-            try db.execute(sql: "INSERT INTO enrollment_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
+            try db.execute(
+                sql: "INSERT INTO enrollment_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
         }
     }
 
     public func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> Bool {
         // Synced before the machine hears it is enrolled, as reports are.
         try await durableWrite { db -> Bool in
-            try db.execute(sql: "UPDATE enrollment_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL", arguments: [now, tokenHash])
+            try db.execute(
+                sql: "UPDATE enrollment_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL",
+                arguments: [now, tokenHash])
             guard db.changesCount == 1 else { return false }
-            try db.execute(sql: """
-                INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(key_id) DO UPDATE SET machine_id = excluded.machine_id, hostname = excluded.hostname, dmi_serial = excluded.dmi_serial
-                """, arguments: [machine.keyID, machine.publicKey, machine.machineID, machine.hostname, machine.dmiSerial, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(key_id) DO UPDATE SET machine_id = excluded.machine_id, hostname = excluded.hostname, dmi_serial = excluded.dmi_serial
+                    """,
+                arguments: [
+                    machine.keyID, machine.publicKey, machine.machineID, machine.hostname, machine.dmiSerial, now,
+                ])
             return true
         }
     }
@@ -166,8 +182,10 @@ public final class SQLiteReportStore: ReportStore {
     }
 
     /// Reports arriving together are stored in one transaction, each in a savepoint of its own.
-    private static func storeBatch(_ reports: [(report: StoredReport, problems: String)],
-                                   in database: DatabasePool) throws -> [Result<StoreOutcome, any Error>] {
+    private static func storeBatch(
+        _ reports: [(report: StoredReport, problems: String)],
+        in database: DatabasePool
+    ) throws -> [Result<StoreOutcome, any Error>] {
         try database.write { db in
             reports.map { report in
                 Result {
@@ -185,39 +203,57 @@ public final class SQLiteReportStore: ReportStore {
     /// Statements are cached (parsed once per connection): this runs on the single writer, so
     /// its every microsecond is one the whole fleet waits for.
     private static func store(_ report: StoredReport, problems: String, in db: Database) throws -> StoreOutcome {
-        if let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT key_id FROM reports WHERE report_id = ?"), arguments: [report.reportID]) {
+        if let owner = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT key_id FROM reports WHERE report_id = ?"), arguments: [report.reportID])
+        {
             return owner == report.keyID ? .duplicate : .idTaken
         }
-        let last = try Int.fetchOne(db.cachedStatement(sql: "SELECT last_sequence FROM machines WHERE key_id = ?"), arguments: [report.keyID]) ?? 0
+        let last =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT last_sequence FROM machines WHERE key_id = ?"),
+                arguments: [report.keyID]) ?? 0
         guard report.sequence > last else { return .replayed }
-        try db.cachedStatement(sql: """
-            INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
-                                 problems, token, jws_header, jws_payload_zstd, jws_signature)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
-                             report.hostname, report.policyID, report.verdict, problems, "",
-                             report.signed.header, Data(report.signed.payload), report.signed.signature])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
+                                     problems, token, jws_header, jws_payload_zstd, jws_signature)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
+            report.hostname, report.policyID, report.verdict, problems, "",
+            report.signed.header, Data(report.signed.payload), report.signed.signature,
+        ])
         // The hostname shown is the one the machine reports now (it may be renamed after enrollment).
-        try db.cachedStatement(sql: """
-            UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?,
-                hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
-            """).execute(arguments: [report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID])
+        try db.cachedStatement(
+            sql: """
+                UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?,
+                    hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
+                """
+        ).execute(arguments: [
+            report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID,
+        ])
         return .stored
     }
 
     public func reports(keyID: String) async throws -> [StoredReport] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE key_id = ? ORDER BY sequence", arguments: [keyID]).map(Self.report)
+            try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE key_id = ? ORDER BY sequence", arguments: [keyID])
+                .map(Self.report)
         }
     }
 
     public func reportHeaders(keyID: String) async throws -> [ReportHeader] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT report_id, sequence, started_at, received_at, verdict, policy_id FROM reports WHERE key_id = ? ORDER BY sequence
-                """, arguments: [keyID]).map { row in
-                ReportHeader(reportID: row["report_id"], sequence: row["sequence"], startedAt: row["started_at"],
-                             receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT report_id, sequence, started_at, received_at, verdict, policy_id FROM reports WHERE key_id = ? ORDER BY sequence
+                    """, arguments: [keyID]
+            ).map { row in
+                ReportHeader(
+                    reportID: row["report_id"], sequence: row["sequence"], startedAt: row["started_at"],
+                    receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
             }
         }
     }
@@ -230,21 +266,28 @@ public final class SQLiteReportStore: ReportStore {
 
     public func fleet() async throws -> [MachineState] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT m.*, r.sequence AS r_sequence, r.started_at, r.received_at, r.verdict, r.policy_id, r.problems
-                FROM machines m LEFT JOIN reports r ON r.report_id = m.last_report_id ORDER BY m.hostname, m.key_id
-                """).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.*, r.sequence AS r_sequence, r.started_at, r.received_at, r.verdict, r.policy_id, r.problems
+                    FROM machines m LEFT JOIN reports r ON r.report_id = m.last_report_id ORDER BY m.hostname, m.key_id
+                    """
+            ).map { row in
                 let reportID: String? = row["last_report_id"]
                 var problems: [StoredFinding] = []
                 if let reportID {
-                    problems = try Self.decode(row["problems"]) ?? Row.fetchOne(db, sql: "SELECT * FROM reports WHERE report_id = ?",
-                                                                              arguments: [reportID]).map(Self.report)?.problems ?? []
+                    problems =
+                        try Self.decode(row["problems"]) ?? Row.fetchOne(
+                            db, sql: "SELECT * FROM reports WHERE report_id = ?",
+                            arguments: [reportID]
+                        ).map(Self.report)?.problems ?? []
                 }
                 return MachineState(
                     machine: Self.machine(row), enrolledAt: row["enrolled_at"], lastSeen: row["last_seen"],
                     lastReport: reportID.map {
-                        ReportHeader(reportID: $0, sequence: row["r_sequence"], startedAt: row["started_at"],
-                                     receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
+                        ReportHeader(
+                            reportID: $0, sequence: row["r_sequence"], startedAt: row["started_at"],
+                            receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
                     },
                     problems: problems)
             }
@@ -264,8 +307,9 @@ public final class SQLiteReportStore: ReportStore {
     }
 
     private static func machine(_ row: Row) -> EnrolledMachine {
-        EnrolledMachine(keyID: row["key_id"], publicKey: row["public_key"], machineID: row["machine_id"], hostname: row["hostname"],
-                        dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"])
+        EnrolledMachine(
+            keyID: row["key_id"], publicKey: row["public_key"], machineID: row["machine_id"], hostname: row["hostname"],
+            dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"])
     }
 
     static func encode(_ problems: [StoredFinding]) throws -> String {
@@ -282,18 +326,25 @@ public final class SQLiteReportStore: ReportStore {
     private static func report(_ row: Row) -> StoredReport {
         let payload: Data = row["jws_payload_zstd"] ?? Data()
         let legacy: String = row["token"] ?? ""
-        let signed = row["jws_header"] == nil ? CompactToken(token: legacy) ?? CompactToken(header: "", payload: [], signature: "")
-            : CompactToken(header: row["jws_header"] ?? "", payload: Array(payload), signature: row["jws_signature"] ?? "")
-        return StoredReport(reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
-                            startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"], verdict: row["verdict"],
-                            signed: signed, problems: decode(row["problems"]) ?? problems(in: signed))
+        let signed =
+            row["jws_header"] == nil
+            ? CompactToken(token: legacy) ?? CompactToken(header: "", payload: [], signature: "")
+            : CompactToken(
+                header: row["jws_header"] ?? "", payload: Array(payload), signature: row["jws_signature"] ?? "")
+        return StoredReport(
+            reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
+            startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"],
+            verdict: row["verdict"],
+            signed: signed, problems: decode(row["problems"]) ?? problems(in: signed))
     }
 
     /// The problems a signed report holds: for reports whose problems were not kept (schema v1)
     /// or are damaged, the signed report being the record.
     private static func problems(in signed: CompactToken) -> [StoredFinding] {
         guard let token = signed.token, let verified = try? JWS.verify(token),
-              let json = try? ReportPayload.json(of: verified, limit: ReportPayload.largestReport), let report = try? IngestedReport(json: json) else { return [] }
+            let json = try? ReportPayload.json(of: verified, limit: ReportPayload.largestReport),
+            let report = try? IngestedReport(json: json)
+        else { return [] }
         return report.problems
     }
 }

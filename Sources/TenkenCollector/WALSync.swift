@@ -1,6 +1,7 @@
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Makes committed SQLite transactions durable by syncing the write-ahead log, outside the
@@ -68,7 +69,9 @@ private final class WALFile: Sendable {
             }
             if file == nil {
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { throw Failed(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+                guard descriptor >= 0 else {
+                    throw Failed(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+                }
                 var opened = stat()
                 fstat(descriptor, &opened)
                 file = (descriptor, opened.st_dev, opened.st_ino)

@@ -1,7 +1,8 @@
 import ArgumentParser
 import TenkenBase
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A command that cannot do its job (bad policy, missing root, collector refused): its message

@@ -1,8 +1,8 @@
 import ArgumentParser
-import TenkenCommandLine
 import FoundationEssentials
 import TenkenAgent
 import TenkenBase
+import TenkenCommandLine
 import TenkenScan
 
 /// Binds this machine's key to a collector with a one-time token; the agent reports there.
@@ -14,34 +14,45 @@ struct EnrollCommand: AsyncParsableCommand {
             en: "Enroll this machine with a collector (one-time token from `tenken-collector token`).")
     )
 
-    @Argument(help: .text(
-        ja: "コレクターのアドレス (例: https://collector.example.jp:8443)",
-        en: "The collector's address, e.g. https://collector.example.jp:8443"))
+    @Argument(
+        help: .text(
+            ja: "コレクターのアドレス (例: https://collector.example.jp:8443)",
+            en: "The collector's address, e.g. https://collector.example.jp:8443"))
     var url: String
 
-    @Option(name: .long, help: .text(
-        ja: "使い捨ての登録トークン。- なら標準入力から読む (プロセス一覧に出さないため)。",
-        en: "One-time enrollment token, or - to read it from standard input (keeps it out of the process list)."))
+    @Option(
+        name: .long,
+        help: .text(
+            ja: "使い捨ての登録トークン。- なら標準入力から読む (プロセス一覧に出さないため)。",
+            en: "One-time enrollment token, or - to read it from standard input (keeps it out of the process list)."))
     var token: String
 
-    @Option(name: .long, help: .text(
-        ja: "コレクターの CA 証明書 (`tenken-collector init` の ca.pem)。既定: システムの CA。",
-        en: "The collector's CA certificate (ca.pem from `tenken-collector init`). Default: the system's CAs."))
+    @Option(
+        name: .long,
+        help: .text(
+            ja: "コレクターの CA 証明書 (`tenken-collector init` の ca.pem)。既定: システムの CA。",
+            en: "The collector's CA certificate (ca.pem from `tenken-collector init`). Default: the system's CAs."))
     var ca: String?
 
-    @Option(name: .long, help: .text(
-        ja: "端末の鍵・スプール・登録情報のディレクトリ (既定: /var/lib/tenken)。",
-        en: "Directory of the machine key, spool and enrollment (default: /var/lib/tenken)."))
+    @Option(
+        name: .long,
+        help: .text(
+            ja: "端末の鍵・スプール・登録情報のディレクトリ (既定: /var/lib/tenken)。",
+            en: "Directory of the machine key, spool and enrollment (default: /var/lib/tenken)."))
     var stateDir: String = MachineKey.defaultStateDirectory
 
-    @Option(name: .long, help: .text(
-        ja: "この端末を識別する machine-id とホスト名を読むルート。",
-        en: "Root whose machine-id and hostname identify this machine."))
+    @Option(
+        name: .long,
+        help: .text(
+            ja: "この端末を識別する machine-id とホスト名を読むルート。",
+            en: "Root whose machine-id and hostname identify this machine."))
     var root: String = "/"
 
-    @Option(name: .long, help: .text(
-        ja: "メッセージの言語: ja または en (既定: LANG から)。",
-        en: "Language of the messages: ja or en (default: from LANG)."))
+    @Option(
+        name: .long,
+        help: .text(
+            ja: "メッセージの言語: ja または en (既定: LANG から)。",
+            en: "Language of the messages: ja or en (default: from LANG)."))
     var lang: Language?
 
     func run() async throws {
@@ -81,7 +92,8 @@ struct EnrollCommand: AsyncParsableCommand {
             throw CommandFailure(message: (ja ? "登録できません: " : "cannot enroll: ") + error.text[language])
         }
         do {
-            try CollectorLink(url: client.baseURL, keyId: keyID, pinnedCA: caPEM != nil).save(stateDirectory: stateDir, caPEM: caPEM)
+            try CollectorLink(url: client.baseURL, keyId: keyID, pinnedCA: caPEM != nil).save(
+                stateDirectory: stateDir, caPEM: caPEM)
         } catch {
             throw CommandFailure(message: error.message(in: language))
         }

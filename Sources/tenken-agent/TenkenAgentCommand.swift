@@ -1,6 +1,6 @@
 import ArgumentParser
-import TenkenCommandLine
 import TenkenBase
+import TenkenCommandLine
 import TenkenScan
 
 /// The agent side of tenken: enrollment and the service. `tenken agent` and `tenken enroll`

@@ -1,10 +1,11 @@
 import FoundationEssentials
 import TenkenAgent
-import TenkenCollector
 import TenkenBase
+import TenkenCollector
 import TenkenScan
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Signed reports per second into a real `tenken-collector serve` (release build, its own
@@ -16,7 +17,8 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
     let directory = "/tmp/tenken-bench-ingest-\(getpid())"
     defer { _ = spawn(["rm", "-rf", directory]) }
     guard spawn([collector, "init", "--dir", directory + "/tls", "--host", "127.0.0.1"]) == 0,
-          let store = try? SQLiteReportStore(path: directory + "/collector.sqlite") else {
+        let store = try? SQLiteReportStore(path: directory + "/collector.sqlite")
+    else {
         print("cannot set up a collector with \(collector)")
         return
     }
@@ -27,8 +29,12 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
         tokens.append(token)
     }
     let port = 18_000 + Int(getpid() % 1000)
-    guard let server = spawnBackground([collector, "serve", "--dir", directory + "/tls", "--database", directory + "/collector.sqlite",
-                                        "--listen", "127.0.0.1", "--port", String(port)]) else {
+    guard
+        let server = spawnBackground([
+            collector, "serve", "--dir", directory + "/tls", "--database", directory + "/collector.sqlite",
+            "--listen", "127.0.0.1", "--port", String(port),
+        ])
+    else {
         print("cannot start \(collector)")
         return
     }
@@ -38,7 +44,10 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
         waitpid(server, &status, 0)
     }
     let client: CollectorClient
-    do { client = try CollectorClient(baseURL: "https://127.0.0.1:\(port)", caFile: directory + "/tls/ca.pem", connections: machines) } catch {
+    do {
+        client = try CollectorClient(
+            baseURL: "https://127.0.0.1:\(port)", caFile: directory + "/tls/ca.pem", connections: machines)
+    } catch {
         print(error)
         return
     }
@@ -72,8 +81,9 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
     }
     let template = Check.run(root: root, policy: policy)
     let perMachine = reports / machines
-    print("  \(machines) machines × \(perMachine) reports, each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON, "
-          + (plain ? "signed as it is" : "signed compressed as agents send it") + "; signing...")
+    print(
+        "  \(machines) machines × \(perMachine) reports, each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON, "
+            + (plain ? "signed as it is" : "signed compressed as agents send it") + "; signing...")
     var tokensByMachine: [[(String, String)]] = []
     for key in keys {
         var signed: [(String, String)] = []
@@ -94,9 +104,12 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
         let key = keys[0]
         let token = CollectorApplication.newToken()
         try? await local.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds())
-        _ = try? await local.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
-            keyID: MachineKey.thumbprint(key.publicKey), publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
-            machineID: "in-process", hostname: "in-process", dmiSerial: nil), now: Timestamp.seconds())
+        _ = try? await local.enroll(
+            tokenHash: CollectorApplication.tokenHash(token),
+            machine: EnrolledMachine(
+                keyID: MachineKey.thumbprint(key.publicKey),
+                publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
+                machineID: "in-process", hostname: "in-process", dmiSerial: nil), now: Timestamp.seconds())
         let bodies = tokensByMachine[0].map { Array($0.0.utf8) }
         var phases = [String: Samples]()
         for body in bodies {
@@ -104,17 +117,24 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
             phases["verify", default: Samples()].add(measure { _ = try? JWS.verify(bytes: body[...]) })
             guard let json = try? ReportPayload.json(of: verified, limit: 1 << 20) else { continue }
             phases["decode", default: Samples()].add(measure { _ = try? IngestedReport(json: json) })
-            phases["zstd", default: Samples()].add(measure {
-                _ = plain ? Zstd.compress(verified.payload, level: 1) : try? ReportPayload.json(of: verified, limit: 1 << 20)
-            })
+            phases["zstd", default: Samples()].add(
+                measure {
+                    _ =
+                        plain
+                        ? Zstd.compress(verified.payload, level: 1)
+                        : try? ReportPayload.json(of: verified, limit: 1 << 20)
+                })
         }
-        print("  size \(bodies[0].count / 1024) KB a request; phases (median): verify \(format(phases["verify"]!.median)), decode \(format(phases["decode"]!.median)), "
-              + (plain ? "zstd compress " : "zstd inflate ") + format(phases["zstd"]!.median))
+        print(
+            "  size \(bodies[0].count / 1024) KB a request; phases (median): verify \(format(phases["verify"]!.median)), decode \(format(phases["decode"]!.median)), "
+                + (plain ? "zstd compress " : "zstd inflate ") + format(phases["zstd"]!.median))
         let clock = ContinuousClock()
         let start = clock.now
         for body in bodies { _ = try? await ingest.receive(body, now: Timestamp.seconds()) }
         let each = (clock.now - start) / bodies.count
-        print("  in-process, no HTTP: \(format(Double(each.components.attoseconds) / 1e15)) per report (of which JWS verify \(format(phases["verify"]!.median)))")
+        print(
+            "  in-process, no HTTP: \(format(Double(each.components.attoseconds) / 1e15)) per report (of which JWS verify \(format(phases["verify"]!.median)))"
+        )
     }
 
     // Five reports per machine warm the connections; then the timed run.
@@ -135,18 +155,25 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
     let generatorCPU = (processCPUSeconds(getpid()) ?? 0) - generatorBefore
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     var samples = Samples()
-    timed.milliseconds.forEach { samples.add($0) }
+    for milliseconds in timed.milliseconds { samples.add(milliseconds) }
     await client.shutdown()
     let acknowledged = timed.milliseconds.count - timed.failures
     let stored = (try? await store.fleet().reduce(0) { $0 + $1.machine.lastSequence }) ?? -1
     let rate = Double(acknowledged) / seconds
-    print("  \(acknowledged) reports in \(format(seconds * 1000)): \(Int(rate)) reports/s   goal ≥ 2,000/s: \(rate >= 2000 ? "met" : "NOT met")")
-    print("  latency p50 \(format(samples.median))  p90 \(format(samples.percentile(0.9)))  p99 \(format(samples.percentile(0.99)))  max \(format(samples.percentile(1)))   goal p99 < 100 ms: \(samples.percentile(0.99) < 100 ? "met" : "NOT met")")
+    print(
+        "  \(acknowledged) reports in \(format(seconds * 1000)): \(Int(rate)) reports/s   goal ≥ 2,000/s: \(rate >= 2000 ? "met" : "NOT met")"
+    )
+    print(
+        "  latency p50 \(format(samples.median))  p90 \(format(samples.percentile(0.9)))  p99 \(format(samples.percentile(0.99)))  max \(format(samples.percentile(1)))   goal p99 < 100 ms: \(samples.percentile(0.99) < 100 ? "met" : "NOT met")"
+    )
     let count = Double(max(1, acknowledged))
-    print("  CPU per report: collector \(format(collectorCPU * 1000 / count)), load generator \(format(generatorCPU * 1000 / count)); "
-          + "cores busy: collector \(format1(collectorCPU / seconds)), load generator \(format1(generatorCPU / seconds)) "
-          + "of \(sysconf(Int32(_SC_NPROCESSORS_ONLN)))")
-    print("  not acknowledged: \(timed.failures); stored (sum of last sequences): \(stored) of \(machines * (perMachine + 5))")
+    print(
+        "  CPU per report: collector \(format(collectorCPU * 1000 / count)), load generator \(format(generatorCPU * 1000 / count)); "
+            + "cores busy: collector \(format1(collectorCPU / seconds)), load generator \(format1(generatorCPU / seconds)) "
+            + "of \(sysconf(Int32(_SC_NPROCESSORS_ONLN)))")
+    print(
+        "  not acknowledged: \(timed.failures); stored (sum of last sequences): \(stored) of \(machines * (perMachine + 5))"
+    )
 }
 
 private func format1(_ value: Double) -> String {
@@ -160,7 +187,9 @@ private func format8(_ value: Int) -> String {
 }
 
 /// Sends each machine's reports in order, all machines at once; the time of each request.
-private func send(_ machines: [[(String, String)]], client: CollectorClient) async -> (milliseconds: [Double], failures: Int) {
+private func send(_ machines: [[(String, String)]], client: CollectorClient) async -> (
+    milliseconds: [Double], failures: Int
+) {
     await withTaskGroup(of: ([Double], Int).self) { group in
         for reports in machines {
             group.addTask {
@@ -171,7 +200,8 @@ private func send(_ machines: [[(String, String)]], client: CollectorClient) asy
                     let start = clock.now
                     let outcome = await client.submit(token, reportID: id)
                     let elapsed = clock.now - start
-                    times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                    times.append(
+                        Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                     if case .acknowledged = outcome {} else { failures += 1 }
                 }
                 return (times, failures)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a program with arguments (no shell), stdout and stderr to /dev/null, and returns its
@@ -22,11 +22,14 @@ func capture(_ arguments: [String]) -> (status: Int32, output: String) {
     posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     let cArguments = arguments.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
+    defer { for argument in cArguments { free(argument) } }
     var pid = pid_t()
     let result = posix_spawnp(&pid, arguments[0], &actions, nil, cArguments, environ)
     close(pipeEnds[1])
-    guard result == 0 else { close(pipeEnds[0]); return (-1, "") }
+    guard result == 0 else {
+        close(pipeEnds[0])
+        return (-1, "")
+    }
     var output: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -49,7 +52,7 @@ func spawnBackground(_ arguments: [String]) -> pid_t? {
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     let cArguments = arguments.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
+    defer { for argument in cArguments { free(argument) } }
     var pid = pid_t()
     return posix_spawnp(&pid, arguments[0], &actions, nil, cArguments, environ) == 0 ? pid : nil
 }

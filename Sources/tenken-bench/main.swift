@@ -1,7 +1,8 @@
 import TenkenBase
 import TenkenScan
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|ingest]
@@ -16,7 +17,8 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 }
 let rootPath = option("--root", default: "/")
 let runs = Int(option("--runs", default: "30")) ?? 30
-let ownDirectory = CommandLine.arguments[0].split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+let ownDirectory = CommandLine.arguments[0].split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(
+    separator: "/")
 let tenkenPath = option("--tenken", default: (ownDirectory.isEmpty ? "." : ownDirectory) + "/tenken")
 
 guard let root = try? HostRoot(rootPath), let policy = try? PolicyLoader.loadDefault() else {
@@ -27,10 +29,11 @@ guard let root = try? HostRoot(rootPath), let policy = try? PolicyLoader.loadDef
 let suite = option("--suite", default: "all")
 if suite == "ingest" {
     print("tenken-bench: collector ingest")
-    await benchmarkIngest(collector: option("--collector", default: (ownDirectory.isEmpty ? "." : ownDirectory) + "/tenken-collector"),
-                          machines: Int(option("--machines", default: "32")) ?? 32,
-                          reports: Int(option("--reports", default: "20000")) ?? 20000,
-                          plain: arguments.contains("--plain"), root: root)
+    await benchmarkIngest(
+        collector: option("--collector", default: (ownDirectory.isEmpty ? "." : ownDirectory) + "/tenken-collector"),
+        machines: Int(option("--machines", default: "32")) ?? 32,
+        reports: Int(option("--reports", default: "20000")) ?? 20000,
+        plain: arguments.contains("--plain"), root: root)
     exit(0)
 }
 print("tenken-bench: root \(rootPath), \(runs) runs")
@@ -48,19 +51,24 @@ for _ in 0..<runs {
         phases["collect " + source.name, default: Samples()].add(measure { source.collect(root, request, &facts) })
     }
     var findings: [Finding] = []
-    phases["evaluate", default: Samples()].add(measure { findings = Evaluator.evaluate(policy, facts: facts, now: Timestamp.seconds()) })
-    let report = CheckReport(facts: facts, root: rootPath, policy: policy, findings: findings,
-                             startedAt: Timestamp.now(), duration: 0)
+    phases["evaluate", default: Samples()].add(
+        measure { findings = Evaluator.evaluate(policy, facts: facts, now: Timestamp.seconds()) })
+    let report = CheckReport(
+        facts: facts, root: rootPath, policy: policy, findings: findings,
+        startedAt: Timestamp.now(), duration: 0)
     phases["encode json", default: Samples()].add(measure { _ = try? report.json() })
     lastFacts = facts
 }
-let phaseNames = ["policy load"] + FactSourceRegistry.all.filter { $0.isRequested(by: policy.factRequest) }
+let phaseNames =
+    ["policy load"]
+    + FactSourceRegistry.all.filter { $0.isRequested(by: policy.factRequest) }
     .map { "collect " + $0.name } + ["evaluate", "encode json"]
 for name in phaseNames {
     print("  \(name.padding(20)) \(format(phases[name]!.median))")
 }
-print("  facts: \(lastFacts.debianPackages.count) packages, \(lastFacts.executables.count) program files, "
-      + "\(lastFacts.processes.count) processes, \(lastFacts.listeningSockets.count) listening sockets")
+print(
+    "  facts: \(lastFacts.debianPackages.count) packages, \(lastFacts.executables.count) program files, "
+        + "\(lastFacts.processes.count) processes, \(lastFacts.listeningSockets.count) listening sockets")
 
 print("\nWhole commands, alternated (\(runs) runs each):")
 var tenkenTimes = Samples()
@@ -73,24 +81,45 @@ let softwareRules = "no-p2p-software,no-personal-cloud-sync,no-remote-access-sof
 let fullCommand = [tenkenPath, "check", "--root", rootPath]
 let tenkenCommand = fullCommand + ["--rules", softwareRules]
 let tenkenJSONCommand = tenkenCommand + ["--json"]
-let peerCommand = ["dpkg-query", "--admindir=" + (rootPath == "/" ? "/var/lib/dpkg" : rootPath + "/var/lib/dpkg"), "-W"]
-for _ in 0..<3 { _ = spawn(tenkenCommand); _ = spawn(peerCommand) }
+let peerCommand = [
+    "dpkg-query", "--admindir=" + (rootPath == "/" ? "/var/lib/dpkg" : rootPath + "/var/lib/dpkg"), "-W",
+]
+for _ in 0..<3 {
+    _ = spawn(tenkenCommand)
+    _ = spawn(peerCommand)
+}
 for _ in 0..<runs {
     var status: Int32 = 0
     tenkenTimes.add(measure { status = spawn(tenkenCommand) })
-    guard (0...2).contains(status) else { print("tenken failed to run (\(status)): \(tenkenCommand)"); exit(2) }
+    guard (0...2).contains(status) else {
+        print("tenken failed to run (\(status)): \(tenkenCommand)")
+        exit(2)
+    }
     tenkenJSONTimes.add(measure { status = spawn(tenkenJSONCommand) })
     fullTimes.add(measure { status = spawn(fullCommand) })
     peerTimes.add(measure { status = spawn(peerCommand) })
-    guard status == 0 else { print("dpkg-query failed (\(status))"); exit(2) }
+    guard status == 0 else {
+        print("dpkg-query failed (\(status))")
+        exit(2)
+    }
 }
-print("  tenken check --rules <software>         median \(format(tenkenTimes.median))  p90 \(format(tenkenTimes.percentile(0.9)))")
-print("  tenken check --rules <software> --json  median \(format(tenkenJSONTimes.median))  p90 \(format(tenkenJSONTimes.percentile(0.9)))")
-print("  tenken check (whole default policy)     median \(format(fullTimes.median))  p90 \(format(fullTimes.percentile(0.9)))")
-print("  dpkg-query -W                           median \(format(peerTimes.median))  p90 \(format(peerTimes.percentile(0.9)))")
+print(
+    "  tenken check --rules <software>         median \(format(tenkenTimes.median))  p90 \(format(tenkenTimes.percentile(0.9)))"
+)
+print(
+    "  tenken check --rules <software> --json  median \(format(tenkenJSONTimes.median))  p90 \(format(tenkenJSONTimes.percentile(0.9)))"
+)
+print(
+    "  tenken check (whole default policy)     median \(format(fullTimes.median))  p90 \(format(fullTimes.percentile(0.9)))"
+)
+print(
+    "  dpkg-query -W                           median \(format(peerTimes.median))  p90 \(format(peerTimes.percentile(0.9)))"
+)
 let ratio = tenkenTimes.median / peerTimes.median
 let jsonRatio = tenkenJSONTimes.median / peerTimes.median
-print("  ratio (median) software check / dpkg-query -W: \((ratio * 100).rounded() / 100)×   goal ≤ 2×: \(ratio <= 2 ? "met" : "NOT met")")
+print(
+    "  ratio (median) software check / dpkg-query -W: \((ratio * 100).rounded() / 100)×   goal ≤ 2×: \(ratio <= 2 ? "met" : "NOT met")"
+)
 print("  ratio (median) with --json: \((jsonRatio * 100).rounded() / 100)×")
 
 extension String {

@@ -1,7 +1,7 @@
 import ArgumentParser
-import TenkenCommandLine
-import TenkenCollector
 import TenkenBase
+import TenkenCollector
+import TenkenCommandLine
 
 @main
 struct TenkenCollectorCommand: AsyncParsableCommand {
@@ -20,32 +20,49 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
 
     struct Initialize: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "init", abstract: HelpText.pick(
+            commandName: "init",
+            abstract: HelpText.pick(
                 ja: "CA とサーバー証明書を作成する (または指定の PEM ファイルを使う)。",
                 en: "Create a CA and a server certificate, or use the PEM files given."))
-        @Option(name: .long, help: .text(
-            ja: "ca.pem、server.pem とその鍵を置くディレクトリ。",
-            en: "Directory for ca.pem, server.pem and their keys.")) var dir = "/etc/tenken-collector"
-        @Option(name: .long, help: .text(
-            ja: "エージェントがコレクターに接続するときの名前と IP アドレス。",
-            en: "Names and IP addresses agents use to reach the collector.")) var host: [String] = ["localhost", "127.0.0.1"]
-        @Option(name: .long, help: .text(
-            ja: "作成せずにこのサーバー証明書 (チェーン、PEM) を使う。",
-            en: "Use this server certificate (chain, PEM) instead of creating one.")) var certificate: String?
-        @Option(name: .long, help: .text(
-            ja: "--certificate の秘密鍵 (PEM)。",
-            en: "The private key (PEM) of --certificate.")) var key: String?
-        @Option(name: .long, help: .text(
-            ja: "--certificate についてエージェントが信頼する CA (PEM)。",
-            en: "The CA (PEM) agents should trust for --certificate.")) var ca: String?
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "ca.pem、server.pem とその鍵を置くディレクトリ。",
+                en: "Directory for ca.pem, server.pem and their keys.")) var dir = "/etc/tenken-collector"
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "エージェントがコレクターに接続するときの名前と IP アドレス。",
+                en: "Names and IP addresses agents use to reach the collector.")) var host: [String] = [
+                "localhost", "127.0.0.1",
+            ]
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "作成せずにこのサーバー証明書 (チェーン、PEM) を使う。",
+                en: "Use this server certificate (chain, PEM) instead of creating one.")) var certificate: String?
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "--certificate の秘密鍵 (PEM)。",
+                en: "The private key (PEM) of --certificate.")) var key: String?
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "--certificate についてエージェントが信頼する CA (PEM)。",
+                en: "The CA (PEM) agents should trust for --certificate.")) var ca: String?
 
         func run() throws {
             let files = CertificateAuthority.Files(directory: dir)
             if certificate != nil || key != nil {
-                guard let certificate, let key else { throw CommandFailure(message: "--certificate and --key go together") }
+                guard let certificate, let key else {
+                    throw CommandFailure(message: "--certificate and --key go together")
+                }
                 try CertificateAuthority.adopt(in: files, certificateChain: certificate, key: key, ca: ca)
                 guard ca != nil else {
-                    print("\(files.serverCertificate): in place; agents verify it with the system's CAs (tenken enroll without --ca)")
+                    print(
+                        "\(files.serverCertificate): in place; agents verify it with the system's CAs (tenken enroll without --ca)"
+                    )
                     return
                 }
             } else {
@@ -63,26 +80,35 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
     }
 
     struct Token: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "token", abstract: HelpText.pick(
-            ja: "使い捨ての登録トークンを作成する。",
-            en: "Create a one-time enrollment token."))
-        @Option(name: .long, help: .text(
-            ja: "SQLite データベース。",
-            en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
+        static let configuration = CommandConfiguration(
+            commandName: "token",
+            abstract: HelpText.pick(
+                ja: "使い捨ての登録トークンを作成する。",
+                en: "Create a one-time enrollment token."))
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "SQLite データベース。",
+                en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
 
         func run() async throws {
-            try await issueToken(database: database) { try await $0.addEnrollmentToken(hash: $1, now: Timestamp.seconds()) }
+            try await issueToken(database: database) {
+                try await $0.addEnrollmentToken(hash: $1, now: Timestamp.seconds())
+            }
         }
     }
 
     struct AdminToken: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "admin-token", abstract: HelpText.pick(
+            commandName: "admin-token",
+            abstract: HelpText.pick(
                 ja: "ダッシュボード・API・CSV・/metrics 用のトークンを作成する (表示は一度だけ)。",
                 en: "Create a token for the dashboard, the API, CSV and /metrics (shown once)."))
-        @Option(name: .long, help: .text(
-            ja: "SQLite データベース。",
-            en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "SQLite データベース。",
+                en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
 
         func run() async throws {
             try await issueToken(database: database) { try await $0.addAdminToken(hash: $1, now: Timestamp.seconds()) }
@@ -90,23 +116,33 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
     }
 
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "serve", abstract: HelpText.pick(
-            ja: "HTTPS (TLS 1.2 以上) で待ち受ける。",
-            en: "Serve HTTPS (TLS 1.2+)."))
-        @Option(name: .long, help: .text(
-            ja: "init が書いたディレクトリ。",
-            en: "Directory written by init.")) var dir = "/etc/tenken-collector"
-        @Option(name: .long, help: .text(
-            ja: "SQLite データベース。",
-            en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract: HelpText.pick(
+                ja: "HTTPS (TLS 1.2 以上) で待ち受ける。",
+                en: "Serve HTTPS (TLS 1.2+)."))
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "init が書いたディレクトリ。",
+                en: "Directory written by init.")) var dir = "/etc/tenken-collector"
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "SQLite データベース。",
+                en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
         @Option(name: .long, help: .text(ja: "待ち受けるアドレス。", en: "Address to listen on.")) var listen = "0.0.0.0"
         @Option(name: .long, help: .text(ja: "ポート。", en: "Port.")) var port = 8443
-        @Option(name: .long, help: .text(
-            ja: "報告がこの時間ないと「連絡なし」と表示する時間数。",
-            en: "Hours without a report after which a machine is shown as silent.")) var silentHours = 24
-        @Option(name: .long, help: .text(
-            ja: "報告の日時がこのサーバーの時計より進んでいてよい秒数。",
-            en: "Seconds a report may be dated ahead of this clock.")) var clockSkew = 300
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "報告がこの時間ないと「連絡なし」と表示する時間数。",
+                en: "Hours without a report after which a machine is shown as silent.")) var silentHours = 24
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "報告の日時がこのサーバーの時計より進んでいてよい秒数。",
+                en: "Seconds a report may be dated ahead of this clock.")) var clockSkew = 300
 
         func run() async throws {
             let files = CertificateAuthority.Files(directory: dir)
@@ -114,7 +150,8 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
                 host: listen, port: port, certificate: files.serverCertificate, privateKey: files.serverKey)
             configuration.silentAfterHours = silentHours
             configuration.maximumClockAhead = clockSkew
-            let app = try CollectorApplication.make(store: try SQLiteReportStore(path: database), configuration: configuration)
+            let app = try CollectorApplication.make(
+                store: try SQLiteReportStore(path: database), configuration: configuration)
             try await app.runService()
         }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import TenkenCommandLine
 import TenkenBase
+import TenkenCommandLine
 import TenkenScan
 
 /// Maintains the ledger (台帳) file: register this PC and connected media, export USBGuard rules.
@@ -17,9 +17,11 @@ struct LedgerCommand: ParsableCommand {
         @Option(name: .long, help: .text(ja: "端末と機器の情報を読むルート。", en: "Root whose machine and devices are read."))
         var root: String = "/"
 
-        @Option(name: .long, help: .text(
-            ja: "台帳ファイル (既定: ルート内の /etc/tenken/ledger.yaml)。",
-            en: "Ledger file (default: /etc/tenken/ledger.yaml under the root)."))
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "台帳ファイル (既定: ルート内の /etc/tenken/ledger.yaml)。",
+                en: "Ledger file (default: /etc/tenken/ledger.yaml under the root)."))
         var ledger: String?
 
         var path: String { ledger ?? (root == "/" ? "" : root) + Ledger.defaultPath }
@@ -33,28 +35,36 @@ struct LedgerCommand: ParsableCommand {
         }
 
         func save(_ ledger: Ledger) throws {
-            do { try LedgerFile.save(ledger, to: path) } catch { throw CommandFailure(message: "cannot write the ledger: \(error)") }
+            do { try LedgerFile.save(ledger, to: path) } catch {
+                throw CommandFailure(message: "cannot write the ledger: \(error)")
+            }
             FileDescriptorOutput.standardOutput.write("\(path) updated\n")
         }
     }
 
     struct AddMachine: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-machine", abstract: HelpText.pick(
-            ja: "この PC を登録する (machine-id と DMI シリアル)。",
-            en: "Register this PC (machine-id and DMI serial)."))
+        static let configuration = CommandConfiguration(
+            commandName: "add-machine",
+            abstract: HelpText.pick(
+                ja: "この PC を登録する (machine-id と DMI シリアル)。",
+                en: "Register this PC (machine-id and DMI serial)."))
 
         @OptionGroup var location: Location
-        @Option(name: .long, help: .text(
-            ja: "台帳での PC の名前 (例: 開発PC-01)。",
-            en: "Name of the PC in the ledger, e.g. 開発PC-01.")) var label: String
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "台帳での PC の名前 (例: 開発PC-01)。",
+                en: "Name of the PC in the ledger, e.g. 開発PC-01.")) var label: String
         @Option(name: .long, help: .text(ja: "管理責任者。", en: "Person responsible.")) var owner: String?
 
         func run() throws {
             let identity = try HostIdentityReader.read(location.root)
             var ledger = try location.load()
             ledger.machines.removeAll { $0.machineID == identity.machineID && !identity.machineID.isEmpty }
-            ledger.machines.append(Ledger.Machine(machineID: identity.machineID.isEmpty ? nil : identity.machineID,
-                                                  serial: identity.dmiSerial, label: label, owner: owner))
+            ledger.machines.append(
+                Ledger.Machine(
+                    machineID: identity.machineID.isEmpty ? nil : identity.machineID,
+                    serial: identity.dmiSerial, label: label, owner: owner))
             try location.save(ledger)
         }
     }
@@ -67,22 +77,29 @@ struct LedgerCommand: ParsableCommand {
                 en: "Register a USB storage device: by --device vendor:product:serial, or the one connected now."))
 
         @OptionGroup var location: Location
-        @Option(name: .long, help: .text(
-            ja: "vendor:product:serial (点検結果の根拠に出る形式)。",
-            en: "vendor:product:serial, as in a check's evidence.")) var device: String?
-        @Option(name: .long, help: .text(
-            ja: "媒体の名前 (例: USBメモリ-03)。",
-            en: "Name of the medium, e.g. USBメモリ-03.")) var label: String
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "vendor:product:serial (点検結果の根拠に出る形式)。",
+                en: "vendor:product:serial, as in a check's evidence.")) var device: String?
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "媒体の名前 (例: USBメモリ-03)。",
+                en: "Name of the medium, e.g. USBメモリ-03.")) var label: String
         @Option(name: .long, help: .text(ja: "管理責任者。", en: "Person responsible.")) var owner: String?
-        @Flag(name: .long, help: .text(
-            ja: "この媒体は LUKS で暗号化されていなければならない。",
-            en: "The medium must be LUKS-encrypted.")) var encrypted = false
+        @Flag(
+            name: .long,
+            help: .text(
+                ja: "この媒体は LUKS で暗号化されていなければならない。",
+                en: "The medium must be LUKS-encrypted.")) var encrypted = false
 
         func run() throws {
             let id: String
             if let device {
                 guard device.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).count == 3 else {
-                    throw CommandFailure(message: "--device takes vendor:product:serial, e.g. 0781:5581:4C530001230804117513")
+                    throw CommandFailure(
+                        message: "--device takes vendor:product:serial, e.g. 0781:5581:4C530001230804117513")
                 }
                 id = Ledger.normalized(device)
             } else {
@@ -91,8 +108,10 @@ struct LedgerCommand: ParsableCommand {
                     .filter { $0.kinds.contains(.storage) }
                 guard storage.count == 1 else {
                     let listed = storage.map { "  \($0.ledgerID)  \($0.displayName)" }.joined(separator: "\n")
-                    throw CommandFailure(message: storage.isEmpty ? "no USB storage device is connected"
-                                        : "several storage devices are connected; choose one with --device:\n" + listed)
+                    throw CommandFailure(
+                        message: storage.isEmpty
+                            ? "no USB storage device is connected"
+                            : "several storage devices are connected; choose one with --device:\n" + listed)
                 }
                 id = storage[0].ledgerID
             }
@@ -105,7 +124,8 @@ struct LedgerCommand: ParsableCommand {
 
     struct ExportUSBGuard: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "export-usbguard", abstract: HelpText.pick(
+            commandName: "export-usbguard",
+            abstract: HelpText.pick(
                 ja: "登録済み媒体を許可する USBGuard のルールを出力する。",
                 en: "Print USBGuard allow rules for the registered media."))
 

@@ -1,9 +1,10 @@
 import ArgumentParser
-import TenkenCommandLine
 import TenkenBase
+import TenkenCommandLine
 import TenkenScan
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main

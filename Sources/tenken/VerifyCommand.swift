@@ -1,8 +1,8 @@
 import ArgumentParser
-import TenkenCommandLine
 import Crypto
 import FoundationEssentials
 import TenkenBase
+import TenkenCommandLine
 import TenkenScan
 
 /// Checks a signed report: exit 0 valid, 1 invalid, 2 unreadable.
@@ -11,20 +11,26 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: HelpText.pick(
             ja: "tenken check --sign またはエージェント (スプール) の署名付き報告 (JWS) を検証する。終了コード 0 有効、1 無効、2 読めない。",
-            en: "Verify a signed report (JWS) made by tenken check --sign or an agent (its spool). Exit 0 valid, 1 invalid, 2 unreadable.")
+            en:
+                "Verify a signed report (JWS) made by tenken check --sign or an agent (its spool). Exit 0 valid, 1 invalid, 2 unreadable."
+        )
     )
 
     @Argument(help: .text(ja: "署名付き報告のファイル。", en: "The signed report file."))
     var file: String
 
-    @Option(name: .long, help: .text(
-        ja: "この Ed25519 公開鍵 (base64url、JWK の x) による署名に限る。",
-        en: "Require this Ed25519 public key (base64url, the JWK's x)."))
+    @Option(
+        name: .long,
+        help: .text(
+            ja: "この Ed25519 公開鍵 (base64url、JWK の x) による署名に限る。",
+            en: "Require this Ed25519 public key (base64url, the JWK's x)."))
     var publicKey: String?
 
-    @Option(name: .long, help: .text(
-        ja: "メッセージの言語: ja または en (既定: LANG から)。",
-        en: "Language of the messages: ja or en (default: from LANG)."))
+    @Option(
+        name: .long,
+        help: .text(
+            ja: "メッセージの言語: ja または en (既定: LANG から)。",
+            en: "Language of the messages: ja or en (default: from LANG)."))
     var lang: Language?
 
     func run() throws {
@@ -37,8 +43,11 @@ struct VerifyCommand: ParsableCommand {
         let text = String(decoding: bytes, as: UTF8.self)
         var expected: Curve25519.Signing.PublicKey?
         if let publicKey {
-            guard let raw = Base64URL.decode(publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-                throw CommandFailure(message: ja ? "--public-key が Ed25519 公開鍵ではありません" : "--public-key is not an Ed25519 public key")
+            guard let raw = Base64URL.decode(publicKey),
+                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            else {
+                throw CommandFailure(
+                    message: ja ? "--public-key が Ed25519 公開鍵ではありません" : "--public-key is not an Ed25519 public key")
             }
             expected = key
         }
@@ -51,7 +60,8 @@ struct VerifyCommand: ParsableCommand {
                 lines.append(ja ? "報告を読めません: " + error.message.ja : "the report cannot be read: " + error.message.en)
             }
             if let report = json.flatMap({ try? JSONDecoder().decode(CheckReport.self, from: Data($0)) }) {
-                lines.append((ja ? "ホスト: " : "host: ") + "\(report.host.hostname) (machine-id \(report.host.machineID))")
+                lines.append(
+                    (ja ? "ホスト: " : "host: ") + "\(report.host.hostname) (machine-id \(report.host.machineID))")
                 lines.append((ja ? "判定: " : "verdict: ") + report.verdict.rawValue + "  " + report.startedAt)
             }
             FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")

@@ -1,11 +1,12 @@
 import Foundation
 import Synchronization
-import Testing
-@testable import TenkenAgent
-@testable import TenkenCollector
-@testable import TenkenBase
-@testable import TenkenScan
 import TenkenTestSupport
+import Testing
+
+@testable import TenkenAgent
+@testable import TenkenBase
+@testable import TenkenCollector
+@testable import TenkenScan
 
 /// `tenken enroll` and `tenken agent` against the real collector on loopback: delivery in
 /// order, retries while the collector is away, nothing lost or doubled across kill -9.
@@ -22,8 +23,11 @@ struct AgentTests {
             logFile = state + "-agent.log"
             FileManager.default.createFile(atPath: logFile, contents: nil)
             process.executableURL = URL(filePath: Programs.tenken)
-            process.arguments = ["agent", "--root", Fixture.path("workstation"), "--rules", AgentTests.rules, "--state-dir", state,
-                                 "--interval", "1h", "--retry-first", "0.05", "--retry-limit", "0.3", "--lang", "en"] + extra
+            process.arguments =
+                [
+                    "agent", "--root", Fixture.path("workstation"), "--rules", AgentTests.rules, "--state-dir", state,
+                    "--interval", "1h", "--retry-first", "0.05", "--retry-limit", "0.3", "--lang", "en",
+                ] + extra
             process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"].merging(environment) { $1 }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: URL(filePath: logFile))
@@ -49,8 +53,10 @@ struct AgentTests {
     }
 
     func enroll(_ collector: LoopbackCollector, state: String) async throws {
-        let result = try await tenken(["enroll", collector.base, "--token", try await collector.enrollmentToken(),
-                                 "--ca", collector.files.caCertificate, "--state-dir", state, "--root", Fixture.path("workstation")])
+        let result = try await tenken([
+            "enroll", collector.base, "--token", try await collector.enrollmentToken(),
+            "--ca", collector.files.caCertificate, "--state-dir", state, "--root", Fixture.path("workstation"),
+        ])
         #expect(result.status == 0, "\(result.error)")
     }
 
@@ -79,18 +85,27 @@ struct AgentTests {
         // Another CA's certificate does not vouch for this collector; http:// is not accepted.
         try CertificateAuthority.create(in: .init(directory: scratch.path + "/other"), hosts: ["127.0.0.1"])
         let token = try await collector.enrollmentToken()
-        let wrongCA = try await tenken(["enroll", collector.base, "--token", token, "--ca", scratch.path + "/other/ca.pem", "--state-dir", state])
+        let wrongCA = try await tenken([
+            "enroll", collector.base, "--token", token, "--ca", scratch.path + "/other/ca.pem", "--state-dir", state,
+        ])
         #expect(wrongCA.status == 2 && wrongCA.error.contains("cannot enroll"), "\(wrongCA.error)")
-        let plainHTTP = try await tenken(["enroll", "http://127.0.0.1:\(collector.port)", "--token", token, "--state-dir", state])
+        let plainHTTP = try await tenken([
+            "enroll", "http://127.0.0.1:\(collector.port)", "--token", token, "--state-dir", state,
+        ])
         #expect(plainHTTP.error.contains("https://"), "\(plainHTTP.error)")
-        let badToken = try await tenken(["enroll", collector.base, "--token", "guess", "--ca", collector.files.caCertificate, "--state-dir", state])
+        let badToken = try await tenken([
+            "enroll", collector.base, "--token", "guess", "--ca", collector.files.caCertificate, "--state-dir", state,
+        ])
         #expect(badToken.status == 2 && badToken.error.contains("HTTP 403"))
         #expect(!FileManager.default.fileExists(atPath: state + "/collector.json"))
 
         // The token from standard input, so it never shows in the process list.
-        let enrolled = try await runDetached([Programs.tenken, "enroll", collector.base + "/", "--token", "-", "--ca", collector.files.caCertificate,
-                                              "--state-dir", state, "--root", Fixture.path("workstation")],
-                                             environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"], input: token + "\n")
+        let enrolled = try await runDetached(
+            [
+                Programs.tenken, "enroll", collector.base + "/", "--token", "-", "--ca", collector.files.caCertificate,
+                "--state-dir", state, "--root", Fixture.path("workstation"),
+            ],
+            environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"], input: token + "\n")
         #expect(enrolled.status == 0, "\(enrolled.error)")
         let link = try CollectorLink.load(stateDirectory: state)
         #expect(link.url == collector.base && link.pinnedCA)
@@ -99,7 +114,10 @@ struct AgentTests {
         let machine = try #require(try await collector.store.machine(keyID: link.keyId))
         #expect(machine.hostname == "kensa-pc01" && machine.machineID.count == 32)
 
-        let once = try await tenken(["agent", "--once", "--root", Fixture.path("workstation"), "--rules", Self.rules, "--state-dir", state, "--lang", "en"])
+        let once = try await tenken([
+            "agent", "--once", "--root", Fixture.path("workstation"), "--rules", Self.rules, "--state-dir", state,
+            "--lang", "en",
+        ])
         #expect(once.status == 0, "\(once.error)")
         #expect(once.error.contains("checked: non-compliant") && once.error.contains("sent 1 report(s)"))
         var stored = try await collector.store.reports(keyID: link.keyId)
@@ -109,22 +127,29 @@ struct AgentTests {
         // A report the collector can never take (its sequence is behind) is moved aside with the
         // reason, and the reports behind it still go.
         let key = try MachineKey.loadOrCreate(stateDirectory: state)
-        var stale = Check.run(root: try Fixture.root("workstation"), policy: try PolicyLoader.loadDefault().selecting([Self.rules]).get())
+        var stale = Check.run(
+            root: try Fixture.root("workstation"), policy: try PolicyLoader.loadDefault().selecting([Self.rules]).get())
         stale.sequence = 1
-        _ = try Spool(stateDirectory: state).enqueue(try JWS.sign(Array(try stale.json()), with: key), sequence: 1, reportID: stale.reportID)
+        _ = try Spool(stateDirectory: state).enqueue(
+            try JWS.sign(Array(try stale.json()), with: key), sequence: 1, reportID: stale.reportID)
         try spool(2, state: state)
         let sendOnly = try await tenken(["agent", "--once", "--send-only", "--state-dir", state, "--lang", "ja"])
         #expect(sendOnly.status == 0, "\(sendOnly.error)")
         #expect(sendOnly.error.contains("収集サーバーが報告を受け付けませんでした (HTTP 409"))
         stored = try await collector.store.reports(keyID: link.keyId)
         #expect(stored.map(\.sequence) == [1, 2, 3])
-        let reason = try String(contentsOfFile: state + "/spool/rejected/000000000001-\(stale.reportID).jws.reason", encoding: .utf8)
+        let reason = try String(
+            contentsOfFile: state + "/spool/rejected/000000000001-\(stale.reportID).jws.reason", encoding: .utf8)
         #expect(reason.contains("HTTP 409") && reason.contains("replay"))
 
         // Collector gone: --once keeps the report and says so with exit 2.
         await collector.stop()
-        let offline = try await tenken(["agent", "--once", "--root", Fixture.path("workstation"), "--rules", Self.rules, "--state-dir", state, "--lang", "ja"])
-        #expect(offline.status == 2 && offline.error.contains("点検しました: 不適合") && offline.error.contains("残りは spool に保持します"))
+        let offline = try await tenken([
+            "agent", "--once", "--root", Fixture.path("workstation"), "--rules", Self.rules, "--state-dir", state,
+            "--lang", "ja",
+        ])
+        #expect(
+            offline.status == 2 && offline.error.contains("点検しました: 不適合") && offline.error.contains("残りは spool に保持します"))
         #expect(spoolCount(state) == 1)
     }
 
@@ -206,7 +231,9 @@ struct AgentTests {
             for (index, byte) in socketPath.utf8.enumerated() { buffer[index] = byte }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(bound == 0)
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
@@ -217,14 +244,16 @@ struct AgentTests {
             return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
         }
 
-        let agent = try AgentProcess(state: scratch.path + "/state", environment: ["NOTIFY_SOCKET": socketPath, "JOURNAL_STREAM": "8:1"])
+        let agent = try AgentProcess(
+            state: scratch.path + "/state", environment: ["NOTIFY_SOCKET": socketPath, "JOURNAL_STREAM": "8:1"])
         let ready = receive()
         #expect(ready.hasPrefix("READY=1\nSTATUS=watching"))
         var messages: [String] = []
-        #expect(await waitUntil(seconds: 30) {
-            messages.append(receive())
-            return messages.contains { $0.hasPrefix("STATUS=last check: non-compliant") }
-        })
+        #expect(
+            await waitUntil(seconds: 30) {
+                messages.append(receive())
+                return messages.contains { $0.hasPrefix("STATUS=last check: non-compliant") }
+            })
         #expect(agent.terminate() == 0)
         #expect(receive() == "STOPPING=1")
         // Under systemd, log lines carry their priority for the journal; not enrolled is a warning.
@@ -241,8 +270,9 @@ struct AgentTests {
         configuration.rules = [Self.rules]
         configuration.settle = .milliseconds(100)
         configuration.backoff = Backoff(first: .seconds(30), limit: .seconds(30))
-        let agent = Agent(configuration: configuration, log: AgentLog(language: .en, environment: [:]),
-                          deviceEvents: RecordedDeviceEvents(recording: DeviceMonitorTests.recording))
+        let agent = Agent(
+            configuration: configuration, log: AgentLog(language: .en, environment: [:]),
+            deviceEvents: RecordedDeviceEvents(recording: DeviceMonitorTests.recording))
         let service = Task { await agent.run() }
         defer { service.cancel() }
         #expect(await waitUntil(seconds: 30) { spoolCount(state) >= 1 })
@@ -275,14 +305,17 @@ struct AgentTests {
         watcher.stop()
     }
 
-    @Test("a report dated ahead is set aside only once this clock agrees it was made under a wrong clock; a busy spool is retried")
+    @Test(
+        "a report dated ahead is set aside only once this clock agrees it was made under a wrong clock; a busy spool is retried"
+    )
     func clockAndLock() async throws {
         let scratch = try ScratchTree()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
         let spool = Spool(stateDirectory: scratch.path)
         for (sequence, started) in [(1, Timestamp.seconds() + 86400), (2, Timestamp.seconds())] {
             let payload = #"{"startedAt":"\#(Timestamp.format(seconds: started))"}"#
-            _ = try spool.enqueue(try JWS.sign(Array(payload.utf8), with: key), sequence: sequence, reportID: "r\(sequence)")
+            _ = try spool.enqueue(
+                try JWS.sign(Array(payload.utf8), with: key), sequence: sequence, reportID: "r\(sequence)")
         }
         let entries = spool.pending().entries
         #expect(SpoolSender.madeUnderAClockSinceCorrected(entries[0]))

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import Synchronization
+import TenkenTestSupport
+import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("sequence and spool")
 struct DeliveryTests {
@@ -14,7 +15,9 @@ struct DeliveryTests {
         let taken = Mutex<[Int]>([])
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
             for _ in 0..<25 {
-                if let number = try? SequenceCounter.next(stateDirectory: state) { taken.withLock { $0.append(number) } }
+                if let number = try? SequenceCounter.next(stateDirectory: state) {
+                    taken.withLock { $0.append(number) }
+                }
             }
         }
         #expect(taken.withLock { $0 }.sorted() == Array(1...200))
@@ -23,13 +26,17 @@ struct DeliveryTests {
         #expect(throws: SequenceCounter.Failure.self) { try SequenceCounter.next(stateDirectory: state) }
     }
 
-    @Test("the spool returns signed reports in sequence order, sets other files aside, and forgets only acknowledged ones")
+    @Test(
+        "the spool returns signed reports in sequence order, sets other files aside, and forgets only acknowledged ones"
+    )
     func spool() throws {
         let scratch = try ScratchTree()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
         let spool = Spool(stateDirectory: scratch.path)
         for sequence in [3, 1, 2] {
-            _ = try spool.enqueue(try JWS.sign(Array("{\"sequence\":\(sequence)}".utf8), with: key), sequence: sequence, reportID: "r\(sequence)")
+            _ = try spool.enqueue(
+                try JWS.sign(Array("{\"sequence\":\(sequence)}".utf8), with: key), sequence: sequence,
+                reportID: "r\(sequence)")
         }
         try scratch.write("spool/000000000009-bad.jws", "not a report")
         try scratch.write("spool/.000000000010-x.jws.tmp-1", "half written")  // an interrupted write: ignored
@@ -48,8 +55,10 @@ struct DeliveryTests {
     func commandLine() throws {
         let scratch = try ScratchTree()
         for _ in 0..<2 {
-            let result = try run([Programs.tenken, "check", "--root", Fixture.path("workstation"), "--rules", "no-p2p-software",
-                                  "--sign", "--spool", "--out", scratch.path + "/last.jws", "--state-dir", scratch.path + "/state"])
+            let result = try run([
+                Programs.tenken, "check", "--root", Fixture.path("workstation"), "--rules", "no-p2p-software",
+                "--sign", "--spool", "--out", scratch.path + "/last.jws", "--state-dir", scratch.path + "/state",
+            ])
             #expect(result.status == 1, "\(result.error)")
         }
         let entries = Spool(stateDirectory: scratch.path + "/state").pending().entries

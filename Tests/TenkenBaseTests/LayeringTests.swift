@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TenkenTestSupport
+import Testing
 
 /// Dependencies point one way: base ← scanning ← agent, base ← collector, and each program
 /// links only its layers. Read from the sources' imports, and from the built collector itself.
@@ -15,8 +15,10 @@ struct LayeringTests {
         "TenkenBase": ["CCompression", "TenkenPolicies", "Crypto"],
         "TenkenScan": ["TenkenBase", "CCompression", "CRootedIO", "CSystemd", "CYAML", "TenkenPolicies", "Crypto"],
         "TenkenAgent": ["TenkenBase", "TenkenScan", "CSystemd", "AsyncHTTPClient", "NIOCore", "NIOSSL"],
-        "TenkenCollector": ["TenkenBase", "Hummingbird", "HummingbirdTLS", "NIOCore", "NIOSSL", "X509", "SwiftASN1",
-                            "GRDB", "Prometheus", "Crypto"],
+        "TenkenCollector": [
+            "TenkenBase", "Hummingbird", "HummingbirdTLS", "NIOCore", "NIOSSL", "X509", "SwiftASN1",
+            "GRDB", "Prometheus", "Crypto",
+        ],
         "TenkenCommandLine": ["TenkenBase", "ArgumentParser"],
         "tenken": ["TenkenBase", "TenkenScan", "TenkenCommandLine", "ArgumentParser", "Crypto"],
         "tenken-agent": ["TenkenBase", "TenkenScan", "TenkenAgent", "TenkenCommandLine", "ArgumentParser"],

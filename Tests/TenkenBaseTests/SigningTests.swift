@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("signed reports")
 struct SigningTests {
@@ -36,7 +37,9 @@ struct SigningTests {
         let second = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/state")
         #expect(first.publicKey.rawRepresentation == second.publicKey.rawRepresentation)
         chmod(scratch.path + "/state/" + MachineKey.fileName, 0o644)
-        #expect(throws: MachineKey.Failure.self) { try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/state") }
+        #expect(throws: MachineKey.Failure.self) {
+            try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/state")
+        }
         try scratch.write("bad/" + MachineKey.fileName, [1, 2, 3], mode: 0o600)
         #expect(throws: MachineKey.Failure.self) { try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/bad") }
     }
@@ -60,31 +63,33 @@ struct SigningTests {
         #expect(throws: JWS.Invalid.self) { try JWS.verify("not a token") }
     }
 
-    @Test("an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint; the zstd tool reads a compressed one",
-          Needs.pythonModule("joserfc"), Needs.programs("/usr/bin/zstd"), arguments: [false, true])
+    @Test(
+        "an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint; the zstd tool reads a compressed one",
+        Needs.pythonModule("joserfc"), Needs.programs("/usr/bin/zstd"), arguments: [false, true])
     func independentVerifier(compressed: Bool) throws {
         let scratch = try ScratchTree()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
-        let report = Check.run(root: try Fixture.root("workstation"),
-                               policy: try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get(), now: Fixture.now)
+        let report = Check.run(
+            root: try Fixture.root("workstation"),
+            policy: try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get(), now: Fixture.now)
         let json = Array(try report.json())
         let token = try ReportPayload.sign(json, with: key, compressed: compressed)
         try scratch.write("report.jws", token)
         let script = """
-        import base64, json, subprocess, sys, warnings
-        warnings.simplefilter("ignore")
-        from joserfc import jws
-        from joserfc.jwk import OKPKey
-        token = open(sys.argv[1]).read().strip()
-        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
-        key = OKPKey.import_key(header["jwk"])
-        result = jws.deserialize_compact(token, key, algorithms=["EdDSA"])
-        payload = result.payload
-        if header.get("cty") == "application/zstd":
-            payload = subprocess.run(["zstd", "-d", "-c", "-q"], input=payload, capture_output=True, check=True).stdout
-        sys.stdout.buffer.write(payload)
-        sys.stderr.write(" ".join([header.get("cty", "-"), key.thumbprint(), header["kid"]]))
-        """
+            import base64, json, subprocess, sys, warnings
+            warnings.simplefilter("ignore")
+            from joserfc import jws
+            from joserfc.jwk import OKPKey
+            token = open(sys.argv[1]).read().strip()
+            header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+            key = OKPKey.import_key(header["jwk"])
+            result = jws.deserialize_compact(token, key, algorithms=["EdDSA"])
+            payload = result.payload
+            if header.get("cty") == "application/zstd":
+                payload = subprocess.run(["zstd", "-d", "-c", "-q"], input=payload, capture_output=True, check=True).stdout
+            sys.stdout.buffer.write(payload)
+            sys.stderr.write(" ".join([header.get("cty", "-"), key.thumbprint(), header["kid"]]))
+            """
         try scratch.write("verify.py", script)
         let result = try run(["/usr/bin/env", "python3", scratch.path + "/verify.py", scratch.path + "/report.jws"])
         #expect(result.status == 0, "\(result.error)")
@@ -108,15 +113,23 @@ struct SigningTests {
             return nil
         }
         let tooLarge = try #require(refusal(verified, limit: json.count - 1))
-        #expect(tooLarge.tooLarge && tooLarge.message.en.contains("inflates beyond") && tooLarge.message.ja.contains("超えます"))
-        let damaged = try JWS.verify(try JWS.sign(Array(verified.payload.dropLast(3)), with: key, contentType: ReportPayload.zstdContentType))
-        #expect(refusal(damaged, limit: 1 << 20).map { !$0.tooLarge && $0.message.en.contains("not a valid zstd frame") } == true)
+        #expect(
+            tooLarge.tooLarge && tooLarge.message.en.contains("inflates beyond") && tooLarge.message.ja.contains("超えます")
+        )
+        let damaged = try JWS.verify(
+            try JWS.sign(Array(verified.payload.dropLast(3)), with: key, contentType: ReportPayload.zstdContentType))
+        #expect(
+            refusal(damaged, limit: 1 << 20).map { !$0.tooLarge && $0.message.en.contains("not a valid zstd frame") }
+                == true)
         let other = try JWS.verify(try JWS.sign(verified.payload, with: key, contentType: "application/gzip"))
         #expect(other.contentType == "application/gzip")
         #expect(refusal(other, limit: 1 << 20)?.message.en == "unknown payload type (cty) application/gzip")
         // RFC 7515 §4.1.10: "zstd" stands for "application/zstd"; media types ignore case.
         for type in ["zstd", "APPLICATION/Zstd"] {
-            #expect(try ReportPayload.json(of: try JWS.verify(try JWS.sign(verified.payload, with: key, contentType: type)), limit: json.count) == json)
+            #expect(
+                try ReportPayload.json(
+                    of: try JWS.verify(try JWS.sign(verified.payload, with: key, contentType: type)), limit: json.count)
+                    == json)
         }
         #expect(!ReportPayload.isCompressed(contentType: "text/zstd") && !ReportPayload.isCompressed(contentType: nil))
     }
@@ -125,8 +138,10 @@ struct SigningTests {
     func commandLine() throws {
         let scratch = try ScratchTree()
         let binary = Programs.tenken
-        let check = try run([binary, "check", "--root", Fixture.path("workstation"), "--rules", "no-p2p-software",
-                             "--sign", "--out", scratch.path + "/report.jws", "--state-dir", scratch.path + "/state"])
+        let check = try run([
+            binary, "check", "--root", Fixture.path("workstation"), "--rules", "no-p2p-software",
+            "--sign", "--out", scratch.path + "/report.jws", "--state-dir", scratch.path + "/state",
+        ])
         #expect(check.status == 1)
         #expect(check.output.contains("Verdict: NON-COMPLIANT"))
         let valid = try run([binary, "verify", scratch.path + "/report.jws"])

@@ -1,7 +1,8 @@
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("small parts")
 struct SmallPartsTests {

@@ -1,8 +1,9 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("zstd frames", Needs.programs("/usr/bin/zstd"))
 struct ZstdTests {
@@ -13,10 +14,13 @@ struct ZstdTests {
         let scratch = try ScratchTree()
         var generator = SeededGenerator(seed: 7)
         let words = ["dpkg", "pass", "fail", "教育委員会", "\"", "{", "}", "0", "1234"]
-        let text = Array((0..<30_000).map { _ in words[Int.random(in: 0..<words.count, using: &generator)] }.joined(separator: " ").utf8)
+        let text = Array(
+            (0..<30_000).map { _ in words[Int.random(in: 0..<words.count, using: &generator)] }.joined(separator: " ")
+                .utf8)
         try scratch.write("text", text)
         for (name, options) in [("sized", [String]()), ("streamed", ["--no-content-size"])] {
-            let result = try run(["/usr/bin/zstd", "-q", "-f"] + options + [scratch.path + "/text", "-o", scratch.path + "/" + name])
+            let result = try run(
+                ["/usr/bin/zstd", "-q", "-f"] + options + [scratch.path + "/text", "-o", scratch.path + "/" + name])
             #expect(result.status == 0, "\(result.error)")
             let frame = try scratch.read(name)
             #expect(try Zstd.inflate(frame, limit: text.count).get() == text, "\(name)")
@@ -27,7 +31,9 @@ struct ZstdTests {
         }
         let ours = try #require(Zstd.compress(text, level: 1))
         try scratch.write("ours.zst", ours)
-        let back = try run(["/usr/bin/zstd", "-q", "-d", "-f", scratch.path + "/ours.zst", "-o", scratch.path + "/back"])
+        let back = try run([
+            "/usr/bin/zstd", "-q", "-d", "-f", scratch.path + "/ours.zst", "-o", scratch.path + "/back",
+        ])
         #expect(back.status == 0, "\(back.error)")
         #expect(try scratch.read("back") == text)
         #expect(try Zstd.inflate(try #require(Zstd.compress([], level: 1)), limit: 0).get() == [])
@@ -57,7 +63,8 @@ struct ZstdTests {
         for version: UInt8 in [0x1E, 0x22, 0x27] {
             let legacy = [version, 0xB5, 0x2F, 0xFD] + frame.dropFirst(4)
             #expect(throws: Zstd.Failure.damaged) { try Zstd.inflate(legacy, limit: 1 << 20).get() }
-            #expect(throws: Zstd.Failure.damaged) { try Zstd.inflate(frame + legacy, limit: 1 << 20).get() }  // streamed, second frame
+            // Streamed, second frame
+            #expect(throws: Zstd.Failure.damaged) { try Zstd.inflate(frame + legacy, limit: 1 << 20).get() }
         }
     }
 }

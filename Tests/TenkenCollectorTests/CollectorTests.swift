@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
-import Testing
-@testable import TenkenCollector
-@testable import TenkenBase
-@testable import TenkenScan
 import TenkenTestSupport
+import Testing
+
+@testable import TenkenBase
+@testable import TenkenCollector
+@testable import TenkenScan
 
 /// The real collector on loopback with real TLS, and curl (pinned to the collector's own CA)
 /// as the client.
@@ -17,8 +18,10 @@ struct CollectorTests {
         static let policy = try! PolicyLoader.loadDefault().selecting(["no-p2p-software", "reboot-not-pending"]).get()
 
         /// `compressed`: as agents send reports (`ReportPayload`), else as `tenken check --sign`.
-        func signed(sequence: Int, startedAt: String? = nil, compressed: Bool = false,
-                    edit: (inout [String: Any]) -> Void = { _ in }) throws -> (String, CheckReport) {
+        func signed(
+            sequence: Int, startedAt: String? = nil, compressed: Bool = false,
+            edit: (inout [String: Any]) -> Void = { _ in }
+        ) throws -> (String, CheckReport) {
             var report = Check.run(root: try Fixture.root("workstation"), policy: Self.policy)
             report.sequence = sequence
             var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
@@ -41,16 +44,33 @@ struct CollectorTests {
         let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
 
         #expect(try await curl.get("/healthz").body == "ok")
-        #expect(try await runDetached(["/usr/bin/curl", "-sS", "--cacert", collector.files.caCertificate, "--tls-max", "1.1", collector.base + "/healthz"]).status != 0)
-        #expect(try await runDetached(["/usr/bin/curl", "-sS", "http://127.0.0.1:\(collector.port)/healthz"]).status != 0)  // plain HTTP is not served
+        #expect(
+            try await runDetached([
+                "/usr/bin/curl", "-sS", "--cacert", collector.files.caCertificate, "--tls-max", "1.1",
+                collector.base + "/healthz",
+            ]).status != 0)
+        #expect(
+            // Plain HTTP is not served
+            try await runDetached(["/usr/bin/curl", "-sS", "http://127.0.0.1:\(collector.port)/healthz"]).status != 0)
 
         let token = try await collector.enrollmentToken()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
-        try scratch.write("enroll.json", #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","machineId":"5f3c8e1a","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#)
-        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status == 201)
-        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status == 403)
-        try scratch.write("hostile.json", #"{"token":"x","publicKey":"AAAA","machineId":"m","hostname":"\#(String(repeating: "h", count: 300))"}"#)
-        #expect(try await curl.post("/api/v1/enroll", file: scratch.path + "/hostile.json", type: "application/json").status == 400)
+        try scratch.write(
+            "enroll.json",
+            #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","machineId":"5f3c8e1a","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#
+        )
+        #expect(
+            try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status
+                == 201)
+        #expect(
+            try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status
+                == 403)
+        try scratch.write(
+            "hostile.json",
+            #"{"token":"x","publicKey":"AAAA","machineId":"m","hostname":"\#(String(repeating: "h", count: 300))"}"#)
+        #expect(
+            try await curl.post("/api/v1/enroll", file: scratch.path + "/hostile.json", type: "application/json").status
+                == 400)
         #expect(try await collector.store.machine(keyID: MachineKey.thumbprint(key.publicKey))?.dmiSerial == "PF3ABCDE")
 
         let signer = Signer(scratch: scratch, key: key)
@@ -62,24 +82,40 @@ struct CollectorTests {
         #expect(again.status == 200 && again.body.contains("\"duplicate\":true"))
         #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 1).0).status == 409)
         // Dated ten minutes ahead of the collector: 422, which the agent retries; an old report is fine.
-        let future = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, startedAt: Timestamp.format(seconds: Timestamp.seconds() + 600)).0)
+        let future = try await curl.post(
+            "/api/v1/reports",
+            file: try signer.signed(sequence: 2, startedAt: Timestamp.format(seconds: Timestamp.seconds() + 600)).0)
         #expect(future.status == 422 && future.body.contains("future"))
-        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, startedAt: "2026-01-05T08:00:00.000Z").0).status == 201)
+        #expect(
+            try await curl.post(
+                "/api/v1/reports", file: try signer.signed(sequence: 2, startedAt: "2026-01-05T08:00:00.000Z").0
+            ).status == 201)
         // Signed by an enrolled key is not the same as well formed.
-        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["verdict"] = "pwned" }.0).status == 400)
-        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["reportId"] = "../../etc" }.0).status == 400)
-        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["findings"] = "none" }.0).status == 400)
-        let twice = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { object in
-            let findings = object["findings"] as! [Any]
-            object["findings"] = findings + findings
-        }.0)
+        #expect(
+            try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["verdict"] = "pwned" }.0)
+                .status == 400)
+        #expect(
+            try await curl.post(
+                "/api/v1/reports", file: try signer.signed(sequence: 3) { $0["reportId"] = "../../etc" }.0
+            ).status == 400)
+        #expect(
+            try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["findings"] = "none" }.0)
+                .status == 400)
+        let twice = try await curl.post(
+            "/api/v1/reports",
+            file: try signer.signed(sequence: 3) { object in
+                let findings = object["findings"] as! [Any]
+                object["findings"] = findings + findings
+            }.0)
         #expect(twice.status == 400 && twice.body.contains("twice"))
 
-        var forged = String(decoding: try scratch.read(first.split(separator: "/").last.map(String.init)!), as: UTF8.self)
+        var forged = String(
+            decoding: try scratch.read(first.split(separator: "/").last.map(String.init)!), as: UTF8.self)
         forged = forged.replacingOccurrences(of: ".", with: ".e", options: [], range: forged.range(of: "."))
         try scratch.write("forged.jws", forged)
         #expect(try await curl.post("/api/v1/reports", file: scratch.path + "/forged.jws").status == 400)
-        let stranger = Signer(scratch: scratch, key: try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/stranger"))
+        let stranger = Signer(
+            scratch: scratch, key: try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/stranger"))
         #expect(try await curl.post("/api/v1/reports", file: try stranger.signed(sequence: 3).0).status == 403)
         try scratch.write("huge.jws", String(repeating: "a", count: 2 << 20))
         #expect(try await curl.post("/api/v1/reports", file: scratch.path + "/huge.jws").status == 413)
@@ -91,7 +127,9 @@ struct CollectorTests {
         #expect(try JWS.verify(kept[0].token).keyID == MachineKey.thumbprint(key.publicKey))
     }
 
-    @Test("reports compressed as agents send them: read, kept as signed byte for byte; damaged frames, inflation past the limit and unknown payload types refused")
+    @Test(
+        "reports compressed as agents send them: read, kept as signed byte for byte; damaged frames, inflation past the limit and unknown payload types refused"
+    )
     func compressedReports() async throws {
         let scratch = try ScratchTree()
         let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
@@ -104,24 +142,30 @@ struct CollectorTests {
         let (file, report) = try signer.signed(sequence: 1, compressed: true)
         #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
         let sent = String(decoding: try scratch.read(String(file.split(separator: "/").last!)), as: UTF8.self)
-        #expect(try await curl.get("/api/v1/reports/\(report.reportID)", token: admin).body == sent)  // (Curl drops the final newline)
+        // (Curl drops the final newline)
+        #expect(try await curl.get("/api/v1/reports/\(report.reportID)", token: admin).body == sent)
         let kept = try #require(try await collector.store.report(id: report.reportID))
         #expect(kept.verdict == "non-compliant" && kept.problems.map(\.status) == ["fail", "warn"])
         #expect(kept.signed.payload == (try JWS.verify(sent)).payload)  // the signed frame itself, not compressed again
 
         // 2 MiB of JSON in a few kilobytes, signed by an enrolled key: past the 1 MiB limit.
-        let bomb = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2, compressed: true) {
-            $0["padding"] = String(repeating: "x", count: 2 << 20)
-        }.0)
+        let bomb = try await curl.post(
+            "/api/v1/reports",
+            file: try signer.signed(sequence: 2, compressed: true) {
+                $0["padding"] = String(repeating: "x", count: 2 << 20)
+            }.0)
         #expect(bomb.status == 413 && bomb.body.contains("inflates beyond"), "\(bomb.body)")
         let frame = try #require(Zstd.compress(Array(#"{"sequence":2}"#.utf8)))
-        for (name, payload, type, reason) in [("damaged", Array(frame.dropLast(2)), ReportPayload.zstdContentType, "not a valid zstd frame"),
-                                              ("gzip", frame, "application/gzip", "unknown payload type")] {
+        for (name, payload, type, reason) in [
+            ("damaged", Array(frame.dropLast(2)), ReportPayload.zstdContentType, "not a valid zstd frame"),
+            ("gzip", frame, "application/gzip", "unknown payload type"),
+        ] {
             try scratch.write(name + ".jws", try JWS.sign(payload, with: key, contentType: type))
             let refused = try await curl.post("/api/v1/reports", file: scratch.path + "/" + name + ".jws")
             #expect(refused.status == 400 && refused.body.contains(reason), "\(name): \(refused.body)")
         }
-        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2).0).status == 201)  // plain JSON still taken
+        // Plain JSON still taken
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2).0).status == 201)
         #expect(try await collector.store.reports(keyID: keyID).map(\.sequence) == [1, 2])
     }
 
@@ -135,9 +179,14 @@ struct CollectorTests {
         // Two machines: one reporting a P2P client under a hostile hostname, one never reporting.
         for (name, host) in [("a", "<script>alert(1)</script>"), ("b", "=cmd|' /C calc'!A0")] {
             let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/" + name)
-            let machine = EnrolledMachine(keyID: MachineKey.thumbprint(key.publicKey), publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
-                                          machineID: "machine-" + name, hostname: host, dmiSerial: nil)
-            #expect(try await collector.store.enroll(tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine, now: Timestamp.seconds()))
+            let machine = EnrolledMachine(
+                keyID: MachineKey.thumbprint(key.publicKey),
+                publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
+                machineID: "machine-" + name, hostname: host, dmiSerial: nil)
+            #expect(
+                try await collector.store.enroll(
+                    tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine,
+                    now: Timestamp.seconds()))
             if name == "a" {
                 let (file, _) = try Signer(scratch: scratch, key: key).signed(sequence: 1) { object in
                     var host = object["host"] as! [String: Any]
@@ -152,14 +201,19 @@ struct CollectorTests {
             #expect(try await curl.get(path).status == 401, "\(path)")
             #expect(try await curl.get(path, token: "wrong").status == 401, "\(path)")
         }
-        #expect(try await curl(["-u", "anyone:" + admin, collector.base + "/"]).status == 200)  // a browser's Basic auth
+        // A browser's Basic auth
+        #expect(try await curl(["-u", "anyone:" + admin, collector.base + "/"]).status == 200)
 
-        let fleet = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/fleet", token: admin).body.utf8)) as! [String: Any]
+        let fleet =
+            try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/fleet", token: admin).body.utf8))
+            as! [String: Any]
         let counts = fleet["counts"] as! [String: Int]
         #expect(counts["machines"] == 2 && counts["nonCompliant"] == 1 && counts["neverReported"] == 1)
         let rules = fleet["rules"] as! [[String: Any]]
         #expect(rules.map { $0["ruleId"] as! String } == ["no-p2p-software", "reboot-not-pending"])  // failures first
-        let contract = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/contracts/002", token: admin).body.utf8)) as! [String: Any]
+        let contract =
+            try JSONSerialization.jsonObject(
+                with: Data(try await curl.get("/api/v1/contracts/002", token: admin).body.utf8)) as! [String: Any]
         #expect((contract["nonCompliant"] as! [String]).count == 1 && (contract["unknown"] as! [String]).count == 1)
         #expect(((contract["clauses"] as! [[String: Any]]).map { $0["clause"] as! String }) == ["002 第11条(10)キ"])
         #expect(try await curl.get("/api/v1/contracts/999", token: admin).status == 404)
@@ -170,7 +224,11 @@ struct CollectorTests {
         #expect(try await curl.get("/?lang=en", token: admin).body.contains("Non-compliant"))
 
         let csvFile = scratch.path + "/fleet.csv"
-        #expect(try await curl(["-H", "Authorization: Bearer " + admin, "-o", csvFile, collector.base + "/api/v1/fleet?format=csv&lang=ja"]).status == 200)
+        #expect(
+            try await curl([
+                "-H", "Authorization: Bearer " + admin, "-o", csvFile,
+                collector.base + "/api/v1/fleet?format=csv&lang=ja",
+            ]).status == 200)
         let csv = try scratch.read("fleet.csv")
         #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
         let csvText = String(decoding: csv.dropFirst(3), as: UTF8.self)
@@ -178,10 +236,15 @@ struct CollectorTests {
         #expect(csvText.contains("\r\n'=cmd|' /C calc'!A0,machine-b,"))  // no formula for Excel to run
         #expect(csvText.contains("no-p2p-software,fail,critical,"))
         let contractCSV = try await curl.get("/api/v1/contracts/002?format=csv&lang=en", token: admin).body
-        #expect(contractCSV.contains("002,Yoshikawa City,<script>alert(1)</script>,") && contractCSV.contains("non-compliant,002 第11条(10)キ,no-p2p-software"))
+        #expect(
+            contractCSV.contains("002,Yoshikawa City,<script>alert(1)</script>,")
+                && contractCSV.contains("non-compliant,002 第11条(10)キ,no-p2p-software"))
 
         let keyA = MachineKey.thumbprint(try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/a").publicKey)
-        let history = try JSONSerialization.jsonObject(with: Data(try await curl.get("/api/v1/machines/\(keyA)/reports", token: admin).body.utf8)) as! [[String: Any]]
+        let history =
+            try JSONSerialization.jsonObject(
+                with: Data(try await curl.get("/api/v1/machines/\(keyA)/reports", token: admin).body.utf8))
+            as! [[String: Any]]
         #expect(history.count == 1)
         let token = try await curl.get("/api/v1/reports/\(history[0]["reportID"] as! String)", token: admin).body
         #expect(try JWS.verify(token).keyID == keyA)
@@ -196,20 +259,32 @@ struct CollectorTests {
     func summary() {
         let now = 1_795_003_600
         func state(_ key: String, seen: Int?, verdict: String?, problems: [StoredFinding]) -> MachineState {
-            MachineState(machine: EnrolledMachine(keyID: key, publicKey: "", machineID: key, hostname: "host-" + key, dmiSerial: nil),
-                         enrolledAt: now - 90 * 86400, lastSeen: seen,
-                         lastReport: verdict.map { ReportHeader(reportID: key, sequence: 1, startedAt: seen!, receivedAt: seen!, verdict: $0, policyID: "p") },
-                         problems: problems)
+            MachineState(
+                machine: EnrolledMachine(
+                    keyID: key, publicKey: "", machineID: key, hostname: "host-" + key, dmiSerial: nil),
+                enrolledAt: now - 90 * 86400, lastSeen: seen,
+                lastReport: verdict.map {
+                    ReportHeader(
+                        reportID: key, sequence: 1, startedAt: seen!, receivedAt: seen!, verdict: $0, policyID: "p")
+                },
+                problems: problems)
         }
-        let p2p = StoredFinding(ruleID: "no-p2p-software", status: "fail", severity: "critical", titleJa: "P2P", titleEn: "P2P", clauses: ["001 第6条7", "002 第11条(10)キ"])
-        let av = StoredFinding(ruleID: "antivirus-current", status: "error", severity: "high", titleJa: "AV", titleEn: "AV", clauses: ["002 第11条(10)ウ"])
-        let summary = FleetSummary([
-            state("a", seen: now - 3600, verdict: "non-compliant", problems: [p2p]),
-            state("b", seen: now - 25 * 3600, verdict: "compliant", problems: []),
-            state("c", seen: now - 60, verdict: "incomplete", problems: [av]),
-            state("d", seen: nil, verdict: nil, problems: []),
-        ], now: now, silentAfterHours: 24, contracts: ContractIndex.embedded())
-        #expect(summary.counts == .init(machines: 4, compliant: 1, nonCompliant: 1, incomplete: 1, silent: 2, neverReported: 1))
+        let p2p = StoredFinding(
+            ruleID: "no-p2p-software", status: "fail", severity: "critical", titleJa: "P2P", titleEn: "P2P",
+            clauses: ["001 第6条7", "002 第11条(10)キ"])
+        let av = StoredFinding(
+            ruleID: "antivirus-current", status: "error", severity: "high", titleJa: "AV", titleEn: "AV",
+            clauses: ["002 第11条(10)ウ"])
+        let summary = FleetSummary(
+            [
+                state("a", seen: now - 3600, verdict: "non-compliant", problems: [p2p]),
+                state("b", seen: now - 25 * 3600, verdict: "compliant", problems: []),
+                state("c", seen: now - 60, verdict: "incomplete", problems: [av]),
+                state("d", seen: nil, verdict: nil, problems: []),
+            ], now: now, silentAfterHours: 24, contracts: ContractIndex.embedded())
+        #expect(
+            summary.counts
+                == .init(machines: 4, compliant: 1, nonCompliant: 1, incomplete: 1, silent: 2, neverReported: 1))
         #expect(summary.machines.filter(\.silent).map(\.keyId) == ["b", "d"])
         #expect(summary.rules.map(\.ruleId) == ["no-p2p-software", "antivirus-current"])
         let yoshikawa = summary.contracts.first { $0.id == "002" }!
@@ -228,11 +303,15 @@ struct CollectorTests {
         let other = CertificateAuthority.Files(directory: scratch.path + "/other")
         try CertificateAuthority.create(in: other, hosts: ["127.0.0.1"])
         let adopted = scratch.path + "/collector"
-        let mismatched = try await runDetached([LoopbackCollector.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
-                                                "--key", other.serverKey])
+        let mismatched = try await runDetached([
+            LoopbackCollector.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
+            "--key", other.serverKey,
+        ])
         #expect(mismatched.status == 2 && mismatched.error.contains("is not the key"))
-        let result = try await runDetached([LoopbackCollector.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
-                                            "--key", existing.serverKey, "--ca", existing.caCertificate])
+        let result = try await runDetached([
+            LoopbackCollector.binary, "init", "--dir", adopted + "/tls", "--certificate", existing.serverCertificate,
+            "--key", existing.serverKey, "--ca", existing.caCertificate,
+        ])
         #expect(result.status == 0, "\(result.error)")
         var info = stat()
         #expect(stat(adopted + "/tls/server-key.pem", &info) == 0 && info.st_mode & 0o777 == 0o600)
@@ -242,7 +321,9 @@ struct CollectorTests {
         await collector.stop()
     }
 
-    @Test("reports stored by schema v1 stay readable after the upgrade; machines point at their latest; problems read from the signed report")
+    @Test(
+        "reports stored by schema v1 stay readable after the upgrade; machines point at their latest; problems read from the signed report"
+    )
     func upgradeFromV1() async throws {
         let scratch = try ScratchTree()
         let path = scratch.path + "/collector.sqlite"
@@ -254,20 +335,32 @@ struct CollectorTests {
             let queue = try DatabaseQueue(path: path)
             try SQLiteReportStore.migrator.migrate(queue, upTo: "v1")
             try await queue.write { db in
-                try db.execute(sql: "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence) VALUES (?, ?, 'm', 'old-pc', 1, 7)",
-                               arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
-                try db.execute(sql: "INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token) VALUES (?, ?, 7, 2, 'non-compliant', ?)",
-                               arguments: [report.reportID, keyID, token])
+                try db.execute(
+                    sql:
+                        "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence) VALUES (?, ?, 'm', 'old-pc', 1, 7)",
+                    arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
+                try db.execute(
+                    sql:
+                        "INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token) VALUES (?, ?, 7, 2, 'non-compliant', ?)",
+                    arguments: [report.reportID, keyID, token])
             }
         }
         let store = try SQLiteReportStore(path: path)
         #expect(try await store.report(id: report.reportID)?.token == token)
         let fleet = try await store.fleet()
-        #expect(fleet.count == 1 && fleet[0].lastReport?.reportID == report.reportID && fleet[0].lastReport?.verdict == "non-compliant")
+        #expect(
+            fleet.count == 1 && fleet[0].lastReport?.reportID == report.reportID
+                && fleet[0].lastReport?.verdict == "non-compliant")
         #expect(fleet[0].problems.map(\.status) == ["fail", "warn"])  // v1 kept none: read from the token
-        #expect(try await store.report(id: report.reportID)?.problems.map(\.ruleID) == ["no-p2p-software", "reboot-not-pending"])
+        #expect(
+            try await store.report(id: report.reportID)?.problems.map(\.ruleID) == [
+                "no-p2p-software", "reboot-not-pending",
+            ])
         try await DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE reports SET problems = '[{\"rule'") }
-        #expect(try await store.report(id: report.reportID)?.problems.map(\.ruleID) == ["no-p2p-software", "reboot-not-pending"])  // damaged: read again
+        #expect(
+            try await store.report(id: report.reportID)?.problems.map(\.ruleID) == [
+                "no-p2p-software", "reboot-not-pending",
+            ])  // damaged: read again
     }
 
     @Test("schema v3 moves each report's problems from their table into the report's row, as they were")
@@ -279,24 +372,38 @@ struct CollectorTests {
         let signed = try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: key))
         let compact = try #require(CompactToken(signed))
         // Problems as v2 kept them; they differ from the token's on purpose, to show they are moved, not derived.
-        let kept = [StoredFinding(ruleID: "a-rule", status: "fail", severity: "critical", titleJa: "規則", titleEn: "Rule",
-                                  clauses: ["002 第11条(10)キ", "003 第5条"]),
-                    StoredFinding(ruleID: "b-rule", status: "error", severity: "high", titleJa: "\"引用\"", titleEn: "a\tb", clauses: [])]
+        let kept = [
+            StoredFinding(
+                ruleID: "a-rule", status: "fail", severity: "critical", titleJa: "規則", titleEn: "Rule",
+                clauses: ["002 第11条(10)キ", "003 第5条"]),
+            StoredFinding(
+                ruleID: "b-rule", status: "error", severity: "high", titleJa: "\"引用\"", titleEn: "a\tb", clauses: []),
+        ]
         do {
             let queue = try DatabaseQueue(path: path)
             try SQLiteReportStore.migrator.migrate(queue, upTo: "v2 fleet views")
             try await queue.write { db in
-                try db.execute(sql: "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence, last_report_id) VALUES (?, ?, 'm', 'pc', 1, 3, 'r3')",
-                               arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
+                try db.execute(
+                    sql:
+                        "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence, last_report_id) VALUES (?, ?, 'm', 'pc', 1, 3, 'r3')",
+                    arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
                 for id in ["r2", "r3"] {
-                    try db.execute(sql: """
-                        INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token, jws_header, jws_payload_zstd, jws_signature)
-                        VALUES (?, ?, ?, 2, 'non-compliant', '', ?, ?, ?)
-                        """, arguments: [id, keyID, id == "r2" ? 2 : 3, compact.header, Data(compact.payload), compact.signature])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token, jws_header, jws_payload_zstd, jws_signature)
+                            VALUES (?, ?, ?, 2, 'non-compliant', '', ?, ?, ?)
+                            """,
+                        arguments: [
+                            id, keyID, id == "r2" ? 2 : 3, compact.header, Data(compact.payload), compact.signature,
+                        ])
                 }
                 for problem in kept.reversed() {  // v2 read them by rule id, whatever the order they came in
-                    try db.execute(sql: "INSERT INTO problems VALUES ('r3', ?, ?, ?, ?, ?, ?)", arguments: [
-                        problem.ruleID, problem.status, problem.severity, problem.titleJa, problem.titleEn, problem.clauses.joined(separator: "\n")])
+                    try db.execute(
+                        sql: "INSERT INTO problems VALUES ('r3', ?, ?, ?, ?, ?, ?)",
+                        arguments: [
+                            problem.ruleID, problem.status, problem.severity, problem.titleJa, problem.titleEn,
+                            problem.clauses.joined(separator: "\n"),
+                        ])
                 }
             }
         }
@@ -304,21 +411,31 @@ struct CollectorTests {
         #expect(try await store.report(id: "r3")?.problems == kept)
         #expect(try await store.fleet().first?.problems == kept)
         #expect(try await store.report(id: "r2")?.problems == [])
-        let r2 = try await DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "SELECT problems FROM reports WHERE report_id = 'r2'") }
+        let r2 = try await DatabaseQueue(path: path).read {
+            try String.fetchOne($0, sql: "SELECT problems FROM reports WHERE report_id = 'r2'")
+        }
         #expect(r2 == "[]")  // v2 kept problems, and r2 had none
         #expect(try await store.report(id: "r3")?.token == (try await store.report(id: "r2")?.token))
-        let tables = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        let tables = try await DatabaseQueue(path: path).read {
+            try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         #expect(!tables.contains("problems"))
     }
 
     /// A machine key enrolled straight into a store (no HTTP), with its key id.
-    static func enrollDirectly(in store: SQLiteReportStore, scratch: ScratchTree, name: String) async throws -> (MachineKey, String) {
+    static func enrollDirectly(in store: SQLiteReportStore, scratch: ScratchTree, name: String) async throws -> (
+        MachineKey, String
+    ) {
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/" + name)
         let keyID = MachineKey.thumbprint(key.publicKey)
         let token = CollectorApplication.newToken()
         try await store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: 1)
-        #expect(try await store.enroll(tokenHash: CollectorApplication.tokenHash(token), machine: EnrolledMachine(
-            keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: name, hostname: "pc-" + name, dmiSerial: nil), now: 1))
+        #expect(
+            try await store.enroll(
+                tokenHash: CollectorApplication.tokenHash(token),
+                machine: EnrolledMachine(
+                    keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: name,
+                    hostname: "pc-" + name, dmiSerial: nil), now: 1))
         return (key, keyID)
     }
 
@@ -327,12 +444,16 @@ struct CollectorTests {
         let scratch = try ScratchTree()
         let store = try SQLiteReportStore(path: scratch.path + "/collector.sqlite")
         var machines: [(MachineKey, String)] = []
-        for index in 0..<5 { machines.append(try await Self.enrollDirectly(in: store, scratch: scratch, name: "m\(index)")) }
+        for index in 0..<5 {
+            machines.append(try await Self.enrollDirectly(in: store, scratch: scratch, name: "m\(index)"))
+        }
         let signed = try JWS.verify(try JWS.sign(Array(#"{"x":1}"#.utf8), with: machines[0].0))
         let compact = try #require(CompactToken(signed))
         func report(_ keyID: String, _ sequence: Int, id: String? = nil) -> StoredReport {
-            StoredReport(reportID: id ?? "\(keyID)-\(sequence)", keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1, hostname: "pc",
-                         policyID: "p", verdict: "compliant", signed: compact, problems: [])
+            StoredReport(
+                reportID: id ?? "\(keyID)-\(sequence)", keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1,
+                hostname: "pc",
+                policyID: "p", verdict: "compliant", signed: compact, problems: [])
         }
         let outcomes = try await withThrowingTaskGroup(of: [StoreOutcome].self) { group in
             for (_, keyID) in machines {
@@ -361,8 +482,10 @@ struct CollectorTests {
         // Stored, duplicate and replayed alike: a duplicate's first copy may not be synced yet.
         for (sequence, id) in [(1, "r1"), (2, "r2"), (2, "r2"), (1, "r0")] {
             let before = store.walSync.completed
-            _ = try await store.store(StoredReport(reportID: id, keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1, hostname: "pc",
-                                                   policyID: "p", verdict: "compliant", signed: compact, problems: []))
+            _ = try await store.store(
+                StoredReport(
+                    reportID: id, keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1, hostname: "pc",
+                    policyID: "p", verdict: "compliant", signed: compact, problems: []))
             #expect(store.walSync.completed >= before + 1, "answered without a sync that followed the commit")
         }
         // The WAL it syncs is the database's own.
@@ -383,7 +506,10 @@ struct CollectorTests {
         #expect((0..<2_000).allSatisfy { _ in !CollectorApplication.newToken().hasPrefix("-") })
         let store = try SQLiteReportStore(path: database)
         #expect(try await store.isAdminToken(hash: CollectorApplication.tokenHash(adminToken)))
-        #expect(!(try await store.isAdminToken(hash: CollectorApplication.tokenHash(enrollment.output.trimmingCharacters(in: .whitespacesAndNewlines)))))
+        #expect(
+            !(try await store.isAdminToken(
+                hash: CollectorApplication.tokenHash(enrollment.output.trimmingCharacters(in: .whitespacesAndNewlines))))
+        )
         #expect(!String(decoding: try scratch.read("collector.sqlite"), as: UTF8.self).contains(adminToken))
     }
 

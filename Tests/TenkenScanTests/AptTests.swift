@@ -1,8 +1,9 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("patch state", Needs.programs("/usr/bin/apt", "/usr/bin/gzip", "/usr/bin/xz", "/usr/bin/zstd", "/usr/bin/lz4"))
 struct AptTests {
@@ -11,19 +12,23 @@ struct AptTests {
     /// Version strings built from the pieces that make ordering hard: epochs, tildes, letters,
     /// leading zeros, revisions with and without hyphens.
     static let versions: [String] = {
-        var generator = SeededGenerator(seed: 20261121)
-        let pieces = ["0", "1", "01", "2", "10", "1.0", "1.00", "1.0~rc1", "1.0~~", "1.0~", "1.0+dfsg", "1.0a", "1.0-1",
-                      "1.0-1~bpo1", "1.0-1+b1", "1.0-1.1", "1:0.9", "2:1.0", "1.0+deb12u1", "1.0+deb12u10", "9.1-1",
-                      "2.36-9+deb12u7", "2.36-9+deb12u14", "3.0.19-1~deb12u2", "3.0.22-1~deb12u2", "20230311+deb12u1",
-                      "20250419~deb12u2", "a", "a1", "1a", "1.a", "1-a", "1.2.3-4-5", "0:1.0", "1.0.", "1..0", "1+", "1~a"]
+        var generator = SeededGenerator(seed: 20_261_121)
+        let pieces = [
+            "0", "1", "01", "2", "10", "1.0", "1.00", "1.0~rc1", "1.0~~", "1.0~", "1.0+dfsg", "1.0a", "1.0-1",
+            "1.0-1~bpo1", "1.0-1+b1", "1.0-1.1", "1:0.9", "2:1.0", "1.0+deb12u1", "1.0+deb12u10", "9.1-1",
+            "2.36-9+deb12u7", "2.36-9+deb12u14", "3.0.19-1~deb12u2", "3.0.22-1~deb12u2", "20230311+deb12u1",
+            "20250419~deb12u2", "a", "a1", "1a", "1.a", "1-a", "1.2.3-4-5", "0:1.0", "1.0.", "1..0", "1+", "1~a",
+        ]
         var result = pieces
         for _ in 0..<400 {
-            let epoch = Int.random(in: 0...5, using: &generator) == 0 ? "\(Int.random(in: 0...2, using: &generator)):" : ""
+            let epoch =
+                Int.random(in: 0...5, using: &generator) == 0 ? "\(Int.random(in: 0...2, using: &generator)):" : ""
             let upstream = (0..<Int.random(in: 1...4, using: &generator)).map { _ in
                 ["0", "1", "2", "10", "a", "b", "~", "+", ".", "~rc", "00"].randomElement(using: &generator)!
             }.joined()
-            let revision = Int.random(in: 0...2, using: &generator) == 0 ? "" :
-                "-" + ["1", "0", "1~bpo", "2+b1", "1.1", "a"].randomElement(using: &generator)!
+            let revision =
+                Int.random(in: 0...2, using: &generator) == 0
+                ? "" : "-" + ["1", "0", "1~bpo", "2+b1", "1.1", "a"].randomElement(using: &generator)!
             result.append(epoch + "1" + upstream + revision)
         }
         return result
@@ -62,13 +67,16 @@ struct AptTests {
 
     private func aptUpgradable(_ root: String) throws -> Set<String> {
         let cache = try ScratchTree()
-        let result = try run(["/usr/bin/apt", "list", "--upgradable", "-o", "Dir=" + root,
-                              "-o", "Dir::State::status=" + root + "/var/lib/dpkg/status", "-o", "Dir::Cache=" + cache.path])
-        return Set(result.output.split(separator: "\n").compactMap { line -> String? in
-            let words = line.split(separator: " ")
-            guard words.count >= 6, let slash = words[0].firstIndex(of: "/") else { return nil }
-            return "\(words[0][..<slash]) \(words[5].dropLast()) -> \(words[1])"
-        })
+        let result = try run([
+            "/usr/bin/apt", "list", "--upgradable", "-o", "Dir=" + root,
+            "-o", "Dir::State::status=" + root + "/var/lib/dpkg/status", "-o", "Dir::Cache=" + cache.path,
+        ])
+        return Set(
+            result.output.split(separator: "\n").compactMap { line -> String? in
+                let words = line.split(separator: " ")
+                guard words.count >= 6, let slash = words[0].firstIndex(of: "/") else { return nil }
+                return "\(words[0][..<slash]) \(words[5].dropLast()) -> \(words[1])"
+            })
     }
 
     private func ours(_ root: String) throws -> [PendingUpdate] {
@@ -80,7 +88,8 @@ struct AptTests {
         Set(updates.map { "\($0.name) \($0.installed) -> \($0.candidate)" })
     }
 
-    @Test("fixture roots: the same pending updates as apt list --upgradable", arguments: ["debian-clean", "workstation"])
+    @Test(
+        "fixture roots: the same pending updates as apt list --upgradable", arguments: ["debian-clean", "workstation"])
     func fixturesMatchApt(_ fixture: String) throws {
         let updates = try ours(Fixture.path(fixture))
         #expect(answer(updates) == (try aptUpgradable(Fixture.path(fixture))))
@@ -106,16 +115,24 @@ struct AptTests {
         let header = String(decoding: try scratch.read(base + "bookworm_Release"), as: UTF8.self)
         let record = String(decoding: try scratch.read(base + "bookworm_main_binary-amd64_Packages"), as: UTF8.self)
             .components(separatedBy: "\n\n").first { $0.hasPrefix("Package: dpkg\n") }!
-        for (suite, flags) in [("bookworm-backports", "NotAutomatic: yes\nButAutomaticUpgrades: yes\n"),
-                               ("experimental", "NotAutomatic: yes\n")] {
-            try scratch.write(base + suite + "_Release", header.replacingOccurrences(of: "Suite: oldstable", with: "Suite: " + suite)
-                .replacingOccurrences(of: "Codename: bookworm", with: "Codename: " + suite) + flags)
-            try scratch.write(base + suite + "_main_binary-amd64_Packages",
-                              record.replacingOccurrences(of: "Version: 1.21.23", with: "Version: 1.22.\(suite.count)") + "\n")
+        for (suite, flags) in [
+            ("bookworm-backports", "NotAutomatic: yes\nButAutomaticUpgrades: yes\n"),
+            ("experimental", "NotAutomatic: yes\n"),
+        ] {
+            try scratch.write(
+                base + suite + "_Release",
+                header.replacingOccurrences(of: "Suite: oldstable", with: "Suite: " + suite)
+                    .replacingOccurrences(of: "Codename: bookworm", with: "Codename: " + suite) + flags)
+            try scratch.write(
+                base + suite + "_main_binary-amd64_Packages",
+                record.replacingOccurrences(of: "Version: 1.21.23", with: "Version: 1.22.\(suite.count)") + "\n")
         }
         let sources = String(decoding: try scratch.read("etc/apt/sources.list.d/debian.sources"), as: UTF8.self)
-        try scratch.write("etc/apt/sources.list.d/debian.sources",
-                          sources.replacingOccurrences(of: "Suites: bookworm bookworm-updates", with: "Suites: bookworm bookworm-updates bookworm-backports experimental"))
+        try scratch.write(
+            "etc/apt/sources.list.d/debian.sources",
+            sources.replacingOccurrences(
+                of: "Suites: bookworm bookworm-updates",
+                with: "Suites: bookworm bookworm-updates bookworm-backports experimental"))
         let updates = try ours(scratch.path)
         #expect(updates.first { $0.name == "dpkg" }?.candidate == "1.21.23")
         #expect(answer(updates) == (try aptUpgradable(scratch.path)))
@@ -130,14 +147,20 @@ struct AptTests {
 
     // MARK: stored list formats
 
-    @Test("gzip, xz, zstd and lz4 lists read the same as the plain one", arguments: [
-        ("gz", ["/usr/bin/gzip", "-k"]), ("xz", ["/usr/bin/xz", "-k"]), ("zst", ["/usr/bin/zstd", "-q"]), ("lz4", ["/usr/bin/lz4", "-q", "-m"]),
-    ])
+    @Test(
+        "gzip, xz, zstd and lz4 lists read the same as the plain one",
+        arguments: [
+            ("gz", ["/usr/bin/gzip", "-k"]), ("xz", ["/usr/bin/xz", "-k"]), ("zst", ["/usr/bin/zstd", "-q"]),
+            ("lz4", ["/usr/bin/lz4", "-q", "-m"]),
+        ])
     func compressedLists(_ format: (String, [String])) throws {
         let scratch = try Fixture.copy("debian-clean")
-        let list = scratch.path + "/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages"
+        let list =
+            scratch.path
+            + "/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages"
         let before = try ours(scratch.path)
-        let plainFacts = HostFacts.collect(from: try HostRoot(scratch.path), request: HostFacts.Request(sources: [.apt]))
+        let plainFacts = HostFacts.collect(
+            from: try HostRoot(scratch.path), request: HostFacts.Request(sources: [.apt]))
         try run(format.1 + [list])
         try FileManager.default.removeItem(atPath: list)
         let facts = HostFacts.collect(from: try HostRoot(scratch.path), request: HostFacts.Request(sources: [.apt]))
@@ -146,7 +169,9 @@ struct AptTests {
         #expect(facts.issues.isEmpty && plainFacts.issues.isEmpty)
 
         // Cut the compressed file short: an error naming it, never a silently shorter list.
-        let compressed = "var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages." + format.0
+        let compressed =
+            "var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages."
+            + format.0
         let bytes = try scratch.read(compressed)
         try scratch.write(compressed, Array(bytes.prefix(bytes.count / 2)))
         let damaged = HostFacts.collect(from: try HostRoot(scratch.path), request: HostFacts.Request(sources: [.apt]))
@@ -159,7 +184,9 @@ struct AptTests {
     func aptConfig() throws {
         let scratch = try ScratchTree()
         try scratch.write("etc/apt/apt.conf.d/10periodic", "APT { Periodic { Unattended-Upgrade \"0\"; }; };\n")
-        try scratch.write("etc/apt/apt.conf.d/20auto-upgrades", "// enable\n/* block\n comment */ APT::Periodic::Unattended-Upgrade \"1\"; # trailing\n")
+        try scratch.write(
+            "etc/apt/apt.conf.d/20auto-upgrades",
+            "// enable\n/* block\n comment */ APT::Periodic::Unattended-Upgrade \"1\"; # trailing\n")
         try scratch.write("etc/apt/apt.conf.d/99disable.dpkg-old", "APT::Periodic::Unattended-Upgrade \"0\";\n")
         try scratch.write("etc/apt/apt.conf.d/99off.orig", "APT::Periodic::Unattended-Upgrade \"0\";\n")
         let config = AptConfig(try HostRoot(scratch.path))
@@ -169,10 +196,19 @@ struct AptTests {
 
     @Test("sources: one-line with options, deb822 with Enabled: no, flat repositories")
     func sources() {
-        #expect(AptSources.oneLine("deb [arch=amd64 signed-by=/k.gpg] http://ftp.jp.debian.org/debian/ bookworm main\n# deb http://x y z\ndeb-src http://a b c").map(\.suite) == ["bookworm"])
-        #expect(AptSources.deb822("Types: deb deb-src\nURIs: http://a/debian http://b/debian\nSuites: s1 s2\nComponents: main\n\nTypes: deb\nEnabled: no\nURIs: http://c\nSuites: s3\n").count == 4)
-        #expect(AptSources.listPrefix(uri: "http://deb.debian.org/debian-security/", suite: "bookworm-security") == "deb.debian.org_debian-security_dists_bookworm-security_")
-        #expect(AptSources.listPrefix(uri: "https://user:pw@repo.example.jp/apt", suite: "./") == "repo.example.jp_apt_")
+        #expect(
+            AptSources.oneLine(
+                "deb [arch=amd64 signed-by=/k.gpg] http://ftp.jp.debian.org/debian/ bookworm main\n# deb http://x y z\ndeb-src http://a b c"
+            ).map(\.suite) == ["bookworm"])
+        #expect(
+            AptSources.deb822(
+                "Types: deb deb-src\nURIs: http://a/debian http://b/debian\nSuites: s1 s2\nComponents: main\n\nTypes: deb\nEnabled: no\nURIs: http://c\nSuites: s3\n"
+            ).count == 4)
+        #expect(
+            AptSources.listPrefix(uri: "http://deb.debian.org/debian-security/", suite: "bookworm-security")
+                == "deb.debian.org_debian-security_dists_bookworm-security_")
+        #expect(
+            AptSources.listPrefix(uri: "https://user:pw@repo.example.jp/apt", suite: "./") == "repo.example.jp_apt_")
     }
 
     @Test("stale lists fail, an upgrade within the grace period only warns")
@@ -186,7 +222,8 @@ struct AptTests {
         let recent = Date(timeIntervalSinceNow: -2 * 86_400)
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        try scratch.write("var/log/dpkg.log", "\(formatter.string(from: recent)) upgrade bash:amd64 5.2.15-2+b7 5.2.15-2+b8\n")
+        try scratch.write(
+            "var/log/dpkg.log", "\(formatter.string(from: recent)) upgrade bash:amd64 5.2.15-2+b7 5.2.15-2+b8\n")
         let report = Check.run(root: try HostRoot(scratch.path), policy: try PolicyLoader.loadDefault())
         #expect(report.finding("package-lists-fresh")?.status == .fail)
         #expect(report.finding("security-updates-applied")?.status == .warn)
@@ -198,7 +235,8 @@ struct AptTests {
     func noLists() throws {
         let scratch = try Fixture.copy("debian-clean")
         try scratch.remove("var/lib/apt/lists")
-        let report = Check.run(root: try HostRoot(scratch.path), policy: try PolicyLoader.loadDefault(), now: Fixture.now)
+        let report = Check.run(
+            root: try HostRoot(scratch.path), policy: try PolicyLoader.loadDefault(), now: Fixture.now)
         #expect(report.finding("security-updates-applied")?.status == .error)
         #expect(report.finding("package-lists-fresh")?.status == .fail)
     }

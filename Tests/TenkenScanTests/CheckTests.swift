@@ -1,8 +1,9 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("check on fixture roots")
 struct CheckTests {
@@ -36,16 +37,17 @@ struct CheckTests {
         let p2p = try #require(report.finding("no-p2p-software"))
         #expect(p2p.status == .fail)
         let seen = Set(p2p.evidence.map { "\($0.source.rawValue) \($0.item)" })
-        #expect(seen.isSuperset(of: [
-            "dpkg qbittorrent",
-            "snap qbittorrent-arnatious",
-            "file /usr/bin/qbittorrent",
-            "file /home/alice/Downloads/qBittorrent-4.6.2_x86_64.AppImage",
-            "wine /home/alice/.wine/drive_c/Program Files/Winny/Winny.exe",
-            "process /usr/bin/qbittorrent",
-            "socket tcp 0.0.0.0:6881",
-            "socket udp 0.0.0.0:6881",
-        ]), "\(seen.sorted())")
+        #expect(
+            seen.isSuperset(of: [
+                "dpkg qbittorrent",
+                "snap qbittorrent-arnatious",
+                "file /usr/bin/qbittorrent",
+                "file /home/alice/Downloads/qBittorrent-4.6.2_x86_64.AppImage",
+                "wine /home/alice/.wine/drive_c/Program Files/Winny/Winny.exe",
+                "process /usr/bin/qbittorrent",
+                "socket tcp 0.0.0.0:6881",
+                "socket udp 0.0.0.0:6881",
+            ]), "\(seen.sorted())")
         // Removed with config files left behind is not installed; the core22 snap is no P2P.
         #expect(!seen.contains { $0.contains("transmission") || $0.contains("core22") })
         let package = try #require(p2p.evidence.first { $0.source == .dpkg })
@@ -66,15 +68,19 @@ struct CheckTests {
         let remote = try #require(report.finding("no-remote-access-software"))
         #expect(remote.status == .warn)
         let items = Set(remote.evidence.map { "\($0.confidence.rawValue) \($0.item)" })
-        #expect(items == ["confirmed /opt/teamviewer", "confirmed /opt/teamviewer/tv_bin/TeamViewer",
-                          "suspected tcp [::]:5938"])
+        #expect(
+            items == [
+                "confirmed /opt/teamviewer", "confirmed /opt/teamviewer/tv_bin/TeamViewer",
+                "suspected tcp [::]:5938",
+            ])
     }
 
     @Test("a default port whose owner cannot be seen only warns, even under a failing rule")
     func suspectedOnly() throws {
         let scratch = try Fixture.copy("debian-clean")
         var table = String(decoding: try scratch.read("proc/net/tcp"), as: UTF8.self)
-        table += "   5: 00000000:1AE1 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 55501 1 0000000008f1d653 100 0 0 10 0\n"
+        table +=
+            "   5: 00000000:1AE1 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 55501 1 0000000008f1d653 100 0 0 10 0\n"
         try scratch.write("proc/net/tcp", table)
         let report = try check(scratch.path)
         let p2p = try #require(report.finding("no-p2p-software"))
@@ -125,9 +131,11 @@ struct CheckTests {
         close(fd)
         let report = try check(scratch.path)
         let p2p = try #require(report.finding("no-p2p-software"))
-        #expect(p2p.evidence.contains {
-            $0.source == .wine && $0.item == "/home/alice/.wine/drive_c/Program Files/Share-\\xff\\xfe\\x82/Share.exe"
-        })
+        #expect(
+            p2p.evidence.contains {
+                $0.source == .wine
+                    && $0.item == "/home/alice/.wine/drive_c/Program Files/Share-\\xff\\xfe\\x82/Share.exe"
+            })
         let json = String(decoding: try report.json(), as: UTF8.self)
         #expect(json.contains("Share-\\\\xff\\\\xfe\\\\x82"))
     }
@@ -152,7 +160,9 @@ struct CheckTests {
     @Test("a corrupt status does not hide what the rest of it shows")
     func corruptStatusStillFails() throws {
         let scratch = try Fixture.copy("workstation")
-        try scratch.write("var/lib/dpkg/status", try scratch.read("var/lib/dpkg/status") + Array("Package: broken\nno colon here\n".utf8))
+        try scratch.write(
+            "var/lib/dpkg/status",
+            try scratch.read("var/lib/dpkg/status") + Array("Package: broken\nno colon here\n".utf8))
         let p2p = try #require(try check(scratch.path).finding("no-p2p-software"))
         #expect(p2p.status == .fail)
         #expect(!p2p.errors.isEmpty)
@@ -162,7 +172,8 @@ struct CheckTests {
     func unreadableStatus() throws {
         let scratch = try Fixture.copy("debian-clean")
         try scratch.remove("var/lib/dpkg/status")
-        try FileManager.default.createDirectory(atPath: scratch.path + "/var/lib/dpkg/status", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: scratch.path + "/var/lib/dpkg/status", withIntermediateDirectories: false)
         let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
         var report = Check.run(root: try HostRoot(scratch.path), policy: policy, now: Self.now)
         #expect(report.finding("no-p2p-software")?.status == .error)
@@ -179,24 +190,34 @@ struct CheckTests {
         let scratch = try Fixture.copy("workstation")
         try scratch.remove("var/lib/dpkg/status")
         // Absolute and ../-escaping links: both must land in the scratch root.
-        try scratch.write("srv/status.real", try Data(contentsOf: URL(filePath: Fixture.path("workstation") + "/var/lib/dpkg/status")).map { $0 })
-        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/var/lib/dpkg/status", withDestinationPath: "/srv/status.real")
-        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/etc/hostname.link", withDestinationPath: "../../../../../../etc/hostname")
+        try scratch.write(
+            "srv/status.real",
+            try Data(contentsOf: URL(filePath: Fixture.path("workstation") + "/var/lib/dpkg/status")).map { $0 })
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.path + "/var/lib/dpkg/status", withDestinationPath: "/srv/status.real")
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.path + "/etc/hostname.link", withDestinationPath: "../../../../../../etc/hostname")
         let report = try check(scratch.path)
-        #expect(report.finding("no-p2p-software")?.evidence.contains { $0.source == .dpkg && $0.item == "qbittorrent" } == true)
+        #expect(
+            report.finding("no-p2p-software")?.evidence.contains { $0.source == .dpkg && $0.item == "qbittorrent" }
+                == true)
         let root = try HostRoot(scratch.path)
         #expect(try root.readFile("/etc/hostname.link") == Array("kensa-pc01\n".utf8))
-        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/etc/escape", withDestinationPath: "/proc/self/environ")
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.path + "/etc/escape", withDestinationPath: "/proc/self/environ")
         #expect(throws: HostReadError.self) { try root.readFile("/etc/escape") }
     }
 
-    @Test("a root with no Debian files: software rules pass, patch rules do not apply, antivirus and ledger are missing")
+    @Test(
+        "a root with no Debian files: software rules pass, patch rules do not apply, antivirus and ledger are missing")
     func emptyRoot() throws {
         let scratch = try ScratchTree()
         let report = try check(scratch.path)
         #expect(report.findings.filter { $0.errors.isEmpty }.count == 19)
         #expect(report.finding("machine-registered")?.status == .error)
-        #expect(report.finding("machine-registered")?.errors.first?.en.contains("no ledger at /etc/tenken/ledger.yaml") == true)
+        #expect(
+            report.finding("machine-registered")?.errors.first?.en.contains("no ledger at /etc/tenken/ledger.yaml")
+                == true)
         #expect(report.finding("no-p2p-software")?.status == .pass)
         #expect(report.finding("security-updates-applied")?.status == .notApplicable)
         #expect(report.finding("antivirus-installed")?.status == .fail)
@@ -208,7 +229,9 @@ struct CheckTests {
         let object = try #require(try JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
         #expect(object["schema"] as? String == "tenken.check/1")
         #expect(object["verdict"] as? String == "non-compliant")
-        #expect((object["startedAt"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
+        #expect(
+            (object["startedAt"] as? String)?.range(
+                of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
         let findings = try #require(object["findings"] as? [[String: Any]])
         #expect(findings.count == 22)
         #expect(findings.allSatisfy { ($0["title"] as? [String: String])?.keys.sorted() == ["en", "ja"] })

@@ -1,8 +1,9 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 /// The real `tenken` binary, as a user runs it: exit codes, languages, JSON, error messages.
 @Suite("tenken command line")
@@ -21,7 +22,8 @@ struct CommandLineTests {
         #expect(try tenken(["check", "--root", clean.path]).status == 0)
         try clean.setClamAVBuild(hoursAgo: 72)
         #expect(try tenken(["check", "--root", clean.path]).status == 1)
-        #expect(try tenken(["check", "--root", clean.path, "--rules", "no-p2p-software,reboot-not-pending"]).status == 0)
+        #expect(
+            try tenken(["check", "--root", clean.path, "--rules", "no-p2p-software,reboot-not-pending"]).status == 0)
         #expect(try tenken(["check", "--root", clean.path, "--rules", "no-such-rule"]).status == 2)
         #expect(try tenken(["check", "--root", Fixture.path("workstation")]).status == 1)
         #expect(try tenken(["--root", Fixture.path("workstation")]).status == 1)  // check is the default
@@ -42,7 +44,9 @@ struct CommandLineTests {
         #expect(japanese.output.contains("判定: 不適合"))
         #expect(japanese.output.contains("ファイル交換 (P2P) ソフトウェア"))
         #expect(japanese.output.contains("根拠条項: 001 第6条7"))
-        let forced = try tenken(["check", "--root", Fixture.path("debian-clean"), "--lang", "ja", "--rules", "no-p2p-software"])
+        let forced = try tenken([
+            "check", "--root", Fixture.path("debian-clean"), "--lang", "ja", "--rules", "no-p2p-software",
+        ])
         #expect(forced.output.contains("判定: 適合"))
         #expect(try tenken(["check", "--lang", "fr"]).status == 2)
     }
@@ -59,7 +63,9 @@ struct CommandLineTests {
     func badPolicy() throws {
         let scratch = try ScratchTree()
         try scratch.write("bad.yaml", "id: x\nversion: 1\ntitle: {ja: a, en: b}\nrules:\n  - id: r\n    kind: shell\n")
-        let result = try tenken(["check", "--policy", scratch.path + "/bad.yaml", "--root", Fixture.path("debian-clean")])
+        let result = try tenken([
+            "check", "--policy", scratch.path + "/bad.yaml", "--root", Fixture.path("debian-clean"),
+        ])
         #expect(result.status == 2)
         #expect(result.error.contains("bad.yaml: line 6"))
         let ja = try tenken(["check", "--policy", scratch.path + "/none.yaml"], language: "ja_JP.UTF-8")
@@ -73,7 +79,8 @@ struct CommandLineTests {
         try scratch.setClamAVBuild(hoursAgo: 1)
         chmod(scratch.path + "/var/lib/dpkg/status", 0)
         // Root reads anything, so as root the check runs as nobody, as an unprivileged user would.
-        let command = getuid() == 0
+        let command =
+            getuid() == 0
             ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Self.binary]
             : [Self.binary]
         let result = try run(command + ["check", "--json", "--root", scratch.path], environment: ["LANG": "C"])
@@ -85,7 +92,10 @@ struct CommandLineTests {
 @Suite("help text")
 struct HelpTextTests {
     private func help(_ environment: [String: String]) throws -> String {
-        try run([Programs.tenken, "check", "--help"], environment: environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }).output
+        try run(
+            [Programs.tenken, "check", "--help"],
+            environment: environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        ).output
     }
 
     @Test("--help is Japanese under a Japanese locale, English otherwise; LC_ALL wins over LANG")
@@ -100,6 +110,7 @@ struct HelpTextTests {
         let text = try help(["LANG": "ja_JP.UTF-8", "TENKEN_HELP_CODE_POINTS": "1"])
         #expect(text.contains("{U+70B9}{U+691C}"))  // 点検
         #expect(!text.contains("点検"))
-        #expect(try help(["LANG": "C.UTF-8", "TENKEN_HELP_CODE_POINTS": "1"]).contains("Ledger ({U+53F0}{U+5E33}) file"))
+        #expect(
+            try help(["LANG": "C.UTF-8", "TENKEN_HELP_CODE_POINTS": "1"]).contains("Ledger ({U+53F0}{U+5E33}) file"))
     }
 }

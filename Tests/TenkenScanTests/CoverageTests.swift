@@ -1,8 +1,9 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 /// The registry of fact sources and the coverage it reports: what each source read, and where
 /// it fell short.
@@ -49,9 +50,11 @@ struct CoverageTests {
     @Test("a home whose name is not UTF-8 is a gap of the files source, in JSON and in the text")
     func unrepresentableName() throws {
         let scratch = try Fixture.copy("debian-clean")
-        try FileManager.default.createDirectory(atPath: scratch.path + "/home/b\u{FF}d", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: scratch.path + "/home/b\u{FF}d", withIntermediateDirectories: true)
         // FileManager writes U+00FF as UTF-8; rename to the raw byte 0xFF with rename(2).
-        let raw: [CChar] = Array((scratch.path + "/home/b").utf8CString.dropLast()) + [CChar(bitPattern: 0xFF), 0x64, 0]
+        let raw: [CChar] =
+            Array((scratch.path + "/home/b").utf8CString.dropLast()) + [CChar(bitPattern: 0xFF), 0x64, 0]
         #expect(rename(scratch.path + "/home/b\u{FF}d", raw) == 0)
         let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
         let report = Check.run(root: try HostRoot(scratch.path), policy: policy, now: Fixture.now)
@@ -67,8 +70,9 @@ struct CoverageTests {
         #expect(json.contains(#""kind" : "unrepresentable""#))
     }
 
-    @Test("an unreadable program directory is a gap with its path; a damaged dpkg status is an incomplete source",
-          Needs.setpriv)
+    @Test(
+        "an unreadable program directory is a gap with its path; a damaged dpkg status is an incomplete source",
+        Needs.setpriv)
     func unreadableAndDamaged() throws {
         let scratch = try Fixture.copy("debian-clean")
         try scratch.write("opt/hidden/tool/qbittorrent", "", mode: 0o755)
@@ -77,8 +81,10 @@ struct CoverageTests {
         var status = try scratch.read("var/lib/dpkg/status")
         status += Array("Package: broken\nVersion 1.0\n\n".utf8)
         try scratch.write("var/lib/dpkg/status", status)
-        let result = try run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                              Programs.tenken, "check", "--root", scratch.path, "--rules", "no-p2p-software", "--json"])
+        let result = try run([
+            "/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+            Programs.tenken, "check", "--root", scratch.path, "--rules", "no-p2p-software", "--json",
+        ])
         let report = try JSONDecoder().decode(CheckReport.self, from: Data(result.output.utf8))
         let files = try #require(report.coverage.first { $0.source == "files" })
         #expect(files.gaps.contains { $0.kind == .unreadable && $0.path == "/opt/hidden" }, "\(files.gaps)")

@@ -1,8 +1,9 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("devices and ledger")
 struct DeviceTests {
@@ -11,7 +12,8 @@ struct DeviceTests {
     }
 
     private func cleanLedger() throws -> Ledger {
-        guard case .loaded(let ledger) = LedgerFile.load(file: Fixture.path("debian-clean") + "/etc/tenken/ledger.yaml") else {
+        guard case .loaded(let ledger) = LedgerFile.load(file: Fixture.path("debian-clean") + "/etc/tenken/ledger.yaml")
+        else {
             throw CouldNotLoad()
         }
         return ledger
@@ -21,7 +23,8 @@ struct DeviceTests {
 
     @Test("sysfs: ids, strings, interfaces and kinds; hubs skipped; odd values kept")
     func sysfs() throws {
-        let facts = HostFacts.collect(from: try Fixture.root("workstation"), request: HostFacts.Request(sources: [.devices]))
+        let facts = HostFacts.collect(
+            from: try Fixture.root("workstation"), request: HostFacts.Request(sources: [.devices]))
         #expect(facts.usbDevices.map(\.busPath) == ["1-2", "1-3", "1-5", "1-6"])
         let stick = try #require(facts.usbDevices.first { $0.busPath == "1-2" })
         #expect(stick.ledgerID == "0781:5581:4C530001230804117513")
@@ -36,7 +39,8 @@ struct DeviceTests {
 
     @Test("LUKS through an open dm-crypt holder")
     func luks() throws {
-        let facts = HostFacts.collect(from: try Fixture.root("debian-clean"), request: HostFacts.Request(sources: [.devices]))
+        let facts = HostFacts.collect(
+            from: try Fixture.root("debian-clean"), request: HostFacts.Request(sources: [.devices]))
         #expect(facts.usbDevices.first?.disks == [UsbDevice.Disk(name: "sdb", encrypted: true)])
         #expect(facts.identity.dmiSerial == "PF2ABC12")
     }
@@ -57,7 +61,10 @@ struct DeviceTests {
         #expect(result.finding("machine-registered")?.status == .fail)
         let media = try #require(result.finding("media-registered"))
         #expect(media.status == .fail)
-        #expect(media.evidence.map(\.item) == ["0781:5581:4C530001230804117513", "090c:1000:", "0781:5581:4C530001230804117513"])
+        #expect(
+            media.evidence.map(\.item) == [
+                "0781:5581:4C530001230804117513", "090c:1000:", "0781:5581:4C530001230804117513",
+            ])
         let mobile = try #require(result.finding("mobile-devices"))
         #expect(mobile.status == .warn)
         #expect(mobile.evidence.map(\.item) == ["18d1:4ee1:2A121FDH2005XY", "A4:C1:38:00:11:22"])
@@ -66,22 +73,25 @@ struct DeviceTests {
     @Test("a registered medium marked encrypted without LUKS fails")
     func unencryptedMedium() throws {
         var ledger = try cleanLedger()
-        ledger.media.append(Ledger.Medium(device: "0781:5581:4C530001230804117513", label: "USBメモリ-07", owner: nil, encrypted: true))
+        ledger.media.append(
+            Ledger.Medium(device: "0781:5581:4C530001230804117513", label: "USBメモリ-07", owner: nil, encrypted: true))
         let result = try report(Fixture.path("workstation"), ledger: .loaded(ledger))
         let finding = try #require(result.finding("registered-media-encrypted"))
         #expect(finding.status == .fail)
         #expect(finding.evidence.first?.note?.ja.contains("USBメモリ-07") == true)
     }
 
-    @Test("history from a real journal file: storage and tethering since the window, older ones ignored",
-          Needs.programs("/lib/systemd/systemd-journal-remote"))
+    @Test(
+        "history from a real journal file: storage and tethering since the window, older ones ignored",
+        Needs.programs("/lib/systemd/systemd-journal-remote"))
     func journalHistory() throws {
         let scratch = try Fixture.copy("debian-clean")
         let journalDirectory = scratch.path + "/var/log/journal/5f3c8e1a9b2d4c6e8f0a1b2c3d4e5f60"
         try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true)
         var export = ""
         func entry(_ seconds: Int, _ message: String) {
-            export += "__REALTIME_TIMESTAMP=\(seconds * 1_000_000)\n__MONOTONIC_TIMESTAMP=\(seconds % 100_000 * 1_000_000)\n"
+            export +=
+                "__REALTIME_TIMESTAMP=\(seconds * 1_000_000)\n__MONOTONIC_TIMESTAMP=\(seconds % 100_000 * 1_000_000)\n"
                 + "_BOOT_ID=0123456789abcdef0123456789abcdef\n_TRANSPORT=kernel\nSYSLOG_IDENTIFIER=kernel\nPRIORITY=6\n"
                 + "MESSAGE=\(message)\n\n"
         }
@@ -97,10 +107,14 @@ struct DeviceTests {
         entry(now - 3 * 86_400 + 60, "usb 1-2: USB disconnect, device number 5")
         entry(now - 86_400, "usb 1-3: New USB device found, idVendor=18d1, idProduct=4eeb, bcdDevice= 4.40")
         entry(now - 86_400 + 1, "usb 1-3: SerialNumber: 2A121FDH2005XY")
-        entry(now - 86_400 + 2, "rndis_host 1-3:1.0 usb0: register 'rndis_host' at usb-0000:00:14.0-3, RNDIS device, 9a:7e:1b:22:33:44")
+        entry(
+            now - 86_400 + 2,
+            "rndis_host 1-3:1.0 usb0: register 'rndis_host' at usb-0000:00:14.0-3, RNDIS device, 9a:7e:1b:22:33:44")
         try scratch.write("export.txt", export)
-        let built = try run(["/lib/systemd/systemd-journal-remote", "--output=" + journalDirectory + "/remote.journal",
-                             scratch.path + "/export.txt"])
+        let built = try run([
+            "/lib/systemd/systemd-journal-remote", "--output=" + journalDirectory + "/remote.journal",
+            scratch.path + "/export.txt",
+        ])
         #expect(built.status == 0, "\(built.error)")
 
         let result = try report(scratch.path)
@@ -116,14 +130,19 @@ struct DeviceTests {
     @Test("ledger file: strict parse, atomic save round trip, USBGuard rules")
     func ledgerFile() throws {
         let scratch = try ScratchTree()
-        let ledger = Ledger(machines: [Ledger.Machine(machineID: "abc", serial: nil, label: "PC \"1\"", owner: "佐藤")],
-                            media: [Ledger.Medium(device: "0781:5581:AbC\\1", label: "USB-1", owner: nil, encrypted: true)])
+        let ledger = Ledger(
+            machines: [Ledger.Machine(machineID: "abc", serial: nil, label: "PC \"1\"", owner: "佐藤")],
+            media: [Ledger.Medium(device: "0781:5581:AbC\\1", label: "USB-1", owner: nil, encrypted: true)])
         try LedgerFile.save(ledger, to: scratch.path + "/ledger.yaml")
-        guard case .loaded(let read) = LedgerFile.load(file: scratch.path + "/ledger.yaml") else { throw CouldNotLoad() }
+        guard case .loaded(let read) = LedgerFile.load(file: scratch.path + "/ledger.yaml") else {
+            throw CouldNotLoad()
+        }
         #expect(read == ledger)
         #expect(ledger.usbguardRules == "allow id 0781:5581 serial \"AbC\\\\1\" # USB-1\n")
         #expect(ledger.medium("0781:5581:AbC\\1") != nil && ledger.medium("0781:5581:abc\\1") == nil)
-        #expect(ledger.medium("0781:5581:AbC\\1") == ledger.medium("0781:5581:AbC\\1".uppercased().replacing("ABC", with: "AbC")))
+        #expect(
+            ledger.medium("0781:5581:AbC\\1")
+                == ledger.medium("0781:5581:AbC\\1".uppercased().replacing("ABC", with: "AbC")))
         try scratch.write("bad.yaml", "machines:\n  - label: x\n    colour: red\n")
         guard case .invalid(let error) = LedgerFile.load(file: scratch.path + "/bad.yaml") else { throw CouldNotLoad() }
         #expect(error.message.contains("unknown key 'colour'"))
@@ -135,14 +154,21 @@ struct DeviceTests {
     func ledgerCommands() throws {
         let scratch = try Fixture.copy("workstation")
         let binary = Programs.tenken
-        let add = try run([binary, "ledger", "add-machine", "--root", scratch.path, "--label", "開発PC-02", "--owner", "鈴木"])
+        let add = try run([
+            binary, "ledger", "add-machine", "--root", scratch.path, "--label", "開発PC-02", "--owner", "鈴木",
+        ])
         #expect(add.status == 0, "\(add.error)")
-        #expect(try run([binary, "ledger", "add-device", "--root", scratch.path, "--label", "x"]).status == 2)  // several connected
-        #expect(try run([binary, "ledger", "add-device", "--root", scratch.path, "--device", "0781:5581:4C530001230804117513",
-                         "--label", "USBメモリ-05", "--encrypted"]).status == 0)
+        // Several connected
+        #expect(try run([binary, "ledger", "add-device", "--root", scratch.path, "--label", "x"]).status == 2)
+        #expect(
+            try run([
+                binary, "ledger", "add-device", "--root", scratch.path, "--device", "0781:5581:4C530001230804117513",
+                "--label", "USBメモリ-05", "--encrypted",
+            ]).status == 0)
         let rules = try run([binary, "ledger", "export-usbguard", "--root", scratch.path])
         #expect(rules.output == "allow id 0781:5581 serial \"4C530001230804117513\" # USBメモリ-05\n")
-        let check = Check.run(root: try HostRoot(scratch.path), policy: try PolicyLoader.loadDefault(), now: Fixture.now)
+        let check = Check.run(
+            root: try HostRoot(scratch.path), policy: try PolicyLoader.loadDefault(), now: Fixture.now)
         #expect(check.finding("machine-registered")?.status == .pass)
         #expect(check.finding("registered-media-encrypted")?.status == .fail)
     }

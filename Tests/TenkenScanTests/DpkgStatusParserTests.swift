@@ -1,15 +1,18 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("dpkg status", Needs.programs("/usr/bin/dpkg-query"))
 struct DpkgStatusParserTests {
     /// dpkg-query reads the same file with --admindir: our parse must agree with dpkg's own.
     private func dpkgQuery(_ admindir: String) throws -> [String] {
-        let result = try run(["/usr/bin/dpkg-query", "--admindir=" + admindir, "-W",
-                              "-f", "${Package}\t${Version}\t${db:Status-Status}\n"])
+        let result = try run([
+            "/usr/bin/dpkg-query", "--admindir=" + admindir, "-W",
+            "-f", "${Package}\t${Version}\t${db:Status-Status}\n",
+        ])
         return result.output.split(separator: "\n").map(String.init).sorted()
     }
 
@@ -60,34 +63,39 @@ struct DpkgStatusParserTests {
 
     @Test("garbage lines, bad UTF-8, NUL bytes and missing blank lines damage only their stanza")
     func damagedStanzas() {
-        let status = Array("""
-        Package: good-one
-        Status: install ok installed
-        Version: 1.0-1
+        let status =
+            Array(
+                """
+                Package: good-one
+                Status: install ok installed
+                Version: 1.0-1
 
-        Package: no-colon
-        Status: install ok installed
-        this line has no colon
-        Version: 2.0
+                Package: no-colon
+                Status: install ok installed
+                this line has no colon
+                Version: 2.0
 
-        Package: bad-utf8
-        Status: install ok installed
-        Version: 1.\u{0}0
+                Package: bad-utf8
+                Status: install ok installed
+                Version: 1.\u{0}0
 
-        Package: merged-a
-        Status: install ok installed
-        Version: 1
-        Package: merged-b
-        Status: install ok installed
+                Package: merged-a
+                Status: install ok installed
+                Version: 1
+                Package: merged-b
+                Status: install ok installed
 
-        Status: install ok installed
-        Version: 3
+                Status: install ok installed
+                Version: 3
 
-        Package: good-two
-        Status: hold ok installed
-        Version: 1:2.3~rc1-4
+                Package: good-two
+                Status: hold ok installed
+                Version: 1:2.3~rc1-4
 
-        """.utf8) + Array("\nPackage: latin1-\u{E9}\nStatus: install ok installed\nVersion: 1\n".utf8).map { $0 == 0xC3 ? 0xE9 : $0 }
+                """.utf8)
+            + Array("\nPackage: latin1-\u{E9}\nStatus: install ok installed\nVersion: 1\n".utf8).map {
+                $0 == 0xC3 ? 0xE9 : $0
+            }
         let parser = DpkgStatusParser(status)
         #expect(parser.packages.map(\.name) == ["good-one", "good-two"])
         #expect(parser.packages.last?.version == "1:2.3~rc1-4")

@@ -1,8 +1,9 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("policy and catalog")
 struct PolicyLoaderTests {
@@ -25,31 +26,33 @@ struct PolicyLoaderTests {
     }
 
     private let minimal = """
-    id: test
-    version: 1
-    title: {ja: テスト, en: Test}
-    catalog: [catalog/p2p.yaml]
-    rules:
-      - id: p2p
-        kind: forbidden-software
-        categories: [p2p]
-        severity: critical
-        title: {ja: P2P なし, en: No P2P}
-        remediation: {ja: 削除, en: Remove}
-        clauses: ["001 第6条7"]
-    """
+        id: test
+        version: 1
+        title: {ja: テスト, en: Test}
+        catalog: [catalog/p2p.yaml]
+        rules:
+          - id: p2p
+            kind: forbidden-software
+            categories: [p2p]
+            severity: critical
+            title: {ja: P2P なし, en: No P2P}
+            remediation: {ja: 削除, en: Remove}
+            clauses: ["001 第6条7"]
+        """
 
     @Test("the embedded default policy loads and every rule cites contract clauses")
     func defaultPolicy() throws {
         let policy = try PolicyLoader.loadDefault()
         #expect(policy.id == "tenken-default")
-        #expect(policy.rules.map(\.id) == [
-            "no-p2p-software", "no-personal-cloud-sync", "no-remote-access-software", "security-updates-applied",
-            "other-updates-applied", "package-lists-fresh", "reboot-not-pending", "automatic-security-updates",
-            "antivirus-installed", "antivirus-definitions-current", "on-access-scanning", "machine-registered",
-            "media-registered", "mobile-devices", "registered-media-encrypted", "disk-encryption", "authentication-required",
-            "screen-lock", "ssh-login-hardened", "logs-kept-one-year", "firewall-enabled", "privileged-users",
-        ])
+        #expect(
+            policy.rules.map(\.id) == [
+                "no-p2p-software", "no-personal-cloud-sync", "no-remote-access-software", "security-updates-applied",
+                "other-updates-applied", "package-lists-fresh", "reboot-not-pending", "automatic-security-updates",
+                "antivirus-installed", "antivirus-definitions-current", "on-access-scanning", "machine-registered",
+                "media-registered", "mobile-devices", "registered-media-encrypted", "disk-encryption",
+                "authentication-required",
+                "screen-lock", "ssh-login-hardened", "logs-kept-one-year", "firewall-enabled", "privileged-users",
+            ])
         #expect(policy.digest.hasPrefix("sha256:") && policy.digest.count == 71)
         for rule in policy.rules {
             #expect(!rule.clauses.isEmpty)
@@ -68,7 +71,8 @@ struct PolicyLoaderTests {
 
     @Test("the embedded policy is byte-for-byte the one in Policies/")
     func embeddedMatchesFiles() throws {
-        let policies = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../Policies").standardized
+        let policies = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../Policies")
+            .standardized
         let fromFile = try PolicyLoader.load(file: policies.path + "/default.yaml")
         #expect(fromFile.digest == (try PolicyLoader.loadDefault().digest))
     }
@@ -77,37 +81,62 @@ struct PolicyLoaderTests {
     func catalogResolution() throws {
         let embedded = try load(minimal)
         #expect(embedded.catalog.entries(in: ["p2p"]).count > 10)
-        let local = try load(minimal, catalog: ["catalog/p2p.yaml": """
-        category: p2p
-        title: {ja: 独自, en: Own}
-        software:
-          - id: only-one
-            name: Only One
-            deb: [only-one]
-        """])
+        let local = try load(
+            minimal,
+            catalog: [
+                "catalog/p2p.yaml": """
+                category: p2p
+                title: {ja: 独自, en: Own}
+                software:
+                  - id: only-one
+                    name: Only One
+                    deb: [only-one]
+                """
+            ])
         #expect(local.catalog.entries(in: ["p2p"]).map(\.id) == ["only-one"])
         #expect(local.digest != embedded.digest)
     }
 
     @Test("mistakes are errors that name the file, line and key")
     func strictErrors() {
-        #expect(error(minimal.replacingOccurrences(of: "categories:", with: "categores:")).contains("unknown key 'categores'"))
+        #expect(
+            error(minimal.replacingOccurrences(of: "categories:", with: "categores:")).contains(
+                "unknown key 'categores'"))
         #expect(error(minimal.replacingOccurrences(of: "categories:", with: "categores:")).contains("line 8: rules[0]"))
-        #expect(error(minimal.replacingOccurrences(of: "forbidden-software", with: "run-command")).contains("unknown rule kind 'run-command'"))
-        #expect(error(minimal.replacingOccurrences(of: "    categories: [p2p]", with: "    categories: [p2p]\n    max-days: 3")).contains("'max-days' is not a parameter of forbidden-software"))
-        #expect(error(minimal.replacingOccurrences(of: "[p2p]", with: "[nothing]")).contains("no catalog file has category 'nothing'"))
+        #expect(
+            error(minimal.replacingOccurrences(of: "forbidden-software", with: "run-command")).contains(
+                "unknown rule kind 'run-command'"))
+        #expect(
+            error(
+                minimal.replacingOccurrences(
+                    of: "    categories: [p2p]", with: "    categories: [p2p]\n    max-days: 3")
+            ).contains("'max-days' is not a parameter of forbidden-software"))
+        #expect(
+            error(minimal.replacingOccurrences(of: "[p2p]", with: "[nothing]")).contains(
+                "no catalog file has category 'nothing'"))
         #expect(error(minimal.replacingOccurrences(of: "critical", with: "urgent")).contains("'urgent' is not one of"))
-        #expect(error(minimal.replacingOccurrences(of: "clauses: [\"001 第6条7\"]", with: "clauses: []")).contains("must cite"))
+        #expect(
+            error(minimal.replacingOccurrences(of: "clauses: [\"001 第6条7\"]", with: "clauses: []")).contains(
+                "must cite"))
         #expect(error(minimal.replacingOccurrences(of: "version: 1", with: "version: one")).contains("whole number"))
         #expect(error(String(repeating: "[", count: 100_000)).contains("nested deeper than 64"))
-        #expect(error(minimal.replacingOccurrences(of: "title: {ja: P2P なし, en: No P2P}", with: "title: {ja: P2P なし}")).contains("missing key 'en'"))
-        #expect(error(minimal + "\n" + minimal.split(separator: "\n").suffix(7).joined(separator: "\n")).contains("used twice"))
+        #expect(
+            error(minimal.replacingOccurrences(of: "title: {ja: P2P なし, en: No P2P}", with: "title: {ja: P2P なし}"))
+                .contains("missing key 'en'"))
+        #expect(
+            error(minimal + "\n" + minimal.split(separator: "\n").suffix(7).joined(separator: "\n")).contains(
+                "used twice"))
         #expect(error("id: [unclosed").contains("line"))
         #expect(error(minimal + "\nid: again").contains("duplicate key 'id'"))
         #expect(error("a: &x [1]\nb: *x").contains("not allowed"))
         #expect(error(minimal + "\n---\nid: second").contains("only one YAML document"))
         #expect(error("").contains("empty document"))
-        let badPort = error(minimal, catalog: ["catalog/p2p.yaml": "category: p2p\ntitle: {ja: a, en: b}\nsoftware:\n  - id: x\n    name: X\n    ports: [tcp/99999]\n"])
+        let badPort = error(
+            minimal,
+            catalog: [
+                "catalog/p2p.yaml":
+                    "category: p2p\ntitle: {ja: a, en: b}\nsoftware:\n  - id: x\n    name: X\n    ports: [tcp/99999]\n"
+            ])
         #expect(badPort.contains("tcp/99999"))
     }
 
@@ -130,23 +159,23 @@ struct RuleKindTests {
         #expect(counted == RuleKind.parameters.count, "a kind name is used by two families")
         let scratch = try ScratchTree()
         var yaml = """
-        id: every-kind
-        version: 1
-        title: {ja: 全種類, en: Every kind}
-        catalog: [catalog/p2p.yaml, catalog/antivirus.yaml]
-        rules:
-
-        """
-        for name in RuleKind.parameters.keys.sorted() {
-            yaml += """
-              - id: r-\(name)
-                kind: \(name)
-                severity: low
-                title: {ja: 題, en: Title}
-                remediation: {ja: 対処, en: Fix}
-                clauses: ["001 第6条7"]
+            id: every-kind
+            version: 1
+            title: {ja: 全種類, en: Every kind}
+            catalog: [catalog/p2p.yaml, catalog/antivirus.yaml]
+            rules:
 
             """
+        for name in RuleKind.parameters.keys.sorted() {
+            yaml += """
+                  - id: r-\(name)
+                    kind: \(name)
+                    severity: low
+                    title: {ja: 題, en: Title}
+                    remediation: {ja: 対処, en: Fix}
+                    clauses: ["001 第6条7"]
+
+                """
             if name.hasSuffix("-software") { yaml += "    categories: [p2p]\n" }
         }
         try scratch.write("policy.yaml", yaml)

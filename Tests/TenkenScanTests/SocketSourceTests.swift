@@ -1,8 +1,9 @@
 import Foundation
+import TenkenTestSupport
 import Testing
+
 @testable import TenkenBase
 @testable import TenkenScan
-import TenkenTestSupport
 
 @Suite("listening sockets")
 struct SocketSourceTests {
@@ -47,9 +48,11 @@ struct SocketSourceTests {
         defer { close(listener) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F000001).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(bound == 0)
         #expect(listen(listener, 4) == 0)

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import Testing
-@testable import TenkenCollector
+
 @testable import TenkenBase
+@testable import TenkenCollector
 @testable import TenkenScan
 
 /// The real collector on loopback with real TLS: `tenken-collector serve` as a process of its
@@ -36,13 +37,19 @@ public final class LoopbackCollector: @unchecked Sendable {
     public func start() async throws {
         let process = Process()
         process.executableURL = URL(filePath: Self.binary)
-        process.arguments = ["serve", "--dir", files.directory, "--database", database, "--listen", "127.0.0.1", "--port", String(port)]
+        process.arguments = [
+            "serve", "--dir", files.directory, "--database", database, "--listen", "127.0.0.1", "--port", String(port),
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
         for _ in 0..<400 {
-            if try await runDetached(["/usr/bin/curl", "-sf", "--cacert", files.caCertificate, base + "/healthz"]).status == 0 { return }
+            if try await runDetached(["/usr/bin/curl", "-sf", "--cacert", files.caCertificate, base + "/healthz"])
+                .status == 0
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(25))
         }
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "tenken-collector did not start"])
@@ -93,7 +100,9 @@ public func freePort() -> Int {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socket, $0, length) == 0 ? getsockname(socket, $0, &length) : -1 }
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            Glibc.bind(socket, $0, length) == 0 ? getsockname(socket, $0, &length) : -1
+        }
     }
     return Int(UInt16(bigEndian: address.sin_port))
 }
@@ -114,10 +123,12 @@ public struct Curl {
     }
 
     public func callAsFunction(_ arguments: [String]) async throws -> Reply {
-        let result = try await runDetached(["/usr/bin/curl", "-sS", "--cacert", ca, "-w", "\n%{http_code}"] + arguments)
+        let result = try await runDetached(
+            ["/usr/bin/curl", "-sS", "--cacert", ca, "-w", "\n%{http_code}"] + arguments)
         let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-        return Reply(status: Int(lines.last ?? "") ?? -1,
-                     body: String(lines.dropLast().joined(separator: "\n").reversed().drop { $0 == "\n" }.reversed()))
+        return Reply(
+            status: Int(lines.last ?? "") ?? -1,
+            body: String(lines.dropLast().joined(separator: "\n").reversed().drop { $0 == "\n" }.reversed()))
     }
 
     public func get(_ path: String, token: String? = nil) async throws -> Reply {

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import TenkenBase
 import TenkenScan
+import Testing
 
 /// The committed fixture roots (Tests/Fixtures), and scratch copies of them for tests that damage a tree.
 public enum Fixture {
@@ -69,7 +69,9 @@ public struct CommandResult {
 
 /// Runs a program with an argument list (no shell) and returns its status and output.
 @discardableResult
-public func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> CommandResult {
+public func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws
+    -> CommandResult
+{
     let process = Process()
     process.executableURL = URL(filePath: arguments[0])
     process.arguments = Array(arguments.dropFirst())
@@ -88,8 +90,9 @@ public func run(_ arguments: [String], environment: [String: String]? = nil, inp
     let outData = output.fileHandleForReading.readDataToEndOfFile()
     let errData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-                         error: String(decoding: errData, as: UTF8.self))
+    return CommandResult(
+        status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+        error: String(decoding: errData, as: UTF8.self))
 }
 
 extension CheckReport {
@@ -101,13 +104,16 @@ extension ScratchTree {
     public func setClamAVBuild(hoursAgo: Int) throws {
         let built = Int(Date().timeIntervalSince1970) - hoursAgo * 3600
         let header = "ClamAV-VDB:\(built):27836:2076548:90:0f3f6a5b5c8e1d0a2b3c4d5e6f708192:X:fixture:\(built)"
-        try write("var/lib/clamav/daily.cld", Array(header.utf8) + Array(repeating: 0x20, count: 512 - header.utf8.count))
+        try write(
+            "var/lib/clamav/daily.cld", Array(header.utf8) + Array(repeating: 0x20, count: 512 - header.utf8.count))
     }
 }
 
 /// `run` on a thread of its own: an async test that waits for a program talking to a server
 /// in this process must not hold one of the few threads that server's handlers run on.
-public func runDetached(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws -> CommandResult {
+public func runDetached(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws
+    -> CommandResult
+{
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
             continuation.resume(with: Result { try run(arguments, environment: environment, input: input) })
@@ -133,8 +139,9 @@ public enum Needs {
 
     public static func programs(_ paths: String...) -> ConditionTrait {
         // Both conditions are autoclosures: evaluated when the test is about to run.
-        .enabled(if: underCI || missing(paths).isEmpty,
-                 "needs \(missing(paths).joined(separator: ", ")): run scripts/test.sh, which installs it")
+        .enabled(
+            if: underCI || missing(paths).isEmpty,
+            "needs \(missing(paths).joined(separator: ", ")): run scripts/test.sh, which installs it")
     }
 
     public static func pythonModule(_ name: String) -> ConditionTrait {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a host fact could not be read. Carries the path (as seen inside the root) for the finding.

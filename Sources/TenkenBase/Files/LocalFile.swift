@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bounded reads of this machine's own files by path (a key, a certificate, a policy): only a
@@ -7,7 +7,8 @@ import Glibc
 public enum LocalFile {
     /// Reads the whole file. `followLinks: false` refuses a symlink as the last component
     /// (for files tenken itself created, such as the machine key).
-    public static func read(atPath path: String, limit: Int, followLinks: Bool = true) throws(HostReadError) -> [UInt8] {
+    public static func read(atPath path: String, limit: Int, followLinks: Bool = true) throws(HostReadError) -> [UInt8]
+    {
         let file = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
         guard file >= 0 else { throw HostReadError(path: path, errno: errno) }
         defer { close(file) }
@@ -18,7 +19,8 @@ public enum LocalFile {
     }
 
     /// Reads an open file to its end, refusing more than `limit` bytes.
-    public static func readAll(_ file: Int32, path: String, sizeHint: Int, limit: Int) throws(HostReadError) -> [UInt8] {
+    public static func readAll(_ file: Int32, path: String, sizeHint: Int, limit: Int) throws(HostReadError) -> [UInt8]
+    {
         // procfs reports size 0 for files that have content, so the size only reserves capacity.
         var bytes = [UInt8]()
         bytes.reserveCapacity(min(max(sizeHint, 0), limit) + 1)

@@ -1,6 +1,7 @@
 import CCompression
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// zstd frames in memory, with the library apt also uses.
@@ -34,7 +35,8 @@ public enum Zstd {
             if declared >= 0 {
                 var status: Int32 = 0
                 let content = [UInt8](unsafeUninitializedCapacity: Int(declared)) { output, count in
-                    status = tenken_zstd_decompress_exact(input.baseAddress, input.count, output.baseAddress, Int(declared))
+                    status = tenken_zstd_decompress_exact(
+                        input.baseAddress, input.count, output.baseAddress, Int(declared))
                     count = status == 0 ? Int(declared) : 0
                 }
                 return status == 0 ? .success(content) : .failure(.damaged)

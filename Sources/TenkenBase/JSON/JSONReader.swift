@@ -212,7 +212,9 @@ public struct JSONReader {
             guard position < bytes.count else { break }
             let byte = bytes[position]
             position += 1
-            if needsLowSurrogate, byte != UInt8(ascii: "\\") || position >= bytes.count || bytes[position] != UInt8(ascii: "u") {
+            if needsLowSurrogate,
+                byte != UInt8(ascii: "\\") || position >= bytes.count || bytes[position] != UInt8(ascii: "u")
+            {
                 position -= 1
                 throw malformed("lone surrogate")
             }
@@ -226,14 +228,15 @@ public struct JSONReader {
                 guard position < bytes.count else { break }
                 switch bytes[position] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     position += 1
                 case UInt8(ascii: "u"):
                     position += 1
                     let unit = try hexQuad()
                     switch unit {
                     case 0xDC00...0xDFFF where needsLowSurrogate: needsLowSurrogate = false
-                    case _ where needsLowSurrogate, 0xDC00...0xDFFF: throw Malformed(offset: position - 6, reason: "lone surrogate")
+                    case _ where needsLowSurrogate, 0xDC00...0xDFFF:
+                        throw Malformed(offset: position - 6, reason: "lone surrogate")
                     case 0xD800...0xDBFF: needsLowSurrogate = true
                     default: break
                     }
@@ -253,15 +256,18 @@ public struct JSONReader {
     /// plain ASCII is passed eight bytes at a time, other UTF-8 sequence by sequence.
     private func endOfPlainRun(from start: Int) -> Int {
         bytes.withUnsafeBufferPointer { buffer in
-            let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let high: UInt64 = 0x8080_8080_8080_8080
             var index = start
             while true {
                 while index + 8 <= buffer.count {
                     let word = UnsafeRawPointer(buffer.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                    let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+                    let quote = word ^ (ones &* 0x22)
+                    let backslash = word ^ (ones &* 0x5C)
                     // A byte of the quote or backslash words is zero, a byte is below 0x20, or
                     // one is 0x80 or above: then byte by byte (borrows only err after the first).
-                    let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | (word &- ones &* 0x20) | word
+                    let special =
+                        ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | (word &- ones &* 0x20) | word
                     if special & high != 0 { break }
                     index += 8
                 }
@@ -282,7 +288,8 @@ public struct JSONReader {
     /// The length of the well-formed UTF-8 sequence starting at `index` with a byte of 0x80 or
     /// above (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
     private static func utf8SequenceLength(_ buffer: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
-        let length: Int, second: ClosedRange<UInt8>
+        let length: Int
+        let second: ClosedRange<UInt8>
         switch buffer[index] {
         case 0xC2...0xDF: (length, second) = (2, 0x80...0xBF)
         case 0xE0: (length, second) = (3, 0xA0...0xBF)
@@ -329,7 +336,9 @@ public struct JSONReader {
                     scalar = 0x10000 + (scalar - 0xD800) << 10 + (low - 0xDC00)
                     index += 6
                 }
-                guard let character = Unicode.Scalar(scalar) else { throw Malformed(offset: index, reason: "lone surrogate") }
+                guard let character = Unicode.Scalar(scalar) else {
+                    throw Malformed(offset: index, reason: "lone surrogate")
+                }
                 output.append(contentsOf: UTF8.encode(character)!)
             default: output.append(code)  // " \ /
             }
@@ -339,7 +348,8 @@ public struct JSONReader {
 
     private mutating func hexQuad() throws(Malformed) -> UInt16 {
         guard position + 4 <= bytes.count,
-              (position..<(position + 4)).allSatisfy({ Self.hexDigit(bytes[$0]) != nil }) else {
+            (position..<(position + 4)).allSatisfy({ Self.hexDigit(bytes[$0]) != nil })
+        else {
             throw malformed("expected four hex digits after \\u")
         }
         defer { position += 4 }
@@ -375,7 +385,9 @@ public struct JSONReader {
         }
         if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
             position += 1
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
             guard digits() > 0 else { throw malformed("expected digits in the exponent") }
         }
         return start
@@ -383,7 +395,9 @@ public struct JSONReader {
 
     private mutating func digits() -> Int {
         let start = position
-        while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+        while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+            position += 1
+        }
         return position - start
     }
 }

@@ -48,7 +48,11 @@ public struct CheckReport: Sendable, Codable {
             self.os = os
         }
 
-        enum CodingKeys: String, CodingKey { case hostname, machineID = "machineId", dmiSerial, os }
+        enum CodingKeys: String, CodingKey {
+            case hostname
+            case machineID = "machineId"
+            case dmiSerial, os
+        }
     }
 
     public struct PolicyReference: Sendable, Codable {
@@ -81,13 +85,19 @@ public struct CheckReport: Sendable, Codable {
     public let findings: [Finding]
 
     enum CodingKeys: String, CodingKey {
-        case schema, reportID = "reportId", sequence, tool, host, root, policy, startedAt, durationMilliseconds = "durationMs", verdict, counts, coverage,
+        case schema
+        case reportID = "reportId"
+        case sequence, tool, host, root, policy, startedAt
+        case durationMilliseconds = "durationMs"
+        case verdict, counts, coverage,
             findings
     }
 
     /// A report of `findings`; the verdict and the counts follow from them.
-    public init(host: Host, root: String, policy: PolicyReference, coverage: [SourceCoverage], findings: [Finding],
-                startedAt: String, duration: Double) {
+    public init(
+        host: Host, root: String, policy: PolicyReference, coverage: [SourceCoverage], findings: [Finding],
+        startedAt: String, duration: Double
+    ) {
         tool = "tenken/\(TenkenVersion.current)"
         reportID = UUID().uuidString.lowercased()
         self.host = host
@@ -98,7 +108,9 @@ public struct CheckReport: Sendable, Codable {
         self.coverage = coverage
         self.findings = findings
         var counts: [String: Int] = [:]
-        for status in Finding.Status.allCases { counts[status.rawValue] = findings.filter { $0.status == status }.count }
+        for status in Finding.Status.allCases {
+            counts[status.rawValue] = findings.filter { $0.status == status }.count
+        }
         self.counts = counts
         if findings.contains(where: { $0.status == .fail }) {
             verdict = .nonCompliant
@@ -112,7 +124,8 @@ public struct CheckReport: Sendable, Codable {
     /// Pretty for people (`--json`); compact for signing, a third smaller to send, parse and keep.
     public func json(pretty: Bool = true) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
     }
 }

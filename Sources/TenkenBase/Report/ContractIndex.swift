@@ -29,7 +29,9 @@ public struct ContractIndex: Sendable {
             try reader.object { reader, key in
                 guard key == "contracts" else { throw Malformed(description: "unknown key '\(key)'") }
                 try reader.array { reader in
-                    var id: String?, issuer: Localized?, title: Localized?
+                    var id: String?
+                    var issuer: Localized?
+                    var title: Localized?
                     try reader.object { reader, key in
                         switch key {
                         case "id": id = try reader.string()
@@ -54,7 +56,8 @@ public struct ContractIndex: Sendable {
     }
 
     private static func localized(_ reader: inout JSONReader) throws -> Localized {
-        var ja: String?, en: String?
+        var ja: String?
+        var en: String?
         try reader.object { reader, key in
             switch key {
             case "ja": ja = try reader.string()

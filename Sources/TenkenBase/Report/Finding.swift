@@ -18,8 +18,10 @@ public struct Finding: Sendable, Codable, Hashable {
     /// Narrowed visibility that did not stop the check (e.g. not running as root).
     public let notes: [Localized]
 
-    public init(ruleID: String, kind: String, status: Status, severity: Severity, title: Localized,
-                remediation: Localized, clauses: [String], evidence: [Evidence], errors: [Localized], notes: [Localized]) {
+    public init(
+        ruleID: String, kind: String, status: Status, severity: Severity, title: Localized,
+        remediation: Localized, clauses: [String], evidence: [Evidence], errors: [Localized], notes: [Localized]
+    ) {
         self.ruleID = ruleID
         self.kind = kind
         self.status = status
@@ -33,7 +35,8 @@ public struct Finding: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case ruleID = "ruleId", kind, status, severity, title, remediation, clauses, evidence, errors, notes
+        case ruleID = "ruleId"
+        case kind, status, severity, title, remediation, clauses, evidence, errors, notes
     }
 }
 
@@ -69,9 +72,11 @@ public struct Evidence: Sendable, Codable, Hashable {
     /// What a state evidence says, in both languages.
     public var note: Localized?
 
-    public init(source: Source, confidence: Confidence = .confirmed, software: String, item: String,
-                version: String? = nil, pid: Int32? = nil, user: String? = nil, detail: String? = nil,
-                installed: String? = nil, archive: String? = nil, note: Localized? = nil) {
+    public init(
+        source: Source, confidence: Confidence = .confirmed, software: String, item: String,
+        version: String? = nil, pid: Int32? = nil, user: String? = nil, detail: String? = nil,
+        installed: String? = nil, archive: String? = nil, note: Localized? = nil
+    ) {
         self.source = source
         self.confidence = confidence
         self.software = software

@@ -45,8 +45,9 @@ struct Messages {
         let what: String
         switch evidence.source {
         case .dpkg:
-            what = pick("deb パッケージ \(evidence.item)\(version) (\(evidence.detail ?? ""))",
-                        "deb package \(evidence.item)\(version) (\(evidence.detail ?? ""))")
+            what = pick(
+                "deb パッケージ \(evidence.item)\(version) (\(evidence.detail ?? ""))",
+                "deb package \(evidence.item)\(version) (\(evidence.detail ?? ""))")
         case .snap:
             what = pick("snap \(evidence.item) (リビジョン\(version))", "snap \(evidence.item) (revision\(version))")
         case .flatpak:
@@ -61,13 +62,16 @@ struct Messages {
         case .process:
             what = pick("実行中のプロセス \(evidence.item) (\(owner))", "running process \(evidence.item) (\(owner))")
         case .socket where evidence.confidence == .suspected:
-            return pick("\(evidence.item) で待ち受けています: \(evidence.software) の既定ポート (\(evidence.detail ?? "")) ですが、プロセスを確認できません (推定)",
-                        "\(evidence.item) is listening: a default port of \(evidence.software) (\(evidence.detail ?? "")), owner not visible (suspected)")
+            return pick(
+                "\(evidence.item) で待ち受けています: \(evidence.software) の既定ポート (\(evidence.detail ?? "")) ですが、プロセスを確認できません (推定)",
+                "\(evidence.item) is listening: a default port of \(evidence.software) (\(evidence.detail ?? "")), owner not visible (suspected)"
+            )
         case .socket:
             what = pick("\(evidence.item) で待ち受け (\(owner))", "listening on \(evidence.item) (\(owner))")
         case .update:
             let kind = evidence.detail == "security" ? pick("セキュリティ更新", "security update") : pick("更新", "update")
-            what = "\(kind) \(evidence.item) \(evidence.installed ?? "") → \(evidence.version ?? "") (\(evidence.archive ?? ""))"
+            what =
+                "\(kind) \(evidence.item) \(evidence.installed ?? "") → \(evidence.version ?? "") (\(evidence.archive ?? ""))"
         case .state, .device:
             let note = evidence.note?[language] ?? ""
             what = evidence.item.isEmpty ? note : "\(evidence.item): \(note)"
@@ -79,7 +83,8 @@ struct Messages {
         let counts = report.counts
         let tally = pick(
             "不合格 \(counts["fail"] ?? 0) / 要確認 \(counts["warn"] ?? 0) / エラー \(counts["error"] ?? 0) / 合格 \(counts["pass"] ?? 0)",
-            "\(counts["fail"] ?? 0) failed, \(counts["warn"] ?? 0) warnings, \(counts["error"] ?? 0) errors, \(counts["pass"] ?? 0) passed")
+            "\(counts["fail"] ?? 0) failed, \(counts["warn"] ?? 0) warnings, \(counts["error"] ?? 0) errors, \(counts["pass"] ?? 0) passed"
+        )
         let seconds = String(Int(report.durationMilliseconds.rounded())) + " ms"
         switch report.verdict {
         case .compliant:
@@ -87,8 +92,9 @@ struct Messages {
         case .nonCompliant:
             return pick("判定: 不適合 — \(tally) (\(seconds))", "Verdict: NON-COMPLIANT — \(tally) (\(seconds))")
         case .incomplete:
-            return pick("判定: 確認できず — 一部の項目を確認できませんでした。\(tally) (\(seconds))",
-                        "Verdict: INCOMPLETE — some rules could not be checked. \(tally) (\(seconds))")
+            return pick(
+                "判定: 確認できず — 一部の項目を確認できませんでした。\(tally) (\(seconds))",
+                "Verdict: INCOMPLETE — some rules could not be checked. \(tally) (\(seconds))")
         }
     }
 }

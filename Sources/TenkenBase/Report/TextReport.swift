@@ -16,11 +16,14 @@ public struct TextReport {
         let os = report.host.os.isEmpty ? "" : " (\(report.host.os))"
         lines.append("\(text.hostLabel): \(host)\(os)")
         lines.append("\(text.rootLabel): \(report.root)")
-        lines.append("\(text.policyLabel): \(report.policy.id) v\(report.policy.version)  \(report.policy.digest.prefix(19))…")
+        lines.append(
+            "\(text.policyLabel): \(report.policy.id) v\(report.policy.version)  \(report.policy.digest.prefix(19))…")
         lines.append("")
         let ordered = report.findings.sorted { ($0.status.order, $1.severity) < ($1.status.order, $0.severity) }
         for finding in ordered {
-            lines.append("\(text.statusMark(finding.status)) [\(finding.severity.rawValue)] \(finding.ruleID) — \(finding.title[language])")
+            lines.append(
+                "\(text.statusMark(finding.status)) [\(finding.severity.rawValue)] \(finding.ruleID) — \(finding.title[language])"
+            )
             for evidence in finding.evidence.prefix(30) {
                 lines.append("    ・\(text.describe(evidence))")
             }

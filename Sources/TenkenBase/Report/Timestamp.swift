@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// RFC 3339 UTC timestamps ("2026-11-21T09:30:00.123Z") from the system clock. Foundation's

@@ -41,9 +41,14 @@ public enum Base64URL {
                 var written = 0
                 // Four digits make three bytes; any digit outside the alphabet has the 0x40 bit set.
                 while read < whole {
-                    let a = table[Int(input[read])], b = table[Int(input[read + 1])]
-                    let c = table[Int(input[read + 2])], d = table[Int(input[read + 3])]
-                    guard (a | b | c | d) & 0xC0 == 0 else { valid = false; break }
+                    let a = table[Int(input[read])]
+                    let b = table[Int(input[read + 1])]
+                    let c = table[Int(input[read + 2])]
+                    let d = table[Int(input[read + 3])]
+                    guard (a | b | c | d) & 0xC0 == 0 else {
+                        valid = false
+                        break
+                    }
                     let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                     output[written] = UInt8(truncatingIfNeeded: group >> 16)
                     output[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
@@ -58,7 +63,10 @@ public enum Base64URL {
                     var group: UInt32 = 0
                     for index in whole..<input.count {
                         let value = table[Int(input[index])]
-                        guard value & 0xC0 == 0 else { valid = false; break }
+                        guard value & 0xC0 == 0 else {
+                            valid = false
+                            break
+                        }
                         group = group << 6 | UInt32(value)
                     }
                     let unused = UInt32(rest * 6 % 8)

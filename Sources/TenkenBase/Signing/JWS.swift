@@ -11,7 +11,8 @@ public enum JWS {
     public static func sign(_ payload: [UInt8], with key: MachineKey, contentType: String? = nil) throws -> String {
         precondition(contentType?.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C } ?? true)
         let cty = contentType.map { #""cty":"\#($0)","# } ?? ""
-        let header = #"{"alg":"EdDSA",\#(cty)"jwk":\#(key.jwk),"kid":"\#(MachineKey.thumbprint(key.publicKey))","typ":"\#(type)"}"#
+        let header =
+            #"{"alg":"EdDSA",\#(cty)"jwk":\#(key.jwk),"kid":"\#(MachineKey.thumbprint(key.publicKey))","typ":"\#(type)"}"#
         let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(payload)
         let signature = try key.privateKey.signature(for: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)
@@ -38,29 +39,39 @@ public enum JWS {
     /// header's key must be that key).
     /// Works on the token's bytes: reports are tens of kilobytes, and walking them as
     /// Characters (grapheme clusters) cost the collector most of its time.
-    public static func verify(_ token: String, expected: Curve25519.Signing.PublicKey? = nil) throws(Invalid) -> Verified {
+    public static func verify(_ token: String, expected: Curve25519.Signing.PublicKey? = nil) throws(Invalid)
+        -> Verified
+    {
         try verify(bytes: Array(token.utf8)[...], expected: expected)
     }
 
-    public static func verify(bytes token: ArraySlice<UInt8>, expected: Curve25519.Signing.PublicKey? = nil) throws(Invalid) -> Verified {
+    public static func verify(bytes token: ArraySlice<UInt8>, expected: Curve25519.Signing.PublicKey? = nil)
+        throws(Invalid) -> Verified
+    {
         let bytes = ByteText.trimmingASCIIWhitespace(token)
-        guard let firstDot = ByteText.firstIndex(of: 0x2E, in: bytes), let lastDot = ByteText.firstIndex(of: 0x2E, in: bytes[(firstDot + 1)...]),
-              ByteText.firstIndex(of: 0x2E, in: bytes[(lastDot + 1)...]) == nil else {
+        guard let firstDot = ByteText.firstIndex(of: 0x2E, in: bytes),
+            let lastDot = ByteText.firstIndex(of: 0x2E, in: bytes[(firstDot + 1)...]),
+            ByteText.firstIndex(of: 0x2E, in: bytes[(lastDot + 1)...]) == nil
+        else {
             throw Invalid(reason: "not a JWS in compact serialization")
         }
         let parts = [bytes[..<firstDot], bytes[(firstDot + 1)..<lastDot], bytes[(lastDot + 1)...]]
         guard let headerBytes = Base64URL.decode(bytes: parts[0]), let payload = Base64URL.decode(bytes: parts[1]),
-              let signature = Base64URL.decode(bytes: parts[2]) else {
+            let signature = Base64URL.decode(bytes: parts[2])
+        else {
             throw Invalid(reason: "not a JWS in compact serialization")
         }
-        guard let header = try? Header(json: headerBytes) else { throw Invalid(reason: "the protected header is not valid JSON") }
+        guard let header = try? Header(json: headerBytes) else {
+            throw Invalid(reason: "the protected header is not valid JSON")
+        }
         guard let algorithm = header.algorithm else { throw Invalid(reason: "the protected header names no algorithm") }
         guard algorithm == "EdDSA" else { throw Invalid(reason: "algorithm \(algorithm) is not accepted (EdDSA only)") }
         guard !header.critical else { throw Invalid(reason: "unsupported critical header parameters") }
         var key = expected
         if let jwk = header.jwk {
             guard jwk["kty"] == "OKP", jwk["crv"] == "Ed25519", let x = jwk["x"], let raw = Base64URL.decode(x),
-                  let embedded = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                let embedded = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            else {
                 throw Invalid(reason: "the header's key is not an Ed25519 JWK")
             }
             if let expected, expected.rawRepresentation != embedded.rawRepresentation {
@@ -70,9 +81,13 @@ public enum JWS {
         }
         guard let key else { throw Invalid(reason: "no key to verify with") }
         let signingInput = bytes[parts[0].startIndex..<parts[1].endIndex]
-        guard key.isValidSignature(signature, for: signingInput) else { throw Invalid(reason: "the signature does not match") }
-        return Verified(payload: payload, contentType: header.contentType, protectedHeader: String(decoding: parts[0], as: UTF8.self),
-                        signature: String(decoding: parts[2], as: UTF8.self), keyID: MachineKey.thumbprint(key), publicKey: key)
+        guard key.isValidSignature(signature, for: signingInput) else {
+            throw Invalid(reason: "the signature does not match")
+        }
+        return Verified(
+            payload: payload, contentType: header.contentType,
+            protectedHeader: String(decoding: parts[0], as: UTF8.self),
+            signature: String(decoding: parts[2], as: UTF8.self), keyID: MachineKey.thumbprint(key), publicKey: key)
     }
 
     /// The "cty" of a protected header as it came (base64url); nil also when it cannot be read.
@@ -92,7 +107,10 @@ public enum JWS {
         init(json: [UInt8]) throws {
             var reader = JSONReader(json)
             var seen: Set<String> = []
-            var algorithm: String?, contentType: String?, jwk: [String: String]?, critical = false
+            var algorithm: String?
+            var contentType: String?
+            var jwk: [String: String]?
+            var critical = false
             try reader.object { reader, key in
                 guard seen.insert(key).inserted else { throw Invalid(reason: "header parameter \(key) given twice") }
                 switch key {

@@ -1,6 +1,7 @@
 import Crypto
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The machine's Ed25519 signing key: created on first use, kept 0600 under the state
@@ -30,7 +31,9 @@ public struct MachineKey: Sendable {
         if lstat(path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFREG else { throw Failure(message: "\(path): not a regular file") }
             guard info.st_mode & 0o077 == 0 else {
-                throw Failure(message: "\(path): readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+                throw Failure(
+                    message:
+                        "\(path): readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
             }
             let bytes: [UInt8]
             do { bytes = try LocalFile.read(atPath: path, limit: 64, followLinks: false) } catch {

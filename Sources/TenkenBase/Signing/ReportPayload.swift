@@ -37,14 +37,21 @@ public enum ReportPayload {
     public static func json(of verified: JWS.Verified, limit: Int) throws(Unreadable) -> [UInt8] {
         guard let type = verified.contentType else { return verified.payload }
         guard isCompressed(contentType: type) else {
-            throw Unreadable(message: Localized(ja: "不明なペイロード種別です (cty) \(type)", en: "unknown payload type (cty) \(type)"))
+            throw Unreadable(
+                message: Localized(ja: "不明なペイロード種別です (cty) \(type)", en: "unknown payload type (cty) \(type)"))
         }
         switch Zstd.inflate(verified.payload, limit: limit) {
         case .success(let json): return json
-        case .failure(.tooLarge): throw Unreadable(message: Localized(ja: "圧縮された報告は展開すると \(limit) バイトを超えます",
-                                                                  en: "the compressed report inflates beyond \(limit) bytes"), tooLarge: true)
-        case .failure(.damaged): throw Unreadable(message: Localized(ja: "圧縮された報告が正しい zstd フレームではありません",
-                                                                en: "the compressed report is not a valid zstd frame"))
+        case .failure(.tooLarge):
+            throw Unreadable(
+                message: Localized(
+                    ja: "圧縮された報告は展開すると \(limit) バイトを超えます",
+                    en: "the compressed report inflates beyond \(limit) bytes"), tooLarge: true)
+        case .failure(.damaged):
+            throw Unreadable(
+                message: Localized(
+                    ja: "圧縮された報告が正しい zstd フレームではありません",
+                    en: "the compressed report is not a valid zstd frame"))
         }
     }
 }

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// ClamAV's signature databases and its updater's log under the root.
 public struct ClamAVFacts: Sendable {
     public struct Database: Sendable, Hashable {
@@ -32,9 +33,12 @@ enum ClamAVSource {
                 do {
                     let header = try directory.readPrefix(entry.name, count: 512)
                     guard let database = parseHeader(header, file: path) else {
-                        facts.issues.append(FactIssue(.antivirus, .error, .damaged, path: path, Localized(
-                            ja: "\(path): ClamAV データベースのヘッダーを読み取れません (破損の可能性)",
-                            en: "\(path): not a ClamAV database header (damaged?)")))
+                        facts.issues.append(
+                            FactIssue(
+                                .antivirus, .error, .damaged, path: path,
+                                Localized(
+                                    ja: "\(path): ClamAV データベースのヘッダーを読み取れません (破損の可能性)",
+                                    en: "\(path): not a ClamAV database header (damaged?)")))
                         continue
                     }
                     clam.databases.append(database)
@@ -51,12 +55,14 @@ enum ClamAVSource {
 
     /// "ClamAV-VDB:20 Nov 2026 09-26 +0000:27829:2076548:90:<md5>:<dsig>:<builder>:1795771560"
     static func parseHeader(_ bytes: [UInt8], file: String) -> ClamAVFacts.Database? {
-        guard bytes.count == 512, let text = String(validating: bytes, as: UTF8.self), text.hasPrefix("ClamAV-VDB:") else {
+        guard bytes.count == 512, let text = String(validating: bytes, as: UTF8.self), text.hasPrefix("ClamAV-VDB:")
+        else {
             return nil
         }
         let fields = text.trimmingCharacters(in: " \0").split(separator: ":", omittingEmptySubsequences: false)
         guard fields.count >= 9, let version = Int(fields[2]), let signatures = Int(fields[3]),
-              let built = Int(fields[8].trimmingCharacters(in: " \0")), Timestamp.plausible.contains(built) else { return nil }
+            let built = Int(fields[8].trimmingCharacters(in: " \0")), Timestamp.plausible.contains(built)
+        else { return nil }
         return ClamAVFacts.Database(file: file, version: version, signatures: signatures, builtAt: built)
     }
 

@@ -11,7 +11,10 @@ struct AptConfig {
             // apt reads names of ASCII letters, digits, "_", "-" and "." with no extension or
             // ".conf": "20auto-upgrades.orig" and "x.dpkg-old" are ignored.
             let names = entries.map(\.name.display).filter { name in
-                name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0)) }
+                name.unicodeScalars.allSatisfy {
+                    $0.isASCII
+                        && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0))
+                }
                     && (!name.contains(".") || name.hasSuffix(".conf"))
             }.sorted()
             for name in names { read(root, "/etc/apt/apt.conf.d/" + name) }
@@ -59,7 +62,10 @@ struct AptConfig {
         var index = 0
         var word = ""
         func flush() {
-            if !word.isEmpty { tokens.append(word); word = "" }
+            if !word.isEmpty {
+                tokens.append(word)
+                word = ""
+            }
         }
         while index < characters.count {
             let character = characters[index]
@@ -70,14 +76,19 @@ struct AptConfig {
             } else if character == "/" && next == "*" {
                 flush()
                 index += 2
-                while index + 1 < characters.count && !(characters[index] == "*" && characters[index + 1] == "/") { index += 1 }
+                while index + 1 < characters.count && !(characters[index] == "*" && characters[index + 1] == "/") {
+                    index += 1
+                }
                 index += 2
                 continue
             } else if character == "\"" {
                 flush()
                 index += 1
                 var value = ""
-                while index < characters.count && characters[index] != "\"" { value.append(characters[index]); index += 1 }
+                while index < characters.count && characters[index] != "\"" {
+                    value.append(characters[index])
+                    index += 1
+                }
                 tokens.append(value)
             } else if "{};".contains(character) {
                 flush()

@@ -1,7 +1,8 @@
 import CCompression
+
 #if canImport(Glibc)
-import Glibc
-import TenkenBase
+    import Glibc
+    import TenkenBase
 #endif
 
 /// One Packages list from /var/lib/apt/lists, reduced to what candidate selection needs: the
@@ -36,7 +37,11 @@ public struct AptIndex: Sendable {
             } else if !skipping && sawField {
                 damaged += 1
             }
-            name = nil; version = nil; architecture = nil; skipping = false; sawField = false
+            name = nil
+            version = nil
+            architecture = nil
+            skipping = false
+            sawField = false
         }
 
         while index < count {
@@ -83,13 +88,17 @@ enum CompressedFile {
     ]
 
     /// Calls `body` with the file's uncompressed bytes. Corrupt data is an error, not a short list.
-    static func withContents<R>(_ bytes: [UInt8], format: tenken_compression?, path: String,
-                                _ body: (UnsafeBufferPointer<UInt8>) -> R) throws(HostReadError) -> R {
+    static func withContents<R>(
+        _ bytes: [UInt8], format: tenken_compression?, path: String,
+        _ body: (UnsafeBufferPointer<UInt8>) -> R
+    ) throws(HostReadError) -> R {
         guard let format else { return bytes.withUnsafeBufferPointer(body) }
         var output: UnsafeMutablePointer<UInt8>?
         var length = 0
         let limit = 512 << 20  // Debian's largest Packages list is ~70 MB uncompressed
-        let status = bytes.withUnsafeBufferPointer { tenken_decompress(format, $0.baseAddress, $0.count, limit, &output, &length) }
+        let status = bytes.withUnsafeBufferPointer {
+            tenken_decompress(format, $0.baseAddress, $0.count, limit, &output, &length)
+        }
         guard status == 0, let output else {
             throw HostReadError(path: path, reason: status == -2 ? .tooLarge(limit: limit) : .corrupt)
         }

@@ -1,7 +1,8 @@
 import CCompression
+
 #if canImport(Glibc)
-import Glibc
-import TenkenBase
+    import Glibc
+    import TenkenBase
 #endif
 
 /// Reads apt's lists, dpkg's log and the reboot and unattended-upgrades state under the root.
@@ -17,7 +18,9 @@ enum AptSource {
         apt.reboot = rebootState(root, packages: facts.debianPackages)
         let config = AptConfig(root)
         facts.issues += config.issues
-        apt.automaticUpdates.packageInstalled = facts.debianPackages.contains { $0.name == "unattended-upgrades" && $0.isPresent }
+        apt.automaticUpdates.packageInstalled = facts.debianPackages.contains {
+            $0.name == "unattended-upgrades" && $0.isPresent
+        }
         apt.automaticUpdates.unattendedUpgrade = config["APT::Periodic::Unattended-Upgrade"]?.value
         apt.automaticUpdates.setIn = config["APT::Periodic::Unattended-Upgrade"]?.file
         apt.automaticUpdates.updatePackageLists = config["APT::Periodic::Update-Package-Lists"]?.value
@@ -38,9 +41,12 @@ enum AptSource {
         let prefixes = AptSources.listPrefixes(root, issues: &facts.issues)
         let names = entries.map(\.name.display)
         let releases = names.filter { $0.hasSuffix("_InRelease") || $0.hasSuffix("_Release") }
-        var newest = releases.compactMap { try? directory.status(FileName($0)).modified }.filter(Timestamp.plausible.contains).max()
+        var newest = releases.compactMap { try? directory.status(FileName($0)).modified }.filter(
+            Timestamp.plausible.contains
+        ).max()
         if let stamp = try? root.directory("/var/lib/apt/periodic").status(FileName("update-success-stamp")).modified,
-           Timestamp.plausible.contains(stamp) {
+            Timestamp.plausible.contains(stamp)
+        {
             newest = max(newest ?? stamp, stamp)
         }
         apt.listsUpdatedAt = newest
@@ -58,18 +64,24 @@ enum AptSource {
                     AptIndex.parse($0, names: installed)
                 }
                 if damaged > 0 {
-                    facts.issues.append(FactIssue(.apt, .error, .damaged, path: path, Localized(
-                        ja: "\(path): \(damaged) 個の項目に Package または Version がありません",
-                        en: "\(path): \(damaged) stanzas without Package or Version")))
+                    facts.issues.append(
+                        FactIssue(
+                            .apt, .error, .damaged, path: path,
+                            Localized(
+                                ja: "\(path): \(damaged) 個の項目に Package または Version がありません",
+                                en: "\(path): \(damaged) stanzas without Package or Version")))
                 }
-                indexes.append(AptIndex(file: path, release: try release(for: stem, among: releases, in: directory), offers: offers))
+                indexes.append(
+                    AptIndex(
+                        file: path, release: try release(for: stem, among: releases, in: directory), offers: offers))
                 apt.listFiles.append(path)
             } catch {
                 facts.issues.append(.unreadable(.apt, error))
             }
         }
-        apt.pendingUpdates = CandidateSelection.pendingUpdates(installed: facts.debianPackages, indexes: indexes,
-                                                               nativeArchitecture: native)
+        apt.pendingUpdates = CandidateSelection.pendingUpdates(
+            installed: facts.debianPackages, indexes: indexes,
+            nativeArchitecture: native)
     }
 
     /// "…_binary-amd64_Packages.lz4" → ("…_binary-amd64_Packages", lz4).
@@ -84,9 +96,13 @@ enum AptSource {
     /// longest prefix of the list's name.
     /// A list without a Release file gets apt's defaults; an unreadable Release is an error, since
     /// guessing would turn security updates into ordinary ones.
-    private static func release(for list: String, among releases: [String], in directory: Directory) throws(HostReadError) -> AptRelease {
-        let owner = releases.filter { list.hasPrefix($0.hasSuffix("_InRelease") ? String($0.dropLast(9)) : String($0.dropLast(7))) }
-            .max { $0.count < $1.count }
+    private static func release(for list: String, among releases: [String], in directory: Directory)
+        throws(HostReadError) -> AptRelease
+    {
+        let owner = releases.filter {
+            list.hasPrefix($0.hasSuffix("_InRelease") ? String($0.dropLast(9)) : String($0.dropLast(7)))
+        }
+        .max { $0.count < $1.count }
         guard let owner else { return AptRelease() }
         let bytes = try directory.readFile(FileName(owner), limit: 256 << 20)
         return AptRelease(String(decoding: bytes, as: UTF8.self))
@@ -100,8 +116,9 @@ enum AptSource {
             for line in ByteText.split(bytes[...], on: 0x0A) {
                 // "2026-11-21 22:37:58 upgrade libc6:amd64 2.36-9+deb12u13 2.36-9+deb12u14"
                 guard line.count > 28, line[line.startIndex + 20..<line.startIndex + 28].elementsEqual("upgrade ".utf8),
-                      let time = localTime(String(decoding: line.prefix(19), as: UTF8.self)),
-                      Timestamp.plausible.contains(time) else { continue }
+                    let time = localTime(String(decoding: line.prefix(19), as: UTF8.self)),
+                    Timestamp.plausible.contains(time)
+                else { continue }
                 newest = max(newest ?? time, time)
             }
         }
@@ -138,7 +155,8 @@ enum AptSource {
             .map { String($0.name.dropFirst(12)).replacing("unsigned-", with: "") }
             .filter { $0.first?.isNumber == true }
         if let running = state.runningKernel, let newest = kernels.max(by: { DebianVersion($0) < DebianVersion($1) }),
-           DebianVersion(newest) > DebianVersion(running) {
+            DebianVersion(newest) > DebianVersion(running)
+        {
             state.newerKernel = newest
         }
         return state

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// The archives configured in sources.list, sources.list.d/*.list and *.sources, as the prefixes
 /// of their files in /var/lib/apt/lists. apt reads only lists of configured sources, so lists
 /// left behind by a removed source must not count either.
@@ -20,12 +21,21 @@ enum AptSources {
             found = true
             entries += oneLine(text)
         }
-        if let directory = try? root.directoryIfPresent("/etc/apt/sources.list.d"), let files = try? directory.entries() {
+        if let directory = try? root.directoryIfPresent("/etc/apt/sources.list.d"), let files = try? directory.entries()
+        {
             for file in files.sorted(by: { $0.name.display < $1.name.display }) {
                 let name = file.name.display
-                guard name.hasSuffix(".list") || name.hasSuffix(".sources"), let text = read("/etc/apt/sources.list.d/" + name) else { continue }
-                if name.hasSuffix(".list") { found = true; entries += oneLine(text) }
-                if name.hasSuffix(".sources") { found = true; entries += deb822(text) }
+                guard name.hasSuffix(".list") || name.hasSuffix(".sources"),
+                    let text = read("/etc/apt/sources.list.d/" + name)
+                else { continue }
+                if name.hasSuffix(".list") {
+                    found = true
+                    entries += oneLine(text)
+                }
+                if name.hasSuffix(".sources") {
+                    found = true
+                    entries += deb822(text)
+                }
             }
         }
         guard found else { return nil }
@@ -52,9 +62,12 @@ enum AptSources {
         var result: [(String, String)] = []
         for fields in Deb822Fields.paragraphs(text) {
             guard (fields["Types"] ?? "").split(separator: " ").contains("deb"),
-                  (fields["Enabled"] ?? "yes").lowercased() != "no" else { continue }
+                (fields["Enabled"] ?? "yes").lowercased() != "no"
+            else { continue }
             for uri in (fields["URIs"] ?? "").split(separator: " ") {
-                for suite in (fields["Suites"] ?? "").split(separator: " ") { result.append((String(uri), String(suite))) }
+                for suite in (fields["Suites"] ?? "").split(separator: " ") {
+                    result.append((String(uri), String(suite)))
+                }
             }
         }
         return result
@@ -64,7 +77,9 @@ enum AptSources {
     static func listPrefix(uri: String, suite: String) -> String {
         var location = uri
         if let scheme = location.firstRange(of: "://") { location = String(location[scheme.upperBound...]) }
-        if let at = location.firstIndex(of: "@"), !location[..<at].contains("/") { location = String(location[location.index(after: at)...]) }
+        if let at = location.firstIndex(of: "@"), !location[..<at].contains("/") {
+            location = String(location[location.index(after: at)...])
+        }
         while location.hasSuffix("/") { location.removeLast() }
         // apt's QuoteString(uri, "\\|{}[]<>\"^~_=!@#$%^&*"), then "/" → "_".
         func quote(_ text: String) -> String {

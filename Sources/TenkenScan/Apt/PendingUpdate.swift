@@ -14,7 +14,9 @@ public struct PendingUpdate: Sendable, Hashable, Codable {
 /// highest priority wins, then the highest version, and below 1000 a version older than the
 /// installed one is never a candidate.
 enum CandidateSelection {
-    static func pendingUpdates(installed: [DebianPackage], indexes: [AptIndex], nativeArchitecture: String) -> [PendingUpdate] {
+    static func pendingUpdates(installed: [DebianPackage], indexes: [AptIndex], nativeArchitecture: String)
+        -> [PendingUpdate]
+    {
         var offered: [String: [(offer: AptIndex.Offer, release: AptRelease)]] = [:]
         for index in indexes {
             for offer in index.offers { offered[offer.name, default: []].append((offer, index.release)) }
@@ -37,15 +39,20 @@ enum CandidateSelection {
             var best: (version: DebianVersion, priority: Int)?
             for (version, entry) in versions {
                 if entry.priority < 1000 && version < current { continue }
-                if best == nil || entry.priority > best!.priority || (entry.priority == best!.priority && version > best!.version) {
+                if best == nil || entry.priority > best!.priority
+                    || (entry.priority == best!.priority && version > best!.version)
+                {
                     best = (version, entry.priority)
                 }
             }
             guard let candidate = best?.version, candidate > current else { continue }
             let releases = versions[candidate]!.releases
-            updates.append(PendingUpdate(
-                name: package.name, architecture: package.architecture, installed: package.version, candidate: candidate.text,
-                archives: Array(Set(releases.map(\.name))).sorted(), isSecurity: releases.contains { $0.isSecurity }))
+            updates.append(
+                PendingUpdate(
+                    name: package.name, architecture: package.architecture, installed: package.version,
+                    candidate: candidate.text,
+                    archives: Array(Set(releases.map(\.name))).sorted(), isSecurity: releases.contains { $0.isSecurity }
+                ))
         }
         return updates.sorted { ($0.name, $0.architecture) < ($1.name, $1.architecture) }
     }

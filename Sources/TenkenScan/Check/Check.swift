@@ -9,8 +9,10 @@ public enum Check {
     /// Loads the policy while the package databases are parsed on another thread.
     /// `now` (unix seconds) is the time ages are measured against; the clock when nil.
     /// `ledger` defaults to the root's /etc/tenken/ledger.yaml.
-    public static func run<Failure: Error>(root: HostRoot, now: Int? = nil, ledger: LedgerState? = nil,
-                                          policy load: () throws(Failure) -> Policy) throws(Failure) -> CheckReport {
+    public static func run<Failure: Error>(
+        root: HostRoot, now: Int? = nil, ledger: LedgerState? = nil,
+        policy load: () throws(Failure) -> Policy
+    ) throws(Failure) -> CheckReport {
         let now = now ?? Timestamp.seconds()
         let started = Timestamp.now()
         let clock = ContinuousClock()
@@ -27,7 +29,8 @@ public enum Check {
         let findings = Evaluator.evaluate(policy, facts: facts, now: now, ledger: ledger ?? LedgerFile.load(root: root))
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return CheckReport(facts: facts, root: root.path, policy: policy, findings: findings,
-                           startedAt: started, duration: seconds)
+        return CheckReport(
+            facts: facts, root: root.path, policy: policy, findings: findings,
+            startedAt: started, duration: seconds)
     }
 }

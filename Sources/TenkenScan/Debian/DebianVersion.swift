@@ -11,7 +11,9 @@ public struct DebianVersion: Comparable, Hashable, Sendable, CustomStringConvert
         self.text = text
         var bytes = Array(text.utf8)[...]
         if let colon = bytes.firstIndex(of: 0x3A), !bytes[..<colon].isEmpty, bytes[..<colon].count <= 9,
-           bytes[..<colon].allSatisfy({ (0x30...0x39).contains($0) }), let epoch = Int(String(decoding: bytes[..<colon], as: UTF8.self)) {
+            bytes[..<colon].allSatisfy({ (0x30...0x39).contains($0) }),
+            let epoch = Int(String(decoding: bytes[..<colon], as: UTF8.self))
+        {
             self.epoch = epoch
             bytes = bytes[(colon + 1)...]
         } else {

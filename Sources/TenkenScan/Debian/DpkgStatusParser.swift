@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Parses the deb822 stanzas of /var/lib/dpkg/status. It keeps going past damage: every stanza
 /// that cannot be trusted becomes a `Problem` with its line number, the rest still count.
 public struct DpkgStatusParser {
@@ -34,24 +35,36 @@ public struct DpkgStatusParser {
             if first == 0x20 || first == 0x09 { continue }  // continuation of a multi-line field
             if first == 0x23 { continue }  // deb822 comment
             guard let colon = line.firstIndex(of: 0x3A) else {
-                stanza.damage = stanza.damage ?? Problem(line: lineNumber, message: Localized(
-                    ja: "\(lineNumber) 行目: 「フィールド名: 値」の形式ではありません",
-                    en: "line \(lineNumber): not a \"Field: value\" line"))
+                stanza.damage =
+                    stanza.damage
+                    ?? Problem(
+                        line: lineNumber,
+                        message: Localized(
+                            ja: "\(lineNumber) 行目: 「フィールド名: 値」の形式ではありません",
+                            en: "line \(lineNumber): not a \"Field: value\" line"))
                 continue
             }
             let field = line[line.startIndex..<colon]
             guard let key = Stanza.Key(field) else { continue }
             let rawValue = trim(line[(colon + 1)...])
             guard !rawValue.contains(0), let value = ByteText.utf8(rawValue) else {
-                stanza.damage = stanza.damage ?? Problem(line: lineNumber, message: Localized(
-                    ja: "\(lineNumber) 行目: \(key.rawValue) の値が UTF-8 ではありません",
-                    en: "line \(lineNumber): \(key.rawValue) is not valid UTF-8"))
+                stanza.damage =
+                    stanza.damage
+                    ?? Problem(
+                        line: lineNumber,
+                        message: Localized(
+                            ja: "\(lineNumber) 行目: \(key.rawValue) の値が UTF-8 ではありません",
+                            en: "line \(lineNumber): \(key.rawValue) is not valid UTF-8"))
                 continue
             }
             if stanza[key] != nil {
-                stanza.damage = stanza.damage ?? Problem(line: lineNumber, message: Localized(
-                    ja: "\(lineNumber) 行目: \(key.rawValue) が重複しています (空行の欠落)",
-                    en: "line \(lineNumber): duplicate \(key.rawValue) field (missing blank line)"))
+                stanza.damage =
+                    stanza.damage
+                    ?? Problem(
+                        line: lineNumber,
+                        message: Localized(
+                            ja: "\(lineNumber) 行目: \(key.rawValue) が重複しています (空行の欠落)",
+                            en: "line \(lineNumber): duplicate \(key.rawValue) field (missing blank line)"))
                 continue
             }
             stanza[key] = value
@@ -61,9 +74,12 @@ public struct DpkgStatusParser {
         // dpkg always ends the file with a newline: without one it was cut short, even when the
         // cut fell inside a multi-line Description and every stanza still looks whole.
         if let last = bytes.last, last != 0x0A, problems.count == problemsBefore {
-            problems.append(Problem(line: lineNumber, message: Localized(
-                ja: "\(lineNumber) 行目: ファイルが行の途中で終わっています (途中で切れている可能性)",
-                en: "line \(lineNumber): the file ends mid-line (truncated?)")))
+            problems.append(
+                Problem(
+                    line: lineNumber,
+                    message: Localized(
+                        ja: "\(lineNumber) 行目: ファイルが行の途中で終わっています (途中で切れている可能性)",
+                        en: "line \(lineNumber): the file ends mid-line (truncated?)")))
         }
     }
 
@@ -74,36 +90,52 @@ public struct DpkgStatusParser {
             // A file that stops mid-line was cut short (full disk, interrupted copy): say so.
             if stanza.endsMidLine && problems.count > problemsBefore {
                 let last = problems.removeLast()
-                problems.append(Problem(line: last.line, message: Localized(
-                    ja: last.message.ja + " — ファイルが行の途中で終わっています (途中で切れている可能性)",
-                    en: last.message.en + " — the file ends mid-line (truncated?)")))
+                problems.append(
+                    Problem(
+                        line: last.line,
+                        message: Localized(
+                            ja: last.message.ja + " — ファイルが行の途中で終わっています (途中で切れている可能性)",
+                            en: last.message.en + " — the file ends mid-line (truncated?)")))
             }
         }
         let name = stanza.package ?? ""
         let label = name.isEmpty ? "" : " (\(name))"
         if let damage = stanza.damage {
-            problems.append(Problem(line: damage.line, message: Localized(
-                ja: damage.message.ja + label, en: damage.message.en + label)))
+            problems.append(
+                Problem(
+                    line: damage.line,
+                    message: Localized(
+                        ja: damage.message.ja + label, en: damage.message.en + label)))
             return
         }
         guard !name.isEmpty else {
-            problems.append(Problem(line: stanza.line, message: Localized(
-                ja: "\(stanza.line) 行目からの項目に Package がありません",
-                en: "stanza at line \(stanza.line) has no Package field")))
+            problems.append(
+                Problem(
+                    line: stanza.line,
+                    message: Localized(
+                        ja: "\(stanza.line) 行目からの項目に Package がありません",
+                        en: "stanza at line \(stanza.line) has no Package field")))
             return
         }
         guard let status = stanza.status, status.split(separator: " ").count == 3 else {
-            problems.append(Problem(line: stanza.line, message: Localized(
-                ja: "\(stanza.line) 行目からの項目に正しい Status がありません (途中で切れている可能性)\(label)",
-                en: "stanza at line \(stanza.line) has no valid Status field (truncated?)\(label)")))
+            problems.append(
+                Problem(
+                    line: stanza.line,
+                    message: Localized(
+                        ja: "\(stanza.line) 行目からの項目に正しい Status がありません (途中で切れている可能性)\(label)",
+                        en: "stanza at line \(stanza.line) has no valid Status field (truncated?)\(label)")))
             return
         }
-        let package = DebianPackage(name: name, version: stanza.version ?? "",
-                                    architecture: stanza.architecture ?? "", status: status)
+        let package = DebianPackage(
+            name: name, version: stanza.version ?? "",
+            architecture: stanza.architecture ?? "", status: status)
         if package.isPresent && package.version.isEmpty {
-            problems.append(Problem(line: stanza.line, message: Localized(
-                ja: "\(stanza.line) 行目からの項目に Version がありません\(label)",
-                en: "stanza at line \(stanza.line) has no Version field\(label)")))
+            problems.append(
+                Problem(
+                    line: stanza.line,
+                    message: Localized(
+                        ja: "\(stanza.line) 行目からの項目に Version がありません\(label)",
+                        en: "stanza at line \(stanza.line) has no Version field\(label)")))
             return
         }
         packages.append(package)
@@ -118,7 +150,10 @@ public struct DpkgStatusParser {
 
     private struct Stanza {
         enum Key: String {
-            case package = "Package", status = "Status", version = "Version", architecture = "Architecture"
+            case package = "Package"
+            case status = "Status"
+            case version = "Version"
+            case architecture = "Architecture"
 
             init?(_ field: ArraySlice<UInt8>) {
                 // deb822 field names are case-insensitive.

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Numbers a report, signs it with the machine key and, for delivery, spools it: the number is
 /// taken and the spool file written under the sequence lock (see `SequenceCounter`).
 public enum ReportSigner {
@@ -11,14 +12,20 @@ public enum ReportSigner {
 
     /// `compressed`: the payload a zstd frame of the JSON, as agents send reports (see
     /// `ReportPayload`); otherwise the JSON itself, readable with any JOSE tool.
-    public static func sign(_ report: CheckReport, stateDirectory: String, spool: Bool, compressed: Bool = false) throws -> Signed {
+    public static func sign(_ report: CheckReport, stateDirectory: String, spool: Bool, compressed: Bool = false) throws
+        -> Signed
+    {
         let key = try MachineKey.loadOrCreate(stateDirectory: stateDirectory)
         var numbered = report
-        let (_, (token, name)) = try SequenceCounter.next(stateDirectory: stateDirectory) { sequence throws -> (String, String?) in
+        let (_, (token, name)) = try SequenceCounter.next(stateDirectory: stateDirectory) {
+            sequence throws -> (String, String?) in
             numbered.sequence = sequence
             let json = Array(try numbered.json(pretty: false))
             let token = try ReportPayload.sign(json, with: key, compressed: compressed)
-            let name = spool ? try Spool(stateDirectory: stateDirectory).enqueue(token, sequence: sequence, reportID: numbered.reportID) : nil
+            let name =
+                spool
+                ? try Spool(stateDirectory: stateDirectory).enqueue(
+                    token, sequence: sequence, reportID: numbered.reportID) : nil
             return (token, name)
         }
         return Signed(report: numbered, token: token, spooled: name)

@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import Glibc
-import TenkenBase
+    import Glibc
+    import TenkenBase
 #endif
 
 /// The machine's report sequence number, strictly increasing across runs, crashes and

@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import Glibc
-import TenkenBase
+    import Glibc
+    import TenkenBase
 #endif
 
 /// Signed reports waiting for the collector, one file each ("<sequence>-<report id>.jws"),
@@ -28,7 +28,9 @@ public struct Spool: Sendable {
 
     /// Waiting reports in sequence order, and messages about files that were set aside.
     public func pending() -> (entries: [Entry], rejected: [String]) {
-        guard let spool = try? HostRoot(directory), let listing = try? spool.directory("."), let names = try? listing.entries() else {
+        guard let spool = try? HostRoot(directory), let listing = try? spool.directory("."),
+            let names = try? listing.entries()
+        else {
             return ([], [])
         }
         var entries: [Entry] = []
@@ -39,7 +41,9 @@ public struct Spool: Sendable {
             let sequence = name.split(separator: "-").first.flatMap { Int($0) }
             let token = (try? listing.readFile(entry.name, limit: 64 << 20)).map { String(decoding: $0, as: UTF8.self) }
             guard name.hasSuffix(".jws"), let sequence, let token, (try? JWS.verify(token)) != nil else {
-                rejected.append(setAside(name) ?? "\(directory)/\(name): not a signed report, and it cannot be moved aside; skipped")
+                rejected.append(
+                    setAside(name) ?? "\(directory)/\(name): not a signed report, and it cannot be moved aside; skipped"
+                )
                 continue
             }
             entries.append(Entry(name: name, sequence: sequence, token: token.trimmingCharacters(in: "\n")))
@@ -64,7 +68,8 @@ public struct Spool: Sendable {
     /// nil when the file could not be moved (it then stays where it is).
     public func setAside(_ entry: Entry, reason: String) -> String? {
         mkdir(directory + "/rejected", 0o700)
-        try? AtomicFile.write(Array((reason + "\n").utf8), to: directory + "/rejected/" + entry.name + ".reason", mode: 0o600)
+        try? AtomicFile.write(
+            Array((reason + "\n").utf8), to: directory + "/rejected/" + entry.name + ".reason", mode: 0o600)
         return setAside(entry.name, why: reason)
     }
 

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Whether a block device holds LUKS: an open dm-crypt mapping above it ("CRYPT-LUKS" dm uuid,
 /// found through LVM too), or udev's record that it or a partition has a LUKS header.
 enum BlockEncryption {
@@ -23,10 +24,12 @@ enum BlockEncryption {
     /// or through LVM.
     static func hasCryptHolder(_ root: HostRoot, device: String, depth: Int) -> Bool {
         guard depth > 0, let holders = try? root.directory("/sys/class/block/\(device)/holders"),
-              let entries = try? holders.entries() else { return false }
+            let entries = try? holders.entries()
+        else { return false }
         for holder in entries.map(\.name.display) {
             if let uuid = try? root.readFile("/sys/class/block/\(holder)/dm/uuid", limit: 256),
-               ByteText.display(uuid[...]).hasPrefix("CRYPT-LUKS") {
+                ByteText.display(uuid[...]).hasPrefix("CRYPT-LUKS")
+            {
                 return true
             }
             if hasCryptHolder(root, device: holder, depth: depth - 1) { return true }

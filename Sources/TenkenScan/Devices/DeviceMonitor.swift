@@ -1,7 +1,8 @@
 import CSystemd
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A USB device appearing or going away, as udev announces it.
@@ -57,22 +58,28 @@ public final class SystemdDeviceMonitor: DeviceEventSource, @unchecked Sendable 
         try check(sd_device_monitor_filter_add_match_subsystem_devtype(monitor, "usb", "usb_device"), "filter usb")
         try check(sd_device_monitor_attach_event(monitor, event), "attach event loop")
         let box = Unmanaged.passRetained(HandlerBox(handle))
-        try check(sd_device_monitor_start(monitor, { _, device, userdata in
-            guard let device, let userdata else { return 0 }
-            Unmanaged<HandlerBox>.fromOpaque(userdata).takeUnretainedValue().handle(SystemdDeviceMonitor.event(device))
-            return 0
-        }, box.toOpaque()), "sd_device_monitor_start")
+        try check(
+            sd_device_monitor_start(
+                monitor,
+                { _, device, userdata in
+                    guard let device, let userdata else { return 0 }
+                    Unmanaged<HandlerBox>.fromOpaque(userdata).takeUnretainedValue().handle(
+                        SystemdDeviceMonitor.event(device))
+                    return 0
+                }, box.toOpaque()), "sd_device_monitor_start")
         running.store(true, ordering: .releasing)
         let loop = Loop(event: event!, monitor: monitor!, box: box, running: self)
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         var created = pthread_t()
         let context = Unmanaged.passRetained(loop).toOpaque()
-        let result = pthread_create(&created, &attributes, { context in
-            let loop = Unmanaged<Loop>.fromOpaque(context!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, context)
+        let result = pthread_create(
+            &created, &attributes,
+            { context in
+                let loop = Unmanaged<Loop>.fromOpaque(context!).takeRetainedValue()
+                loop.run()
+                return nil
+            }, context)
         guard result == 0 else {
             running.store(false, ordering: .releasing)
             Unmanaged<Loop>.fromOpaque(context).release()
@@ -108,10 +115,11 @@ public final class SystemdDeviceMonitor: DeviceEventSource, @unchecked Sendable 
         } else {
             action = .other
         }
-        return DeviceEvent(action: action, busPath: text { sd_device_get_sysname(device, $0) } ?? "",
-                           vendorID: text { sd_device_get_sysattr_value(device, "idVendor", $0) },
-                           productID: text { sd_device_get_sysattr_value(device, "idProduct", $0) },
-                           serial: text { sd_device_get_property_value(device, "ID_SERIAL_SHORT", $0) })
+        return DeviceEvent(
+            action: action, busPath: text { sd_device_get_sysname(device, $0) } ?? "",
+            vendorID: text { sd_device_get_sysattr_value(device, "idVendor", $0) },
+            productID: text { sd_device_get_sysattr_value(device, "idProduct", $0) },
+            serial: text { sd_device_get_property_value(device, "ID_SERIAL_SHORT", $0) })
     }
 
     private final class HandlerBox {
@@ -126,7 +134,10 @@ public final class SystemdDeviceMonitor: DeviceEventSource, @unchecked Sendable 
         let box: Unmanaged<HandlerBox>
         unowned let owner: SystemdDeviceMonitor
 
-        init(event: OpaquePointer, monitor: OpaquePointer, box: Unmanaged<HandlerBox>, running owner: SystemdDeviceMonitor) {
+        init(
+            event: OpaquePointer, monitor: OpaquePointer, box: Unmanaged<HandlerBox>,
+            running owner: SystemdDeviceMonitor
+        ) {
             self.event = event
             self.monitor = monitor
             self.box = box
@@ -159,12 +170,18 @@ public struct RecordedDeviceEvents: DeviceEventSource {
                 properties[String(line[..<equals])] = String(line[line.index(after: equals)...])
             }
             guard properties["SUBSYSTEM"] == "usb", properties["DEVTYPE"] == "usb_device",
-                  let path = properties["DEVPATH"] else { continue }
-            let ids = properties["PRODUCT"]?.split(separator: "/").map { String(repeating: "0", count: max(0, 4 - $0.count)) + $0 }
-            events.append(DeviceEvent(action: DeviceEvent.Action(rawValue: properties["ACTION"] ?? "") ?? .other,
-                                      busPath: String(path.split(separator: "/").last ?? ""),
-                                      vendorID: properties["ID_VENDOR_ID"] ?? ids?.first, productID: properties["ID_MODEL_ID"] ?? ids?.dropFirst().first,
-                                      serial: properties["ID_SERIAL_SHORT"]))
+                let path = properties["DEVPATH"]
+            else { continue }
+            let ids = properties["PRODUCT"]?.split(separator: "/").map {
+                String(repeating: "0", count: max(0, 4 - $0.count)) + $0
+            }
+            events.append(
+                DeviceEvent(
+                    action: DeviceEvent.Action(rawValue: properties["ACTION"] ?? "") ?? .other,
+                    busPath: String(path.split(separator: "/").last ?? ""),
+                    vendorID: properties["ID_VENDOR_ID"] ?? ids?.first,
+                    productID: properties["ID_MODEL_ID"] ?? ids?.dropFirst().first,
+                    serial: properties["ID_SERIAL_SHORT"]))
         }
         self.events = events
     }

@@ -37,8 +37,10 @@ public enum KernelJournal {
             var data: UnsafeRawPointer?
             var length = 0
             guard sd_journal_get_realtime_usec(journal, &time) >= 0,
-                  sd_journal_get_data(journal, "MESSAGE", &data, &length) >= 0, let data, length >= 8 else { continue }
-            let bytes = UnsafeBufferPointer(start: data.assumingMemoryBound(to: UInt8.self) + 8, count: length - 8)  // "MESSAGE="
+                sd_journal_get_data(journal, "MESSAGE", &data, &length) >= 0, let data, length >= 8
+            else { continue }
+            // "MESSAGE="
+            let bytes = UnsafeBufferPointer(start: data.assumingMemoryBound(to: UInt8.self) + 8, count: length - 8)
             let text = ByteText.display(Array(bytes)[...])
             if keep(text) { messages.append(Message(time: Int(time), text: text)) }
         }

@@ -49,13 +49,16 @@ public struct UsbDevice: Sendable, Hashable {
             case (0xFF, 0xFE, 0x02) where vendorID == "05ac": kinds.insert(.phone)  // iPhone usbmux
             default: break
             }
-            if ["rndis_host", "cdc_ether", "cdc_ncm", "ipheth"].contains(interface.driver ?? "") { kinds.insert(.tethering) }
+            if ["rndis_host", "cdc_ether", "cdc_ncm", "ipheth"].contains(interface.driver ?? "") {
+                kinds.insert(.tethering)
+            }
         }
         return kinds
     }
 
     public var displayName: String {
         let name = [manufacturer, product].compactMap { $0 }.joined(separator: " ")
-        return (name.isEmpty ? "" : name + " ") + "(\(vendorID):\(productID)" + (serial.map { " serial \($0)" } ?? "") + ")"
+        return (name.isEmpty ? "" : name + " ") + "(\(vendorID):\(productID)" + (serial.map { " serial \($0)" } ?? "")
+            + ")"
     }
 }

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Connections of USB devices as the kernel logged them: "usb 1-2: New USB device found,
 /// idVendor=0781, idProduct=5581", then Product/Manufacturer/SerialNumber lines, then the
 /// driver that bound ("USB Mass Storage device detected", rndis_host, cdc_ether, ...).
@@ -37,8 +38,10 @@ enum UsbHistory {
             if driver == "usb", rest.hasPrefix("New USB device found, ") {
                 let fields = keyValues(rest)
                 guard let vendor = fields["idVendor"], let product = fields["idProduct"] else { continue }
-                result.append(UsbConnection(time: message.time / 1_000_000, busPath: busPath,
-                                            vendorID: vendor.lowercased(), productID: product.lowercased()))
+                result.append(
+                    UsbConnection(
+                        time: message.time / 1_000_000, busPath: busPath,
+                        vendorID: vendor.lowercased(), productID: product.lowercased()))
                 open[busPath] = result.count - 1
                 continue
             }
@@ -79,8 +82,12 @@ enum UsbHistorySource {
         } catch {
             // No journal at all (ENOENT) is normal on a minimal image; anything else is an error.
             if error.code != 2 {
-                facts.issues.append(FactIssue(.devices, .error, .unreadable, path: "/var/log/journal", Localized(
-                    ja: "ジャーナルを読み取れません (errno \(error.code))", en: "cannot read the journal (errno \(error.code))")))
+                facts.issues.append(
+                    FactIssue(
+                        .devices, .error, .unreadable, path: "/var/log/journal",
+                        Localized(
+                            ja: "ジャーナルを読み取れません (errno \(error.code))",
+                            en: "cannot read the journal (errno \(error.code))")))
             }
         }
     }

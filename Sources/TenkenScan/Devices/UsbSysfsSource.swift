@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Connected USB devices from /sys/bus/usb/devices under the root: ids, strings, interfaces,
 /// drivers and, for storage, the block devices and whether they are LUKS-encrypted.
 enum UsbSysfsSource {
@@ -34,7 +35,8 @@ enum UsbSysfsSource {
         }
         // Hubs carry no data; a device without ids is not a usable device.
         guard let vendor = attribute("idVendor")?.lowercased(), let product = attribute("idProduct")?.lowercased(),
-              attribute("bDeviceClass") != "09" else { return nil }
+            attribute("bDeviceClass") != "09"
+        else { return nil }
         var interfaces: [UsbDevice.Interface] = []
         for entry in try directory.entries() where entry.name.display.hasPrefix(busPath + ":") {
             guard let interface = try? directory.subdirectory(entry.name) else { continue }
@@ -43,16 +45,20 @@ enum UsbSysfsSource {
                     UInt8(ByteText.display($0[...]).trimmingCharacters(in: " \n"), radix: 16)
                 } ?? 0
             }
-            let driver = (try? interface.readLink(FileName("driver")))?.display.split(separator: "/").last.map(String.init)
+            let driver = (try? interface.readLink(FileName("driver")))?.display.split(separator: "/").last.map(
+                String.init)
             let label = (try? interface.readFile(FileName("interface"), limit: 4096))
                 .map { ByteText.display($0[...]).trimmingCharacters(in: " \n") }
-            interfaces.append(UsbDevice.Interface(
-                number: String(entry.name.display.dropFirst(busPath.count + 1)), classCode: hex("bInterfaceClass"),
-                subclass: hex("bInterfaceSubClass"), protocolCode: hex("bInterfaceProtocol"), name: label, driver: driver))
+            interfaces.append(
+                UsbDevice.Interface(
+                    number: String(entry.name.display.dropFirst(busPath.count + 1)), classCode: hex("bInterfaceClass"),
+                    subclass: hex("bInterfaceSubClass"), protocolCode: hex("bInterfaceProtocol"), name: label,
+                    driver: driver))
         }
-        var device = UsbDevice(busPath: busPath, vendorID: vendor, productID: product, serial: attribute("serial"),
-                               manufacturer: attribute("manufacturer"), product: attribute("product"),
-                               interfaces: interfaces.sorted { $0.number < $1.number })
+        var device = UsbDevice(
+            busPath: busPath, vendorID: vendor, productID: product, serial: attribute("serial"),
+            manufacturer: attribute("manufacturer"), product: attribute("product"),
+            interfaces: interfaces.sorted { $0.number < $1.number })
         if device.kinds.contains(.storage) { device.disks = disks(root, device: path) }
         return device
     }
@@ -66,8 +72,10 @@ enum UsbSysfsSource {
                 guard let child = try? directory.subdirectory(entry.name) else { continue }
                 if entry.name.display == "block" {
                     for disk in (try? child.entries()) ?? [] {
-                        found.append(UsbDevice.Disk(name: disk.name.display,
-                                                    encrypted: BlockEncryption.isEncrypted(root, disk: disk.name.display)))
+                        found.append(
+                            UsbDevice.Disk(
+                                name: disk.name.display,
+                                encrypted: BlockEncryption.isEncrypted(root, disk: disk.name.display)))
                     }
                 } else {
                     walk(child, depth: depth - 1)

@@ -4,10 +4,13 @@ import TenkenBase
 /// (unix seconds) is passed in so ages are reproducible. Each rule is evaluated by its family;
 /// a rule whose sources were not read at all is an error, whatever its family would say.
 public enum Evaluator {
-    public static func evaluate(_ policy: Policy, facts: HostFacts, now: Int,
-                                ledger: LedgerState = .missing(path: Ledger.defaultPath)) -> [Finding] {
-        let context = EvaluationContext(facts: facts, index: FactIndex(facts), catalog: policy.catalog, now: now,
-                                        ledger: ledger)
+    public static func evaluate(
+        _ policy: Policy, facts: HostFacts, now: Int,
+        ledger: LedgerState = .missing(path: Ledger.defaultPath)
+    ) -> [Finding] {
+        let context = EvaluationContext(
+            facts: facts, index: FactIndex(facts), catalog: policy.catalog, now: now,
+            ledger: ledger)
         return policy.rules.map { rule in
             let unread = rule.kind.family.sources.subtracting(facts.collected)
             guard unread.isEmpty else { return notRead(rule, sources: unread) }
@@ -18,8 +21,13 @@ public enum Evaluator {
     /// The collection and the rule disagree on what to read: a bug, and never a pass.
     private static func notRead(_ rule: Rule, sources: Set<FactSource>) -> Finding {
         let names = sources.map(\.rawValue).sorted().joined(separator: ", ")
-        return finding(rule, status: .error, evidence: [], issues: [], notes: [], errors: [Localized(
-            ja: "この項目に必要な情報源 (\(names)) が読み取られていません", en: "the sources this rule needs (\(names)) were not read")])
+        return finding(
+            rule, status: .error, evidence: [], issues: [], notes: [],
+            errors: [
+                Localized(
+                    ja: "この項目に必要な情報源 (\(names)) が読み取られていません", en: "the sources this rule needs (\(names)) were not read"
+                )
+            ])
     }
 
     /// A confirmed sighting applies the rule's action; a suspected one only warns; an
@@ -40,12 +48,15 @@ public enum Evaluator {
     }
 
     /// A finding with a status the rule decided; errors and notes come from the issues.
-    static func finding(_ rule: Rule, status: Finding.Status, evidence: [Evidence], issues: [FactIssue],
-                        notes extra: [Localized] = [], errors extraErrors: [Localized] = []) -> Finding {
-        Finding(ruleID: rule.id, kind: rule.kind.name, status: status, severity: rule.severity,
-                title: rule.title, remediation: rule.remediation, clauses: rule.clauses, evidence: evidence,
-                errors: issues.filter { $0.level == .error }.map(\.message) + extraErrors,
-                notes: issues.filter { $0.level == .limited }.map(\.message) + extra)
+    static func finding(
+        _ rule: Rule, status: Finding.Status, evidence: [Evidence], issues: [FactIssue],
+        notes extra: [Localized] = [], errors extraErrors: [Localized] = []
+    ) -> Finding {
+        Finding(
+            ruleID: rule.id, kind: rule.kind.name, status: status, severity: rule.severity,
+            title: rule.title, remediation: rule.remediation, clauses: rule.clauses, evidence: evidence,
+            errors: issues.filter { $0.level == .error }.map(\.message) + extraErrors,
+            notes: issues.filter { $0.level == .limited }.map(\.message) + extra)
     }
 
     /// The rule's action when violated: fail, or warn for rules that only flag.

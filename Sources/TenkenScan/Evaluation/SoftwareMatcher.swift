@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Finds catalog applications in host facts. Names compare ASCII case-insensitively: the same
 /// program is "TeamViewer" in one place and "teamviewer" in another, and Windows names ignore case.
 enum SoftwareMatcher {
@@ -9,8 +10,10 @@ enum SoftwareMatcher {
         for entry in entries {
             for name in entry.deb {
                 for package in (index.debByName[name] ?? []).map({ facts.debianPackages[$0] }) {
-                    found.append(Evidence(source: .dpkg, software: entry.name, item: package.name,
-                                          version: package.version, detail: package.state))
+                    found.append(
+                        Evidence(
+                            source: .dpkg, software: entry.name, item: package.name,
+                            version: package.version, detail: package.state))
                 }
             }
             for name in entry.snap {
@@ -20,7 +23,8 @@ enum SoftwareMatcher {
             }
             for id in entry.flatpak {
                 for app in (index.flatpakByID[id.lowercased()] ?? []).map({ facts.flatpaks[$0] }) {
-                    found.append(Evidence(source: .flatpak, software: entry.name, item: app.id, detail: app.installation))
+                    found.append(
+                        Evidence(source: .flatpak, software: entry.name, item: app.id, detail: app.installation))
                 }
             }
             for file in Set(entry.executables.flatMap { index.programByName[$0.lowercased()] ?? [] }).sorted() {
@@ -30,7 +34,8 @@ enum SoftwareMatcher {
                 found.append(Evidence(source: .wine, software: entry.name, item: facts.executables[file].path))
             }
             for pattern in entry.paths {
-                let paths = pattern.hasPrefix("~/") ? facts.homes.map { $0.path + "/" + pattern.dropFirst(2) } : [pattern]
+                let paths =
+                    pattern.hasPrefix("~/") ? facts.homes.map { $0.path + "/" + pattern.dropFirst(2) } : [pattern]
                 for path in paths where facts.probedPaths[path] == true {
                     found.append(Evidence(source: .path, software: entry.name, item: path))
                 }
@@ -48,7 +53,8 @@ enum SoftwareMatcher {
         var matches = Set(names.flatMap { index.processByName[$0] ?? [] })
         for name in names {
             let command = String(decoding: name.utf8.prefix(15), as: UTF8.self)
-            for candidate in index.processByCommand[command] ?? [] where index.facts.processes[candidate].executable == nil {
+            for candidate in index.processByCommand[command] ?? []
+            where index.facts.processes[candidate].executable == nil {
                 matches.insert(candidate)
             }
         }
@@ -57,20 +63,26 @@ enum SoftwareMatcher {
 
     /// Matched processes with the sockets they listen on; then default ports held by processes
     /// tenken could not see, as suspected evidence.
-    private static func processEvidence(_ matched: [(process: Int, entry: CatalogEntry)], entries: [CatalogEntry],
-                                        facts: HostFacts) -> [Evidence] {
+    private static func processEvidence(
+        _ matched: [(process: Int, entry: CatalogEntry)], entries: [CatalogEntry],
+        facts: HostFacts
+    ) -> [Evidence] {
         var found: [Evidence] = []
         var explained = Set<UInt64>()
         for (index, entry) in matched {
             let process = facts.processes[index]
             let user = facts.identity.userNames[process.uid] ?? String(process.uid)
-            found.append(Evidence(source: .process, software: entry.name,
-                                  item: process.executable ?? process.arguments.first ?? process.command,
-                                  pid: process.pid, user: user,
-                                  detail: String(process.arguments.joined(separator: " ").prefix(200))))
+            found.append(
+                Evidence(
+                    source: .process, software: entry.name,
+                    item: process.executable ?? process.arguments.first ?? process.command,
+                    pid: process.pid, user: user,
+                    detail: String(process.arguments.joined(separator: " ").prefix(200))))
             for socket in facts.listeningSockets where socket.pids.contains(process.pid) {
                 explained.insert(socket.inode)
-                found.append(Evidence(source: .socket, software: entry.name, item: socket.endpoint, pid: process.pid, user: user))
+                found.append(
+                    Evidence(source: .socket, software: entry.name, item: socket.endpoint, pid: process.pid, user: user)
+                )
             }
         }
         let visible = Set(facts.processes.filter { $0.executable != nil }.map(\.pid))
@@ -78,9 +90,11 @@ enum SoftwareMatcher {
             // A port held by a process tenken saw and did not match is that process's business.
             guard socket.pids.allSatisfy({ !visible.contains($0) }) else { continue }
             for entry in entries where entry.ports.contains(where: { $0.contains(socket) }) {
-                found.append(Evidence(source: .socket, confidence: .suspected, software: entry.name, item: socket.endpoint,
-                                      user: facts.identity.userNames[socket.uid] ?? String(socket.uid),
-                                      detail: entry.ports.map(\.description).joined(separator: ", ")))
+                found.append(
+                    Evidence(
+                        source: .socket, confidence: .suspected, software: entry.name, item: socket.endpoint,
+                        user: facts.identity.userNames[socket.uid] ?? String(socket.uid),
+                        detail: entry.ports.map(\.description).joined(separator: ", ")))
             }
         }
         return found

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Installed Debian packages from the root's /var/lib/dpkg/status.
 public enum DpkgSource {
     public static let statusPath = "/var/lib/dpkg/status"
@@ -21,14 +22,20 @@ public enum DpkgSource {
         let parsed = DpkgStatusParser(bytes)
         facts.debianPackages = parsed.packages
         for problem in parsed.problems.prefix(listedProblems) {
-            facts.issues.append(FactIssue(.dpkg, .error, .damaged, path: statusPath, Localized(
-                ja: "\(statusPath): \(problem.message.ja)", en: "\(statusPath): \(problem.message.en)")))
+            facts.issues.append(
+                FactIssue(
+                    .dpkg, .error, .damaged, path: statusPath,
+                    Localized(
+                        ja: "\(statusPath): \(problem.message.ja)", en: "\(statusPath): \(problem.message.en)")))
         }
         let unlisted = parsed.problems.count - listedProblems
         if unlisted > 0 {
-            facts.issues.append(FactIssue(.dpkg, .error, .damaged, path: statusPath, Localized(
-                ja: "\(statusPath): ほかに \(unlisted) 件の破損した項目があります",
-                en: "\(statusPath): \(unlisted) more damaged stanzas")))
+            facts.issues.append(
+                FactIssue(
+                    .dpkg, .error, .damaged, path: statusPath,
+                    Localized(
+                        ja: "\(statusPath): ほかに \(unlisted) 件の破損した項目があります",
+                        en: "\(statusPath): \(unlisted) more damaged stanzas")))
         }
     }
 }

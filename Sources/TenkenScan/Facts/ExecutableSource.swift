@@ -1,9 +1,12 @@
 import TenkenBase
+
 /// A file found where programs live: PATH directories, /opt, home directories (AppImages,
 /// ~/.local/bin) and the drive_c of Wine prefixes (Windows .exe files).
 public struct ExecutableFile: Sendable, Hashable {
     public enum Location: String, Sendable, Codable {
-        case systemPath = "system-path", opt, home, winePrefix = "wine-prefix"
+        case systemPath = "system-path"
+        case opt, home
+        case winePrefix = "wine-prefix"
     }
 
     /// The directory, as shown in evidence; the full path is built only when a file is reported.
@@ -21,17 +24,21 @@ public struct ExecutableFile: Sendable, Hashable {
 }
 
 public enum ExecutableSource {
-    static let systemPaths = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
-                              "/usr/games", "/usr/local/games", "/snap/bin"]
+    static let systemPaths = [
+        "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+        "/usr/games", "/usr/local/games", "/snap/bin",
+    ]
     /// Where people drop downloaded programs, including the Japanese XDG names.
     static let homePlaces: [(path: String, depth: Int)] = [
         ("", 1), ("bin", 1), (".local/bin", 1), ("Applications", 2), ("Downloads", 2), ("Desktop", 2),
         ("ダウンロード", 2), ("デスクトップ", 2), ("opt", 3), (".local/opt", 3),
     ]
     /// Wine prefixes: the default one and those made by PlayOnLinux, Bottles and winetricks.
-    static let winePrefixParents = [".local/share/wineprefixes", ".PlayOnLinux/wineprefix",
-                                    ".local/share/bottles/bottles",
-                                    ".var/app/com.usebottles.bottles/data/bottles/bottles"]
+    static let winePrefixParents = [
+        ".local/share/wineprefixes", ".PlayOnLinux/wineprefix",
+        ".local/share/bottles/bottles",
+        ".var/app/com.usebottles.bottles/data/bottles/bottles",
+    ]
     /// A bound on any one walk, so a hostile tree cannot make the scan run forever.
     static let maximumEntriesPerWalk = 200_000
 
@@ -64,7 +71,8 @@ public enum ExecutableSource {
         var prefixes = [home + "/.wine"]
         for parent in winePrefixParents {
             guard let directory = try? root.directoryIfPresent(home + "/" + parent),
-                  let entries = try? directory.entries() else { continue }
+                let entries = try? directory.entries()
+            else { continue }
             for entry in entries where entry.kind == .directory {
                 prefixes.append(directory.childPath(entry.name))
             }
@@ -87,17 +95,22 @@ public enum ExecutableSource {
                 var budget = maximumEntriesPerWalk
                 try walk(directory, depth: depth, location: location, skipping: skipping, budget: &budget)
                 if budget <= 0 {
-                    issues.append(FactIssue(.files, .limited, .cutShort, path: path, Localized(
-                        ja: "\(path): 項目が多すぎるため \(maximumEntriesPerWalk) 件で走査を打ち切りました",
-                        en: "\(path): stopped after \(maximumEntriesPerWalk) entries")))
+                    issues.append(
+                        FactIssue(
+                            .files, .limited, .cutShort, path: path,
+                            Localized(
+                                ja: "\(path): 項目が多すぎるため \(maximumEntriesPerWalk) 件で走査を打ち切りました",
+                                en: "\(path): stopped after \(maximumEntriesPerWalk) entries")))
                 }
             } catch {
                 issues.append(.unreadable(.files, error))
             }
         }
 
-        private mutating func walk(_ directory: Directory, depth: Int, location: ExecutableFile.Location,
-                                   skipping: Set<String>, budget: inout Int) throws(HostReadError) {
+        private mutating func walk(
+            _ directory: Directory, depth: Int, location: ExecutableFile.Location,
+            skipping: Set<String>, budget: inout Int
+        ) throws(HostReadError) {
             for entry in try directory.entries() {
                 budget -= 1
                 if budget <= 0 { return }
@@ -107,9 +120,10 @@ public enum ExecutableSource {
                     found.append(ExecutableFile(directory: directory.path, name: entry.name, location: location))
                 case .directory where depth > 1 && !skipping.contains(entry.name.asciiLowercased):
                     do {
-                        try walk(directory.subdirectory(entry.name), depth: depth - 1, location: location,
-                                 skipping: skipping, budget: &budget)
-                    } catch where error.reason == .permissionDenied {
+                        try walk(
+                            directory.subdirectory(entry.name), depth: depth - 1, location: location,
+                            skipping: skipping, budget: &budget)
+                    } catch  where error.reason == .permissionDenied {
                         issues.append(.unreadable(.files, error, level: .limited))
                     }
                 default:

@@ -32,8 +32,9 @@ public struct FactIssue: Sendable, Hashable {
         case .corrupt: kind = .damaged
         case .permissionDenied, .notARegularFile, .notADirectory, .unconfined, .system: kind = .unreadable
         }
-        return FactIssue(source, level, kind, path: error.path,
-                         Localized(ja: error.message(in: .ja), en: error.message(in: .en)))
+        return FactIssue(
+            source, level, kind, path: error.path,
+            Localized(ja: error.message(in: .ja), en: error.message(in: .en)))
     }
 
     /// The issue as a gap in its source's coverage.

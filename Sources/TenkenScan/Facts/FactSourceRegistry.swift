@@ -32,8 +32,10 @@ public struct FactSourceDeclaration: Sendable {
     public let produces: [String]
     private let generate: @Sendable (HostRoot, HostFacts.Request, inout HostFacts) -> Void
 
-    init(_ source: FactSource, _ activation: Activation, _ stage: Stage, produces: [String],
-         generate: @escaping @Sendable (HostRoot, HostFacts.Request, inout HostFacts) -> Void) {
+    init(
+        _ source: FactSource, _ activation: Activation, _ stage: Stage, produces: [String],
+        generate: @escaping @Sendable (HostRoot, HostFacts.Request, inout HostFacts) -> Void
+    ) {
         self.source = source
         self.activation = activation
         self.stage = stage
@@ -88,7 +90,8 @@ public enum FactSourceRegistry {
                 SocketSource.collect(root, into: &facts)
             }
         case .processes:
-            return .init(.processes, .always, .host, produces: ["processes", "listeningSockets.pids"]) { root, request, facts in
+            return .init(.processes, .always, .host, produces: ["processes", "listeningSockets.pids"]) {
+                root, request, facts in
                 ProcessSource.collect(root, request: request, into: &facts)
             }
         case .paths:
@@ -113,7 +116,8 @@ public enum FactSourceRegistry {
                 DiskEncryptionSource.collect(&reader, into: &controls)
             }
         case .accounts:
-            return control(.accounts, produces: "emptyPasswordAccounts, shadowReadable, autologins") { reader, controls, _ in
+            return control(.accounts, produces: "emptyPasswordAccounts, shadowReadable, autologins") {
+                reader, controls, _ in
                 AccountSource.collectAuthentication(&reader, into: &controls)
             }
         case .groups:
@@ -122,7 +126,9 @@ public enum FactSourceRegistry {
             }
         case .desktop:
             return control(.desktop, produces: "screenLock") { reader, controls, packages in
-                if packages.contains("gnome-shell") { controls.screenLock = DesktopAndServiceSource.screenLock(&reader) }
+                if packages.contains("gnome-shell") {
+                    controls.screenLock = DesktopAndServiceSource.screenLock(&reader)
+                }
             }
         case .sshd:
             return control(.sshd, produces: "sshd") { reader, controls, packages in
@@ -130,7 +136,8 @@ public enum FactSourceRegistry {
             }
         case .logs:
             return control(.logs, produces: "logRetention") { reader, controls, packages in
-                controls.logRetention = DesktopAndServiceSource.logRetention(&reader, rsyslog: packages.contains("rsyslog"))
+                controls.logRetention = DesktopAndServiceSource.logRetention(
+                    &reader, rsyslog: packages.contains("rsyslog"))
             }
         case .firewall:
             return control(.firewall, produces: "firewalls") { reader, controls, packages in

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Everything the sources read from one root. The sources of `FactSourceRegistry` fill it;
 /// evaluation only reads it.
 public struct HostFacts: Sendable {
@@ -50,8 +51,10 @@ public struct HostFacts: Sendable {
         /// The time history is measured back from (unix seconds).
         public var now = 0
 
-        public init(sources: Set<FactSource> = [], probePaths: Set<String> = [], socketPorts: [PortRange] = [],
-                    processNames: Set<String> = [], allSocketOwners: Bool = false) {
+        public init(
+            sources: Set<FactSource> = [], probePaths: Set<String> = [], socketPorts: [PortRange] = [],
+            processNames: Set<String> = [], allSocketOwners: Bool = false
+        ) {
             self.sources = sources
             self.probePaths = probePaths
             self.socketPorts = socketPorts
@@ -68,8 +71,10 @@ public struct HostFacts: Sendable {
     /// this thread while the package databases are parsed on another, so a caller can load its
     /// policy in that time; apt's lists, which need the installed packages, are parsed on that
     /// other thread while this one reads the host.
-    public static func collect<Failure: Error>(from root: HostRoot,
-                                              request: () throws(Failure) -> Request) throws(Failure) -> HostFacts {
+    public static func collect<Failure: Error>(
+        from root: HostRoot,
+        request: () throws(Failure) -> Request
+    ) throws(Failure) -> HostFacts {
         let registry = FactSourceRegistry.all
         let packages = BackgroundWork { () -> HostFacts in
             var facts = HostFacts()
@@ -82,13 +87,16 @@ public struct HostFacts: Sendable {
             throw error
         }
         let slow = registry.filter { $0.stage == .besidePackages && $0.isRequested(by: resolved) }
-        let background = slow.isEmpty ? nil : BackgroundWork { () -> HostFacts in
-            var facts = packages.wait()
-            facts.issues = []
-            facts.collected = []
-            for source in slow { source.collect(root, resolved, &facts) }
-            return facts
-        }
+        let background =
+            slow.isEmpty
+            ? nil
+            : BackgroundWork { () -> HostFacts in
+                var facts = packages.wait()
+                facts.issues = []
+                facts.collected = []
+                for source in slow { source.collect(root, resolved, &facts) }
+                return facts
+            }
         var facts = HostFacts()
         for source in registry where source.stage == .host && source.isRequested(by: resolved) {
             source.collect(root, resolved, &facts)
@@ -117,8 +125,9 @@ public struct HostFacts: Sendable {
     /// What each source read, complete or with its gaps, in the registry's order.
     public var coverage: [SourceCoverage] {
         FactSourceRegistry.all.map { declaration in
-            SourceCoverage(source: declaration.source.rawValue, requested: collected.contains(declaration.source),
-                           gaps: issues.filter { $0.source == declaration.source }.map(\.gap))
+            SourceCoverage(
+                source: declaration.source.rawValue, requested: collected.contains(declaration.source),
+                gaps: issues.filter { $0.source == declaration.source }.map(\.gap))
         }
     }
 

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Who this host is: hostname and machine-id as stored under the root, and the uid-to-name map
 /// that evidence uses to say whose process it saw.
 public struct HostIdentity: Sendable, Codable, Hashable {
@@ -32,7 +33,8 @@ public enum IdentitySource {
         facts.identity.machineID = firstLine(root, "/etc/machine-id") ?? ""
         // Placeholder serials of unbranded boards identify nothing.
         if let serial = firstLine(root, "/sys/class/dmi/id/product_serial"), !serial.isEmpty,
-           !["To Be Filled By O.E.M.", "Default string", "System Serial Number", "0", "None"].contains(serial) {
+            !["To Be Filled By O.E.M.", "Default string", "System Serial Number", "0", "None"].contains(serial)
+        {
             facts.identity.dmiSerial = serial
         }
         if let release = try? root.readFileIfPresent("/etc/os-release", limit: 1 << 20) {
@@ -45,7 +47,8 @@ public enum IdentitySource {
 
     private static func firstLine(_ root: HostRoot, _ path: String) -> String? {
         guard let bytes = try? root.readFileIfPresent(path, limit: 4096),
-              let line = ByteText.split(bytes[...], on: 0x0A).first else { return nil }
+            let line = ByteText.split(bytes[...], on: 0x0A).first
+        else { return nil }
         return ByteText.display(line).trimmingCharacters(in: " \t\r")
     }
 }

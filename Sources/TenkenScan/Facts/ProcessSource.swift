@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import Glibc
-import TenkenBase
+    import Glibc
+    import TenkenBase
 #endif
 
 /// A process from /proc/PID: its executable, command line and the listening sockets it holds.
@@ -34,26 +34,35 @@ public enum ProcessSource {
         var hiddenExecutables = 0
         for entry in entries where entry.kind == .directory {
             guard let pid = Int32(entry.name.display), pid > 0,
-                  let directory = try? proc.subdirectory(entry.name) else { continue }
+                let directory = try? proc.subdirectory(entry.name)
+            else { continue }
             // A process can exit between readdir and these reads: then it is simply not listed.
             guard let owner = try? directory.status(FileName("cmdline")).uid,
-                  let commandLine = try? directory.readPrefix(FileName("cmdline"), count: 256 << 10) else { continue }
+                let commandLine = try? directory.readPrefix(FileName("cmdline"), count: 256 << 10)
+            else { continue }
             var executable: String?
             do {
                 executable = try directory.readLink(FileName("exe")).display
-            } catch where error.reason == .permissionDenied {
+            } catch  where error.reason == .permissionDenied {
                 hiddenExecutables += 1
             } catch {}  // kernel threads have no executable
             // comm (15 bytes of the name) only matters when the executable cannot be seen.
-            let command = executable != nil ? "" : (try? directory.readFile(FileName("comm"), limit: 4096))
-                .map { ByteText.display($0.split(separator: 0x0A).first ?? []) } ?? ""
-            facts.processes.append(RunningProcess(
-                pid: pid, uid: owner, command: command, executable: executable,
-                arguments: ByteText.split(commandLine[...], on: 0).map { ByteText.display($0) },
-                listeningSocketInodes: []))
+            let command =
+                executable != nil
+                ? ""
+                : (try? directory.readFile(FileName("comm"), limit: 4096))
+                    .map { ByteText.display($0.split(separator: 0x0A).first ?? []) } ?? ""
+            facts.processes.append(
+                RunningProcess(
+                    pid: pid, uid: owner, command: command, executable: executable,
+                    arguments: ByteText.split(commandLine[...], on: 0).map { ByteText.display($0) },
+                    listeningSocketInodes: []))
         }
         if hiddenExecutables > 0 {
-            facts.issues.append(FactIssue(.processes, .limited, .unreadable, path: "/proc", hiddenMessage(hiddenExecutables, what: .executables)))
+            facts.issues.append(
+                FactIssue(
+                    .processes, .limited, .unreadable, path: "/proc",
+                    hiddenMessage(hiddenExecutables, what: .executables)))
         }
         facts.processes.sort { $0.pid < $1.pid }
         attachSockets(proc, request: request, into: &facts)
@@ -65,14 +74,18 @@ public enum ProcessSource {
     private static func attachSockets(_ proc: Directory, request: HostFacts.Request, into facts: inout HostFacts) {
         let sockets = facts.listeningSockets
         let all = Set(sockets.map(\.inode))
-        let onPorts = Set(sockets.filter { socket in
-            request.allSocketOwners || request.socketPorts.contains { $0.contains(socket) }
-        }.map(\.inode))
-        let named = Set(facts.processes.indices.filter { index in
-            let process = facts.processes[index]
-            return ([process.command.lowercased()] + [process.executable, process.arguments.first].compactMap { $0 }
-                .map(FactNames.baseName)).contains { request.processNames.contains($0) }
-        })
+        let onPorts = Set(
+            sockets.filter { socket in
+                request.allSocketOwners || request.socketPorts.contains { $0.contains(socket) }
+            }.map(\.inode))
+        let named = Set(
+            facts.processes.indices.filter { index in
+                let process = facts.processes[index]
+                return
+                    ([process.command.lowercased()]
+                    + [process.executable, process.arguments.first].compactMap { $0 }
+                    .map(FactNames.baseName)).contains { request.processNames.contains($0) }
+            })
         guard !all.isEmpty, !named.isEmpty || !onPorts.isEmpty else { return }
         let owners = Set(sockets.filter { onPorts.contains($0.inode) }.map(\.uid))
         let uids = facts.processes.map(\.uid)
@@ -92,13 +105,14 @@ public enum ProcessSource {
                     let inodes = try socketInodes(in: process, wanted: lookingFor)
                     facts.processes[index].listeningSocketInodes += inodes
                     unresolved.subtract(inodes)
-                } catch where error.reason == .permissionDenied {
+                } catch  where error.reason == .permissionDenied {
                     hidden += 1
                 } catch {}
             }
         }
         if hidden > 0 {
-            facts.issues.append(FactIssue(.sockets, .limited, .unreadable, path: "/proc", hiddenMessage(hidden, what: .sockets)))
+            facts.issues.append(
+                FactIssue(.sockets, .limited, .unreadable, path: "/proc", hiddenMessage(hidden, what: .sockets)))
         }
         for index in facts.listeningSockets.indices {
             let inode = facts.listeningSockets[index].inode
@@ -117,7 +131,8 @@ public enum ProcessSource {
         if geteuid() == 0 {
             return Localized(
                 ja: "\(count) 個のプロセスの\(ja)は root でも確認できません (このプロセスにない特権を持つプロセス)",
-                en: "the \(en) of \(count) processes are not visible even to root (they hold privileges this one lacks)")
+                en: "the \(en) of \(count) processes are not visible even to root (they hold privileges this one lacks)"
+            )
         }
         return Localized(
             ja: "\(count) 個のプロセスの\(ja)は権限がなく確認できません (root で実行してください)",
@@ -129,9 +144,10 @@ public enum ProcessSource {
         var inodes: [UInt64] = []
         for entry in try descriptors.entries() {
             guard let target = try? descriptors.readLink(entry.name).bytes,
-                  target.starts(with: Array("socket:[".utf8)), target.last == 0x5D,
-                  let inode = UInt64(String(decoding: target.dropFirst(8).dropLast(), as: UTF8.self)),
-                  wanted.contains(inode) else { continue }
+                target.starts(with: Array("socket:[".utf8)), target.last == 0x5D,
+                let inode = UInt64(String(decoding: target.dropFirst(8).dropLast(), as: UTF8.self)),
+                wanted.contains(inode)
+            else { continue }
             inodes.append(inode)
         }
         return inodes

@@ -14,8 +14,9 @@ public enum SnapSource {
             for entry in try directory.entries() where entry.kind == .file || entry.kind == .symlink {
                 let name = entry.name.display
                 guard name.hasSuffix(".snap"), let underscore = name.lastIndex(of: "_") else { continue }
-                let snap = SnapPackage(name: String(name[..<underscore]),
-                                       revision: String(name[name.index(after: underscore)...].dropLast(5)))
+                let snap = SnapPackage(
+                    name: String(name[..<underscore]),
+                    revision: String(name[name.index(after: underscore)...].dropLast(5)))
                 if seen.insert(snap).inserted { facts.snaps.append(snap) }
             }
         } catch {

@@ -1,7 +1,8 @@
 import CRootedIO
+
 #if canImport(Glibc)
-import Glibc
-import TenkenBase
+    import Glibc
+    import TenkenBase
 #endif
 
 /// A TCP socket in LISTEN state, or a bound UDP socket, from /proc/net/{tcp,tcp6,udp,udp6}.
@@ -17,7 +18,8 @@ public struct ListeningSocket: Sendable, Codable, Hashable {
     public var pids: [Int32] = []
 
     public var endpoint: String {
-        address.contains(":") ? "\(transport.rawValue) [\(address)]:\(port)" : "\(transport.rawValue) \(address):\(port)"
+        address.contains(":")
+            ? "\(transport.rawValue) [\(address)]:\(port)" : "\(transport.rawValue) \(address):\(port)"
     }
 }
 
@@ -46,9 +48,12 @@ public enum SocketSource {
             let (sockets, badLines) = parse(bytes, transport: table.transport, listeningState: table.listeningState)
             facts.listeningSockets += sockets
             if let first = badLines.first {
-                facts.issues.append(FactIssue(.sockets, .error, .damaged, path: table.file, Localized(
-                    ja: "\(table.file): \(first) 行目など \(badLines.count) 行を解釈できません",
-                    en: "\(table.file): \(badLines.count) unparsable lines, first at line \(first)")))
+                facts.issues.append(
+                    FactIssue(
+                        .sockets, .error, .damaged, path: table.file,
+                        Localized(
+                            ja: "\(table.file): \(first) 行目など \(badLines.count) 行を解釈できません",
+                            en: "\(table.file): \(badLines.count) unparsable lines, first at line \(first)")))
             }
         }
     }
@@ -70,29 +75,35 @@ public enum SocketSource {
             let words = stride(from: 0, to: family == UInt8(AF_INET) ? 4 : 16, by: 4).map { start in
                 bytes[start..<start + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             }
-            sockets.append(ListeningSocket(transport: isTCP ? .tcp : .udp, address: format(words),
-                                           port: socket.local_port, uid: socket.uid, inode: socket.inode))
+            sockets.append(
+                ListeningSocket(
+                    transport: isTCP ? .tcp : .udp, address: format(words),
+                    port: socket.local_port, uid: socket.uid, inode: socket.inode))
         }
         return sockets
     }
 
     /// Parses one /proc/net table; returns the listening sockets and the numbers of bad lines.
-    public static func parse(_ bytes: [UInt8], transport: ListeningSocket.Transport,
-                             listeningState: String) -> ([ListeningSocket], [Int]) {
+    public static func parse(
+        _ bytes: [UInt8], transport: ListeningSocket.Transport,
+        listeningState: String
+    ) -> ([ListeningSocket], [Int]) {
         var sockets: [ListeningSocket] = []
         var bad: [Int] = []
         for (index, line) in bytes.split(separator: 0x0A).enumerated() where index > 0 {
             let fields = line.split(separator: 0x20)
             guard fields.count >= 10, let local = ByteText.utf8(fields[1]), let remote = ByteText.utf8(fields[2]),
-                  let state = ByteText.utf8(fields[3]), let uid = ByteText.utf8(fields[7]).flatMap({ UInt32($0) }),
-                  let inode = ByteText.utf8(fields[9]).flatMap({ UInt64($0) }),
-                  let (address, port) = endpoint(local), endpoint(remote) != nil else {
+                let state = ByteText.utf8(fields[3]), let uid = ByteText.utf8(fields[7]).flatMap({ UInt32($0) }),
+                let inode = ByteText.utf8(fields[9]).flatMap({ UInt64($0) }),
+                let (address, port) = endpoint(local), endpoint(remote) != nil
+            else {
                 bad.append(index + 1)
                 continue
             }
             let isListening = state == listeningState && (transport == .tcp || endpoint(remote)?.1 == 0)
             if isListening {
-                sockets.append(ListeningSocket(transport: transport, address: address, port: port, uid: uid, inode: inode))
+                sockets.append(
+                    ListeningSocket(transport: transport, address: address, port: port, uid: uid, inode: inode))
             }
         }
         return (sockets, bad)
@@ -106,7 +117,9 @@ public enum SocketSource {
         guard hex.count == 8 || hex.count == 32 else { return nil }
         var words: [UInt32] = []
         for start in stride(from: 0, to: hex.count, by: 8) {
-            guard let word = UInt32(String(decoding: hex[start..<start + 8], as: UTF8.self), radix: 16) else { return nil }
+            guard let word = UInt32(String(decoding: hex[start..<start + 8], as: UTF8.self), radix: 16) else {
+                return nil
+            }
             words.append(word.byteSwapped)  // back to network order
         }
         return (format(words), port)
@@ -127,7 +140,10 @@ public enum SocketSource {
         var best = (start: -1, length: 0)
         var index = 0
         while index < groups.count {
-            guard groups[index] == "0" else { index += 1; continue }
+            guard groups[index] == "0" else {
+                index += 1
+                continue
+            }
             var end = index
             while end < groups.count && groups[end] == "0" { end += 1 }
             if end - index > best.length && end - index >= 2 { best = (index, end - index) }

@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import Glibc
-import TenkenBase
+    import Glibc
+    import TenkenBase
 #endif
 
 /// An open directory under a `HostRoot`. Children are opened relative to it with O_NOFOLLOW, so a
@@ -114,7 +114,8 @@ public final class Directory {
     }
 
     /// Mode and owner of a child, without following symlinks.
-    public func status(_ name: FileName) throws(HostReadError) -> (mode: UInt32, uid: UInt32, size: Int, modified: Int) {
+    public func status(_ name: FileName) throws(HostReadError) -> (mode: UInt32, uid: UInt32, size: Int, modified: Int)
+    {
         var info = stat()
         let result = name.withCString { fstatat(fd, $0, &info, AT_SYMLINK_NOFOLLOW) }
         guard result == 0 else { throw HostReadError(path: childPath(name), errno: errno) }

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// A file name as the kernel stores it: bytes, not necessarily UTF-8. `display` shows invalid
 /// bytes as \xNN so evidence stays exact and printable.
 public struct FileName: Sendable, Hashable, CustomStringConvertible {

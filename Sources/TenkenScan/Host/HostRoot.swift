@@ -1,7 +1,8 @@
 import CRootedIO
+
 #if canImport(Glibc)
-import Glibc
-import TenkenBase
+    import Glibc
+    import TenkenBase
 #endif
 
 /// The directory tree whose facts are read: `/` for this machine, or a mounted image or fixture.
@@ -51,7 +52,7 @@ public final class HostRoot: Sendable {
 
     /// Like `readFile`, but a missing file is `nil` rather than an error.
     public func readFileIfPresent(_ path: String, limit: Int = 64 << 20) throws(HostReadError) -> [UInt8]? {
-        do { return try readFile(path, limit: limit) } catch where error.isNotFound { return nil }
+        do { return try readFile(path, limit: limit) } catch  where error.isNotFound { return nil }
     }
 
     public func exists(_ path: String) -> Bool {
@@ -61,7 +62,9 @@ public final class HostRoot: Sendable {
     /// Whether the last component exists itself, without following it if it is a symlink:
     /// systemd's enablement links point at unit files that may live elsewhere.
     public func linkExists(_ path: String) -> Bool {
-        guard let slash = path.lastIndex(of: "/"), let parent = try? directory(String(path[..<slash]).isEmpty ? "/" : String(path[..<slash])) else {
+        guard let slash = path.lastIndex(of: "/"),
+            let parent = try? directory(String(path[..<slash]).isEmpty ? "/" : String(path[..<slash]))
+        else {
             return false
         }
         return (try? parent.status(FileName(String(path[path.index(after: slash)...])))) != nil
@@ -74,7 +77,7 @@ public final class HostRoot: Sendable {
 
     /// `directory`, with a missing directory as `nil`.
     public func directoryIfPresent(_ path: String) throws(HostReadError) -> Directory? {
-        do { return try directory(path) } catch where error.isNotFound || error.reason == .notADirectory { return nil }
+        do { return try directory(path) } catch  where error.isNotFound || error.reason == .notADirectory { return nil }
     }
 
     func open(_ path: String, flags: Int32) throws(HostReadError) -> Int32 {

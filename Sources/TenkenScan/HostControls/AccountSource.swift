@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Accounts: empty passwords in /etc/shadow, display-manager autologin, privileged groups.
 enum AccountSource {
     static let privilegedGroups = ["sudo", "wheel", "adm", "admin"]
@@ -11,14 +12,20 @@ enum AccountSource {
                 for line in ByteText.split(shadow[...], on: 0x0A) {
                     let fields = line.split(separator: 0x3A, omittingEmptySubsequences: false)
                     // An empty second field logs in with no password; "!" and "*" are locked.
-                    if fields.count >= 2 && fields[1].isEmpty { controls.emptyPasswordAccounts.append(ByteText.display(fields[0])) }
+                    if fields.count >= 2 && fields[1].isEmpty {
+                        controls.emptyPasswordAccounts.append(ByteText.display(fields[0]))
+                    }
                 }
             }
         } catch {
             // Root-only: as an ordinary user this narrows the check (the rule then says it could
             // not check empty passwords unless it found something else); any other failure is an error.
-            reader.add(FactIssue(.accounts, error.reason == .permissionDenied ? .limited : .error, .unreadable, path: error.path, Localized(
-                ja: error.message(in: .ja) + " (root で実行すると確認できます)", en: error.message(in: .en) + " (run as root to check)")))
+            reader.add(
+                FactIssue(
+                    .accounts, error.reason == .permissionDenied ? .limited : .error, .unreadable, path: error.path,
+                    Localized(
+                        ja: error.message(in: .ja) + " (root で実行すると確認できます)",
+                        en: error.message(in: .en) + " (run as root to check)")))
         }
         controls.autologins = autologins(&reader)
     }
@@ -41,13 +48,17 @@ enum AccountSource {
         where gdm["daemon", enable]?.lowercased() == "true" {
             found.append("gdm3: " + (gdm["daemon", user] ?? "?"))
         }
-        for path in ["/etc/lightdm/lightdm.conf"] + reader.files(in: "/etc/lightdm/lightdm.conf.d", suffix: ".conf", for: .accounts) {
+        for path in ["/etc/lightdm/lightdm.conf"]
+            + reader.files(in: "/etc/lightdm/lightdm.conf.d", suffix: ".conf", for: .accounts)
+        {
             if let user = reader.ini(path, for: .accounts)["Seat:*", "autologin-user"], !user.isEmpty {
                 found.append("lightdm: " + user)
             }
         }
         for path in ["/etc/sddm.conf"] + reader.files(in: "/etc/sddm.conf.d", suffix: ".conf", for: .accounts) {
-            if let user = reader.ini(path, for: .accounts)["Autologin", "User"], !user.isEmpty { found.append("sddm: " + user) }
+            if let user = reader.ini(path, for: .accounts)["Autologin", "User"], !user.isEmpty {
+                found.append("sddm: " + user)
+            }
         }
         return found
     }
@@ -62,7 +73,10 @@ struct IniFile {
         for raw in text.split(separator: "\n") {
             let line = raw.trimmingCharacters(in: " \t\r")
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
-            if line.hasPrefix("[") && line.hasSuffix("]") { section = String(line.dropFirst().dropLast()); continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                section = String(line.dropFirst().dropLast())
+                continue
+            }
             guard let equals = line.firstIndex(of: "=") else { continue }
             let key = line[..<equals].trimmingCharacters(in: " \t")
             values[section + "\u{0}" + key] = line[line.index(after: equals)...].trimmingCharacters(in: " \t")

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Reads for the host-control sources. A file or directory that is not there is an absence (the
 /// setting is at its default); one that is there but cannot be read is recorded as an `error`
 /// issue of the rule family that needed it, so that rule cannot pass on what it did not see.
@@ -26,8 +27,10 @@ struct ControlReader {
 
     /// The paths of a directory's entries whose names end in `suffix`, sorted: files and links
     /// to them, or with `directories` the subdirectories.
-    mutating func files(in directory: String, suffix: String, for family: FactSource,
-                        directories: Bool = false) -> [String] {
+    mutating func files(
+        in directory: String, suffix: String, for family: FactSource,
+        directories: Bool = false
+    ) -> [String] {
         let kinds: Set<Directory.EntryKind> = directories ? [.directory] : [.file, .symlink]
         return entries(in: directory, for: family).filter { kinds.contains($0.kind) }.map(\.name.display)
             .filter { $0.hasSuffix(suffix) }.sorted().map { directory + "/" + $0 }

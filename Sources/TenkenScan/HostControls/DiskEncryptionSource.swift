@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Which block devices hold / and /home, and whether LUKS sits below them (through LVM and
 /// partitions): the root's /proc/self/mountinfo, then /sys/dev/block/MAJ:MIN and its slaves.
 enum DiskEncryptionSource {
@@ -18,9 +19,12 @@ enum DiskEncryptionSource {
             guard let number = devices[mountPoint], !number.hasPrefix("0:") else { continue }  // 0:N is tmpfs, overlay
             guard let name = blockName(&reader, number) else {
                 // A mount on a block device tenken cannot name is a mount it cannot judge.
-                reader.add(FactIssue(.disks, .error, .missing, path: "/sys/dev/block/\(number)", Localized(
-                    ja: "\(mountPoint) のブロックデバイス \(number) を /sys/dev/block で特定できません",
-                    en: "the block device \(number) of \(mountPoint) is not named in /sys/dev/block")))
+                reader.add(
+                    FactIssue(
+                        .disks, .error, .missing, path: "/sys/dev/block/\(number)",
+                        Localized(
+                            ja: "\(mountPoint) のブロックデバイス \(number) を /sys/dev/block で特定できません",
+                            en: "the block device \(number) of \(mountPoint) is not named in /sys/dev/block")))
                 continue
             }
             let (chain, encrypted) = walk(&reader, name, depth: 8)
@@ -31,7 +35,9 @@ enum DiskEncryptionSource {
 
     private static func blockName(_ reader: inout ControlReader, _ number: String) -> String? {
         guard let text = reader.file("/sys/dev/block/\(number)/uevent", for: .disks, limit: 4096) else { return nil }
-        return ByteText.display(text[...]).split(separator: "\n").first { $0.hasPrefix("DEVNAME=") }.map { String($0.dropFirst(8)) }
+        return ByteText.display(text[...]).split(separator: "\n").first { $0.hasPrefix("DEVNAME=") }.map {
+            String($0.dropFirst(8))
+        }
     }
 
     /// Follows slaves/ down from a device; encrypted when a dm device on the way is CRYPT-LUKS.
@@ -39,7 +45,8 @@ enum DiskEncryptionSource {
         var chain = [name]
         // Only device-mapper devices have dm/uuid; a partition or disk has none.
         if let uuid = reader.file("/sys/class/block/\(name)/dm/uuid", for: .disks, limit: 256),
-           ByteText.display(uuid[...]).hasPrefix("CRYPT-LUKS") {
+            ByteText.display(uuid[...]).hasPrefix("CRYPT-LUKS")
+        {
             return (chain, true)
         }
         // slaves/ holds a link to each device this one is built on.

@@ -63,21 +63,28 @@ public struct Ledger: Sendable, Equatable {
     /// Parses a ledger file; the same strictness as policies (unknown keys are errors).
     public init(yaml text: String, file: String) throws(PolicyError) {
         let document = try YAMLObject.document(text, file: file, keys: ["machines", "media"])
-        for entry in document.has("machines") ? try document.objects("machines", keys: ["machine-id", "serial", "label", "owner"]) : [] {
-            let machine = Machine(machineID: try entry.optionalString("machine-id"), serial: try entry.optionalString("serial"),
-                                  label: try entry.string("label"), owner: try entry.optionalString("owner"))
+        for entry in document.has("machines")
+            ? try document.objects("machines", keys: ["machine-id", "serial", "label", "owner"]) : []
+        {
+            let machine = Machine(
+                machineID: try entry.optionalString("machine-id"), serial: try entry.optionalString("serial"),
+                label: try entry.string("label"), owner: try entry.optionalString("owner"))
             guard machine.machineID != nil || machine.serial != nil else {
                 throw entry.error("label", "a machine needs machine-id or serial")
             }
             machines.append(machine)
         }
-        for entry in document.has("media") ? try document.objects("media", keys: ["device", "label", "owner", "encrypted"]) : [] {
+        for entry in document.has("media")
+            ? try document.objects("media", keys: ["device", "label", "owner", "encrypted"]) : []
+        {
             let device = try entry.string("device")
             guard device.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).count == 3 else {
                 throw entry.error("device", "'\(device)' is not vendor:product:serial")
             }
-            media.append(Medium(device: device, label: try entry.string("label"), owner: try entry.optionalString("owner"),
-                                encrypted: try entry.bool("encrypted", default: false)))
+            media.append(
+                Medium(
+                    device: device, label: try entry.string("label"), owner: try entry.optionalString("owner"),
+                    encrypted: try entry.bool("encrypted", default: false)))
         }
     }
 
@@ -108,7 +115,9 @@ public struct Ledger: Sendable, Equatable {
     /// policy of your own for keyboards and hubs, since USBGuard blocks what no rule allows.
     public var usbguardRules: String {
         media.map { medium in
-            let parts = Self.normalized(medium.device).split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            let parts = Self.normalized(medium.device).split(
+                separator: ":", maxSplits: 2, omittingEmptySubsequences: false
+            ).map(String.init)
             let serial = parts[2].replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
             let label = medium.label.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
             return "allow id \(parts[0]):\(parts[1]) serial \"\(serial)\" # \(label)"

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Reading and atomically writing ledger files.
 public enum LedgerFile {
     /// The ledger a root keeps at /etc/tenken/ledger.yaml.
@@ -17,9 +18,11 @@ public enum LedgerFile {
     public static func load(file path: String) -> LedgerState {
         let (directory, name) = AtomicFile.split(path)
         do {
-            guard let bytes = try HostRoot(directory).readFileIfPresent(name, limit: 16 << 20) else { return .missing(path: path) }
+            guard let bytes = try HostRoot(directory).readFileIfPresent(name, limit: 16 << 20) else {
+                return .missing(path: path)
+            }
             return parse(bytes, file: path)
-        } catch where error.isNotFound {
+        } catch  where error.isNotFound {
             return .missing(path: path)
         } catch {
             return .invalid(PolicyError(file: path, message: error.message(in: .en)))

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// A loaded policy: rules, the catalog they refer to, and a digest that identifies exactly which
 /// policy a report was made under.
 public struct Policy: Sendable {
@@ -14,10 +15,14 @@ public struct Policy: Sendable {
     public func selecting(_ ids: [String]) -> Result<Policy, PolicyError> {
         let known = Set(rules.map(\.id))
         if let unknown = ids.first(where: { !known.contains($0) }) {
-            return .failure(PolicyError(file: id, message: "no rule '\(unknown)'; rules: \(rules.map(\.id).joined(separator: ", "))"))
+            return .failure(
+                PolicyError(
+                    file: id, message: "no rule '\(unknown)'; rules: \(rules.map(\.id).joined(separator: ", "))"))
         }
-        return .success(Policy(id: id, version: version, title: title, rules: rules.filter { ids.contains($0.id) },
-                               catalog: catalog, digest: digest))
+        return .success(
+            Policy(
+                id: id, version: version, title: title, rules: rules.filter { ids.contains($0.id) },
+                catalog: catalog, digest: digest))
     }
 
     /// The extra facts this policy's rules need collected.
@@ -67,8 +72,10 @@ extension Rule {
     init(_ yaml: YAMLObject) throws(PolicyError) {
         let id = try yaml.string("id")
         let kindName = try yaml.string("kind")
-        let unknown = yaml.error("kind", "unknown rule kind '\(kindName)'; known: "
-                                 + RuleKind.parameters.keys.sorted().joined(separator: ", "))
+        let unknown = yaml.error(
+            "kind",
+            "unknown rule kind '\(kindName)'; known: "
+                + RuleKind.parameters.keys.sorted().joined(separator: ", "))
         guard let allowed = RuleKind.parameters[kindName] else { throw unknown }
         for key in Self.keys.subtracting(Self.commonKeys).subtracting(allowed) where yaml.has(key) {
             throw yaml.error(key, "'\(key)' is not a parameter of \(kindName)")
@@ -76,13 +83,20 @@ extension Rule {
         guard let kind = try RuleKind.named(kindName, from: yaml) else { throw unknown }
         let severityName = try yaml.string("severity")
         guard let severity = Severity(rawValue: severityName) else {
-            throw yaml.error("severity", "'\(severityName)' is not one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw yaml.error(
+                "severity",
+                "'\(severityName)' is not one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let actionName = try yaml.optionalString("action") ?? RuleAction.fail.rawValue
-        guard let action = RuleAction(rawValue: actionName) else { throw yaml.error("action", "'\(actionName)' is not fail or warn") }
+        guard let action = RuleAction(rawValue: actionName) else {
+            throw yaml.error("action", "'\(actionName)' is not fail or warn")
+        }
         let clauses = try yaml.strings("clauses")
-        guard !clauses.isEmpty else { throw yaml.error("clauses", "every rule must cite the contract clauses it enforces") }
-        self.init(id: id, kind: kind, severity: severity, action: action, title: try yaml.localized("title"),
-                  remediation: try yaml.localized("remediation"), clauses: clauses)
+        guard !clauses.isEmpty else {
+            throw yaml.error("clauses", "every rule must cite the contract clauses it enforces")
+        }
+        self.init(
+            id: id, kind: kind, severity: severity, action: action, title: try yaml.localized("title"),
+            remediation: try yaml.localized("remediation"), clauses: clauses)
     }
 }

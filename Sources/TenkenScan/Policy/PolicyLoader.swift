@@ -1,6 +1,6 @@
 import Crypto
-import TenkenPolicies
 import TenkenBase
+import TenkenPolicies
 
 /// Why a policy could not be loaded. `tenken check` exits 2 on it: no verdict without a policy.
 public struct PolicyError: Error, Sendable, CustomStringConvertible {
@@ -61,11 +61,14 @@ public enum PolicyLoader {
             }
         }
         let digest = ByteText.hex(hasher.finalize())
-        return Policy(id: document.id, version: document.version, title: document.title, rules: document.rules,
-                      catalog: catalog, digest: "sha256:" + digest)
+        return Policy(
+            id: document.id, version: document.version, title: document.title, rules: document.rules,
+            catalog: catalog, digest: "sha256:" + digest)
     }
 
-    private static func catalogFile(_ reference: String, directory: String?, policy: String) throws(PolicyError) -> [UInt8] {
+    private static func catalogFile(_ reference: String, directory: String?, policy: String) throws(PolicyError)
+        -> [UInt8]
+    {
         if let directory {
             let path = reference.hasPrefix("/") ? reference : directory + "/" + reference
             let (parent, name) = AtomicFile.split(path)

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// What a violated rule does to the verdict: `fail` makes the machine non-compliant,
 /// `warn` flags it for a person to look at and leaves the verdict alone.
 public enum RuleAction: String, Sendable, Codable { case fail, warn }

@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// One application the catalog knows, listed once with every way it can appear on a machine.
 public struct CatalogEntry: Sendable, Hashable {
     public let id: String
@@ -16,7 +17,9 @@ public struct CatalogEntry: Sendable, Hashable {
     public let paths: [String]
     public let ports: [PortRange]
 
-    static let keys: Set<String> = ["id", "name", "deb", "rpm", "snap", "flatpak", "executables", "wine", "paths", "ports"]
+    static let keys: Set<String> = [
+        "id", "name", "deb", "rpm", "snap", "flatpak", "executables", "wine", "paths", "ports",
+    ]
 
     init(_ yaml: YAMLObject, category: String) throws(PolicyError) {
         id = try yaml.string("id")
@@ -34,7 +37,9 @@ public struct CatalogEntry: Sendable, Hashable {
         }
         var ports: [PortRange] = []
         for text in try yaml.strings("ports") {
-            guard let port = PortRange(text) else { throw yaml.error("ports", "'\(text)' is not a port like tcp/6881 or udp/6881-6889") }
+            guard let port = PortRange(text) else {
+                throw yaml.error("ports", "'\(text)' is not a port like tcp/6881 or udp/6881-6889")
+            }
             ports.append(port)
         }
         self.ports = ports
@@ -48,9 +53,12 @@ public struct PortRange: Sendable, Hashable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let transport = ListeningSocket.Transport(rawValue: String(parts[0])) else { return nil }
+        guard parts.count == 2, let transport = ListeningSocket.Transport(rawValue: String(parts[0])) else {
+            return nil
+        }
         let bounds = parts[1].split(separator: "-").map { UInt16($0) }
-        guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil, low <= high else {
+        guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil, low <= high
+        else {
             return nil
         }
         self.transport = transport

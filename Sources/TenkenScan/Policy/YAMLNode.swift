@@ -70,14 +70,17 @@ indirect enum YAMLNode: Sendable {
                 if documents > 1 { throw ParseError(line: line, message: "only one YAML document is allowed") }
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
-                let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                let text = String(
+                    decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                 try add(.scalar(text, line: line))
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 guard stack.count < Self.maximumDepth else {
                     throw ParseError(line: line, message: "nested deeper than \(Self.maximumDepth) levels")
                 }
-                stack.append(event.type == YAML_SEQUENCE_START_EVENT ? .sequence([], line: line)
-                             : .mapping([], pendingKey: nil, keys: [], line: line))
+                stack.append(
+                    event.type == YAML_SEQUENCE_START_EVENT
+                        ? .sequence([], line: line)
+                        : .mapping([], pendingKey: nil, keys: [], line: line))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 switch stack.popLast() {
                 case .sequence(let items, let start)?: try add(.sequence(items, line: start))
@@ -89,13 +92,18 @@ indirect enum YAMLNode: Sendable {
             default:
                 break
             }
-            if event.type == YAML_SCALAR_EVENT || event.type == YAML_SEQUENCE_START_EVENT || event.type == YAML_MAPPING_START_EVENT {
-                let anchor: UnsafeMutablePointer<yaml_char_t>? = switch event.type {
-                case YAML_SCALAR_EVENT: event.data.scalar.anchor
-                case YAML_SEQUENCE_START_EVENT: event.data.sequence_start.anchor
-                default: event.data.mapping_start.anchor
+            if event.type == YAML_SCALAR_EVENT || event.type == YAML_SEQUENCE_START_EVENT
+                || event.type == YAML_MAPPING_START_EVENT
+            {
+                let anchor: UnsafeMutablePointer<yaml_char_t>? =
+                    switch event.type {
+                    case YAML_SCALAR_EVENT: event.data.scalar.anchor
+                    case YAML_SEQUENCE_START_EVENT: event.data.sequence_start.anchor
+                    default: event.data.mapping_start.anchor
+                    }
+                if anchor != nil {
+                    throw ParseError(line: line, message: "YAML anchors (&name) are not allowed in policies")
                 }
-                if anchor != nil { throw ParseError(line: line, message: "YAML anchors (&name) are not allowed in policies") }
             }
         }
 

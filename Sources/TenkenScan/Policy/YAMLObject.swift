@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Strict, typed reading of one YAML mapping of a policy or catalog file. Unknown keys are
 /// errors (a misspelt key in security configuration must not be silently ignored), and every
 /// error names the file and line.
@@ -17,7 +18,8 @@ struct YAMLObject {
         for (key, value) in pairs {
             let name = key.string ?? ""
             guard keys.contains(name) else {
-                throw Self.error(file, key, path, "unknown key '\(name)'; expected one of \(keys.sorted().joined(separator: ", "))")
+                throw Self.error(
+                    file, key, path, "unknown key '\(name)'; expected one of \(keys.sorted().joined(separator: ", "))")
             }
             mapping[name] = value
         }
@@ -65,14 +67,18 @@ struct YAMLObject {
 
     func int(_ key: String) throws(PolicyError) -> Int {
         guard let value = mapping[key] else { throw missing(key) }
-        guard let number = value.string.flatMap({ Int($0) }) else { throw Self.error(file, value, path + "." + key, "expected a whole number") }
+        guard let number = value.string.flatMap({ Int($0) }) else {
+            throw Self.error(file, value, path + "." + key, "expected a whole number")
+        }
         return number
     }
 
     /// A list of strings; a missing key is an empty list.
     func strings(_ key: String) throws(PolicyError) -> [String] {
         guard let value = mapping[key] else { return [] }
-        guard case .sequence(let sequence, _) = value else { throw Self.error(file, value, path + "." + key, "expected a list") }
+        guard case .sequence(let sequence, _) = value else {
+            throw Self.error(file, value, path + "." + key, "expected a list")
+        }
         var result: [String] = []
         for (index, item) in sequence.enumerated() {
             guard let text = item.string, !text.isEmpty else {
@@ -91,7 +97,9 @@ struct YAMLObject {
 
     func objects(_ key: String, keys: Set<String>) throws(PolicyError) -> [YAMLObject] {
         guard let value = mapping[key] else { throw missing(key) }
-        guard case .sequence(let sequence, _) = value else { throw Self.error(file, value, path + "." + key, "expected a list") }
+        guard case .sequence(let sequence, _) = value else {
+            throw Self.error(file, value, path + "." + key, "expected a list")
+        }
         var result: [YAMLObject] = []
         for (index, item) in sequence.enumerated() {
             result.append(try YAMLObject(item, file: file, path: "\(path).\(key)[\(index)]", keys: keys))

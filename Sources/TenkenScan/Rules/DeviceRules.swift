@@ -1,4 +1,5 @@
 import TenkenBase
+
 /// Rules on the PC and its media against the ledger: 001 第6条5・6・8, 002 第11条(5)(10)オ,
 /// 003 第14条(3)(7)(9).
 public enum DeviceRule: RuleFamily {
@@ -73,37 +74,61 @@ public enum DeviceRule: RuleFamily {
         case .machineRegistered:
             let identity = facts.identity
             if let machine = book.machine(id: identity.machineID, serial: identity.dmiSerial) {
-                return Evaluator.finding(rule, status: .pass, evidence: [Evidence(source: .state, software: "", item: machine.label, note: Localized(
-                    ja: "台帳に登録済み" + (machine.owner.map { " (管理者 \($0))" } ?? ""),
-                    en: "registered in the ledger" + (machine.owner.map { " (owner \($0))" } ?? "")))], issues: issues)
+                return Evaluator.finding(
+                    rule, status: .pass,
+                    evidence: [
+                        Evidence(
+                            source: .state, software: "", item: machine.label,
+                            note: Localized(
+                                ja: "台帳に登録済み" + (machine.owner.map { " (管理者 \($0))" } ?? ""),
+                                en: "registered in the ledger" + (machine.owner.map { " (owner \($0))" } ?? "")))
+                    ], issues: issues)
             }
             let shown = "machine-id \(identity.machineID)" + (identity.dmiSerial.map { ", serial \($0)" } ?? "")
-            return Evaluator.finding(rule, status: Evaluator.violated(rule), evidence: [Evidence(
-                source: .state, software: "", item: shown, note: Localized(
-                    ja: "この PC は台帳に登録されていません (私物 PC の可能性)", en: "this PC is not in the ledger (a private PC?)"))],
+            return Evaluator.finding(
+                rule, status: Evaluator.violated(rule),
+                evidence: [
+                    Evidence(
+                        source: .state, software: "", item: shown,
+                        note: Localized(
+                            ja: "この PC は台帳に登録されていません (私物 PC の可能性)", en: "this PC is not in the ledger (a private PC?)"))
+                ],
                 issues: issues)
         case .mediaRegistered:
             var evidence: [Evidence] = []
-            for device in facts.usbDevices where device.kinds.contains(.storage) && book.medium(device.ledgerID) == nil {
+            for device in facts.usbDevices where device.kinds.contains(.storage) && book.medium(device.ledgerID) == nil
+            {
                 evidence.append(deviceEvidence(device.displayName, id: device.ledgerID, kinds: device.kinds, time: nil))
             }
             var seen = Set(evidence.map(\.item))
-            for connection in facts.usbHistory where connection.kinds.contains(.storage) && book.medium(connection.ledgerID) == nil {
+            for connection in facts.usbHistory
+            where connection.kinds.contains(.storage) && book.medium(connection.ledgerID) == nil {
                 guard seen.insert(connection.ledgerID + "@\(connection.time)").inserted else { continue }
-                evidence.append(deviceEvidence(name(connection), id: connection.ledgerID, kinds: connection.kinds, time: connection.time))
+                evidence.append(
+                    deviceEvidence(
+                        name(connection), id: connection.ledgerID, kinds: connection.kinds, time: connection.time))
             }
-            let status: Finding.Status = !evidence.isEmpty ? Evaluator.violated(rule)
+            let status: Finding.Status =
+                !evidence.isEmpty
+                ? Evaluator.violated(rule)
                 : issues.contains { $0.level == .error } ? .error : .pass
             return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues)
         case .mediaEncrypted:
             var evidence: [Evidence] = []
             for device in facts.usbDevices where device.kinds.contains(.storage) {
-                guard let medium = book.medium(device.ledgerID), medium.encrypted, !device.disks.contains(where: \.encrypted) else { continue }
-                evidence.append(Evidence(source: .device, software: "", item: device.ledgerID, detail: device.disks.map(\.name).joined(separator: ","),
-                                         note: Localized(ja: "\(medium.label): 暗号化が必要な媒体ですが LUKS で暗号化されていません",
-                                                         en: "\(medium.label): must be encrypted but has no LUKS volume")))
+                guard let medium = book.medium(device.ledgerID), medium.encrypted,
+                    !device.disks.contains(where: \.encrypted)
+                else { continue }
+                evidence.append(
+                    Evidence(
+                        source: .device, software: "", item: device.ledgerID,
+                        detail: device.disks.map(\.name).joined(separator: ","),
+                        note: Localized(
+                            ja: "\(medium.label): 暗号化が必要な媒体ですが LUKS で暗号化されていません",
+                            en: "\(medium.label): must be encrypted but has no LUKS volume")))
             }
-            return Evaluator.finding(rule, status: evidence.isEmpty ? .pass : Evaluator.violated(rule), evidence: evidence, issues: issues)
+            return Evaluator.finding(
+                rule, status: evidence.isEmpty ? .pass : Evaluator.violated(rule), evidence: evidence, issues: issues)
         }
     }
 
@@ -113,13 +138,20 @@ public enum DeviceRule: RuleFamily {
             evidence.append(deviceEvidence(device.displayName, id: device.ledgerID, kinds: device.kinds, time: nil))
         }
         for connection in facts.usbHistory where connection.kinds.contains(.tethering) {
-            evidence.append(deviceEvidence(name(connection), id: connection.ledgerID, kinds: connection.kinds, time: connection.time))
+            evidence.append(
+                deviceEvidence(
+                    name(connection), id: connection.ledgerID, kinds: connection.kinds, time: connection.time))
         }
         for pairing in facts.bluetoothPairings {
-            evidence.append(Evidence(source: .device, software: "", item: pairing.address, note: Localized(
-                ja: "Bluetooth ペアリング済み: \(pairing.name ?? "(名前なし)")", en: "Bluetooth pairing: \(pairing.name ?? "(no name)")")))
+            evidence.append(
+                Evidence(
+                    source: .device, software: "", item: pairing.address,
+                    note: Localized(
+                        ja: "Bluetooth ペアリング済み: \(pairing.name ?? "(名前なし)")",
+                        en: "Bluetooth pairing: \(pairing.name ?? "(no name)")")))
         }
-        return Evaluator.finding(rule, status: evidence.isEmpty ? .pass : Evaluator.violated(rule), evidence: evidence, issues: issues)
+        return Evaluator.finding(
+            rule, status: evidence.isEmpty ? .pass : Evaluator.violated(rule), evidence: evidence, issues: issues)
     }
 
     private static func missingLedger(_ rule: Rule, ledger: LedgerState, issues: [FactIssue]) -> Finding {
@@ -128,8 +160,9 @@ public enum DeviceRule: RuleFamily {
         switch ledger {
         case .missing(let path):
             kind = .missing
-            message = Localized(ja: "台帳 \(path) がありません (tenken ledger add-machine で作成してください)",
-                                en: "no ledger at \(path) (create one with tenken ledger add-machine)")
+            message = Localized(
+                ja: "台帳 \(path) がありません (tenken ledger add-machine で作成してください)",
+                en: "no ledger at \(path) (create one with tenken ledger add-machine)")
         case .invalid(let error):
             kind = .damaged
             message = Localized(ja: "台帳を読み込めません: \(error)", en: "cannot read the ledger: \(error)")
@@ -137,7 +170,9 @@ public enum DeviceRule: RuleFamily {
             kind = .missing
             message = Localized(ja: "", en: "")
         }
-        return Evaluator.finding(rule, status: .error, evidence: [], issues: issues + [FactIssue(.identity, .error, kind, path: ledger.path, message)])
+        return Evaluator.finding(
+            rule, status: .error, evidence: [],
+            issues: issues + [FactIssue(.identity, .error, kind, path: ledger.path, message)])
     }
 
     private func name(_ connection: UsbConnection) -> String {
@@ -148,9 +183,12 @@ public enum DeviceRule: RuleFamily {
 
     private func deviceEvidence(_ name: String, id: String, kinds: Set<UsbDevice.Kind>, time: Int?) -> Evidence {
         let what = kinds.sorted().map(\.rawValue).joined(separator: ",")
-        let when = time.map { Localized(ja: "\(Timestamp.date($0)) に接続", en: "connected \(Timestamp.date($0))") }
+        let when =
+            time.map { Localized(ja: "\(Timestamp.date($0)) に接続", en: "connected \(Timestamp.date($0))") }
             ?? Localized(ja: "接続中", en: "connected now")
-        return Evidence(source: .device, software: "", item: id, detail: what, note: Localized(
-            ja: "\(name) [\(what)] \(when.ja)", en: "\(name) [\(what)] \(when.en)"))
+        return Evidence(
+            source: .device, software: "", item: id, detail: what,
+            note: Localized(
+                ja: "\(name) [\(what)] \(when.ja)", en: "\(name) [\(what)] \(when.en)"))
     }
 }
