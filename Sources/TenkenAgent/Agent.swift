@@ -6,6 +6,8 @@ import TenkenScan
 /// is plugged in and when packages, apt lists, the policy or the ledger change; every report is
 /// signed and spooled first, then sent, so nothing depends on the collector being up.
 public final class Agent: Sendable {
+    /// What the agent checks and how often: the `tenken agent` options (root, state directory, policy,
+    /// ledger, schedule, settle time, retry backoff).
     public struct Configuration: Sendable {
         public var root = "/"
         public var stateDirectory = MachineKey.defaultStateDirectory

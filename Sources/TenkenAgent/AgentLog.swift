@@ -5,6 +5,7 @@ import TenkenScan
 /// starts with sd-daemon(3)'s "<N>" so the journal records its priority. Messages never carry
 /// keys or tokens.
 public struct AgentLog: Sendable {
+    /// How serious a log line is; the raw value is the syslog level the journal records from "<N>".
     public enum Priority: Int, Sendable {
         case error = 3
         case warning = 4

@@ -11,6 +11,8 @@ public final class CollectorClient: Sendable {
     public let baseURL: String
     private let client: HTTPClient
 
+    /// Why the client cannot be set up or a request failed (bad address, unreadable CA, no connection),
+    /// in both languages for the log.
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let text: Localized
         public var message: String { text.en }

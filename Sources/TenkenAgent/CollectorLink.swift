@@ -21,6 +21,7 @@ public struct CollectorLink: Sendable, Codable, Equatable {
 
     public static func caFile(stateDirectory: String) -> String { stateDirectory + "/" + caFileName }
 
+    /// Why the link could not be loaded: not enrolled yet, damaged or unreadable; the message says what to do.
     public struct Missing: Error, Sendable, CustomStringConvertible {
         public let message: String
         public var description: String { message }

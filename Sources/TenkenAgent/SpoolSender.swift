@@ -17,6 +17,7 @@ public struct SpoolSender: Sendable {
         self.log = log
     }
 
+    /// How far one drain got: everything sent, or stopped at a report the collector could not take yet.
     public enum Result: Sendable, Equatable {
         /// The spool is empty (or another sender holds it); `sent` reports were acknowledged.
         case drained(sent: Int)

@@ -7,6 +7,7 @@ import X509
 /// `tenken-collector init`: a private CA and a server certificate it signs, so agents can pin
 /// the CA (`tenken enroll --ca ca.pem`) without any public PKI. Keys are P-256, written 0600.
 public enum CertificateAuthority {
+    /// Where the CA and server certificates and keys live in the collector's directory.
     public struct Files: Sendable {
         public let directory: String
         public var caCertificate: String { directory + "/ca.pem" }
@@ -90,6 +91,7 @@ public enum CertificateAuthority {
         try AtomicFile.write(Array(keyText.utf8), to: files.serverKey, mode: 0o600)
     }
 
+    /// Why an existing certificate chain and key were not adopted (no certificate, or a key that does not match).
     public struct AdoptionError: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }

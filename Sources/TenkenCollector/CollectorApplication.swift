@@ -12,6 +12,7 @@ import TenkenBase
 /// Admin token (`AdminAuthentication`): / (dashboard), /api/v1/fleet, /api/v1/contracts/:id,
 /// /api/v1/machines/:key/reports, /api/v1/reports/:id, /metrics.
 public enum CollectorApplication {
+    /// What the server listens on and with which certificate, and its limits: body size, clock skew, silence.
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int

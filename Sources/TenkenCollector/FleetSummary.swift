@@ -4,6 +4,7 @@ import TenkenBase
 /// who went silent, and how that maps onto each contract. The JSON API returns it as is; the
 /// dashboard and CSV are drawn from it.
 public struct FleetSummary: Sendable, Encodable {
+    /// How many machines are enrolled, how many have each verdict, and how many are silent or never reported.
     public struct Counts: Sendable, Encodable, Equatable {
         public var machines = 0
         public var compliant = 0
@@ -14,6 +15,7 @@ public struct FleetSummary: Sendable, Encodable {
         public var neverReported = 0
     }
 
+    /// A rule that did not pass in a machine's latest report (fail, warn or error).
     public struct Problem: Sendable, Encodable, Equatable {
         public let ruleId: String
         public let status: String
@@ -22,6 +24,7 @@ public struct FleetSummary: Sendable, Encodable {
         public let clauses: [String]
     }
 
+    /// One enrolled machine: who it is, when it was last heard from, and its latest verdict and problems.
     public struct Machine: Sendable, Encodable {
         public let keyId: String
         public let hostname: String
@@ -36,6 +39,7 @@ public struct FleetSummary: Sendable, Encodable {
         public let problems: [Problem]
     }
 
+    /// One rule across the fleet: the machines where it fails, warns or could not be checked.
     public struct Rule: Sendable, Encodable {
         public let ruleId: String
         public let title: Localized
@@ -47,7 +51,9 @@ public struct FleetSummary: Sendable, Encodable {
         public var error: [String] = []
     }
 
+    /// One contract across the fleet: which machines comply, fail or are unknown, clause by clause.
     public struct Contract: Sendable, Encodable {
+        /// One clause of the contract: the rules that cite it and the machines failing them.
         public struct Clause: Sendable, Encodable {
             public let clause: String
             public var rules: [String]

@@ -10,6 +10,7 @@ public struct Ingest: Sendable {
     /// The most bytes of JSON a compressed report may inflate to.
     public let maximumReportSize: Int
 
+    /// A report the agent may forget: stored now, or stored before (a retry); acknowledged by its id either way.
     public enum Accepted: Sendable, Equatable {
         case stored(reportID: String)
         case duplicate(reportID: String)
@@ -18,6 +19,7 @@ public struct Ingest: Sendable {
     /// Why a report was not taken, as an HTTP status the agent acts on: 400/409/413 it sets the
     /// report aside, 403/422 it tries again later.
     public struct Refusal: Error, Sendable, Equatable {
+        /// What was wrong with the report; the raw value labels the refusal in the metrics.
         public enum Reason: String, Sendable, CaseIterable {
             case invalid
             case unknownKey = "unknown_key"

@@ -5,6 +5,7 @@ import TenkenBase
 /// bytes). Signed by an enrolled key is not the same as well formed: a field given twice,
 /// sizes and values are checked too.
 public struct IngestedReport: Equatable, Sendable {
+    /// The fields of one finding the collector keeps; its evidence is skipped.
     public struct Finding: Equatable, Sendable {
         var ruleId: String
         var status: String

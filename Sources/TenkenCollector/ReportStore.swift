@@ -19,6 +19,8 @@ public protocol ReportStore: Sendable {
     func isAdminToken(hash: String) async throws -> Bool
 }
 
+/// A machine bound to its Ed25519 key at enrollment, with the identity it gave and its last sequence
+/// number (the replay check).
 public struct EnrolledMachine: Sendable, Equatable, Codable {
     public let keyID: String
     public let publicKey: String
@@ -58,6 +60,7 @@ public struct StoredReport: Sendable, Equatable {
     public var token: String { signed.token ?? "" }
 }
 
+/// A rule that did not pass in a stored report, kept beside the token for the fleet views.
 public struct StoredFinding: Sendable, Equatable, Codable {
     public let ruleID: String
     public let status: String
@@ -77,6 +80,7 @@ public struct MachineState: Sendable, Equatable {
     public let problems: [StoredFinding]
 }
 
+/// A stored report without its contents: enough to list a machine's reports.
 public struct ReportHeader: Sendable, Equatable, Codable {
     public let reportID: String
     public let sequence: Int
@@ -86,6 +90,7 @@ public struct ReportHeader: Sendable, Equatable, Codable {
     public let policyID: String
 }
 
+/// What `store` did with a report; the collector acknowledges or refuses it accordingly.
 public enum StoreOutcome: Sendable, Equatable {
     case stored
     /// This machine sent this report before: acknowledge it again.

@@ -4,6 +4,7 @@
 
 /// Why a host fact could not be read. Carries the path (as seen inside the root) for the finding.
 public struct HostReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong with the read; it decides the message and, for a finding, the kind of gap.
     public enum Reason: Sendable, Equatable {
         case notFound
         case permissionDenied

@@ -6,6 +6,7 @@ import CCompression
 
 /// zstd frames in memory, with the library apt also uses.
 public enum Zstd {
+    /// Why a frame did not inflate: damaged or cut short, or its content would exceed the limit.
     public enum Failure: Error, Sendable {
         case damaged, tooLarge
     }

@@ -6,12 +6,14 @@
 /// Strict: UTF-8 only, no trailing commas or comments, no lone surrogates, nesting at most
 /// `maximumDepth` deep (a hostile document cannot exhaust the stack).
 public struct JSONReader {
+    /// Why the bytes are not the JSON expected, and the byte offset where reading stopped.
     public struct Malformed: Error, Sendable, Equatable, CustomStringConvertible {
         public let offset: Int
         public let reason: String
         public var description: String { "\(reason) at byte \(offset)" }
     }
 
+    /// The type of the next value, so a caller can choose how to read it before reading.
     public enum Kind: Sendable, Equatable { case object, array, string, number, bool, null }
 
     public static let maximumDepth = 64

@@ -8,6 +8,7 @@ public enum TenkenVersion {
 /// The outcome of one check: host, policy, time and findings. Its JSON form is what `--json`
 /// prints and, from the agent, what the collector stores.
 public struct CheckReport: Sendable, Codable {
+    /// The report's overall result; it sets `tenken check`'s exit status and the fleet's counts.
     public enum Verdict: String, Sendable, Codable {
         /// No rule failed and every rule could be checked.
         case compliant
@@ -35,6 +36,8 @@ public struct CheckReport: Sendable, Codable {
         }
     }
 
+    /// The machine checked, identified by hostname, machine-id and DMI serial (as the ledger and
+    /// enrollment match it), with its OS name.
     public struct Host: Sendable, Codable {
         public let hostname: String
         public let machineID: String
@@ -55,6 +58,7 @@ public struct CheckReport: Sendable, Codable {
         }
     }
 
+    /// Which policy the report was checked against: its id and version, and the digest of exactly what was loaded.
     public struct PolicyReference: Sendable, Codable {
         public let id: String
         public let version: Int

@@ -1,5 +1,6 @@
 /// The result of one rule on one host.
 public struct Finding: Sendable, Codable, Hashable {
+    /// The rule's outcome on this host; `error` means it could not be checked completely.
     public enum Status: String, Sendable, Codable, CaseIterable {
         case pass, fail, warn, error
         case notApplicable = "not-applicable"
@@ -42,6 +43,7 @@ public struct Finding: Sendable, Codable, Hashable {
 
 /// Exactly what was seen, so a reader can find it again on the machine.
 public struct Evidence: Sendable, Codable, Hashable {
+    /// Where the evidence was seen, which says how `item` is to be read (a package, a path, a socket, ...).
     public enum Source: String, Sendable, Codable {
         case dpkg, snap, flatpak, file, wine, path, process, socket
         /// A pending update (item: package, version: candidate, installed, archive).

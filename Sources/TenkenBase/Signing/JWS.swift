@@ -18,6 +18,7 @@ public enum JWS {
         return signingInput + "." + Base64URL.encode(signature)
     }
 
+    /// A token whose signature checked out: its payload, the signing key and its id, and the raw segments.
     public struct Verified: Sendable {
         public let payload: [UInt8]
         /// The header's "cty": nil when the payload is the report's JSON.
@@ -30,6 +31,7 @@ public enum JWS {
         public let publicKey: Curve25519.Signing.PublicKey
     }
 
+    /// Why a token was not accepted: not a compact JWS, an unaccepted header, another key, or a bad signature.
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         public let reason: String
         public var description: String { reason }

@@ -18,6 +18,7 @@ public struct MachineKey: Sendable {
         self.privateKey = privateKey
     }
 
+    /// Why the machine key could not be loaded or created; the message names the file and what to fix.
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let message: String
         public var description: String { message }

@@ -9,6 +9,8 @@ public enum ReportPayload {
     /// the collector takes no more than its body limit.
     public static let largestReport = 64 << 20
 
+    /// Why a verified payload does not yield the report's JSON: an unknown type, a damaged frame, or too
+    /// large once inflated.
     public struct Unreadable: Error, Sendable, CustomStringConvertible {
         public let message: Localized
         /// Inflates past the limit, as opposed to damaged or of an unknown type.

@@ -2,6 +2,7 @@ import TenkenBase
 
 /// ClamAV's signature databases and its updater's log under the root.
 public struct ClamAVFacts: Sendable {
+    /// One signature database (.cvd or .cld), from its header: version, signature count and build time.
     public struct Database: Sendable, Hashable {
         public let file: String
         public let version: Int
@@ -16,11 +17,15 @@ public struct ClamAVFacts: Sendable {
 
     /// The newest database build time: how current the patterns are.
     public var newestBuild: Int? { databases.map(\.builtAt).max() }
+
+    /// Where they are read from, under the root (also named in the evidence).
+    public static let databasePath = "/var/lib/clamav"
+    public static let logPath = "/var/log/clamav/freshclam.log"
 }
 
 enum ClamAVSource {
-    static let databasePath = "/var/lib/clamav"
-    static let logPath = "/var/log/clamav/freshclam.log"
+    static let databasePath = ClamAVFacts.databasePath
+    static let logPath = ClamAVFacts.logPath
 
     static func collect(_ root: HostRoot, into facts: inout HostFacts) {
         var clam = ClamAVFacts()

@@ -1,5 +1,8 @@
 /// What the root's apt and dpkg state say about patching.
 public struct AptFacts: Sendable {
+    /// Where apt keeps its package lists, under the root.
+    public static let listsPath = "/var/lib/apt/lists"
+
     public var listFiles: [String] = []
     public var pendingUpdates: [PendingUpdate] = []
     /// When the package lists were last refreshed (unix seconds): apt's periodic stamp or the
@@ -10,6 +13,8 @@ public struct AptFacts: Sendable {
     public var reboot = RebootState()
     public var automaticUpdates = AutomaticUpdates()
 
+    /// Whether a reboot is pending: the reboot-required flag and its packages, or a kernel newer than the
+    /// running one.
     public struct RebootState: Sendable {
         /// /run/reboot-required exists (written by update-notifier and unattended-upgrades).
         public var flagged = false
@@ -20,6 +25,7 @@ public struct AptFacts: Sendable {
         public var newerKernel: String?
     }
 
+    /// Whether unattended-upgrades is installed and APT::Periodic turns it and the list updates on.
     public struct AutomaticUpdates: Sendable {
         public var packageInstalled = false
         /// APT::Periodic::Unattended-Upgrade as apt.conf(5) resolves it, with the file that set it.

@@ -8,6 +8,7 @@ import CCompression
 /// One Packages list from /var/lib/apt/lists, reduced to what candidate selection needs: the
 /// versions it offers of installed packages, and the release it belongs to.
 public struct AptIndex: Sendable {
+    /// A version of an installed package that the list offers, for one architecture.
     public struct Offer: Sendable, Hashable {
         public let name: String
         public let version: String

@@ -7,7 +7,7 @@ import CCompression
 
 /// Reads apt's lists, dpkg's log and the reboot and unattended-upgrades state under the root.
 enum AptSource {
-    static let listsPath = "/var/lib/apt/lists"
+    static let listsPath = AptFacts.listsPath
     static let maximumListSize = 1 << 30
 
     static func collect(_ root: HostRoot, into facts: inout HostFacts) {

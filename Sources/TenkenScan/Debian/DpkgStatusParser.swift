@@ -3,6 +3,7 @@ import TenkenBase
 /// Parses the deb822 stanzas of /var/lib/dpkg/status. It keeps going past damage: every stanza
 /// that cannot be trusted becomes a `Problem` with its line number, the rest still count.
 public struct DpkgStatusParser {
+    /// A stanza that cannot be trusted: the line where the damage is and what is wrong.
     public struct Problem: Sendable, Hashable {
         public let line: Int
         public let message: Localized

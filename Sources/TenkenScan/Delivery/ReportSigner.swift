@@ -3,6 +3,7 @@ import TenkenBase
 /// Numbers a report, signs it with the machine key and, for delivery, spools it: the number is
 /// taken and the spool file written under the sequence lock (see `SequenceCounter`).
 public enum ReportSigner {
+    /// The numbered report, its signed token and, when spooled, the spool file's name.
     public struct Signed: Sendable {
         public let report: CheckReport
         public let token: String

@@ -8,6 +8,7 @@
 public enum SequenceCounter {
     public static let fileName = "sequence"
 
+    /// Why no number could be taken (a lock, an unwritable or damaged counter file), or why `use` failed.
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let message: String
         public var description: String { message }

@@ -9,6 +9,7 @@
 public struct Spool: Sendable {
     public let directory: String
 
+    /// A waiting report: its file name, sequence number and signed token.
     public struct Entry: Sendable, Hashable {
         public let name: String
         public let sequence: Int

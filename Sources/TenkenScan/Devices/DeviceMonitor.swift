@@ -7,6 +7,7 @@ import Synchronization
 
 /// A USB device appearing or going away, as udev announces it.
 public struct DeviceEvent: Sendable, Hashable {
+    /// What udev says happened to the device (its ACTION); `other` for any action not listed.
     public enum Action: String, Sendable { case add, remove, change, bind, unbind, other }
 
     public let action: Action
@@ -26,6 +27,7 @@ public protocol DeviceEventSource: Sendable {
     func stop()
 }
 
+/// Why device events cannot be heard: the sd-device or sd-event step that failed and its errno.
 public struct DeviceMonitorError: Error, Sendable, CustomStringConvertible {
     public let step: String
     public let code: Int32

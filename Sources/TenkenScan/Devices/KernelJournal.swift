@@ -4,12 +4,14 @@ import TenkenBase
 /// Kernel messages from the systemd journal of a root (its /var/log/journal and
 /// /run/log/journal), read with libsystemd's sd-journal.
 public enum KernelJournal {
+    /// One kernel message and when the journal recorded it.
     public struct Message: Sendable, Hashable {
         /// Unix time in microseconds.
         public let time: Int
         public let text: String
     }
 
+    /// Why the journal could not be read: the errno sd-journal returned (ENOENT when there is no journal).
     public struct Failure: Error, Sendable {
         public let code: Int32
     }

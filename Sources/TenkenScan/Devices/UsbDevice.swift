@@ -1,5 +1,6 @@
 /// A USB device as sysfs describes it (or as the kernel logged it when it was connected).
 public struct UsbDevice: Sendable, Hashable {
+    /// One interface of the device: its class, subclass and protocol (which decide `kinds`), name and driver.
     public struct Interface: Sendable, Hashable {
         public let number: String
         public let classCode: UInt8
@@ -27,6 +28,7 @@ public struct UsbDevice: Sendable, Hashable {
     /// Block devices of a storage device ("sdb"), with whether each is LUKS-encrypted.
     public var disks: [Disk] = []
 
+    /// A block device of a storage device, and whether it is encrypted.
     public struct Disk: Sendable, Hashable {
         public let name: String
         /// Encrypted partitions or whole disk (LUKS header seen by udev, or an open dm-crypt mapping).

@@ -3,6 +3,7 @@ import TenkenBase
 /// A file found where programs live: PATH directories, /opt, home directories (AppImages,
 /// ~/.local/bin) and the drive_c of Wine prefixes (Windows .exe files).
 public struct ExecutableFile: Sendable, Hashable {
+    /// Which kind of place the file was found in: a PATH directory, /opt, a home directory or a Wine prefix.
     public enum Location: String, Sendable, Codable {
         case systemPath = "system-path"
         case opt, home
@@ -23,6 +24,7 @@ public struct ExecutableFile: Sendable, Hashable {
     public var path: String { directory.hasSuffix("/") ? directory + name.display : directory + "/" + name.display }
 }
 
+/// Finds program files in the PATH directories, /opt, home directories and Wine prefixes, each walk bounded.
 public enum ExecutableSource {
     static let systemPaths = [
         "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",

@@ -5,7 +5,9 @@ import TenkenBase
 /// expected reason (another user's processes when not running as root). Each issue is one gap in
 /// its source's coverage, with the kind of shortfall and the path it concerns.
 public struct FactIssue: Sendable, Hashable {
+    /// `error` or `limited`: the same levels as the coverage gap the issue becomes.
     public typealias Level = SourceCoverage.Gap.Level
+    /// The kind of shortfall, shared with the coverage gap (cut short, unreadable, damaged, ...).
     public typealias Kind = SourceCoverage.Gap.Kind
 
     public let source: FactSource

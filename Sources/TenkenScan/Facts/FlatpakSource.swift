@@ -5,6 +5,7 @@ public struct FlatpakApp: Sendable, Codable, Hashable {
     public let installation: String
 }
 
+/// Lists the Flatpak applications installed system-wide and in each home directory.
 public enum FlatpakSource {
     static let systemPath = "/var/lib/flatpak/app"
     static let userPath = ".local/share/flatpak/app"

@@ -7,6 +7,7 @@ public struct HomeDirectory: Sendable, Codable, Hashable {
     public let user: String?
 }
 
+/// Finds the home directories from /etc/passwd and /home, and records the uid-to-name map on the way.
 public enum HomeDirectorySource {
     static func collect(_ root: HostRoot, into facts: inout HostFacts) {
         var homes: [String: String?] = [:]

@@ -13,6 +13,7 @@ public struct HostIdentity: Sendable, Codable, Hashable {
     public init() {}
 }
 
+/// Reads the host's identity (hostname, machine-id, DMI serial, OS name) from the files under the root.
 public enum IdentitySource {
     /// Hostname, machine-id, DMI serial and OS of a root, e.g. for enrollment.
     public static func identity(of root: HostRoot) -> HostIdentity {

@@ -16,6 +16,7 @@ public struct RunningProcess: Sendable, Codable, Hashable {
     public var listeningSocketInodes: [UInt64]
 }
 
+/// Lists the processes in /proc with their executables, and the listening sockets each holds.
 public enum ProcessSource {
     static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
         let proc: Directory

@@ -4,6 +4,7 @@ public struct SnapPackage: Sendable, Codable, Hashable {
     public let revision: String
 }
 
+/// Lists the installed snaps from the file names in /var/lib/snapd/snaps.
 public enum SnapSource {
     static let snapsPath = "/var/lib/snapd/snaps"
 

@@ -7,6 +7,7 @@ import CRootedIO
 
 /// A TCP socket in LISTEN state, or a bound UDP socket, from /proc/net/{tcp,tcp6,udp,udp6}.
 public struct ListeningSocket: Sendable, Codable, Hashable {
+    /// The socket's protocol, as shown in its endpoint.
     public enum Transport: String, Sendable, Codable { case tcp, udp }
 
     public let transport: Transport
@@ -23,6 +24,7 @@ public struct ListeningSocket: Sendable, Codable, Hashable {
     }
 }
 
+/// Lists listening sockets: from the kernel over netlink when scanning "/", else from the /proc/net tables.
 public enum SocketSource {
     static let tables: [(file: String, transport: ListeningSocket.Transport, listeningState: String)] = [
         ("/proc/net/tcp", .tcp, "0A"), ("/proc/net/tcp6", .tcp, "0A"),

@@ -6,8 +6,10 @@
 /// An open directory under a `HostRoot`. Children are opened relative to it with O_NOFOLLOW, so a
 /// walk never leaves the tree, and names stay raw bytes so non-UTF-8 names can still be opened.
 public final class Directory {
+    /// What an entry is, from readdir (or lstat when readdir does not say); symlinks are never followed.
     public enum EntryKind: Sendable, Hashable { case file, directory, symlink, other }
 
+    /// One entry of the directory: its raw name and what it is.
     public struct Entry: Sendable {
         public let name: FileName
         public let kind: EntryKind

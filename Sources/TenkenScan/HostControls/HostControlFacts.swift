@@ -1,6 +1,7 @@
 /// Facts for the host controls: encryption of the system disks, authentication, screen lock,
 /// sshd, log retention, firewall and privileged groups.
 public struct HostControlFacts: Sendable {
+    /// Whether a mounted file system sits on an encrypted device, and the device chain that shows it.
     public struct MountEncryption: Sendable, Hashable {
         public let mountPoint: String
         public let device: String
@@ -25,12 +26,15 @@ public struct HostControlFacts: Sendable {
     /// What enables a firewall at boot: "nftables", "ufw", "firewalld".
     public var firewalls: [String] = []
 
+    /// GNOME's screen lock as the system dconf keyfiles leave it (GNOME's defaults otherwise), with the files
+    /// that set it.
     public struct ScreenLock: Sendable {
         public var lockEnabled = true
         public var idleDelaySeconds = 300
         public var setIn: [String] = []
     }
 
+    /// How long logs are kept: whether journald stores them on disk and for how long, and rsyslog's rotation.
     public struct LogRetention: Sendable {
         /// journald keeps logs on disk (Storage=persistent, or auto with /var/log/journal).
         public var journalPersistent = false

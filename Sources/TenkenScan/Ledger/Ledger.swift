@@ -1,6 +1,7 @@
 /// The ledger (台帳) of PCs and media registered for the work (001 第6条5, 003 第14条(7)).
 /// A machine is matched by machine-id or DMI serial; a medium by "vendor:product:serial".
 public struct Ledger: Sendable, Equatable {
+    /// A registered PC: matched by machine-id or DMI serial, with its label and owner.
     public struct Machine: Sendable, Equatable {
         public var machineID: String?
         public var serial: String?
@@ -15,6 +16,8 @@ public struct Ledger: Sendable, Equatable {
         }
     }
 
+    /// A registered medium: matched by "vendor:product:serial", with its label, owner and whether it must
+    /// be encrypted.
     public struct Medium: Sendable, Equatable {
         public var device: String
         public var label: String

@@ -6,6 +6,7 @@ public enum AntivirusRule: RuleFamily {
     /// Antivirus patterns built within `maxAgeHours`.
     case antivirusDefinitions(maxAgeHours: Int)
 
+    /// The family's rule kinds as a policy's `kind:` names them.
     public enum Name: String, CaseIterable, Sendable {
         case antivirusDefinitions = "antivirus-definitions"
     }
@@ -65,7 +66,7 @@ public enum AntivirusRule: RuleFamily {
             for line in clam.updaterErrors {
                 evidence.append(
                     Evidence(
-                        source: .state, software: clamName, item: ClamAVSource.logPath,
+                        source: .state, software: clamName, item: ClamAVFacts.logPath,
                         note: Localized(ja: "freshclam のエラー: " + line, en: "freshclam error: " + line)))
             }
             // A build time in the future (a wrong clock, a forged header) does not make patterns current.
@@ -78,7 +79,7 @@ public enum AntivirusRule: RuleFamily {
         if installed.contains(clamName) {
             evidence.append(
                 Evidence(
-                    source: .state, software: clamName, item: ClamAVSource.databasePath,
+                    source: .state, software: clamName, item: ClamAVFacts.databasePath,
                     note: Localized(
                         ja: "ClamAV のパターンファイルがありません (freshclam が一度も成功していません)",
                         en: "ClamAV has no signature database (freshclam never succeeded)")))

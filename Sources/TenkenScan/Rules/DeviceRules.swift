@@ -12,6 +12,7 @@ public enum DeviceRule: RuleFamily {
     /// Connected media the ledger marks `encrypted` are LUKS-encrypted.
     case mediaEncrypted
 
+    /// The family's rule kinds as a policy's `kind:` names them.
     public enum Name: String, CaseIterable, Sendable {
         case machineRegistered = "machine-registered"
         case mediaRegistered = "media-registered"

@@ -17,6 +17,7 @@ public enum HostControlRule: RuleFamily {
     /// Members of sudo, wheel, adm and admin are reported.
     case privilegedUsers
 
+    /// The family's rule kinds as a policy's `kind:` names them.
     public enum Name: String, CaseIterable, Sendable {
         case diskEncryption = "disk-encryption"
         case authentication

@@ -12,6 +12,7 @@ public enum PatchRule: RuleFamily {
     /// unattended-upgrades installed and enabled in APT::Periodic.
     case automaticUpdates
 
+    /// The family's rule kinds as a policy's `kind:` names them.
     public enum Name: String, CaseIterable, Sendable {
         case pendingUpdates = "pending-updates"
         case packageListsFresh = "package-lists-fresh"
@@ -78,7 +79,7 @@ public enum PatchRule: RuleFamily {
             if apt.listFiles.isEmpty {
                 issues.append(
                     FactIssue(
-                        .apt, .error, .missing, path: "/var/lib/apt/lists",
+                        .apt, .error, .missing, path: AptFacts.listsPath,
                         Localized(
                             ja: "パッケージ一覧 (/var/lib/apt/lists) がないため、保留中の更新を確認できません (apt update を実行してください)",
                             en:
@@ -105,7 +106,7 @@ public enum PatchRule: RuleFamily {
                 let days = max(0, now - updated) / Self.day
                 evidence.append(
                     Evidence(
-                        source: .state, software: "", item: AptSource.listsPath,
+                        source: .state, software: "", item: AptFacts.listsPath,
                         note: Localized(
                             ja: "パッケージ一覧の最終更新: \(Timestamp.date(updated)) (\(days) 日前、上限 \(maxAgeDays) 日)",
                             en:
@@ -115,7 +116,7 @@ public enum PatchRule: RuleFamily {
             } else {
                 evidence.append(
                     Evidence(
-                        source: .state, software: "", item: AptSource.listsPath,
+                        source: .state, software: "", item: AptFacts.listsPath,
                         note: Localized(
                             ja: "パッケージ一覧が一度も取得されていません", en: "the package lists were never downloaded")))
                 status = Evaluator.violated(rule)

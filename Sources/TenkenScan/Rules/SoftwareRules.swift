@@ -8,6 +8,7 @@ public enum SoftwareRule: RuleFamily {
     /// Some software of the categories must be installed (or, with `mustRun`, running).
     case requiredSoftware(categories: [String], mustRun: Bool)
 
+    /// The family's rule kinds as a policy's `kind:` names them.
     public enum Name: String, CaseIterable, Sendable {
         case forbiddenSoftware = "forbidden-software"
         case requiredSoftware = "required-software"
