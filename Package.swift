@@ -148,5 +148,6 @@ let package = Package(
         .testTarget(name: "TenkenScanTests", dependencies: testDependencies),
         .testTarget(name: "TenkenAgentTests", dependencies: testDependencies + ["TenkenAgent"]),
         .testTarget(name: "TenkenCollectorTests", dependencies: testDependencies),
+        .testTarget(name: "TenkenCommandLineTests", dependencies: testDependencies + ["TenkenCommandLine"]),
     ]
 )
