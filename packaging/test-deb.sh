@@ -25,6 +25,16 @@ lintian --fail-on error,warning --display-info --suppress-tags spelling-error-in
     "$tenken_deb" "$collector_deb" | tee "$out/lintian.txt"
 echo "lintian: $(grep -c . "$out/lintian.txt" || true) tags shown (info included), none failing"
 
+# The collector links the base module only: none of the host-scanning libraries.
+collector_depends="$(dpkg-deb --field "$collector_deb" Depends)"
+for library in libsystemd0 libyaml-0-2; do
+    if grep -q "$library" <<<"$collector_depends"; then
+        echo "tenken-collector depends on $library: it links scanning code ($collector_depends)" >&2
+        exit 1
+    fi
+done
+echo "tenken-collector depends on: $collector_depends"
+
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tenken_deb" "$collector_deb" >/dev/null
 [ "$(command -v tenken)" = /usr/bin/tenken ] || { echo "tenken is not /usr/bin/tenken once installed" >&2; exit 1; }
 

@@ -133,8 +133,8 @@ public final class CollectorClient: Sendable {
         if error is NIOSSLError || detail.contains("CERTIFICATE_VERIFY_FAILED") {
             return Failure(
                 ja: "\(baseURL): TLS 接続を確立できません。サーバー証明書が --ca の CA で署名されていないか、別の名前向けです (\(detail))",
-                en:
-                    "\(baseURL): TLS handshake failed: the server certificate is not signed by the CA given with --ca, or is for another name (\(detail))"
+                en: "\(baseURL): TLS handshake failed: the server certificate is not signed by the CA given with --ca, "
+                    + "or is for another name (\(detail))"
             )
         }
         if let client = error as? HTTPClientError, client == .connectTimeout || client == .deadlineExceeded {

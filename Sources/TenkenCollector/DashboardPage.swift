@@ -42,24 +42,32 @@ enum DashboardPage {
             html +=
                 "<tr><td>\(escape(machine.hostname))<br><small>\(escape(machine.machineId))</small></td>"
                 + "<td class=\"\(escape(verdict))\">\(escape(verdictText(machine.verdict, ja: ja)))</td>"
-                + "<td class=\"\(machine.silent ? "silent" : "")\">\(escape(machine.lastSeen ?? "-"))\(machine.silent ? t("（報告途絶）", " (silent)") : "")</td>"
+                + "<td class=\"\(machine.silent ? "silent" : "")\">\(escape(machine.lastSeen ?? "-"))"
+                + "\(machine.silent ? t("（報告途絶）", " (silent)") : "")</td>"
                 + "<td>\(problems)</td></tr>\n"
         }
         html +=
-            "</table>\n<h2>\(t("ルール別の不適合", "Failing rules"))</h2>\n<table><tr><th>\(t("ルール", "Rule"))</th><th>\(t("条項", "Clauses"))</th><th>\(t("不適合", "Fail"))</th><th>\(t("警告", "Warn"))</th><th>\(t("確認不能", "Error"))</th></tr>\n"
+            "</table>\n<h2>\(t("ルール別の不適合", "Failing rules"))</h2>\n"
+            + "<table><tr><th>\(t("ルール", "Rule"))</th><th>\(t("条項", "Clauses"))</th><th>\(t("不適合", "Fail"))</th>"
+            + "<th>\(t("警告", "Warn"))</th><th>\(t("確認不能", "Error"))</th></tr>\n"
         for rule in summary.rules {
             html +=
-                "<tr><td>\(escape(rule.title[language]))<br><small>\(escape(rule.ruleId))</small></td><td>\(escape(rule.clauses.joined(separator: ", ")))</td>"
+                "<tr><td>\(escape(rule.title[language]))<br><small>\(escape(rule.ruleId))</small></td>"
+                + "<td>\(escape(rule.clauses.joined(separator: ", ")))</td>"
                 + "<td>\(hosts(rule.fail))</td><td>\(hosts(rule.warn))</td><td>\(hosts(rule.error))</td></tr>\n"
         }
         html +=
-            "</table>\n<h2>\(t("契約別", "By contract"))</h2>\n<table><tr><th>\(t("契約", "Contract"))</th><th>\(t("適合", "Compliant"))</th><th>\(t("不適合", "Non-compliant"))</th><th>\(t("不明", "Unknown"))</th><th>\(t("不適合の条項", "Clauses failed"))</th></tr>\n"
+            "</table>\n<h2>\(t("契約別", "By contract"))</h2>\n<table><tr><th>\(t("契約", "Contract"))</th>"
+            + "<th>\(t("適合", "Compliant"))</th><th>\(t("不適合", "Non-compliant"))</th><th>\(t("不明", "Unknown"))</th>"
+            + "<th>\(t("不適合の条項", "Clauses failed"))</th></tr>\n"
         for contract in summary.contracts {
             let clauses = contract.clauses.map { "\(escape($0.clause)): \(hosts($0.failing))" }.joined(
                 separator: "<br>")
             html +=
-                "<tr><td>\(escape(contract.id)) \(escape(contract.issuer[language]))<br><small>\(escape(contract.title[language]))</small>"
-                + "<br><a href=\"/api/v1/contracts/\(escape(contract.id))?format=csv&amp;lang=\(language.rawValue)\">CSV</a></td>"
+                "<tr><td>\(escape(contract.id)) \(escape(contract.issuer[language]))"
+                + "<br><small>\(escape(contract.title[language]))</small>"
+                + "<br><a href=\"/api/v1/contracts/\(escape(contract.id))"
+                + "?format=csv&amp;lang=\(language.rawValue)\">CSV</a></td>"
                 + "<td>\(contract.compliant.count)</td><td class=\"non-compliant\">\(hosts(contract.nonCompliant))</td>"
                 + "<td>\(hosts(contract.unknown))</td><td>\(clauses)</td></tr>\n"
         }

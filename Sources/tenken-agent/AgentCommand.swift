@@ -17,8 +17,8 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: HelpText.pick(
             ja: "サービスとして動作: 定期的に、USB 接続時とパッケージ変更時に点検し、署名した報告をコレクターへ送る。",
-            en:
-                "Run as a service: check on a schedule, on USB insertion and on package changes; send signed reports to the collector."
+            en: "Run as a service: check on a schedule, on USB insertion and on package changes; "
+                + "send signed reports to the collector."
         )
     )
 

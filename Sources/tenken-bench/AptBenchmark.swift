@@ -35,7 +35,8 @@ func benchmarkPendingUpdates(root: HostRoot, rootPath: String, runs: Int) {
     let ourAnswer = Set(ours.map { "\($0.name) \($0.installed) -> \($0.candidate)" })
     let security = ours.filter(\.isSecurity).count
     print(
-        "  tenken (dpkg status + apt lists)  median \(format(tenkenTimes.median))  p90 \(format(tenkenTimes.percentile(0.9)))"
+        "  tenken (dpkg status + apt lists)  median \(format(tenkenTimes.median))  "
+            + "p90 \(format(tenkenTimes.percentile(0.9)))"
     )
     print(
         "  apt list --upgradable             median \(format(aptTimes.median))  p90 \(format(aptTimes.percentile(0.9)))"

@@ -82,7 +82,8 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
     let template = Check.run(root: root, policy: policy)
     let perMachine = reports / machines
     print(
-        "  \(machines) machines × \(perMachine) reports, each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON, "
+        "  \(machines) machines × \(perMachine) reports, "
+            + "each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON, "
             + (plain ? "signed as it is" : "signed compressed as agents send it") + "; signing...")
     var tokensByMachine: [[(String, String)]] = []
     for key in keys {
@@ -126,14 +127,16 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
                 })
         }
         print(
-            "  size \(bodies[0].count / 1024) KB a request; phases (median): verify \(format(phases["verify"]!.median)), decode \(format(phases["decode"]!.median)), "
+            "  size \(bodies[0].count / 1024) KB a request; phases (median): "
+                + "verify \(format(phases["verify"]!.median)), decode \(format(phases["decode"]!.median)), "
                 + (plain ? "zstd compress " : "zstd inflate ") + format(phases["zstd"]!.median))
         let clock = ContinuousClock()
         let start = clock.now
         for body in bodies { _ = try? await ingest.receive(body, now: Timestamp.seconds()) }
         let each = (clock.now - start) / bodies.count
         print(
-            "  in-process, no HTTP: \(format(Double(each.components.attoseconds) / 1e15)) per report (of which JWS verify \(format(phases["verify"]!.median)))"
+            "  in-process, no HTTP: \(format(Double(each.components.attoseconds) / 1e15)) per report "
+                + "(of which JWS verify \(format(phases["verify"]!.median)))"
         )
     }
 
@@ -161,18 +164,23 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
     let stored = (try? await store.fleet().reduce(0) { $0 + $1.machine.lastSequence }) ?? -1
     let rate = Double(acknowledged) / seconds
     print(
-        "  \(acknowledged) reports in \(format(seconds * 1000)): \(Int(rate)) reports/s   goal ≥ 2,000/s: \(rate >= 2000 ? "met" : "NOT met")"
+        "  \(acknowledged) reports in \(format(seconds * 1000)): \(Int(rate)) reports/s   "
+            + "goal ≥ 2,000/s: \(rate >= 2000 ? "met" : "NOT met")"
     )
     print(
-        "  latency p50 \(format(samples.median))  p90 \(format(samples.percentile(0.9)))  p99 \(format(samples.percentile(0.99)))  max \(format(samples.percentile(1)))   goal p99 < 100 ms: \(samples.percentile(0.99) < 100 ? "met" : "NOT met")"
+        "  latency p50 \(format(samples.median))  p90 \(format(samples.percentile(0.9)))  "
+            + "p99 \(format(samples.percentile(0.99)))  max \(format(samples.percentile(1)))   "
+            + "goal p99 < 100 ms: \(samples.percentile(0.99) < 100 ? "met" : "NOT met")"
     )
     let count = Double(max(1, acknowledged))
     print(
-        "  CPU per report: collector \(format(collectorCPU * 1000 / count)), load generator \(format(generatorCPU * 1000 / count)); "
-            + "cores busy: collector \(format1(collectorCPU / seconds)), load generator \(format1(generatorCPU / seconds)) "
-            + "of \(sysconf(Int32(_SC_NPROCESSORS_ONLN)))")
+        "  CPU per report: collector \(format(collectorCPU * 1000 / count)), "
+            + "load generator \(format(generatorCPU * 1000 / count)); "
+            + "cores busy: collector \(format1(collectorCPU / seconds)), "
+            + "load generator \(format1(generatorCPU / seconds)) of \(sysconf(Int32(_SC_NPROCESSORS_ONLN)))")
     print(
-        "  not acknowledged: \(timed.failures); stored (sum of last sequences): \(stored) of \(machines * (perMachine + 5))"
+        "  not acknowledged: \(timed.failures); "
+            + "stored (sum of last sequences): \(stored) of \(machines * (perMachine + 5))"
     )
 }
 

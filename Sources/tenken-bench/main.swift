@@ -104,21 +104,26 @@ for _ in 0..<runs {
     }
 }
 print(
-    "  tenken check --rules <software>         median \(format(tenkenTimes.median))  p90 \(format(tenkenTimes.percentile(0.9)))"
+    "  tenken check --rules <software>         median \(format(tenkenTimes.median))  "
+        + "p90 \(format(tenkenTimes.percentile(0.9)))"
 )
 print(
-    "  tenken check --rules <software> --json  median \(format(tenkenJSONTimes.median))  p90 \(format(tenkenJSONTimes.percentile(0.9)))"
+    "  tenken check --rules <software> --json  median \(format(tenkenJSONTimes.median))  "
+        + "p90 \(format(tenkenJSONTimes.percentile(0.9)))"
 )
 print(
-    "  tenken check (whole default policy)     median \(format(fullTimes.median))  p90 \(format(fullTimes.percentile(0.9)))"
+    "  tenken check (whole default policy)     median \(format(fullTimes.median))  "
+        + "p90 \(format(fullTimes.percentile(0.9)))"
 )
 print(
-    "  dpkg-query -W                           median \(format(peerTimes.median))  p90 \(format(peerTimes.percentile(0.9)))"
+    "  dpkg-query -W                           median \(format(peerTimes.median))  "
+        + "p90 \(format(peerTimes.percentile(0.9)))"
 )
 let ratio = tenkenTimes.median / peerTimes.median
 let jsonRatio = tenkenJSONTimes.median / peerTimes.median
 print(
-    "  ratio (median) software check / dpkg-query -W: \((ratio * 100).rounded() / 100)×   goal ≤ 2×: \(ratio <= 2 ? "met" : "NOT met")"
+    "  ratio (median) software check / dpkg-query -W: \((ratio * 100).rounded() / 100)×   "
+        + "goal ≤ 2×: \(ratio <= 2 ? "met" : "NOT met")"
 )
 print("  ratio (median) with --json: \((jsonRatio * 100).rounded() / 100)×")
 

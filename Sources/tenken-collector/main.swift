@@ -61,7 +61,8 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
                 try CertificateAuthority.adopt(in: files, certificateChain: certificate, key: key, ca: ca)
                 guard ca != nil else {
                     print(
-                        "\(files.serverCertificate): in place; agents verify it with the system's CAs (tenken enroll without --ca)"
+                        "\(files.serverCertificate): in place; "
+                            + "agents verify it with the system's CAs (tenken enroll without --ca)"
                     )
                     return
                 }

@@ -9,8 +9,8 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: HelpText.pick(
             ja: "この端末 (またはマウントしたルート) をポリシーで点検する。終了コード 0 適合、1 不適合、2 点検できず。",
-            en:
-                "Check this machine (or a mounted root) against the policy. Exit 0 compliant, 1 non-compliant, 2 could not check."
+            en: "Check this machine (or a mounted root) against the policy. "
+                + "Exit 0 compliant, 1 non-compliant, 2 could not check."
         )
     )
 

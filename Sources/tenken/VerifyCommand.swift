@@ -11,8 +11,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: HelpText.pick(
             ja: "tenken check --sign またはエージェント (スプール) の署名付き報告 (JWS) を検証する。終了コード 0 有効、1 無効、2 読めない。",
-            en:
-                "Verify a signed report (JWS) made by tenken check --sign or an agent (its spool). Exit 0 valid, 1 invalid, 2 unreadable."
+            en: "Verify a signed report (JWS) made by tenken check --sign or an agent (its spool). "
+                + "Exit 0 valid, 1 invalid, 2 unreadable."
         )
     )
 

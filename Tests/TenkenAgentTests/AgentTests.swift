@@ -306,7 +306,10 @@ struct AgentTests {
     }
 
     @Test(
-        "a report dated ahead is set aside only once this clock agrees it was made under a wrong clock; a busy spool is retried"
+        """
+        a report dated ahead is set aside only once this clock agrees it was made under a wrong clock; \
+        a busy spool is retried
+        """
     )
     func clockAndLock() async throws {
         let scratch = try ScratchTree()

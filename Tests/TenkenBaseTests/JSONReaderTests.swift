@@ -141,7 +141,8 @@ struct JSONReaderTests {
     @Test("what is JSON agrees with Python's json module on 3,000 damaged documents", Needs.pythonModule("json"))
     func agreesWithPython() throws {
         let seed = Array(
-            #"{"a":[1,-2.5e3,true,false,null],"s":"x\"\\\u00e9\ud83d\ude00","o":{"k":[],"e":{}},"n":0,"t":"点検😀 plain text of some length"}"#
+            (#"{"a":[1,-2.5e3,true,false,null],"s":"x\"\\\u00e9\ud83d\ude00","o":{"k":[],"e":{}},"n":0,"#
+                + #""t":"点検😀 plain text of some length"}"#)
                 .utf8)
         // The damage: a byte replaced by one of JSON's own characters, removed or doubled.
         let alphabet =

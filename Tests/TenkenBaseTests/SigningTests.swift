@@ -64,7 +64,10 @@ struct SigningTests {
     }
 
     @Test(
-        "an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint; the zstd tool reads a compressed one",
+        """
+        an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint; \
+        the zstd tool reads a compressed one
+        """,
         Needs.pythonModule("joserfc"), Needs.programs("/usr/bin/zstd"), arguments: [false, true])
     func independentVerifier(compressed: Bool) throws {
         let scratch = try ScratchTree()

@@ -57,7 +57,8 @@ struct CollectorTests {
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
         try scratch.write(
             "enroll.json",
-            #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","machineId":"5f3c8e1a","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#
+            #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","#
+                + #""machineId":"5f3c8e1a","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#
         )
         #expect(
             try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status
@@ -128,7 +129,10 @@ struct CollectorTests {
     }
 
     @Test(
-        "reports compressed as agents send them: read, kept as signed byte for byte; damaged frames, inflation past the limit and unknown payload types refused"
+        """
+        reports compressed as agents send them: read, kept as signed byte for byte; \
+        damaged frames, inflation past the limit and unknown payload types refused
+        """
     )
     func compressedReports() async throws {
         let scratch = try ScratchTree()
@@ -322,7 +326,10 @@ struct CollectorTests {
     }
 
     @Test(
-        "reports stored by schema v1 stay readable after the upgrade; machines point at their latest; problems read from the signed report"
+        """
+        reports stored by schema v1 stay readable after the upgrade; machines point at their latest; \
+        problems read from the signed report
+        """
     )
     func upgradeFromV1() async throws {
         let scratch = try ScratchTree()
@@ -337,11 +344,13 @@ struct CollectorTests {
             try await queue.write { db in
                 try db.execute(
                     sql:
-                        "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence) VALUES (?, ?, 'm', 'old-pc', 1, 7)",
+                        "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence) "
+                        + "VALUES (?, ?, 'm', 'old-pc', 1, 7)",
                     arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
                 try db.execute(
                     sql:
-                        "INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token) VALUES (?, ?, 7, 2, 'non-compliant', ?)",
+                        "INSERT INTO reports (report_id, key_id, sequence, received_at, verdict, token) "
+                        + "VALUES (?, ?, 7, 2, 'non-compliant', ?)",
                     arguments: [report.reportID, keyID, token])
             }
         }
@@ -385,7 +394,8 @@ struct CollectorTests {
             try await queue.write { db in
                 try db.execute(
                     sql:
-                        "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence, last_report_id) VALUES (?, ?, 'm', 'pc', 1, 3, 'r3')",
+                        "INSERT INTO machines (key_id, public_key, machine_id, hostname, enrolled_at, last_sequence, "
+                        + "last_report_id) VALUES (?, ?, 'm', 'pc', 1, 3, 'r3')",
                     arguments: [keyID, Base64URL.encode(key.publicKey.rawRepresentation)])
                 for id in ["r2", "r3"] {
                     try db.execute(
@@ -508,7 +518,8 @@ struct CollectorTests {
         #expect(try await store.isAdminToken(hash: CollectorApplication.tokenHash(adminToken)))
         #expect(
             !(try await store.isAdminToken(
-                hash: CollectorApplication.tokenHash(enrollment.output.trimmingCharacters(in: .whitespacesAndNewlines))))
+                hash: CollectorApplication.tokenHash(
+                    enrollment.output.trimmingCharacters(in: .whitespacesAndNewlines))))
         )
         #expect(!String(decoding: try scratch.read("collector.sqlite"), as: UTF8.self).contains(adminToken))
     }

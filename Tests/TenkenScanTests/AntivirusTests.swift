@@ -59,7 +59,8 @@ struct AntivirusTests {
             "var/log/clamav/freshclam.log",
             log
                 + "Wed Nov 18 07:10:01 2026 -> ClamAV update process started at Wed Nov 18 07:10:01 2026\n"
-                + "Wed Nov 18 07:10:31 2026 -> ERROR: Can't download daily.cvd from https://database.clamav.net/daily.cvd\n"
+                + "Wed Nov 18 07:10:31 2026 -> ERROR: Can't download daily.cvd "
+                + "from https://database.clamav.net/daily.cvd\n"
         )
         let withErrors = try report(scratch.path)
         #expect(

@@ -198,11 +198,13 @@ struct AptTests {
     func sources() {
         #expect(
             AptSources.oneLine(
-                "deb [arch=amd64 signed-by=/k.gpg] http://ftp.jp.debian.org/debian/ bookworm main\n# deb http://x y z\ndeb-src http://a b c"
+                "deb [arch=amd64 signed-by=/k.gpg] http://ftp.jp.debian.org/debian/ bookworm main\n"
+                    + "# deb http://x y z\ndeb-src http://a b c"
             ).map(\.suite) == ["bookworm"])
         #expect(
             AptSources.deb822(
-                "Types: deb deb-src\nURIs: http://a/debian http://b/debian\nSuites: s1 s2\nComponents: main\n\nTypes: deb\nEnabled: no\nURIs: http://c\nSuites: s3\n"
+                "Types: deb deb-src\nURIs: http://a/debian http://b/debian\nSuites: s1 s2\nComponents: main\n\n"
+                    + "Types: deb\nEnabled: no\nURIs: http://c\nSuites: s3\n"
             ).count == 4)
         #expect(
             AptSources.listPrefix(uri: "http://deb.debian.org/debian-security/", suite: "bookworm-security")

@@ -80,7 +80,8 @@ struct CheckTests {
         let scratch = try Fixture.copy("debian-clean")
         var table = String(decoding: try scratch.read("proc/net/tcp"), as: UTF8.self)
         table +=
-            "   5: 00000000:1AE1 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 55501 1 0000000008f1d653 100 0 0 10 0\n"
+            "   5: 00000000:1AE1 00000000:0000 0A 00000000:00000000 00:00000000 00000000  "
+            + "1000        0 55501 1 0000000008f1d653 100 0 0 10 0\n"
         try scratch.write("proc/net/tcp", table)
         let report = try check(scratch.path)
         let p2p = try #require(report.finding("no-p2p-software"))

@@ -18,7 +18,10 @@ struct HostControlTests {
     }
 
     @Test(
-        "clean root: LUKS under LVM for / and /home, hardened sshd (Include read, Match ignored), journal kept 13 months, nftables"
+        """
+        clean root: LUKS under LVM for / and /home, hardened sshd (Include read, Match ignored), \
+        journal kept 13 months, nftables
+        """
     )
     func clean() throws {
         let result = try report(Fixture.path("debian-clean"))
@@ -36,7 +39,10 @@ struct HostControlTests {
     }
 
     @Test(
-        "workstation: plain partition, empty password, autologin, screen lock off, root ssh, volatile journal, no firewall"
+        """
+        workstation: plain partition, empty password, autologin, screen lock off, root ssh, \
+        volatile journal, no firewall
+        """
     )
     func workstation() throws {
         let result = try report(Fixture.path("workstation"))

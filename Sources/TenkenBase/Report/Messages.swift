@@ -63,15 +63,18 @@ struct Messages {
             what = pick("実行中のプロセス \(evidence.item) (\(owner))", "running process \(evidence.item) (\(owner))")
         case .socket where evidence.confidence == .suspected:
             return pick(
-                "\(evidence.item) で待ち受けています: \(evidence.software) の既定ポート (\(evidence.detail ?? "")) ですが、プロセスを確認できません (推定)",
-                "\(evidence.item) is listening: a default port of \(evidence.software) (\(evidence.detail ?? "")), owner not visible (suspected)"
+                "\(evidence.item) で待ち受けています: \(evidence.software) の既定ポート (\(evidence.detail ?? "")) "
+                    + "ですが、プロセスを確認できません (推定)",
+                "\(evidence.item) is listening: a default port of \(evidence.software) (\(evidence.detail ?? "")), "
+                    + "owner not visible (suspected)"
             )
         case .socket:
             what = pick("\(evidence.item) で待ち受け (\(owner))", "listening on \(evidence.item) (\(owner))")
         case .update:
             let kind = evidence.detail == "security" ? pick("セキュリティ更新", "security update") : pick("更新", "update")
             what =
-                "\(kind) \(evidence.item) \(evidence.installed ?? "") → \(evidence.version ?? "") (\(evidence.archive ?? ""))"
+                "\(kind) \(evidence.item) \(evidence.installed ?? "") → "
+                + "\(evidence.version ?? "") (\(evidence.archive ?? ""))"
         case .state, .device:
             let note = evidence.note?[language] ?? ""
             what = evidence.item.isEmpty ? note : "\(evidence.item): \(note)"
@@ -82,8 +85,10 @@ struct Messages {
     func verdictLine(_ report: CheckReport) -> String {
         let counts = report.counts
         let tally = pick(
-            "不合格 \(counts["fail"] ?? 0) / 要確認 \(counts["warn"] ?? 0) / エラー \(counts["error"] ?? 0) / 合格 \(counts["pass"] ?? 0)",
-            "\(counts["fail"] ?? 0) failed, \(counts["warn"] ?? 0) warnings, \(counts["error"] ?? 0) errors, \(counts["pass"] ?? 0) passed"
+            "不合格 \(counts["fail"] ?? 0) / 要確認 \(counts["warn"] ?? 0) / "
+                + "エラー \(counts["error"] ?? 0) / 合格 \(counts["pass"] ?? 0)",
+            "\(counts["fail"] ?? 0) failed, \(counts["warn"] ?? 0) warnings, "
+                + "\(counts["error"] ?? 0) errors, \(counts["pass"] ?? 0) passed"
         )
         let seconds = String(Int(report.durationMilliseconds.rounded())) + " ms"
         switch report.verdict {

@@ -22,7 +22,8 @@ public struct TextReport {
         let ordered = report.findings.sorted { ($0.status.order, $1.severity) < ($1.status.order, $0.severity) }
         for finding in ordered {
             lines.append(
-                "\(text.statusMark(finding.status)) [\(finding.severity.rawValue)] \(finding.ruleID) — \(finding.title[language])"
+                "\(text.statusMark(finding.status)) [\(finding.severity.rawValue)] "
+                    + "\(finding.ruleID) — \(finding.title[language])"
             )
             for evidence in finding.evidence.prefix(30) {
                 lines.append("    ・\(text.describe(evidence))")

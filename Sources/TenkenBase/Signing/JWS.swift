@@ -12,7 +12,8 @@ public enum JWS {
         precondition(contentType?.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C } ?? true)
         let cty = contentType.map { #""cty":"\#($0)","# } ?? ""
         let header =
-            #"{"alg":"EdDSA",\#(cty)"jwk":\#(key.jwk),"kid":"\#(MachineKey.thumbprint(key.publicKey))","typ":"\#(type)"}"#
+            #"{"alg":"EdDSA",\#(cty)"jwk":"#
+            + #"\#(key.jwk),"kid":"\#(MachineKey.thumbprint(key.publicKey))","typ":"\#(type)"}"#
         let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(payload)
         let signature = try key.privateKey.signature(for: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)

@@ -59,8 +59,8 @@ public enum AntivirusRule: RuleFamily {
                         source: .state, software: clamName, item: database.file, version: String(database.version),
                         note: Localized(
                             ja: "\(database.signatures) 件のシグネチャ、\(Timestamp.date(database.builtAt)) 作成 (\(hours) 時間前)",
-                            en:
-                                "\(database.signatures) signatures, built \(Timestamp.date(database.builtAt)) (\(hours) hours ago)"
+                            en: "\(database.signatures) signatures, built \(Timestamp.date(database.builtAt)) "
+                                + "(\(hours) hours ago)"
                         )))
             }
             for line in clam.updaterErrors {

@@ -82,8 +82,8 @@ public enum PatchRule: RuleFamily {
                         .apt, .error, .missing, path: AptFacts.listsPath,
                         Localized(
                             ja: "パッケージ一覧 (/var/lib/apt/lists) がないため、保留中の更新を確認できません (apt update を実行してください)",
-                            en:
-                                "no package lists in /var/lib/apt/lists: pending updates cannot be known (run apt update)"
+                            en: "no package lists in /var/lib/apt/lists: "
+                                + "pending updates cannot be known (run apt update)"
                         )))
             }
             let updates = apt.pendingUpdates.filter { $0.isSecurity == security }
@@ -109,8 +109,8 @@ public enum PatchRule: RuleFamily {
                         source: .state, software: "", item: AptFacts.listsPath,
                         note: Localized(
                             ja: "パッケージ一覧の最終更新: \(Timestamp.date(updated)) (\(days) 日前、上限 \(maxAgeDays) 日)",
-                            en:
-                                "package lists last updated \(Timestamp.date(updated)) (\(days) days ago, limit \(maxAgeDays))"
+                            en: "package lists last updated \(Timestamp.date(updated)) "
+                                + "(\(days) days ago, limit \(maxAgeDays))"
                         )))
                 status = now - updated > maxAgeDays * Self.day ? Evaluator.violated(rule) : .pass
             } else {
