@@ -138,7 +138,7 @@ install_program .build/release/tenken "$agent/usr/bin/tenken"
 install_program .build/release/tenken-agent "$agent/usr/bin/tenken-agent"
 install -D -m 0644 packaging/tenken-agent.service "$agent/lib/systemd/system/tenken-agent.service"
 install -d -m 0755 "$agent/usr/share/tenken/policies/catalog"
-install -m 0644 Policies/default.yaml Policies/contracts.yaml "$agent/usr/share/tenken/policies/"
+install -m 0644 Policies/default.yaml Policies/contracts.json "$agent/usr/share/tenken/policies/"
 install -D -m 0644 Policies/README.md "$agent/usr/share/doc/tenken/policies.md"
 install -m 0644 Policies/catalog/*.yaml "$agent/usr/share/tenken/policies/catalog/"
 install_docs "$agent" tenken tenken tenken-agent

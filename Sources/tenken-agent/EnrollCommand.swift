@@ -60,7 +60,7 @@ struct EnrollCommand: AsyncParsableCommand {
         let ja = language == .ja
         var caPEM: [UInt8]?
         if let ca {
-            do { caPEM = try HostRoot.readFile(atPath: ca, limit: 1 << 20) } catch {
+            do { caPEM = try LocalFile.read(atPath: ca, limit: 1 << 20) } catch {
                 throw CommandFailure(message: error.message(in: language))
             }
         }

@@ -37,7 +37,7 @@ struct VerifyCommand: ParsableCommand {
         let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
         let ja = language == .ja
         let bytes: [UInt8]
-        do { bytes = try HostRoot.readFile(atPath: file, limit: 64 << 20) } catch {
+        do { bytes = try LocalFile.read(atPath: file, limit: 64 << 20) } catch {
             throw CommandFailure(message: error.message(in: language))
         }
         let text = String(decoding: bytes, as: UTF8.self)

@@ -79,7 +79,7 @@ struct HostControlTests {
             ("1year", 31_557_600), ("365d", 31_536_000), ("13month", 34_187_400), ("2w 3d", 1_468_800), ("0", 0),
         ])
     func spans(_ example: (String, Int)) {
-        #expect(DesktopAndServiceSource.seconds(example.0) == example.1)
+        #expect(LogRetentionSource.seconds(example.0) == example.1)
     }
 
     @Test(
@@ -112,13 +112,14 @@ struct HostControlTests {
     @Test(
         "a control file that exists but cannot be read is an error, never a pass",
         arguments: [
-            ("etc/ssh/sshd_config", "ssh-login-hardened"),
-            ("etc/nftables.conf", "firewall-enabled"),
-            ("etc/group", "privileged-users"),
-            ("etc/systemd/journald.conf", "logs-kept-one-year"),
-            ("sys/dev/block/253:4/uevent", "disk-encryption"),
+            ("etc/ssh/sshd_config", "ssh-login-hardened", "sshd"),
+            ("etc/nftables.conf", "firewall-enabled", "firewall"),
+            ("etc/group", "privileged-users", "groups"),
+            ("etc/systemd/journald.conf", "logs-kept-one-year", "logs"),
+            ("sys/dev/block/253:4/uevent", "disk-encryption", "disks"),
+            ("etc/gdm3/daemon.conf", "authentication-required", "accounts"),
         ])
-    func unreadableControlFile(_ example: (file: String, rule: String)) throws {
+    func unreadableControlFile(_ example: (file: String, rule: String, source: String)) throws {
         let scratch = try Fixture.copy("debian-clean")
         #expect(try report(scratch.path).finding(example.rule)?.status == .pass)
         try makeUnreadable(scratch, example.file)
@@ -127,6 +128,10 @@ struct HostControlTests {
         #expect(finding.errors.contains { $0.en.contains("/" + example.file) }, "\(finding.errors)")
         // Only the rule that needed the file: the others still pass.
         #expect(try report(scratch.path).findings.filter { $0.ruleID != example.rule && $0.status == .error }.isEmpty)
+        // And its source's coverage says where: incomplete, the file unreadable.
+        let coverage = try #require(try report(scratch.path).coverage.first { $0.source == example.source })
+        #expect(coverage.state == .incomplete)
+        #expect(coverage.gaps.contains { $0.kind == .unreadable && $0.path == "/" + example.file }, "\(coverage.gaps)")
     }
 
     @Test("a device of / that sysfs does not name is an error for disk encryption, not a pass")

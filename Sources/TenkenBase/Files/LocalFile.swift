@@ -5,6 +5,9 @@
 /// Bounded reads of this machine's own files by path (a key, a certificate, a policy): only a
 /// regular file, never more than `limit` bytes, and without blocking on a FIFO or a device.
 public enum LocalFile {
+    /// O_PATH, which Swift's Glibc module does not export (it is _GNU_SOURCE).
+    public static let pathOnly: Int32 = 0o10000000
+
     /// Reads the whole file. `followLinks: false` refuses a symlink as the last component
     /// (for files tenken itself created, such as the machine key).
     public static func read(atPath path: String, limit: Int, followLinks: Bool = true) throws(HostReadError) -> [UInt8]

@@ -1,10 +1,5 @@
 import FoundationEssentials
 
-/// The version every program and report carries (the .debs are built with it).
-public enum TenkenVersion {
-    public static let current = "0.1.0"
-}
-
 /// The outcome of one check: host, policy, time and findings. Its JSON form is what `--json`
 /// prints and, from the agent, what the collector stores.
 public struct CheckReport: Sendable, Codable {
@@ -93,8 +88,25 @@ public struct CheckReport: Sendable, Codable {
         case reportID = "reportId"
         case sequence, tool, host, root, policy, startedAt
         case durationMilliseconds = "durationMs"
-        case verdict, counts, coverage,
-            findings
+        case verdict, counts, coverage, findings
+    }
+
+    /// Reads a report; one made before coverage was reported reads with none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try container.decode(String.self, forKey: .schema)
+        reportID = try container.decode(String.self, forKey: .reportID)
+        sequence = try container.decodeIfPresent(Int.self, forKey: .sequence)
+        tool = try container.decode(String.self, forKey: .tool)
+        host = try container.decode(Host.self, forKey: .host)
+        root = try container.decode(String.self, forKey: .root)
+        policy = try container.decode(PolicyReference.self, forKey: .policy)
+        startedAt = try container.decode(String.self, forKey: .startedAt)
+        durationMilliseconds = try container.decode(Double.self, forKey: .durationMilliseconds)
+        verdict = try container.decode(Verdict.self, forKey: .verdict)
+        counts = try container.decode([String: Int].self, forKey: .counts)
+        coverage = try container.decodeIfPresent([SourceCoverage].self, forKey: .coverage) ?? []
+        findings = try container.decode([Finding].self, forKey: .findings)
     }
 
     /// A report of `findings`; the verdict and the counts follow from them.

@@ -28,13 +28,16 @@ struct Messages {
 
     var coverageTitle: String { pick("読み取れなかった範囲:", "Not fully read:") }
 
-    /// One source's gaps on one line: its state, then up to five paths.
+    /// One source's gaps on one line: up to five places, each once.
     func coverageLine(_ coverage: SourceCoverage) -> String {
-        let state = coverage.state == .incomplete ? pick("不完全", "incomplete") : pick("制限あり", "limited")
-        let places = coverage.gaps.map { $0.path ?? $0.message[language] }
+        var places: [String] = []
+        for gap in coverage.gaps where gap.level == .error {
+            let place = gap.path ?? gap.message[language]
+            if !places.contains(place) { places.append(place) }
+        }
         let shown = places.prefix(5).joined(separator: ", ")
         let rest = places.count > 5 ? pick(" ほか \(places.count - 5) 件", " and \(places.count - 5) more") : ""
-        return "  \(coverage.source) (\(state)): \(shown)\(rest)"
+        return "  \(coverage.source): \(shown)\(rest)"
     }
 
     func more(_ count: Int) -> String { pick("ほか \(count) 件 (--json で全件)", "\(count) more (all in --json)") }

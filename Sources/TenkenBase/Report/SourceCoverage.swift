@@ -52,10 +52,11 @@ public struct SourceCoverage: Sendable, Codable, Hashable {
     public let state: State
     public let gaps: [Gap]
 
-    public init(source: String, requested: Bool, gaps: [Gap]) {
+    /// The coverage of a source that was `read` (or not, because no rule asked) with its gaps.
+    public init(source: String, read: Bool, gaps: [Gap]) {
         self.source = source
         self.gaps = gaps
-        if !requested {
+        if !read {
             state = .notRequested
         } else if gaps.contains(where: { $0.level == .error }) {
             state = .incomplete

@@ -38,12 +38,13 @@ public struct TextReport {
             }
             lines.append("    \(text.clausesLabel): \(finding.clauses.joined(separator: ", "))")
         }
-        // Where the sources could not see everything: the findings above say what it means for each rule.
-        let partial = report.coverage.filter { $0.state == .incomplete || $0.state == .limited }
-        if !partial.isEmpty {
+        // Where a source missed something that could hide a violation; narrowed visibility (not
+        // root) is already in the findings' notes.
+        let incomplete = report.coverage.filter { $0.state == .incomplete }
+        if !incomplete.isEmpty {
             lines.append("")
             lines.append(text.coverageTitle)
-            for coverage in partial { lines.append(text.coverageLine(coverage)) }
+            for coverage in incomplete { lines.append(text.coverageLine(coverage)) }
         }
         lines.append("")
         lines.append(text.verdictLine(report))

@@ -1,8 +1,8 @@
 import CCompression
+import TenkenBase
 
 #if canImport(Glibc)
     import Glibc
-    import TenkenBase
 #endif
 
 /// One Packages list from /var/lib/apt/lists, reduced to what candidate selection needs: the

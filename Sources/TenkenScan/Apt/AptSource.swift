@@ -1,8 +1,8 @@
 import CCompression
+import TenkenBase
 
 #if canImport(Glibc)
     import Glibc
-    import TenkenBase
 #endif
 
 /// Reads apt's lists, dpkg's log and the reboot and unattended-upgrades state under the root.
@@ -25,6 +25,16 @@ enum AptSource {
         apt.automaticUpdates.setIn = config["APT::Periodic::Unattended-Upgrade"]?.file
         apt.automaticUpdates.updatePackageLists = config["APT::Periodic::Update-Package-Lists"]?.value
         facts.apt = apt
+        if apt.listFiles.isEmpty {
+            // Expected on every Debian system: without them pending updates cannot be known.
+            facts.issues.append(
+                FactIssue(
+                    .apt, .error, .missing, path: listsPath,
+                    Localized(
+                        ja: "パッケージ一覧 (\(listsPath)) がないため、保留中の更新を確認できません"
+                            + " (apt update を実行してください)",
+                        en: "no package lists in \(listsPath): pending updates cannot be known (run apt update)")))
+        }
     }
 
     private static func readLists(_ root: HostRoot, facts: inout HostFacts, into apt: inout AptFacts) {

@@ -1,6 +1,7 @@
+import TenkenBase
+
 #if canImport(Glibc)
     import Glibc
-    import TenkenBase
 #endif
 
 /// The machine's report sequence number, strictly increasing across runs, crashes and

@@ -1,6 +1,7 @@
+import TenkenBase
+
 #if canImport(Glibc)
     import Glibc
-    import TenkenBase
 #endif
 
 /// Signed reports waiting for the collector, one file each ("<sequence>-<report id>.jws"),

@@ -10,7 +10,14 @@ public enum DpkgSource {
         let bytes: [UInt8]
         do {
             guard let present = try root.readFileIfPresent(statusPath) else {
+                // Not a Debian root, or one whose database was removed: either way no package was seen.
                 facts.dpkgAvailable = false
+                facts.issues.append(
+                    FactIssue(
+                        .dpkg, .limited, .missing, path: statusPath,
+                        Localized(
+                            ja: "\(statusPath) がないため、deb パッケージは確認していません",
+                            en: "no \(statusPath): Debian packages were not checked")))
                 return
             }
             bytes = present
@@ -21,6 +28,7 @@ public enum DpkgSource {
         facts.dpkgAvailable = true
         let parsed = DpkgStatusParser(bytes)
         facts.debianPackages = parsed.packages
+        facts.installedPackageNames = Set(parsed.packages.filter(\.isPresent).map(\.name))
         for problem in parsed.problems.prefix(listedProblems) {
             facts.issues.append(
                 FactIssue(

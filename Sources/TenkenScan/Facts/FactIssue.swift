@@ -25,8 +25,11 @@ public struct FactIssue: Sendable, Hashable {
     }
 
     /// A read that failed: the kind follows from why (a size limit cuts short, a missing file is
-    /// missing, bad compressed data is damaged, anything else is unreadable).
-    static func unreadable(_ source: FactSource, _ error: HostReadError, level: Level = .error) -> FactIssue {
+    /// missing, bad compressed data is damaged, anything else is unreadable). `hint` is added to
+    /// the message.
+    static func unreadable(
+        _ source: FactSource, _ error: HostReadError, level: Level = .error, hint: Localized? = nil
+    ) -> FactIssue {
         let kind: Kind
         switch error.reason {
         case .notFound: kind = .missing
@@ -36,7 +39,7 @@ public struct FactIssue: Sendable, Hashable {
         }
         return FactIssue(
             source, level, kind, path: error.path,
-            Localized(ja: error.message(in: .ja), en: error.message(in: .en)))
+            Localized(ja: error.message(in: .ja) + (hint?.ja ?? ""), en: error.message(in: .en) + (hint?.en ?? "")))
     }
 
     /// The issue as a gap in its source's coverage.

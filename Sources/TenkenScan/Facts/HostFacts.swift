@@ -6,13 +6,15 @@ public struct HostFacts: Sendable {
     public var identity = HostIdentity()
     public var dpkgAvailable = false
     public var debianPackages: [DebianPackage] = []
+    /// Names of the packages installed (or half-installed) now: what the host controls look for.
+    public var installedPackageNames: Set<String> = []
     public var snaps: [SnapPackage] = []
     public var flatpaks: [FlatpakApp] = []
     public var homes: [HomeDirectory] = []
     public var executables: [ExecutableFile] = []
     public var processes: [RunningProcess] = []
     public var listeningSockets: [ListeningSocket] = []
-    /// Patch state; nil when the root has no dpkg database.
+    /// Patch state; nil when no rule asked for it or the root has no dpkg database.
     public var apt: AptFacts?
     /// USB devices connected now (sysfs) and connections the journal recorded.
     public var usbDevices: [UsbDevice] = []
@@ -20,7 +22,7 @@ public struct HostFacts: Sendable {
     public var bluetoothPairings: [BluetoothPairing] = []
     /// Host controls; nil when no rule asked for them.
     public var hostControls: HostControlFacts?
-    /// ClamAV databases; nil when /var/lib/clamav does not exist.
+    /// ClamAV databases; nil when no rule asked for them or /var/lib/clamav does not exist.
     public var clamav: ClamAVFacts?
     /// Paths a policy asked about (catalog `paths`), with whether each exists under the root.
     public var probedPaths: [String: Bool] = [:]
@@ -30,8 +32,6 @@ public struct HostFacts: Sendable {
 
     public init() {}
 
-    /// What a policy needs beyond the fixed sources. Finding a socket's process means reading
-    /// every process's fd table, so owners are looked up only where a rule can use them.
     /// What a policy needs beyond the sources that are always read. Finding a socket's process
     /// means reading every process's fd table, so owners are looked up only where a rule can use them.
     public struct Request: Sendable {
@@ -76,9 +76,10 @@ public struct HostFacts: Sendable {
         request: () throws(Failure) -> Request
     ) throws(Failure) -> HostFacts {
         let registry = FactSourceRegistry.all
+        let packageSources = registry.filter { $0.stage == .packages }
         let packages = BackgroundWork { () -> HostFacts in
             var facts = HostFacts()
-            for source in registry where source.stage == .packages { source.collect(root, Request(), &facts) }
+            for source in packageSources { source.collect(root, Request(), &facts) }
             return facts
         }
         let resolved: Request
@@ -86,47 +87,44 @@ public struct HostFacts: Sendable {
             _ = packages.wait()
             throw error
         }
-        let slow = registry.filter { $0.stage == .besidePackages && $0.isRequested(by: resolved) }
-        let background =
-            slow.isEmpty
+        let besideSources = registry.filter { $0.stage == .besidePackages && $0.isRequested(by: resolved) }
+        let beside =
+            besideSources.isEmpty
             ? nil
             : BackgroundWork { () -> HostFacts in
+                // Starts from the packages, keeping only what the sources read here add to it.
                 var facts = packages.wait()
                 facts.issues = []
                 facts.collected = []
-                for source in slow { source.collect(root, resolved, &facts) }
+                for source in besideSources { source.collect(root, resolved, &facts) }
                 return facts
             }
         var facts = HostFacts()
         for source in registry where source.stage == .host && source.isRequested(by: resolved) {
             source.collect(root, resolved, &facts)
         }
-        facts.adopt(packages: packages.wait())
+        // The packages' issues first, as their sources come first in the registry.
+        facts.adopt(packages.wait(), from: packageSources, issuesFirst: true)
         for source in registry where source.stage == .afterPackages && source.isRequested(by: resolved) {
             source.collect(root, resolved, &facts)
         }
-        if let patched = background?.wait() {
-            facts.apt = patched.apt
-            facts.issues += patched.issues
-            facts.collected.formUnion(patched.collected)
-        }
+        if let read = beside?.wait() { facts.adopt(read, from: besideSources, issuesFirst: false) }
         return facts
     }
 
-    /// Takes what the package stage read on its own thread.
-    private mutating func adopt(packages parsed: HostFacts) {
-        dpkgAvailable = parsed.dpkgAvailable
-        debianPackages = parsed.debianPackages
-        snaps = parsed.snaps
-        issues = parsed.issues + issues
-        collected.formUnion(parsed.collected)
+    /// Takes over what `sources` read on another thread into `read`: what each declares it
+    /// adopts, and their issues and the record of what was read.
+    private mutating func adopt(_ read: HostFacts, from sources: [FactSourceDeclaration], issuesFirst: Bool) {
+        for source in sources { source.adopt?(&self, read) }
+        issues = issuesFirst ? read.issues + issues : issues + read.issues
+        collected.formUnion(read.collected)
     }
 
     /// What each source read, complete or with its gaps, in the registry's order.
     public var coverage: [SourceCoverage] {
         FactSourceRegistry.all.map { declaration in
             SourceCoverage(
-                source: declaration.source.rawValue, requested: collected.contains(declaration.source),
+                source: declaration.source.rawValue, read: collected.contains(declaration.source),
                 gaps: issues.filter { $0.source == declaration.source }.map(\.gap))
         }
     }

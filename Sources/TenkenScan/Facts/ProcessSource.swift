@@ -1,6 +1,7 @@
+import TenkenBase
+
 #if canImport(Glibc)
     import Glibc
-    import TenkenBase
 #endif
 
 /// A process from /proc/PID: its executable, command line and the listening sockets it holds.

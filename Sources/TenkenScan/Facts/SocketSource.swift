@@ -1,8 +1,8 @@
 import CRootedIO
+import TenkenBase
 
 #if canImport(Glibc)
     import Glibc
-    import TenkenBase
 #endif
 
 /// A TCP socket in LISTEN state, or a bound UDP socket, from /proc/net/{tcp,tcp6,udp,udp6}.

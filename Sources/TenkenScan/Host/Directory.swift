@@ -1,6 +1,7 @@
+import TenkenBase
+
 #if canImport(Glibc)
     import Glibc
-    import TenkenBase
 #endif
 
 /// An open directory under a `HostRoot`. Children are opened relative to it with O_NOFOLLOW, so a

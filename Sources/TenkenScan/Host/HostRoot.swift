@@ -1,8 +1,8 @@
 import CRootedIO
+import TenkenBase
 
 #if canImport(Glibc)
     import Glibc
-    import TenkenBase
 #endif
 
 /// The directory tree whose facts are read: `/` for this machine, or a mounted image or fixture.
@@ -21,8 +21,7 @@ public final class HostRoot: Sendable {
 
     deinit { close(fd) }
 
-    /// O_PATH, which Swift's Glibc module does not export (it is _GNU_SOURCE).
-    static let pathOnly: Int32 = 0o10000000
+    static let pathOnly = LocalFile.pathOnly
 
     public var isHostRoot: Bool { path == "/" }
 
@@ -43,13 +42,6 @@ public final class HostRoot: Sendable {
         return try LocalFile.readAll(file, path: path, sizeHint: Int(info.st_size), limit: limit)
     }
 
-    /// Reads a file of this machine given by path (a policy, a ledger, a report): its directory
-    /// is the root, so the same refusals (FIFOs, devices, size) apply.
-    public static func readFile(atPath path: String, limit: Int) throws(HostReadError) -> [UInt8] {
-        let (directory, name) = AtomicFile.split(path)
-        return try HostRoot(directory).readFile(name, limit: limit)
-    }
-
     /// Like `readFile`, but a missing file is `nil` rather than an error.
     public func readFileIfPresent(_ path: String, limit: Int = 64 << 20) throws(HostReadError) -> [UInt8]? {
         do { return try readFile(path, limit: limit) } catch  where error.isNotFound { return nil }
@@ -57,17 +49,6 @@ public final class HostRoot: Sendable {
 
     public func exists(_ path: String) -> Bool {
         tenken_exists_in_root(fd, path, isHostRoot ? 1 : 0) == 1
-    }
-
-    /// Whether the last component exists itself, without following it if it is a symlink:
-    /// systemd's enablement links point at unit files that may live elsewhere.
-    public func linkExists(_ path: String) -> Bool {
-        guard let slash = path.lastIndex(of: "/"),
-            let parent = try? directory(String(path[..<slash]).isEmpty ? "/" : String(path[..<slash]))
-        else {
-            return false
-        }
-        return (try? parent.status(FileName(String(path[path.index(after: slash)...])))) != nil
     }
 
     /// Opens a directory under the root for walking without following symlinks further.

@@ -41,6 +41,13 @@ struct ControlReader {
         IniFile(file(path, for: family).map { String(decoding: $0, as: UTF8.self) } ?? "")
     }
 
+    /// Whether the last component exists, as a symlink too (systemd's enablement links point at
+    /// unit files that may live elsewhere); an unreadable directory on the way is recorded.
+    mutating func linkExists(_ path: String, for family: FactSource) -> Bool {
+        let (directory, name) = AtomicFile.split(path)
+        return entries(in: directory, for: family).contains { $0.name.display == name }
+    }
+
     mutating func record(_ error: HostReadError, for family: FactSource) {
         issues.append(.unreadable(family, error))
     }

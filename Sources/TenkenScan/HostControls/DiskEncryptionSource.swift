@@ -5,7 +5,7 @@ import TenkenBase
 enum DiskEncryptionSource {
     static let mountPoints = ["/", "/home"]
 
-    static func collect(_ reader: inout ControlReader, into controls: inout HostControlFacts) {
+    static func collect(_ reader: inout ControlReader, packages: Set<String>, into controls: inout HostControlFacts) {
         // A mounted image has an empty /proc: its mounts are unknown, and the rule does not apply.
         guard let bytes = reader.file("/proc/self/mountinfo", for: .disks, limit: 16 << 20) else { return }
         var devices: [String: String] = [:]  // mount point → "MAJ:MIN"

@@ -31,6 +31,7 @@ public enum AntivirusRule: RuleFamily {
     }
 
     var ruleKind: RuleKind { .antivirus(self) }
+    /// The databases, and where the installed antivirus products are seen.
     var sources: Set<FactSource> { [.antivirus, .dpkg, .snap, .flatpak, .files, .paths] }
     var categories: [String] { ["antivirus"] }
 
@@ -43,6 +44,8 @@ public enum AntivirusRule: RuleFamily {
     private func definitions(_ rule: Rule, maxAgeHours: Int, in context: EvaluationContext) -> Finding {
         let facts = context.facts
         let now = context.now
+        // The patterns' age depends on the databases alone; which product is installed, on where
+        // software is seen.
         let issues = context.issues(from: [.antivirus])
         let entries = context.catalog.entries(in: categories)
         let installed = Set(
@@ -93,6 +96,10 @@ public enum AntivirusRule: RuleFamily {
             : Localized(
                 ja: "\(others) のパターン更新日時は tenken では読み取れません。製品の管理画面で確認してください",
                 en: "the pattern age of \(others) is not readable by tenken; check the product's console")
-        return Evaluator.finding(rule, status: .notApplicable, evidence: [], issues: issues, notes: [note])
+        // "No antivirus installed" is only known when every place software is seen was read.
+        let softwareIssues = context.issues(from: sources)
+        let unseen = softwareIssues.contains { $0.level == .error }
+        return Evaluator.finding(
+            rule, status: unseen ? .error : .notApplicable, evidence: [], issues: softwareIssues, notes: [note])
     }
 }

@@ -64,72 +64,84 @@ public enum DeviceRule: RuleFamily {
 
     func evaluate(_ rule: Rule, in context: EvaluationContext) -> Finding {
         let facts = context.facts
-        let issues = context.issues(from: [.devices, .identity])
-        if case .mobileDevices = self { return mobileDevices(rule, facts: facts, issues: issues) }
-        guard case .loaded(let book) = context.ledger else {
-            return Self.missingLedger(rule, ledger: context.ledger, issues: issues)
+        let issues = context.issues(from: sources)
+        /// The ledger rules need the ledger: without it they cannot be checked.
+        func withLedger(_ evaluate: (Ledger) -> Finding) -> Finding {
+            guard case .loaded(let book) = context.ledger else {
+                return Self.missingLedger(rule, ledger: context.ledger, issues: issues)
+            }
+            return evaluate(book)
         }
         switch self {
         case .mobileDevices:
             return mobileDevices(rule, facts: facts, issues: issues)
         case .machineRegistered:
-            let identity = facts.identity
-            if let machine = book.machine(id: identity.machineID, serial: identity.dmiSerial) {
+            return withLedger { book in
+                let identity = facts.identity
+                if let machine = book.machine(id: identity.machineID, serial: identity.dmiSerial) {
+                    return Evaluator.finding(
+                        rule, status: .pass,
+                        evidence: [
+                            Evidence(
+                                source: .state, software: "", item: machine.label,
+                                note: Localized(
+                                    ja: "台帳に登録済み" + (machine.owner.map { " (管理者 \($0))" } ?? ""),
+                                    en: "registered in the ledger" + (machine.owner.map { " (owner \($0))" } ?? "")))
+                        ], issues: issues)
+                }
+                let shown = "machine-id \(identity.machineID)" + (identity.dmiSerial.map { ", serial \($0)" } ?? "")
                 return Evaluator.finding(
-                    rule, status: .pass,
+                    rule, status: Evaluator.violated(rule),
                     evidence: [
                         Evidence(
-                            source: .state, software: "", item: machine.label,
+                            source: .state, software: "", item: shown,
                             note: Localized(
-                                ja: "台帳に登録済み" + (machine.owner.map { " (管理者 \($0))" } ?? ""),
-                                en: "registered in the ledger" + (machine.owner.map { " (owner \($0))" } ?? "")))
-                    ], issues: issues)
+                                ja: "この PC は台帳に登録されていません (私物 PC の可能性)",
+                                en: "this PC is not in the ledger (a private PC?)"))
+                    ],
+                    issues: issues)
             }
-            let shown = "machine-id \(identity.machineID)" + (identity.dmiSerial.map { ", serial \($0)" } ?? "")
-            return Evaluator.finding(
-                rule, status: Evaluator.violated(rule),
-                evidence: [
-                    Evidence(
-                        source: .state, software: "", item: shown,
-                        note: Localized(
-                            ja: "この PC は台帳に登録されていません (私物 PC の可能性)", en: "this PC is not in the ledger (a private PC?)"))
-                ],
-                issues: issues)
         case .mediaRegistered:
-            var evidence: [Evidence] = []
-            for device in facts.usbDevices where device.kinds.contains(.storage) && book.medium(device.ledgerID) == nil
-            {
-                evidence.append(deviceEvidence(device.displayName, id: device.ledgerID, kinds: device.kinds, time: nil))
+            return withLedger { book in
+                var evidence: [Evidence] = []
+                for device in facts.usbDevices
+                where device.kinds.contains(.storage) && book.medium(device.ledgerID) == nil {
+                    evidence.append(
+                        deviceEvidence(device.displayName, id: device.ledgerID, kinds: device.kinds, time: nil))
+                }
+                var seen = Set(evidence.map(\.item))
+                for connection in facts.usbHistory
+                where connection.kinds.contains(.storage) && book.medium(connection.ledgerID) == nil {
+                    guard seen.insert(connection.ledgerID + "@\(connection.time)").inserted else { continue }
+                    evidence.append(
+                        deviceEvidence(
+                            name(connection), id: connection.ledgerID, kinds: connection.kinds, time: connection.time))
+                }
+                let status: Finding.Status =
+                    !evidence.isEmpty
+                    ? Evaluator.violated(rule)
+                    : issues.contains { $0.level == .error } ? .error : .pass
+                return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues)
             }
-            var seen = Set(evidence.map(\.item))
-            for connection in facts.usbHistory
-            where connection.kinds.contains(.storage) && book.medium(connection.ledgerID) == nil {
-                guard seen.insert(connection.ledgerID + "@\(connection.time)").inserted else { continue }
-                evidence.append(
-                    deviceEvidence(
-                        name(connection), id: connection.ledgerID, kinds: connection.kinds, time: connection.time))
-            }
-            let status: Finding.Status =
-                !evidence.isEmpty
-                ? Evaluator.violated(rule)
-                : issues.contains { $0.level == .error } ? .error : .pass
-            return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues)
         case .mediaEncrypted:
-            var evidence: [Evidence] = []
-            for device in facts.usbDevices where device.kinds.contains(.storage) {
-                guard let medium = book.medium(device.ledgerID), medium.encrypted,
-                    !device.disks.contains(where: \.encrypted)
-                else { continue }
-                evidence.append(
-                    Evidence(
-                        source: .device, software: "", item: device.ledgerID,
-                        detail: device.disks.map(\.name).joined(separator: ","),
-                        note: Localized(
-                            ja: "\(medium.label): 暗号化が必要な媒体ですが LUKS で暗号化されていません",
-                            en: "\(medium.label): must be encrypted but has no LUKS volume")))
+            return withLedger { book in
+                var evidence: [Evidence] = []
+                for device in facts.usbDevices where device.kinds.contains(.storage) {
+                    guard let medium = book.medium(device.ledgerID), medium.encrypted,
+                        !device.disks.contains(where: \.encrypted)
+                    else { continue }
+                    evidence.append(
+                        Evidence(
+                            source: .device, software: "", item: device.ledgerID,
+                            detail: device.disks.map(\.name).joined(separator: ","),
+                            note: Localized(
+                                ja: "\(medium.label): 暗号化が必要な媒体ですが LUKS で暗号化されていません",
+                                en: "\(medium.label): must be encrypted but has no LUKS volume")))
+                }
+                return Evaluator.finding(
+                    rule, status: evidence.isEmpty ? .pass : Evaluator.violated(rule), evidence: evidence,
+                    issues: issues)
             }
-            return Evaluator.finding(
-                rule, status: evidence.isEmpty ? .pass : Evaluator.violated(rule), evidence: evidence, issues: issues)
         }
     }
 
@@ -156,24 +168,7 @@ public enum DeviceRule: RuleFamily {
     }
 
     private static func missingLedger(_ rule: Rule, ledger: LedgerState, issues: [FactIssue]) -> Finding {
-        let message: Localized
-        let kind: FactIssue.Kind
-        switch ledger {
-        case .missing(let path):
-            kind = .missing
-            message = Localized(
-                ja: "台帳 \(path) がありません (tenken ledger add-machine で作成してください)",
-                en: "no ledger at \(path) (create one with tenken ledger add-machine)")
-        case .invalid(let error):
-            kind = .damaged
-            message = Localized(ja: "台帳を読み込めません: \(error)", en: "cannot read the ledger: \(error)")
-        case .loaded:
-            kind = .missing
-            message = Localized(ja: "", en: "")
-        }
-        return Evaluator.finding(
-            rule, status: .error, evidence: [],
-            issues: issues + [FactIssue(.identity, .error, kind, path: ledger.path, message)])
+        Evaluator.finding(rule, status: .error, evidence: [], issues: issues + ledger.problems)
     }
 
     private func name(_ connection: UsbConnection) -> String {

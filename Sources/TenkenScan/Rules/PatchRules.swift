@@ -60,13 +60,20 @@ public enum PatchRule: RuleFamily {
         let facts = context.facts
         let now = context.now
         var issues = context.issues(from: sources)
+        if case .pendingUpdates = self {
+        } else {
+            // Only pending updates are read from the lists; the other rules do not need them.
+            issues.removeAll { $0.kind == .missing && $0.path == AptFacts.listsPath }
+        }
         guard let apt = facts.apt else {
             // An unreadable dpkg database is an error; a root without one is simply not Debian.
             if issues.contains(where: { $0.level == .error }) {
                 return Evaluator.finding(rule, status: .error, evidence: [], issues: issues)
             }
+            // The missing database is this rule's reason, said once in its own words.
             return Evaluator.finding(
-                rule, status: .notApplicable, evidence: [], issues: issues,
+                rule, status: .notApplicable, evidence: [],
+                issues: issues.filter { !($0.source == .dpkg && $0.kind == .missing) },
                 notes: [
                     Localized(
                         ja: "dpkg のデータベースがないため対象外です", en: "no dpkg database under the root")
@@ -76,16 +83,6 @@ public enum PatchRule: RuleFamily {
         let status: Finding.Status
         switch self {
         case .pendingUpdates(let security, let maxDays):
-            if apt.listFiles.isEmpty {
-                issues.append(
-                    FactIssue(
-                        .apt, .error, .missing, path: AptFacts.listsPath,
-                        Localized(
-                            ja: "パッケージ一覧 (/var/lib/apt/lists) がないため、保留中の更新を確認できません (apt update を実行してください)",
-                            en: "no package lists in /var/lib/apt/lists: "
-                                + "pending updates cannot be known (run apt update)"
-                        )))
-            }
             let updates = apt.pendingUpdates.filter { $0.isSecurity == security }
             evidence = updates.map {
                 Evidence(

@@ -25,6 +25,8 @@ protocol RuleFamily: Sendable, Hashable {
 }
 
 extension RuleFamily {
+    /// The kind's name as policies write it.
+    var nameText: String { name.rawValue }
     var categories: [String] { [] }
     func refine(_ request: inout HostFacts.Request) {}
 
@@ -37,16 +39,4 @@ extension RuleFamily {
         guard let name = Name(rawValue: name) else { return nil }
         return try Self(name, from: yaml).ruleKind
     }
-}
-
-/// What a rule is evaluated against: the facts, an index of them, the catalog, the time and the ledger.
-struct EvaluationContext {
-    let facts: HostFacts
-    let index: FactIndex
-    let catalog: SoftwareCatalog
-    /// Unix seconds that ages are measured against.
-    let now: Int
-    let ledger: LedgerState
-
-    func issues(from sources: Set<FactSource>) -> [FactIssue] { facts.issues(from: sources) }
 }

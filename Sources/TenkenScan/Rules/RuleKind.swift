@@ -14,10 +14,35 @@ public enum RuleKind: Sendable, Hashable {
     /// Disk encryption, authentication, screen lock, sshd, logs, firewall, privileged users.
     case hostControls(HostControlRule)
 
-    /// Every family, for reading kinds by name.
-    static let families: [any RuleFamily.Type] = [
-        SoftwareRule.self, PatchRule.self, AntivirusRule.self, DeviceRule.self, HostControlRule.self,
-    ]
+    /// The families, one per case above. `family` and `type` are exhaustive switches, so a new
+    /// case does not compile until it is listed here too and kinds of it can be read by name.
+    enum Family: CaseIterable {
+        case software, patches, antivirus, devices, hostControls
+
+        var type: any RuleFamily.Type {
+            switch self {
+            case .software: return SoftwareRule.self
+            case .patches: return PatchRule.self
+            case .antivirus: return AntivirusRule.self
+            case .devices: return DeviceRule.self
+            case .hostControls: return HostControlRule.self
+            }
+        }
+    }
+
+    /// Which family this kind belongs to.
+    var familyCase: Family {
+        switch self {
+        case .software: return .software
+        case .patches: return .patches
+        case .antivirus: return .antivirus
+        case .devices: return .devices
+        case .hostControls: return .hostControls
+        }
+    }
+
+    /// Every family's type, for reading kinds by name.
+    static let families: [any RuleFamily.Type] = Family.allCases.map(\.type)
 
     var family: any RuleFamily {
         switch self {
@@ -47,8 +72,4 @@ public enum RuleKind: Sendable, Hashable {
         }
         return nil
     }
-}
-
-extension RuleFamily {
-    var nameText: String { name.rawValue }
 }
