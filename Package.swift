@@ -111,7 +111,8 @@ let package = Package(
             name: "tenken", dependencies: ["TenkenBase", "TenkenScan", "TenkenCommandLine"], linkerSettings: bindNow),
         // `tenken enroll` and `tenken agent` (tenken runs this program for them).
         .executableTarget(
-            name: "tenken-agent", dependencies: ["TenkenAgent", "TenkenCommandLine"], linkerSettings: bindNow),
+            name: "tenken-agent", dependencies: ["TenkenBase", "TenkenScan", "TenkenAgent", "TenkenCommandLine"],
+            linkerSettings: bindNow),
         // The collector: HTTPS (Hummingbird 2 + NIOSSL), enrollment, verified ingest, SQLite (GRDB).
         .target(
             name: "TenkenCollector",
@@ -127,7 +128,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tenken-collector",
-            dependencies: ["TenkenCollector", "TenkenCommandLine"],
+            dependencies: ["TenkenBase", "TenkenCollector", "TenkenCommandLine"],
             linkerSettings: bindNow
         ),
         // Benchmarks run against their named peer (dpkg-query, apt) in one run, and the collector's

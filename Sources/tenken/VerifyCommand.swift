@@ -64,7 +64,8 @@ struct VerifyCommand: ParsableCommand {
                     (ja ? "ホスト: " : "host: ") + "\(report.host.hostname) (machine-id \(report.host.machineID))")
                 lines.append((ja ? "判定: " : "verdict: ") + report.verdict.rawValue + "  " + report.startedAt)
             }
-            FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
+            // The report's texts are the signing machine's words: escaped before they reach a terminal.
+            FileDescriptorOutput.standardOutput.write(lines.map(TerminalText.escaped).joined(separator: "\n") + "\n")
         } catch {
             FileDescriptorOutput.standardError.write((ja ? "署名が無効です: " : "invalid: ") + error.reason + "\n")
             throw ExitCode(1)

@@ -16,6 +16,8 @@ public struct HostReadError: Error, Sendable, Equatable, CustomStringConvertible
         /// The kernel cannot confine paths to the root (no openat2), so nothing is read from it.
         case unconfined
         case system(errno: Int32)
+        /// Present and readable, but refused for a reason of its own (say why, and the fix).
+        case refused(Localized)
     }
 
     public let path: String
@@ -60,6 +62,7 @@ public struct HostReadError: Error, Sendable, Equatable, CustomStringConvertible
         case (.corrupt, .ja): return "\(path): 圧縮データが壊れているか途中で切れています"
         case (.system(let code), .en): return "\(path): \(String(cString: strerror(code)))"
         case (.system(let code), .ja): return "\(path): 読み取りエラー (errno \(code))"
+        case (.refused(let why), _): return "\(path): \(why[language])"
         }
     }
 }

@@ -48,7 +48,9 @@ public struct TextReport {
         }
         lines.append("")
         lines.append(text.verdictLine(report))
-        return lines.joined(separator: "\n") + "\n"
+        // Every line is escaped whole: tenken's own wording has no control characters, so what is
+        // escaped is what came from the machine or the policy.
+        return lines.map(TerminalText.escaped).joined(separator: "\n") + "\n"
     }
 }
 

@@ -25,26 +25,36 @@ public enum SequenceCounter {
     public static func next<Result, UseFailure: Error>(
         stateDirectory: String, use: (Int) throws(UseFailure) -> Result
     ) throws(Failure) -> (Int, Result) {
-        do { try AtomicFile.makeDirectories(stateDirectory) } catch { throw Failure(message: error.message(in: .en)) }
-        let lockPath = stateDirectory + "/" + fileName + ".lock"
-        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard lock >= 0 else { throw Failure(message: "\(lockPath): \(String(cString: strerror(errno)))") }
+        let state: StateDirectory
+        let lock: Int32
+        do {
+            state = try StateDirectory(stateDirectory)
+            lock = try state.lockFile(fileName + ".lock")
+        } catch {
+            throw Failure(message: error.message(in: .en))
+        }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw Failure(message: "\(lockPath): \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else {
+                throw Failure(message: "\(state.path)/\(fileName).lock: \(String(cString: strerror(errno)))")
+            }
         }
         defer { flock(lock, LOCK_UN) }
-        let path = stateDirectory + "/" + fileName
+        let path = state.path + "/" + fileName
         var current = 0
         do {
-            if let bytes = try HostRoot(stateDirectory).readFileIfPresent(fileName, limit: 64) {
-                // A damaged counter must not restart at 1: the collector would reject every report as a replay.
+            // A counter that exists in any form (a link, a directory, damaged text) is never
+            // restarted at 1: the collector would refuse every report as a replay, and a planted
+            // link must not send the numbering backwards.
+            if let bytes = try state.read(fileName, limit: 64) {
                 guard let value = Int(ByteText.display(bytes[...]).trimmingCharacters(in: " \n")), value >= 0 else {
                     throw Failure(message: "\(path): damaged sequence file; restore it, or re-enroll this machine")
                 }
                 current = value
+            } else if state.exists(fileName) {
+                throw Failure(message: "\(path): exists but cannot be read as a sequence file; restore it")
             }
-            try AtomicFile.write(Array("\(current + 1)\n".utf8), to: path, mode: 0o600)
+            try state.write(fileName, Array("\(current + 1)\n".utf8), mode: 0o600)
         } catch let error as Failure {
             throw error
         } catch let error as HostReadError {

@@ -14,8 +14,21 @@ public enum Evaluator {
         return policy.rules.map { rule in
             let unread = rule.kind.family.sources.subtracting(facts.collected)
             guard unread.isEmpty else { return notRead(rule, sources: unread) }
-            return rule.kind.family.evaluate(rule, in: context)
+            return unsure(rule.kind.family.evaluate(rule, in: context))
         }
+    }
+
+    /// A rule that found nothing cannot pass, nor be set aside as not applicable, while a source
+    /// it depends on was not fully read: the errors say what was missed. A violation it did find
+    /// stands, with the errors beside it.
+    static func unsure(_ finding: Finding) -> Finding {
+        guard finding.status == .pass || finding.status == .notApplicable, !finding.errors.isEmpty else {
+            return finding
+        }
+        return Finding(
+            ruleID: finding.ruleID, kind: finding.kind, status: .error, severity: finding.severity,
+            title: finding.title, remediation: finding.remediation, clauses: finding.clauses,
+            evidence: finding.evidence, errors: finding.errors, notes: finding.notes)
     }
 
     /// The collection and the rule disagree on what to read: a bug, and never a pass.

@@ -10,14 +10,8 @@ public enum DpkgSource {
         let bytes: [UInt8]
         do {
             guard let present = try root.readFileIfPresent(statusPath) else {
-                // Not a Debian root, or one whose database was removed: either way no package was seen.
                 facts.dpkgAvailable = false
-                facts.issues.append(
-                    FactIssue(
-                        .dpkg, .limited, .missing, path: statusPath,
-                        Localized(
-                            ja: "\(statusPath) がないため、deb パッケージは確認していません",
-                            en: "no \(statusPath): Debian packages were not checked")))
+                facts.issues.append(missingStatus(root))
                 return
             }
             bytes = present
@@ -27,6 +21,15 @@ public enum DpkgSource {
         }
         facts.dpkgAvailable = true
         let parsed = DpkgStatusParser(bytes)
+        if parsed.packages.isEmpty && parsed.problems.isEmpty {
+            // Every Debian system has packages: an emptied database hides them all.
+            facts.issues.append(
+                FactIssue(
+                    .dpkg, .error, .damaged, path: statusPath,
+                    Localized(
+                        ja: "\(statusPath) にパッケージが 1 つもありません (空のデータベース)",
+                        en: "\(statusPath) lists no package at all (an empty database)")))
+        }
         facts.debianPackages = parsed.packages
         facts.installedPackageNames = Set(parsed.packages.filter(\.isPresent).map(\.name))
         for problem in parsed.problems.prefix(listedProblems) {
@@ -45,5 +48,36 @@ public enum DpkgSource {
                         ja: "\(statusPath): ほかに \(unlisted) 件の破損した項目があります",
                         en: "\(statusPath): \(unlisted) more damaged stanzas")))
         }
+    }
+
+    /// No status file: on a root that is Debian (dpkg, its directory, or os-release say so) the
+    /// database was removed and every package is hidden; on another root there is nothing to read.
+    static func missingStatus(_ root: HostRoot) -> FactIssue {
+        if isDebian(root) {
+            return FactIssue(
+                .dpkg, .error, .missing, path: statusPath,
+                Localized(
+                    ja: "Debian 系のシステムですが \(statusPath) がないため、インストール済みパッケージを確認できません",
+                    en: "a Debian system without \(statusPath): the installed packages cannot be known"))
+        }
+        return FactIssue(
+            .dpkg, .limited, .missing, path: statusPath,
+            Localized(
+                ja: "\(statusPath) がないため、deb パッケージは確認していません",
+                en: "no \(statusPath): Debian packages were not checked"))
+    }
+
+    /// dpkg's program or directory, or an os-release of Debian or a derivative (ID_LIKE=debian).
+    static func isDebian(_ root: HostRoot) -> Bool {
+        if root.exists("/usr/bin/dpkg") || root.exists("/var/lib/dpkg") { return true }
+        for path in ["/etc/os-release", "/usr/lib/os-release"] {
+            guard let bytes = try? root.readFileIfPresent(path, limit: 1 << 16) else { continue }
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+                guard line.hasPrefix("ID=") || line.hasPrefix("ID_LIKE=") else { continue }
+                let value = line.drop { $0 != "=" }.dropFirst().trimmingCharacters(in: "\"' ")
+                if value.split(separator: " ").contains("debian") { return true }
+            }
+        }
+        return false
     }
 }

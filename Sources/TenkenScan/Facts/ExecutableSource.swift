@@ -41,11 +41,12 @@ public enum ExecutableSource {
         ".local/share/bottles/bottles",
         ".var/app/com.usebottles.bottles/data/bottles/bottles",
     ]
-    /// A bound on any one walk, so a hostile tree cannot make the scan run forever.
+    /// A bound on any one walk, so a hostile tree cannot make the scan run forever (the request
+    /// may set another); reaching it leaves the walk incomplete.
     static let maximumEntriesPerWalk = 200_000
 
-    static func collect(_ root: HostRoot, into facts: inout HostFacts) {
-        var walker = Walker(root: root)
+    static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
+        var walker = Walker(root: root, limit: request.walkEntryLimit ?? maximumEntriesPerWalk)
         for path in systemPaths where !isMergedUsrLink(root, path) {
             walker.walk(path, depth: 1, location: .systemPath)
         }
@@ -87,22 +88,26 @@ public enum ExecutableSource {
         var found: [ExecutableFile] = []
         var issues: [FactIssue] = []
         var visited = Set<String>()
+        let limit: Int
 
-        init(root: HostRoot) { self.root = root }
+        init(root: HostRoot, limit: Int) {
+            self.root = root
+            self.limit = limit
+        }
 
         mutating func walk(_ path: String, depth: Int, location: ExecutableFile.Location, skipping: Set<String> = []) {
             guard visited.insert(path).inserted else { return }
             do {
                 guard let directory = try root.directoryIfPresent(path) else { return }
-                var budget = maximumEntriesPerWalk
+                var budget = limit
                 try walk(directory, depth: depth, location: location, skipping: skipping, budget: &budget)
                 if budget <= 0 {
                     issues.append(
                         FactIssue(
-                            .files, .limited, .cutShort, path: path,
+                            .files, .error, .cutShort, path: path,
                             Localized(
-                                ja: "\(path): 項目が多すぎるため \(maximumEntriesPerWalk) 件で走査を打ち切りました",
-                                en: "\(path): stopped after \(maximumEntriesPerWalk) entries")))
+                                ja: "\(path): 項目が多すぎるため \(limit) 件で走査を打ち切りました",
+                                en: "\(path): stopped after \(limit) entries")))
                 }
             } catch {
                 issues.append(.unreadable(.files, error))
@@ -126,7 +131,8 @@ public enum ExecutableSource {
                             directory.subdirectory(entry.name), depth: depth - 1, location: location,
                             skipping: skipping, budget: &budget)
                     } catch  where error.reason == .permissionDenied {
-                        issues.append(.unreadable(.files, error, level: .limited))
+                        // A program could be in there: the walk is incomplete, as for a top-level directory.
+                        issues.append(.unreadable(.files, error))
                     }
                 default:
                     continue

@@ -35,7 +35,7 @@ public struct FactIssue: Sendable, Hashable {
         case .notFound: kind = .missing
         case .tooLarge: kind = .cutShort
         case .corrupt: kind = .damaged
-        case .permissionDenied, .notARegularFile, .notADirectory, .unconfined, .system: kind = .unreadable
+        case .permissionDenied, .notARegularFile, .notADirectory, .unconfined, .system, .refused: kind = .unreadable
         }
         return FactIssue(
             source, level, kind, path: error.path,

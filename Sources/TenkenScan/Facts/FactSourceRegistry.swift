@@ -27,9 +27,9 @@ public enum FactSourceRegistry {
         case .files:
             // Home directories first: the program walk looks inside them too.
             return .init(.files, .always, .host, produces: ["homes", "identity.userNames", "executables"]) {
-                root, _, facts in
+                root, request, facts in
                 HomeDirectorySource.collect(root, into: &facts)
-                ExecutableSource.collect(root, into: &facts)
+                ExecutableSource.collect(root, request: request, into: &facts)
             }
         case .flatpak:
             return .init(.flatpak, .always, .host, needs: [.files], produces: ["flatpaks"]) { root, _, facts in

@@ -46,6 +46,8 @@ public struct HostFacts: Sendable {
         public var processNames: Set<String> = []
         /// Look up the owner of every listening socket (for a full inventory).
         public var allSocketOwners = false
+        /// The most entries one program-directory walk reads; nil: the source's own bound.
+        public var walkEntryLimit: Int?
         /// How many days back the journal is read for USB connections (0: not at all).
         public var deviceHistoryDays = 0
         /// The time history is measured back from (unix seconds).

@@ -1,0 +1,198 @@
+import TenkenBase
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// tenken's own state (machine key, sequence counter, spool) in one directory. Whoever can write
+/// there can sign reports as this machine or send its numbering backwards, so the directory must
+/// belong to the user running tenken and be writable by no one else; what is in it is opened
+/// relative to the directory with O_NOFOLLOW, so a planted link is refused, never followed.
+/// Created 0700 whatever the umask.
+public final class StateDirectory: Sendable {
+    public let path: String
+    private let fd: Int32
+
+    /// Opens `path`, creating it (and missing parents) when `create` and it does not exist.
+    public convenience init(_ path: String, create: Bool = true) throws(HostReadError) {
+        if create {
+            let (parent, _) = AtomicFile.split(path)
+            try AtomicFile.makeDirectories(parent)
+        }
+        try self.init(
+            path: path, opening: { flags in open(path, flags) }, making: { mkdir(path, 0o700) }, create: create)
+    }
+
+    private init(
+        path: String, opening: (Int32) -> Int32, making: () -> Int32, create: Bool
+    ) throws(HostReadError) {
+        self.path = path
+        let made = create && making() == 0
+        if create && !made && errno != EEXIST { throw HostReadError(path: path, errno: errno) }
+        let file = opening(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard file >= 0 else {
+            let code = errno
+            var info = stat()
+            if (code == ELOOP || code == ENOTDIR) && lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
+                throw Self.refusedLink(path)
+            }
+            throw HostReadError(path: path, errno: code)
+        }
+        fd = file
+        if made { fchmod(file, 0o700) }  // the umask must not widen it
+        try Self.checkOwned(fd: file, path: path, privateMode: false)
+    }
+
+    deinit { close(fd) }
+
+    /// A directory in this one (the spool, its rejected/), checked as this one is.
+    public func subdirectory(_ name: String, create: Bool = true) throws(HostReadError) -> StateDirectory {
+        try StateDirectory(
+            path: path + "/" + name, opening: { flags in openat(fd, name, flags) },
+            making: { mkdirat(fd, name, 0o700) }, create: create)
+    }
+
+    /// Whether `name` exists in any form (a file, a link, anything): what exists is never replaced unseen.
+    public func exists(_ name: String) -> Bool {
+        var info = stat()
+        return fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0
+    }
+
+    /// A file of ours: nil when absent. A link, anything but a regular file, a file of another
+    /// user or one others may write is refused; `privateFile` also refuses one others may read.
+    public func read(_ name: String, limit: Int, privateFile: Bool = false) throws(HostReadError) -> [UInt8]? {
+        let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        let child = path + "/" + name
+        guard file >= 0 else {
+            let code = errno
+            if code == ENOENT && !exists(name) { return nil }
+            if code == ELOOP { throw Self.refusedLink(child) }
+            throw HostReadError(path: child, errno: code)
+        }
+        defer { close(file) }
+        try Self.checkOwned(fd: file, path: child, privateMode: privateFile, regular: true)
+        var info = stat()
+        fstat(file, &info)
+        return try LocalFile.readAll(file, path: child, sizeHint: Int(info.st_size), limit: limit)
+    }
+
+    /// Replaces `name` atomically: a temporary file beside it (never through a link), fsync,
+    /// rename over it, fsync of the directory.
+    public func write(_ name: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(HostReadError) {
+        // Unique per writer: two threads of one process never share a temporary file.
+        let temporary = "." + name + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let file = openat(fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard file >= 0 else { throw HostReadError(path: path + "/" + temporary, errno: errno) }
+        fchmod(file, mode)
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            let written = rest.withUnsafeBytes { Glibc.write(file, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(file)
+                unlinkat(fd, temporary, 0)
+                throw HostReadError(path: path + "/" + temporary, errno: code)
+            }
+            rest = rest.dropFirst(written)
+        }
+        let synced = fsync(file) == 0
+        let code = errno
+        close(file)
+        guard synced, renameat(fd, temporary, fd, name) == 0 else {
+            let failure = synced ? errno : code
+            unlinkat(fd, temporary, 0)
+            throw HostReadError(path: path + "/" + name, errno: failure)
+        }
+        fsync(fd)
+    }
+
+    /// Removes `name` durably; one that is already gone is fine.
+    public func remove(_ name: String) throws(HostReadError) {
+        guard unlinkat(fd, name, 0) == 0 || errno == ENOENT else {
+            throw HostReadError(path: path + "/" + name, errno: errno)
+        }
+        fsync(fd)
+    }
+
+    /// Moves `name` into `other` (the rejected/ beside a spool), keeping its name.
+    public func move(_ name: String, to other: StateDirectory) throws(HostReadError) {
+        guard renameat(fd, name, other.fd, name) == 0 else {
+            throw HostReadError(path: path + "/" + name, errno: errno)
+        }
+        fsync(other.fd)
+        fsync(fd)
+    }
+
+    /// A lock file in this directory, opened (created 0600) without following a link.
+    public func lockFile(_ name: String) throws(HostReadError) -> Int32 {
+        let file = openat(fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard file >= 0 else {
+            if errno == ELOOP { throw Self.refusedLink(path + "/" + name) }
+            throw HostReadError(path: path + "/" + name, errno: errno)
+        }
+        return file
+    }
+
+    /// The names in this directory (raw names shown with \x escapes), "." and ".." left out.
+    public func names() throws(HostReadError) -> [(name: String, isFile: Bool)] {
+        let copy = dup(fd)
+        guard copy >= 0, let stream = fdopendir(copy) else { throw HostReadError(path: path, errno: errno) }
+        defer { closedir(stream) }
+        rewinddir(stream)
+        var result: [(String, Bool)] = []
+        while let raw = readdir(stream) {
+            let name = withUnsafeBytes(of: raw.pointee.d_name) { buffer -> String in
+                let bytes = buffer.bindMemory(to: UInt8.self)
+                return ByteText.display(Array(bytes[..<(bytes.firstIndex(of: 0) ?? bytes.count)])[...])
+            }
+            if name == "." || name == ".." { continue }
+            var info = stat()
+            let isFile = fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            result.append((name, isFile))
+        }
+        return result
+    }
+
+    /// Owned by the running user and writable by no one else (and, for a private file, readable by no one else).
+    private static func checkOwned(
+        fd: Int32, path: String, privateMode: Bool, regular: Bool = false
+    ) throws(HostReadError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw HostReadError(path: path, errno: errno) }
+        if regular && (info.st_mode & S_IFMT) != S_IFREG { throw HostReadError(path: path, reason: .notARegularFile) }
+        let user = geteuid()
+        if info.st_uid != user {
+            throw HostReadError(
+                path: path,
+                reason: .refused(
+                    Localized(
+                        ja: "uid \(info.st_uid) の所有です。tenken を実行するユーザー (uid \(user)) の所有にしてください"
+                            + " (chown)、または別のユーザーが置いたものなら削除してください",
+                        en: "owned by uid \(info.st_uid), not by the user running tenken (uid \(user)): chown it,"
+                            + " or remove it if someone else put it there")))
+        }
+        let mode = info.st_mode & 0o777
+        if mode & (privateMode ? 0o077 : 0o022) != 0 {
+            let fix = privateMode ? "600" : (regular ? "644" : "700")
+            throw HostReadError(
+                path: path,
+                reason: .refused(
+                    Localized(
+                        ja: "ほかのユーザーが\(privateMode ? "読み書き" : "書き込み")できます (モード \(String(mode, radix: 8)))。"
+                            + "chmod \(fix) してください",
+                        en:
+                            "\(privateMode ? "readable or writable" : "writable") by others (mode \(String(mode, radix: 8))):"
+                            + " chmod \(fix) it")))
+        }
+    }
+
+    private static func refusedLink(_ path: String) -> HostReadError {
+        HostReadError(
+            path: path,
+            reason: .refused(
+                Localized(
+                    ja: "シンボリックリンクです。tenken は自分の状態をリンク先に読み書きしません。削除してください",
+                    en: "a symbolic link: tenken does not read or write its state through links; remove it")))
+    }
+}
