@@ -33,8 +33,13 @@ public struct DpkgStatusParser {
             if stanza.isEmpty { stanza.line = lineNumber }
             stanza.lineCount += 1
             let first = line[line.startIndex]
-            if first == 0x20 || first == 0x09 { continue }  // continuation of a multi-line field
+            if first == 0x20 || first == 0x09 {
+                // A continuation of a multi-line field: relationship fields may be folded too.
+                if stanza.relation != nil { stanza.relation!.value += " " + ByteText.display(trim(line)) }
+                continue
+            }
             if first == 0x23 { continue }  // deb822 comment
+            check(&stanza)
             guard let colon = line.firstIndex(of: 0x3A) else {
                 stanza.damage =
                     stanza.damage
@@ -46,7 +51,16 @@ public struct DpkgStatusParser {
                 continue
             }
             let field = line[line.startIndex..<colon]
-            guard let key = Stanza.Key(field) else { continue }
+            guard let key = Stanza.Key(field) else {
+                // Relationship fields are rarely read by name, so only these few get lowercased.
+                if field.count >= 6 && field.count <= 11 {
+                    let name = ByteText.display(ByteText.asciiLowercased(Array(field))[...])
+                    if ControlFieldSyntax.relationFields.contains(name) {
+                        stanza.relation = (name, ByteText.display(trim(line[(colon + 1)...])), lineNumber)
+                    }
+                }
+                continue
+            }
             let rawValue = trim(line[(colon + 1)...])
             guard !rawValue.contains(0), let value = ByteText.utf8(rawValue) else {
                 stanza.damage =
@@ -84,7 +98,20 @@ public struct DpkgStatusParser {
         }
     }
 
+    /// Checks the relationship field read last, once its continuation lines are in.
+    private func check(_ stanza: inout Stanza) {
+        guard let (field, value, line) = stanza.relation else { return }
+        stanza.relation = nil
+        guard stanza.damage == nil, let error = ControlFieldSyntax.relationError(field: field, value) else { return }
+        stanza.damage = Problem(
+            line: line,
+            message: Localized(
+                ja: "\(line) 行目: \(field) フィールドを dpkg は読めません (\(error))",
+                en: "line \(line): dpkg refuses the \(field) field (\(error))"))
+    }
+
     private mutating func finish(_ stanza: inout Stanza) {
+        check(&stanza)
         guard !stanza.isEmpty else { return }
         let problemsBefore = problems.count
         defer {
@@ -116,6 +143,26 @@ public struct DpkgStatusParser {
                     message: Localized(
                         ja: "\(stanza.line) 行目からの項目に Package がありません",
                         en: "stanza at line \(stanza.line) has no Package field")))
+            return
+        }
+        if let status = stanza.status, status.split(separator: " ").count == 3,
+            let error = ControlFieldSyntax.statusError(status)
+        {
+            problems.append(
+                Problem(
+                    line: stanza.line,
+                    message: Localized(
+                        ja: "\(stanza.line) 行目からの項目の Status を dpkg は読めません (\(error))\(label)",
+                        en: "stanza at line \(stanza.line): dpkg refuses its Status (\(error))\(label)")))
+            return
+        }
+        if let version = stanza.version, let error = ControlFieldSyntax.versionError(Substring(version)) {
+            problems.append(
+                Problem(
+                    line: stanza.line,
+                    message: Localized(
+                        ja: "\(stanza.line) 行目からの項目の Version を dpkg は読めません (\(error))\(label)",
+                        en: "stanza at line \(stanza.line): dpkg refuses its Version '\(version)' (\(error))\(label)")))
             return
         }
         guard let status = stanza.status, status.split(separator: " ").count == 3 else {
@@ -185,6 +232,8 @@ public struct DpkgStatusParser {
         var architecture: String?
         var damage: Problem?
         var endsMidLine = false
+        /// The relationship field being read (lowercased name, value so far, line), checked when it ends.
+        var relation: (field: String, value: String, line: Int)?
 
         subscript(key: Key) -> String? {
             get {
