@@ -86,6 +86,16 @@ struct IncompleteTests {
         }
     }
 
+    @Test("a Windows P2P client installed per user under Wine, nine levels below drive_c, is found")
+    func winePerUser() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let program = "home/alice/.wine/drive_c/users/alice/AppData/Local/Programs/Winny/2.0b7/bin/Winny.exe"
+        try scratch.write(program, "", mode: 0o644)
+        let finding = try #require(try check(scratch.path).finding("no-p2p-software"))
+        #expect(finding.status == .fail)
+        #expect(finding.evidence.contains { $0.item == "/" + program && $0.software == "Winny" }, "\(finding.evidence)")
+    }
+
     @Test("a root that is not Debian at all has no package database to miss")
     func notDebian() throws {
         let scratch = try ScratchTree()

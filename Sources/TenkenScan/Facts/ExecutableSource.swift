@@ -41,6 +41,8 @@ public enum ExecutableSource {
         ".local/share/bottles/bottles",
         ".var/app/com.usebottles.bottles/data/bottles/bottles",
     ]
+    /// Levels below drive_c that a Wine prefix is walked: per-user installs sit nine deep.
+    static let wineDepth = 12
     /// A bound on any one walk, so a hostile tree cannot make the scan run forever (the request
     /// may set another); reaching it leaves the walk incomplete.
     static let maximumEntriesPerWalk = 200_000
@@ -57,7 +59,8 @@ public enum ExecutableSource {
                 walker.walk(path, depth: place.depth, location: .home)
             }
             for prefix in winePrefixes(root, home: home.path) {
-                walker.walk(prefix + "/drive_c", depth: 6, location: .winePrefix, skipping: ["windows"])
+                // Deep enough for per-user installs: drive_c/users/NAME/AppData/Local/Programs/VENDOR/APP/bin/x.exe.
+                walker.walk(prefix + "/drive_c", depth: wineDepth, location: .winePrefix, skipping: ["windows"])
             }
         }
         facts.executables = walker.found
