@@ -24,7 +24,8 @@ public struct AgentLog: Sendable {
     public func callAsFunction(_ priority: Priority, ja: String, en: String) {
         let text = language == .ja ? ja : en
         FileDescriptorOutput.standardError.write(
-            (journal ? "<\(priority.rawValue)>" : "tenken agent: ") + text.replacingNewlines() + "\n")
+            (journal ? "<\(priority.rawValue)>" : "tenken agent: ") + TerminalText.escaped(text.replacingNewlines())
+                + "\n")
     }
 }
 

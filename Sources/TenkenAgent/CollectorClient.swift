@@ -35,7 +35,8 @@ public final class CollectorClient: Sendable {
 
     /// `connections`: how many requests may be in flight at once (the agent sends one at a
     /// time, in order; the benchmark plays a fleet).
-    public init(baseURL: String, caFile: String?, connections: Int = 1) throws(Failure) {
+    /// `caPEM`, the pinned CA as read (from the checked state directory), is named `caFile` in errors.
+    public init(baseURL: String, caFile: String?, caPEM: [UInt8]? = nil, connections: Int = 1) throws(Failure) {
         guard baseURL.hasPrefix("https://"), baseURL.count > 8 else {
             throw Failure(
                 ja: "\(baseURL): 収集サーバーのアドレスは https:// で始めてください",
@@ -44,7 +45,11 @@ public final class CollectorClient: Sendable {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         if let caFile {
-            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
+            do {
+                let roots =
+                    try caPEM.map { try NIOSSLCertificate.fromPEMBytes($0) } ?? NIOSSLCertificate.fromPEMFile(caFile)
+                tls.trustRoots = .certificates(roots)
+            } catch {
                 throw Failure(
                     ja: "\(caFile): PEM 形式の証明書ではありません (\(error))", en: "\(caFile): not a PEM certificate (\(error))")
             }

@@ -30,7 +30,9 @@ public struct CollectorLink: Sendable, Codable, Equatable {
     public static func load(stateDirectory: String) throws(Missing) -> CollectorLink {
         let path = stateDirectory + "/" + fileName
         let bytes: [UInt8]?
-        do { bytes = try HostRoot(stateDirectory).readFileIfPresent(fileName, limit: 1 << 16) } catch {
+        // Through the checked state directory: where reports go must not be planted by another user.
+        do { bytes = try StateDirectory(stateDirectory, create: false).read(fileName, limit: 1 << 16) } catch {
+            if error.isNotFound { throw Missing(message: "\(path): not enrolled; run `tenken enroll`") }
             throw Missing(message: error.message(in: .en))
         }
         guard let bytes else {
@@ -45,14 +47,26 @@ public struct CollectorLink: Sendable, Codable, Equatable {
 
     /// Saves the link and, when given, a copy of the CA the agent will trust from now on.
     public func save(stateDirectory: String, caPEM: [UInt8]?) throws(HostReadError) {
-        if let caPEM { try AtomicFile.write(caPEM, to: Self.caFile(stateDirectory: stateDirectory), mode: 0o644) }
+        let state = try StateDirectory(stateDirectory)
+        if let caPEM { try state.write(Self.caFileName, caPEM, mode: 0o644) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(
-            Array(try! encoder.encode(self)) + [0x0A], to: stateDirectory + "/" + Self.fileName, mode: 0o600)
+        try state.write(Self.fileName, Array(try! encoder.encode(self)) + [0x0A], mode: 0o600)
     }
 
+    /// The client, trusting the pinned CA as read from the checked state directory.
     public func client(stateDirectory: String) throws(CollectorClient.Failure) -> CollectorClient {
-        try CollectorClient(baseURL: url, caFile: pinnedCA ? Self.caFile(stateDirectory: stateDirectory) : nil)
+        guard pinnedCA else { return try CollectorClient(baseURL: url, caFile: nil) }
+        let path = Self.caFile(stateDirectory: stateDirectory)
+        let pem: [UInt8]?
+        do { pem = try StateDirectory(stateDirectory, create: false).read(Self.caFileName, limit: 1 << 20) } catch {
+            throw CollectorClient.Failure(ja: error.message(in: .ja), en: error.message(in: .en))
+        }
+        guard let pem else {
+            throw CollectorClient.Failure(
+                ja: "\(path): 固定した CA がありません。tenken enroll をやり直してください",
+                en: "\(path): the pinned CA is missing; enroll again")
+        }
+        return try CollectorClient(baseURL: url, caFile: path, caPEM: pem)
     }
 }

@@ -26,7 +26,12 @@ public struct SpoolSender: Sendable {
     }
 
     public func drain() async -> Result {
-        await spool.whileSending { () async -> Result in
+        if let problem = spool.problem() {
+            // Not "another sender": say what is wrong with the spool and how to fix it.
+            log(.error, ja: problem.message(in: .ja), en: problem.message(in: .en))
+            return .retryLater(sent: 0, reason: problem.message(in: .en))
+        }
+        return await spool.whileSending { () async -> Result in
             var sent = 0
             // Reports spooled while sending are picked up by listing again until none are left.
             while true {

@@ -34,7 +34,11 @@ extension ParsableCommand {
         if let code = error as? ExitCode { Glibc.exit(code.rawValue) }
         // --help and --version end in a "clean" error that prints and exits 0.
         if exitCode(for: error) == .success { exit(withError: error) }
-        FileDescriptorOutput.standardError.write(name + ": " + fullMessage(for: error) + "\n")
+        // A failure may quote what the machine said (a USB product string, a file name).
+        // argument-parser's messages span lines (the usage), so each line is escaped on its own.
+        let lines = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false)
+        let message = lines.map { TerminalText.escaped(String($0)) }.joined(separator: "\n")
+        FileDescriptorOutput.standardError.write(name + ": " + message + "\n")
         Glibc.exit(2)
     }
 }

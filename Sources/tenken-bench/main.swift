@@ -36,6 +36,18 @@ if suite == "ingest" {
         plain: arguments.contains("--plain"), root: root)
     exit(0)
 }
+if suite == "dpkg" {
+    // The status parser alone, on the root's status file (no read, no threads).
+    guard let bytes = try? root.readFile(DpkgSource.statusPath) else {
+        print("no readable \(DpkgSource.statusPath) under \(rootPath)")
+        exit(2)
+    }
+    var parse = Samples()
+    var packages = 0
+    for _ in 0..<(runs * 10) { parse.add(measure { packages = DpkgStatusParser(bytes).packages.count }) }
+    print("dpkg status parse: \(packages) packages, \(bytes.count) bytes, median \(format(parse.median))")
+    exit(0)
+}
 print("tenken-bench: root \(rootPath), \(runs) runs")
 if suite == "apt" || suite == "all" { benchmarkPendingUpdates(root: root, rootPath: rootPath, runs: runs) }
 if suite == "apt" { exit(0) }

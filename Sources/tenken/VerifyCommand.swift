@@ -67,7 +67,8 @@ struct VerifyCommand: ParsableCommand {
             // The report's texts are the signing machine's words: escaped before they reach a terminal.
             FileDescriptorOutput.standardOutput.write(lines.map(TerminalText.escaped).joined(separator: "\n") + "\n")
         } catch {
-            FileDescriptorOutput.standardError.write((ja ? "署名が無効です: " : "invalid: ") + error.reason + "\n")
+            FileDescriptorOutput.standardError.write(
+                (ja ? "署名が無効です: " : "invalid: ") + TerminalText.escaped(error.reason) + "\n")
             throw ExitCode(1)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TenkenTestSupport
 import Testing
 
@@ -77,6 +78,45 @@ struct StateDirectoryTests {
         let pending = spool.pending()
         #expect(pending.entries.isEmpty)
         #expect(pending.rejected.first?.hasPrefix("\(state)/spool: a symbolic link") == true, "\(pending.rejected)")
+    }
+
+    @Test("first runs at once make one machine key, not one each")
+    func oneKey() throws {
+        let scratch = try ScratchTree()
+        let state = scratch.path + "/state"
+        let keys = Mutex<Set<String>>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            if let key = try? MachineKey.loadOrCreate(stateDirectory: state) {
+                keys.withLock { _ = $0.insert(key.jwk) }
+            }
+        }
+        #expect(keys.withLock { $0.count } == 1)
+        #expect(try MachineKey.loadOrCreate(stateDirectory: state).jwk == keys.withLock { $0.first })
+    }
+
+    @Test("a spool that cannot be trusted is named as such, not taken for another sender")
+    func spoolProblem() throws {
+        let scratch = try ScratchTree()
+        let state = scratch.path + "/state"
+        #expect(Spool(stateDirectory: state).problem() == nil, "no state yet: nothing wrong")
+        _ = try MachineKey.loadOrCreate(stateDirectory: state)
+        try FileManager.default.createDirectory(atPath: state + "/spool", withIntermediateDirectories: true)
+        chmod(state + "/spool", 0o777)
+        #expect(
+            Spool(stateDirectory: state).problem()?.message(in: .en)
+                == "\(state)/spool: writable by others (mode 777): chmod 700 it")
+    }
+
+    @Test("a ledger label or serial with a newline cannot add a USBGuard rule of its own")
+    func usbguardInjection() {
+        let ledger = Ledger(media: [
+            Ledger.Medium(
+                device: "0781:5581:AB\nallow", label: "stick\nallow with-interface equals { 08:*:* }", owner: nil,
+                encrypted: false)
+        ])
+        let rules = ledger.usbguardRules
+        #expect(rules.split(separator: "\n").count == 1, "\(rules)")
+        #expect(!rules.contains("\nallow"))
     }
 
     @Test("a sequence file that exists in any form is never reset: a link, a directory, damaged text")

@@ -11,12 +11,12 @@ import Testing
 struct DpkgStrictnessTests {
     static let versions = [
         "1.0", "2:1.0-3+deb12u1", "1.0~rc1", "a1.0", "1.0_x", "1.0 a", "x:1.0", "1:", "1.0-", "-1", "1:-1",
-        "1a:1.0", "99999999999:1.0",
+        "1a:1.0", "99999999999:1.0", "+1:2", "-0:1", "-1:1", "00000000001:1",
     ]
     static let statuses = [
         "install ok installed", "hold ok installed", "deinstall ok config-files", "install reinstreq half-installed",
         "install  ok installed", "install ok weird", "wish ok installed", "install bad installed",
-        "install ok installed extra",
+        "install ok installed extra", "Install OK Installed", "install\tok installed",
     ]
     static let relations = [
         "Depends: libc6 (>= 2.36)", "Depends: libc6 (=> 2.0)", "Depends: libc6 (>=", "Depends: libc6 (1.0)",
@@ -26,7 +26,8 @@ struct DpkgStrictnessTests {
         "Depends: x (>= 1.0) y", "Depends: x |", "Depends: x <!nocheck>", "Depends: a | b",
         "Depends: a,\n b (>= 1)", "Depends: x [amd64]", "Conflicts: a | b", "Conflicts: a (<< 2)", "Breaks: a | b",
         "Provides: x (= 1)", "Provides: x (>= 1)", "Enhances: a | b", "Pre-Depends: x | ", "Replaces: a (<= 1-)",
-        "Recommends: a | b (>> 1:2-3)", "Suggests: a (<< 1.0), b:i386 (= 2)",
+        "Recommends: a | b (>> 1:2-3)", "Suggests: a (<< 1.0), b:i386 (= 2)", "Depends:\nHomepage: h",
+        "Depends: a (<> 1)", "Depends: a (>= 1(2)", "Depends: a:-x", "Depends: a (>= 1,2)",
     ]
 
     /// Every variant: each version, each status, each relationship field, one at a time.

@@ -96,10 +96,26 @@ struct IncompleteTests {
         #expect(finding.evidence.contains { $0.item == "/" + program && $0.software == "Winny" }, "\(finding.evidence)")
     }
 
-    @Test("a root that is not Debian at all has no package database to miss")
+    @Test("a pass proven by what was seen stands beside an incomplete walk; one that found nothing does not")
+    func provenPass() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        for number in 0..<60 { try scratch.write("home/alice/file-\(number)", "") }
+        let policy = try PolicyLoader.loadDefault().selecting(["antivirus-installed", "no-p2p-software"]).get()
+        let facts = HostFacts.collect(from: try HostRoot(scratch.path)) { () throws(Never) in
+            var request = policy.factRequest
+            request.walkEntryLimit = 50
+            return request
+        }
+        let findings = Evaluator.evaluate(policy, facts: facts, now: Fixture.now)
+        #expect(findings.first { $0.ruleID == "antivirus-installed" }?.status == .pass)
+        #expect(findings.first { $0.ruleID == "no-p2p-software" }?.status == .error)
+    }
+
+    @Test("a root that is not Debian at all has no package database to miss, even with dpkg installed")
     func notDebian() throws {
         let scratch = try ScratchTree()
         try scratch.write("etc/os-release", "ID=fedora\nID_LIKE=\"rhel centos\"\n")
+        try scratch.write("usr/bin/dpkg", "", mode: 0o755)
         let report = try check(scratch.path)
         #expect(report.finding("no-p2p-software")?.status == .pass)
         #expect(report.coverage.first { $0.source == "dpkg" }?.state == .limited)

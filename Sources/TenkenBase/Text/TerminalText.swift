@@ -21,8 +21,9 @@ public enum TerminalText {
     static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x00...0x1F, 0x7F...0x9F: return true
-        // LRE, RLE, PDF, LRO, RLO and the isolates: they reorder what follows on the line.
-        case 0x202A...0x202E, 0x2066...0x2069: return true
+        // LRE, RLE, PDF, LRO, RLO and the isolates reorder what follows; the direction marks
+        // (LRM, RLM, ALM) too; the line and paragraph separators break lines like a newline.
+        case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C, 0x2028, 0x2029: return true
         default: return false
         }
     }

@@ -5,13 +5,6 @@ import TenkenBase
 /// never silently taken. What dpkg only warns about (a version not starting with a digit, `>`
 /// for `>=`) is accepted, as dpkg accepts it.
 enum ControlFieldSyntax {
-    /// Fields holding package relationships.
-    static let relationFields: Set<String> = [
-        "depends", "pre-depends", "recommends", "suggests", "enhances", "breaks", "conflicts", "replaces", "provides",
-    ]
-    /// Only these may list alternatives with `|`.
-    static let alternativeFields: Set<String> = ["depends", "pre-depends", "recommends", "suggests", "enhances"]
-
     static let wants: Set<Substring> = ["unknown", "install", "hold", "deinstall", "purge"]
     static let flags: Set<Substring> = ["ok", "reinstreq"]
     static let states: Set<Substring> = [
@@ -21,27 +14,65 @@ enum ControlFieldSyntax {
 
     /// Why dpkg refuses the version, in its words; nil when it takes it.
     static func versionError(_ version: Substring) -> String? {
+        var copy = version
+        return copy.withUTF8 { versionError(Array($0)[...]) }
+    }
+
+    /// The same for a stanza's version, without copying it when it is stored contiguously.
+    static func versionError(_ version: String) -> String? {
+        var copy = version
+        return copy.withUTF8 { bytes in
+            // Fast path: digits, dots, "+~" and letters with no colon or hyphen cannot be refused.
+            if !bytes.isEmpty, !bytes.contains(where: { $0 == 0x3A || $0 == 0x2D || $0 == 0x20 || $0 == 0x09 }) {
+                return nil
+            }
+            return versionError(Array(bytes)[...])
+        }
+    }
+
+    /// The same on the version's bytes (no copy: the status parser checks every stanza's).
+    static func versionError(_ version: ArraySlice<UInt8>) -> String? {
         if version.isEmpty { return "version string is empty" }
-        if version.contains(where: { $0 == " " || $0 == "\t" }) { return "version string has embedded spaces" }
+        if version.contains(where: { $0 == 0x20 || $0 == 0x09 }) { return "version string has embedded spaces" }
         var rest = version
-        if let colon = version.firstIndex(of: ":") {
-            let epoch = version[..<colon]
-            guard let first = epoch.first, first.isASCII, first.isNumber else { return "epoch in version is empty" }
-            guard epoch.allSatisfy({ $0.isASCII && $0.isNumber }) else { return "epoch in version is not number" }
-            guard let value = Int(epoch), value <= Int(Int32.max) else { return "epoch in version is too big" }
-            rest = version[version.index(after: colon)...]
+        if let colon = version.firstIndex(of: 0x3A) {
+            // As strtol reads it: an optional sign, then digits (leading zeros and all).
+            var epoch = version[..<colon]
+            let negative = epoch.first == 0x2D
+            if epoch.first == 0x2B || negative { epoch = epoch.dropFirst() }
+            guard let first = epoch.first, isDigit(first) else { return "epoch in version is empty" }
+            guard epoch.allSatisfy(isDigit) else { return "epoch in version is not number" }
+            var value = 0
+            for digit in epoch where value <= Int(Int32.max) { value = value * 10 + Int(digit - 0x30) }
+            if negative && value > 0 { return "epoch in version is negative" }
+            if value > Int(Int32.max) { return "epoch in version is too big" }
+            rest = version[(colon + 1)...]
             if rest.isEmpty { return "nothing after colon in version number" }
         }
-        if let hyphen = rest.lastIndex(of: "-") {
-            if rest[rest.index(after: hyphen)...].isEmpty { return "revision number is empty" }
-            if rest[..<hyphen].isEmpty { return "version number is empty" }
+        if let hyphen = rest.lastIndex(of: 0x2D) {
+            if hyphen + 1 == rest.endIndex { return "revision number is empty" }
+            if hyphen == rest.startIndex { return "version number is empty" }
         }
         return nil
     }
 
+    /// Words separated by runs of spaces and tabs, counted without splitting.
+    static func wordCount(_ text: String) -> Int {
+        var count = 0
+        var inWord = false
+        for byte in text.utf8 {
+            let space = byte == 0x20 || byte == 0x09
+            if !space && !inWord { count += 1 }
+            inWord = !space
+        }
+        return count
+    }
+
     /// Why dpkg refuses the Status field ("want flag status").
     static func statusError(_ status: String) -> String? {
-        let words = status.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if status == "install ok installed" || status == "deinstall ok config-files" { return nil }
+        // dpkg reads the words case-insensitively, separated by any run of spaces.
+        let words = status.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard words.count <= 3 else { return "third (status) word in 'Status' field: has trailing junk" }
         guard words.count == 3 else { return "'Status' field must have three words" }
         if !wants.contains(words[0]) { return "first (want) word in 'Status' field: has invalid value '\(words[0])'" }
@@ -52,79 +83,151 @@ enum ControlFieldSyntax {
         return nil
     }
 
-    /// Why dpkg refuses a relationship field's value ("a (>= 1), b | c:any"); `field` lowercased.
-    static func relationError(field: String, _ value: String) -> String? {
-        let text = Array(value.unicodeScalars)
-        var index = 0
-        func skipSpace() { while index < text.count && (text[index] == " " || text[index] == "\t") { index += 1 } }
-        func word(until stops: Set<Unicode.Scalar>) -> String {
-            var result = String.UnicodeScalarView()
-            while index < text.count && !stops.contains(text[index]) && text[index] != " " && text[index] != "\t" {
-                result.append(text[index])
-                index += 1
-            }
-            return String(result)
+    /// Whether a field name (any case) is a relationship field; only those may list `|`
+    /// alternatives when `alternatives`. Compares bytes: the parser asks for every field.
+    static func relationField(_ field: ArraySlice<UInt8>) -> (name: String, alternatives: Bool)? {
+        // Most fields are not relationships: their length and first letter say so without a loop.
+        guard (6...11).contains(field.count), let first = field.first else { return nil }
+        switch first | 0x20 {
+        case 0x62, 0x63, 0x64, 0x65, 0x70, 0x72, 0x73: break  // b c d e p r s
+        default: return nil
         }
+        for (name, alternatives) in relationNames where name.utf8.count == field.count {
+            if zip(field, name.utf8).allSatisfy({ $0 | 0x20 == $1 }) { return (name, alternatives) }
+        }
+        return nil
+    }
+
+    private static let relationNames: [(String, Bool)] = [
+        ("depends", true), ("pre-depends", true), ("recommends", true), ("suggests", true), ("enhances", true),
+        ("breaks", false), ("conflicts", false), ("replaces", false), ("provides", false),
+    ]
+
+    /// Why dpkg refuses a relationship field's value ("a (>= 1), b | c:any"), read as dpkg reads
+    /// it (lib/dpkg/fields.c); nil when it takes it. An empty field is ignored, as dpkg ignores it.
+    static func relationError(_ value: ArraySlice<UInt8>, field: String, alternatives: Bool) -> String? {
+        var scanner = RelationScanner(bytes: value)
+        scanner.skipSpace()
+        if scanner.atEnd { return nil }
         while true {
             // One item: alternatives separated by "|".
             while true {
-                skipSpace()
-                let name = word(until: [":", "(", ",", "|"])
-                if name.isEmpty { return "missing package name, or garbage where package name expected" }
-                if let first = name.unicodeScalars.first, !isAlphanumeric(first) {
-                    return "invalid package name '\(name)': must start with an alphanumeric character"
+                scanner.skipSpace()
+                let name = scanner.word(.name)
+                guard let first = name.first else {
+                    return "missing package name, or garbage where package name expected"
                 }
-                if let bad = name.unicodeScalars.first(where: {
-                    !$0.isASCII || !(isAlphanumeric($0) || "-+._".unicodeScalars.contains($0))
+                if !isAlphanumeric(first) {
+                    return "invalid package name '\(text(name))': must start with an alphanumeric character"
+                }
+                if let bad = name.first(where: {
+                    !isAlphanumeric($0) && $0 != 0x2D && $0 != 0x2B && $0 != 0x2E && $0 != 0x5F
                 }) {
-                    return "invalid package name '\(name)': character '\(bad)' not allowed"
+                    return "invalid package name '\(text(name))': character '\(text([bad][...]))' not allowed"
                 }
-                if index < text.count && text[index] == ":" {
-                    index += 1
-                    let architecture = word(until: ["(", ",", "|"])
-                    if architecture.isEmpty {
+                if scanner.take(0x3A) {
+                    let architecture = scanner.word(.architecture)
+                    guard let head = architecture.first else {
                         return "missing architecture name, or garbage where architecture name expected"
                     }
-                    if let bad = architecture.unicodeScalars.first(where: { !isAlphanumeric($0) && $0 != "-" }) {
-                        return "invalid architecture name '\(architecture)': character '\(bad)' not allowed"
+                    if !isAlphanumeric(head) || architecture.contains(where: { !isAlphanumeric($0) && $0 != 0x2D }) {
+                        return "invalid architecture name '\(text(architecture))'"
                     }
                 }
-                skipSpace()
-                if index < text.count && text[index] == "(" {
-                    index += 1
-                    skipSpace()
+                scanner.skipSpace()
+                if scanner.take(0x28) {
+                    scanner.skipSpace()
                     // "<<", "<=", "=", ">=", ">>", the obsolete "<" and ">", or none (an exact match).
-                    if index < text.count && (text[index] == "<" || text[index] == ">") {
-                        let first = text[index]
-                        index += 1
-                        if index < text.count && (text[index] == first || text[index] == "=") { index += 1 }
-                    } else if index < text.count && text[index] == "=" {
-                        index += 1
+                    if let first = scanner.peek, first == 0x3C || first == 0x3E {
+                        scanner.index += 1
+                        if !scanner.take(first) && !scanner.take(0x3D), let next = scanner.peek,
+                            next == 0x3C || next == 0x3E
+                        {
+                            return "reference to '\(text(name))': bad version relationship"
+                        }
+                    } else {
+                        _ = scanner.take(0x3D)
                     }
-                    skipSpace()
-                    let version = word(until: [")"])
-                    skipSpace()
-                    guard index < text.count else { return "reference to '\(name)': missing closing parenthesis" }
-                    guard text[index] == ")" else {
-                        return "reference to '\(name)': version contains '\(text[index])' instead of ')'"
+                    scanner.skipSpace()
+                    let version = scanner.word(.version)
+                    scanner.skipSpace()
+                    guard let close = scanner.peek else {
+                        return "reference to '\(text(name))': missing closing parenthesis"
                     }
-                    index += 1
-                    if let error = versionError(Substring(version)) {
-                        return "reference to '\(name)': version '\(version)': \(error)"
+                    guard close == 0x29 else {
+                        return "reference to '\(text(name))': version contains '\(text([close][...]))' instead of ')'"
                     }
-                    skipSpace()
+                    scanner.index += 1
+                    if let error = versionError(version) {
+                        return "reference to '\(text(name))': version '\(text(version))': \(error)"
+                    }
+                    scanner.skipSpace()
                 }
-                guard index < text.count, text[index] == "|" else { break }
-                if !alternativeFields.contains(field) { return "alternatives ('|') not allowed in '\(field)' field" }
-                index += 1
+                guard scanner.take(0x7C) else { break }
+                if !alternatives { return "alternatives ('|') not allowed in '\(field)' field" }
             }
-            guard index < text.count else { return nil }
-            guard text[index] == "," else { return "syntax error after a package reference" }
-            index += 1
+            if scanner.atEnd { return nil }
+            guard scanner.take(0x2C) else { return "syntax error after a package reference" }
         }
     }
 
-    private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
-        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+    private static func text(_ bytes: ArraySlice<UInt8>) -> String { ByteText.display(bytes) }
+
+    /// A cursor over a relationship field's bytes.
+    private struct RelationScanner {
+        let bytes: ArraySlice<UInt8>
+        var index: Int
+
+        init(bytes: ArraySlice<UInt8>) {
+            self.bytes = bytes
+            index = bytes.startIndex
+        }
+
+        var atEnd: Bool { index >= bytes.endIndex }
+        var peek: UInt8? { index < bytes.endIndex ? bytes[index] : nil }
+
+        /// dpkg's isspace: space, tab, newline, vertical tab, form feed, carriage return.
+        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+
+        mutating func skipSpace() {
+            while index < bytes.endIndex && Self.isSpace(bytes[index]) { index += 1 }
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard index < bytes.endIndex, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        /// What a word is read as, which decides where it ends (as dpkg ends it).
+        enum Word {
+            /// Up to a space, ":", "(", "," or "|".
+            case name
+            /// Up to a space, "(", "," or "|".
+            case architecture
+            /// Up to a space, "(" or ")": commas and bars are part of it.
+            case version
+        }
+
+        mutating func word(_ kind: Word) -> ArraySlice<UInt8> {
+            let start = index
+            while index < bytes.endIndex {
+                let byte = bytes[index]
+                if Self.isSpace(byte) || byte == 0x28 { break }
+                switch kind {
+                case .name: if byte == 0x3A || byte == 0x2C || byte == 0x7C { return bytes[start..<index] }
+                case .architecture: if byte == 0x2C || byte == 0x7C { return bytes[start..<index] }
+                case .version: if byte == 0x29 { return bytes[start..<index] }
+                }
+                index += 1
+            }
+            return bytes[start..<index]
+        }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
     }
 }

@@ -16,7 +16,9 @@ public struct DebianPackage: Sendable, Hashable {
         self.version = version
         self.architecture = architecture
         self.status = status
-        state = status.split(separator: " ").last.map(String.init) ?? ""
+        // dpkg reads the words in any case; written by dpkg they are lowercase already.
+        let word = status.split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? ""
+        state = word.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? word.lowercased() : String(word)
         isPresent = state != "not-installed" && state != "config-files" && !state.isEmpty
     }
 }

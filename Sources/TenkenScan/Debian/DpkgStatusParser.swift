@@ -35,7 +35,7 @@ public struct DpkgStatusParser {
             let first = line[line.startIndex]
             if first == 0x20 || first == 0x09 {
                 // A continuation of a multi-line field: relationship fields may be folded too.
-                if stanza.relation != nil { stanza.relation!.value += " " + ByteText.display(trim(line)) }
+                if stanza.relation != nil { stanza.relation!.value += [0x20] + trim(line) }
                 continue
             }
             if first == 0x23 { continue }  // deb822 comment
@@ -52,12 +52,8 @@ public struct DpkgStatusParser {
             }
             let field = line[line.startIndex..<colon]
             guard let key = Stanza.Key(field) else {
-                // Relationship fields are rarely read by name, so only these few get lowercased.
-                if field.count >= 6 && field.count <= 11 {
-                    let name = ByteText.display(ByteText.asciiLowercased(Array(field))[...])
-                    if ControlFieldSyntax.relationFields.contains(name) {
-                        stanza.relation = (name, ByteText.display(trim(line[(colon + 1)...])), lineNumber)
-                    }
+                if let (name, alternatives) = ControlFieldSyntax.relationField(field) {
+                    stanza.relation = (name, alternatives, trim(line[(colon + 1)...]), lineNumber)
                 }
                 continue
             }
@@ -100,9 +96,11 @@ public struct DpkgStatusParser {
 
     /// Checks the relationship field read last, once its continuation lines are in.
     private func check(_ stanza: inout Stanza) {
-        guard let (field, value, line) = stanza.relation else { return }
+        guard let (field, alternatives, value, line) = stanza.relation else { return }
         stanza.relation = nil
-        guard stanza.damage == nil, let error = ControlFieldSyntax.relationError(field: field, value) else { return }
+        guard stanza.damage == nil,
+            let error = ControlFieldSyntax.relationError(value, field: field, alternatives: alternatives)
+        else { return }
         stanza.damage = Problem(
             line: line,
             message: Localized(
@@ -145,9 +143,8 @@ public struct DpkgStatusParser {
                         en: "stanza at line \(stanza.line) has no Package field")))
             return
         }
-        if let status = stanza.status, status.split(separator: " ").count == 3,
-            let error = ControlFieldSyntax.statusError(status)
-        {
+        let statusWords = stanza.status.map(ControlFieldSyntax.wordCount) ?? 0
+        if let status = stanza.status, statusWords == 3, let error = ControlFieldSyntax.statusError(status) {
             problems.append(
                 Problem(
                     line: stanza.line,
@@ -156,7 +153,7 @@ public struct DpkgStatusParser {
                         en: "stanza at line \(stanza.line): dpkg refuses its Status (\(error))\(label)")))
             return
         }
-        if let version = stanza.version, let error = ControlFieldSyntax.versionError(Substring(version)) {
+        if let version = stanza.version, let error = ControlFieldSyntax.versionError(version) {
             problems.append(
                 Problem(
                     line: stanza.line,
@@ -165,7 +162,7 @@ public struct DpkgStatusParser {
                         en: "stanza at line \(stanza.line): dpkg refuses its Version '\(version)' (\(error))\(label)")))
             return
         }
-        guard let status = stanza.status, status.split(separator: " ").count == 3 else {
+        guard let status = stanza.status, statusWords == 3 else {
             problems.append(
                 Problem(
                     line: stanza.line,
@@ -232,8 +229,9 @@ public struct DpkgStatusParser {
         var architecture: String?
         var damage: Problem?
         var endsMidLine = false
-        /// The relationship field being read (lowercased name, value so far, line), checked when it ends.
-        var relation: (field: String, value: String, line: Int)?
+        /// The relationship field being read (lowercased name, whether it may list alternatives, its
+        /// value so far, its line), checked when it ends.
+        var relation: (field: String, alternatives: Bool, value: ArraySlice<UInt8>, line: Int)?
 
         subscript(key: Key) -> String? {
             get {

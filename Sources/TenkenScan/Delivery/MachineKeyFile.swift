@@ -1,6 +1,10 @@
 import Crypto
 import TenkenBase
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension MachineKey {
     /// Loads the key from the state directory, creating it when it does not exist in any form.
     /// A key that others may read, that another user owns or that is a link is refused rather
@@ -8,6 +12,14 @@ extension MachineKey {
     public static func loadOrCreate(stateDirectory: String = defaultStateDirectory) throws(Failure) -> MachineKey {
         do {
             let state = try StateDirectory(stateDirectory)
+            // Under a lock: two first runs at once (the service and an enroll) make one key, not two.
+            let lock = try state.lockFile(fileName + ".lock")
+            defer { close(lock) }
+            while flock(lock, LOCK_EX) != 0 {
+                guard errno == EINTR else {
+                    throw HostReadError(path: state.path + "/" + fileName + ".lock", errno: errno)
+                }
+            }
             if let bytes = try state.read(fileName, limit: 64, privateFile: true) {
                 guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes) else {
                     throw Failure(message: "\(state.path)/\(fileName): not a 32-byte Ed25519 private key")

@@ -87,6 +87,19 @@ public struct Spool: Sendable {
         return "\(directory)/\(name): \(why); moved to \(directory)/rejected/"
     }
 
+    /// Why the spool cannot be trusted (another user's, writable by others, a link), or nil
+    /// when it can, or does not exist yet.
+    public func problem() -> HostReadError? {
+        do {
+            _ = try open(create: false)
+            return nil
+        } catch  where error.isNotFound {
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// One sender at a time per spool: runs `send` under an exclusive lock, or returns nil at
     /// once when another process (the service, a `tenken agent --once`) holds it.
     public func whileSending<Result>(_ send: () async throws -> Result) async rethrows -> Result? {

@@ -14,7 +14,10 @@ public final class StateDirectory: Sendable {
     private let fd: Int32
 
     /// Opens `path`, creating it (and missing parents) when `create` and it does not exist.
-    public convenience init(_ path: String, create: Bool = true) throws(HostReadError) {
+    public convenience init(_ given: String, create: Bool = true) throws(HostReadError) {
+        // "/var/lib/tenken/" is /var/lib/tenken: made here, so made 0700.
+        var path = given
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         if create {
             let (parent, _) = AtomicFile.split(path)
             try AtomicFile.makeDirectories(parent)
@@ -82,7 +85,10 @@ public final class StateDirectory: Sendable {
         // Unique per writer: two threads of one process never share a temporary file.
         let temporary = "." + name + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let file = openat(fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard file >= 0 else { throw HostReadError(path: path + "/" + temporary, errno: errno) }
+        guard file >= 0 else {
+            let code = errno
+            throw HostReadError(path: path + "/" + temporary, errno: code)
+        }
         fchmod(file, mode)
         var rest = bytes[...]
         while !rest.isEmpty {
@@ -110,7 +116,8 @@ public final class StateDirectory: Sendable {
     /// Removes `name` durably; one that is already gone is fine.
     public func remove(_ name: String) throws(HostReadError) {
         guard unlinkat(fd, name, 0) == 0 || errno == ENOENT else {
-            throw HostReadError(path: path + "/" + name, errno: errno)
+            let code = errno
+            throw HostReadError(path: path + "/" + name, errno: code)
         }
         fsync(fd)
     }
@@ -125,11 +132,17 @@ public final class StateDirectory: Sendable {
     }
 
     /// A lock file in this directory, opened (created 0600) without following a link.
+    /// Refused like any file of ours when another user planted it (they could hold the lock forever).
     public func lockFile(_ name: String) throws(HostReadError) -> Int32 {
         let file = openat(fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard file >= 0 else {
-            if errno == ELOOP { throw Self.refusedLink(path + "/" + name) }
-            throw HostReadError(path: path + "/" + name, errno: errno)
+            let code = errno
+            if code == ELOOP { throw Self.refusedLink(path + "/" + name) }
+            throw HostReadError(path: path + "/" + name, errno: code)
+        }
+        do { try Self.checkOwned(fd: file, path: path + "/" + name, privateMode: false, regular: true) } catch {
+            close(file)
+            throw error
         }
         return file
     }
@@ -137,7 +150,12 @@ public final class StateDirectory: Sendable {
     /// The names in this directory (raw names shown with \x escapes), "." and ".." left out.
     public func names() throws(HostReadError) -> [(name: String, isFile: Bool)] {
         let copy = dup(fd)
-        guard copy >= 0, let stream = fdopendir(copy) else { throw HostReadError(path: path, errno: errno) }
+        guard copy >= 0 else { throw HostReadError(path: path, errno: errno) }
+        guard let stream = fdopendir(copy) else {
+            let code = errno
+            close(copy)
+            throw HostReadError(path: path, errno: code)
+        }
         defer { closedir(stream) }
         rewinddir(stream)
         var result: [(String, Bool)] = []
@@ -167,10 +185,11 @@ public final class StateDirectory: Sendable {
                 path: path,
                 reason: .refused(
                     Localized(
-                        ja: "uid \(info.st_uid) の所有です。tenken を実行するユーザー (uid \(user)) の所有にしてください"
-                            + " (chown)、または別のユーザーが置いたものなら削除してください",
-                        en: "owned by uid \(info.st_uid), not by the user running tenken (uid \(user)): chown it,"
-                            + " or remove it if someone else put it there")))
+                        ja: "uid \(info.st_uid) の所有で、tenken を実行しているユーザー (uid \(user)) のものではありません。"
+                            + "この状態を使うユーザー (サービスなら root) で実行するか、別のユーザーが置いたものなら削除してください",
+                        en: "owned by uid \(info.st_uid), not by the user running tenken (uid \(user)): run tenken as"
+                            + " the user this state belongs to (root for the service), or remove it if someone else put it there"
+                    )))
         }
         let mode = info.st_mode & 0o777
         if mode & (privateMode ? 0o077 : 0o022) != 0 {

@@ -20,9 +20,12 @@ public enum Evaluator {
 
     /// A rule that found nothing cannot pass, nor be set aside as not applicable, while a source
     /// it depends on was not fully read: the errors say what was missed. A violation it did find
-    /// stands, with the errors beside it.
+    /// stands, with the errors beside it, and so does a pass proven by what was seen (the
+    /// required antivirus found, the PC found in the ledger).
     static func unsure(_ finding: Finding) -> Finding {
-        guard finding.status == .pass || finding.status == .notApplicable, !finding.errors.isEmpty else {
+        guard finding.status == .pass || finding.status == .notApplicable, !finding.errors.isEmpty,
+            finding.evidence.isEmpty
+        else {
             return finding
         }
         return Finding(

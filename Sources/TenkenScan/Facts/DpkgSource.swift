@@ -21,14 +21,14 @@ public enum DpkgSource {
         }
         facts.dpkgAvailable = true
         let parsed = DpkgStatusParser(bytes)
-        if parsed.packages.isEmpty && parsed.problems.isEmpty {
-            // Every Debian system has packages: an emptied database hides them all.
+        if !parsed.packages.contains(where: \.isPresent) && parsed.problems.isEmpty {
+            // Every Debian system has installed packages: an emptied database hides them all.
             facts.issues.append(
                 FactIssue(
                     .dpkg, .error, .damaged, path: statusPath,
                     Localized(
-                        ja: "\(statusPath) にパッケージが 1 つもありません (空のデータベース)",
-                        en: "\(statusPath) lists no package at all (an empty database)")))
+                        ja: "\(statusPath) にインストール済みのパッケージが 1 つもありません (空にされたデータベース)",
+                        en: "\(statusPath) lists no installed package at all (an emptied database)")))
         }
         facts.debianPackages = parsed.packages
         facts.installedPackageNames = Set(parsed.packages.filter(\.isPresent).map(\.name))
@@ -67,17 +67,18 @@ public enum DpkgSource {
                 en: "no \(statusPath): Debian packages were not checked"))
     }
 
-    /// dpkg's program or directory, or an os-release of Debian or a derivative (ID_LIKE=debian).
+    /// Debian or a derivative by its os-release (ID or ID_LIKE debian or ubuntu); without an
+    /// os-release, by dpkg's program or directory (dpkg alone also runs on other systems).
     static func isDebian(_ root: HostRoot) -> Bool {
-        if root.exists("/usr/bin/dpkg") || root.exists("/var/lib/dpkg") { return true }
         for path in ["/etc/os-release", "/usr/lib/os-release"] {
             guard let bytes = try? root.readFileIfPresent(path, limit: 1 << 16) else { continue }
             for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
                 guard line.hasPrefix("ID=") || line.hasPrefix("ID_LIKE=") else { continue }
                 let value = line.drop { $0 != "=" }.dropFirst().trimmingCharacters(in: "\"' ")
-                if value.split(separator: " ").contains("debian") { return true }
+                if value.split(separator: " ").contains(where: { $0 == "debian" || $0 == "ubuntu" }) { return true }
             }
+            return false
         }
-        return false
+        return root.exists("/usr/bin/dpkg") || root.exists("/var/lib/dpkg")
     }
 }

@@ -45,7 +45,7 @@ public enum ExecutableSource {
     static let wineDepth = 12
     /// A bound on any one walk, so a hostile tree cannot make the scan run forever (the request
     /// may set another); reaching it leaves the walk incomplete.
-    static let maximumEntriesPerWalk = 200_000
+    static let maximumEntriesPerWalk = 2_000_000
 
     static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
         var walker = Walker(root: root, limit: request.walkEntryLimit ?? maximumEntriesPerWalk)
@@ -104,7 +104,7 @@ public enum ExecutableSource {
                 guard let directory = try root.directoryIfPresent(path) else { return }
                 var budget = limit
                 try walk(directory, depth: depth, location: location, skipping: skipping, budget: &budget)
-                if budget <= 0 {
+                if budget < 0 {
                     issues.append(
                         FactIssue(
                             .files, .error, .cutShort, path: path,
@@ -123,16 +123,17 @@ public enum ExecutableSource {
         ) throws(HostReadError) {
             for entry in try directory.entries() {
                 budget -= 1
-                if budget <= 0 { return }
+                if budget < 0 { return }
                 switch entry.kind {
                 case .file, .symlink:
                     if location == .winePrefix && !entry.name.asciiLowercased.hasSuffix(".exe") { continue }
                     found.append(ExecutableFile(directory: directory.path, name: entry.name, location: location))
                 case .directory where depth > 1 && !skipping.contains(entry.name.asciiLowercased):
                     do {
+                        // Only drive_c's own windows/ is skipped: one deeper down may hide a program.
                         try walk(
                             directory.subdirectory(entry.name), depth: depth - 1, location: location,
-                            skipping: skipping, budget: &budget)
+                            skipping: [], budget: &budget)
                     } catch  where error.reason == .permissionDenied {
                         // A program could be in there: the walk is incomplete, as for a top-level directory.
                         issues.append(.unreadable(.files, error))

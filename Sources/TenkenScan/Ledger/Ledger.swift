@@ -1,3 +1,5 @@
+import TenkenBase
+
 /// The ledger (台帳) of PCs and media registered for the work (001 第6条5, 003 第14条(7)).
 /// A machine is matched by machine-id or DMI serial; a medium by "vendor:product:serial".
 public struct Ledger: Sendable, Equatable {
@@ -121,8 +123,10 @@ public struct Ledger: Sendable, Equatable {
             let parts = Self.normalized(medium.device).split(
                 separator: ":", maxSplits: 2, omittingEmptySubsequences: false
             ).map(String.init)
-            let serial = parts[2].replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
-            let label = medium.label.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
+            // A serial or label comes from the device or a person: a newline in one must not start a
+            // rule of its own, so control characters are escaped as well as quotes and backslashes.
+            let serial = TerminalText.escaped(parts[2].replacing("\\", with: "\\\\").replacing("\"", with: "\\\""))
+            let label = TerminalText.escaped(medium.label.replacing("\\", with: "\\\\").replacing("\"", with: "\\\""))
             return "allow id \(parts[0]):\(parts[1]) serial \"\(serial)\" # \(label)"
         }.joined(separator: "\n") + (media.isEmpty ? "" : "\n")
     }
