@@ -41,6 +41,17 @@ struct StateDirectoryTests {
         _ = try MachineKey.loadOrCreate(stateDirectory: state)
     }
 
+    @Test("a state directory under a parent others may write (not sticky) is refused, naming the parent")
+    func unsafeParent() throws {
+        let scratch = try ScratchTree()
+        try FileManager.default.createDirectory(atPath: scratch.path + "/shared", withIntermediateDirectories: true)
+        chmod(scratch.path + "/shared", 0o777)
+        let message = message { _ = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/shared/state") }
+        #expect(message.hasPrefix("\(scratch.path)/shared: a parent of tenken's state directory"), "\(message)")
+        chmod(scratch.path + "/shared", 0o1777)
+        _ = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/shared/state")
+    }
+
     @Test("a planted key file: a link, or one others may read, is refused")
     func plantedKey() throws {
         let scratch = try ScratchTree()

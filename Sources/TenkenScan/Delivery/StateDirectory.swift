@@ -18,12 +18,43 @@ public final class StateDirectory: Sendable {
         // "/var/lib/tenken/" is /var/lib/tenken: made here, so made 0700.
         var path = given
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        if create {
-            let (parent, _) = AtomicFile.split(path)
-            try AtomicFile.makeDirectories(parent)
-        }
+        let (parent, name) = AtomicFile.split(path)
+        if create { try AtomicFile.makeDirectories(parent) }
+        // Opened below its parents' real path, each of which only root or this user can change:
+        // no one else can swap the directory, or a link on the way to it, between two opens.
+        guard let resolved = realpath(parent, nil) else { throw HostReadError(path: parent, errno: errno) }
+        let real = String(cString: resolved)
+        free(resolved)
+        try Self.checkAncestors(real)
+        let opened = (real == "/" ? "" : real) + "/" + name
         try self.init(
-            path: path, opening: { flags in open(path, flags) }, making: { mkdir(path, 0o700) }, create: create)
+            path: path, opening: { flags in open(opened, flags) }, making: { mkdir(opened, 0o700) }, create: create)
+    }
+
+    /// Every directory from / down to `real` (a path without links) is owned by root or this
+    /// user, and writable by no one else unless sticky (as /tmp is: others cannot rename or
+    /// remove what they do not own there).
+    private static func checkAncestors(_ real: String) throws(HostReadError) {
+        var prefix = ""
+        for component in [""] + real.split(separator: "/").map(String.init) {
+            prefix = component.isEmpty ? "/" : (prefix == "/" ? "/" : prefix + "/") + component
+            var info = stat()
+            guard lstat(prefix, &info) == 0 else { throw HostReadError(path: prefix, errno: errno) }
+            let user = geteuid()
+            let sticky = info.st_mode & 0o1000 != 0
+            if (info.st_uid != 0 && info.st_uid != user) || (info.st_mode & 0o022 != 0 && !sticky) {
+                throw HostReadError(
+                    path: prefix,
+                    reason: .refused(
+                        Localized(
+                            ja: "tenken の状態ディレクトリの親ですが、root 以外のユーザーが変更できます"
+                                + " (所有者 uid \(info.st_uid)、モード \(String(info.st_mode & 0o7777, radix: 8)))。"
+                                + "root だけが書き込めるディレクトリの下に置いてください",
+                            en: "a parent of tenken's state directory that someone other than root can change"
+                                + " (owner uid \(info.st_uid), mode \(String(info.st_mode & 0o7777, radix: 8))):"
+                                + " keep the state under directories only root can write")))
+            }
+        }
     }
 
     private init(
@@ -79,38 +110,9 @@ public final class StateDirectory: Sendable {
         return try LocalFile.readAll(file, path: child, sizeHint: Int(info.st_size), limit: limit)
     }
 
-    /// Replaces `name` atomically: a temporary file beside it (never through a link), fsync,
-    /// rename over it, fsync of the directory.
+    /// Replaces `name` atomically (AtomicFile, inside this directory: never through a link).
     public func write(_ name: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(HostReadError) {
-        // Unique per writer: two threads of one process never share a temporary file.
-        let temporary = "." + name + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let file = openat(fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard file >= 0 else {
-            let code = errno
-            throw HostReadError(path: path + "/" + temporary, errno: code)
-        }
-        fchmod(file, mode)
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            let written = rest.withUnsafeBytes { Glibc.write(file, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(file)
-                unlinkat(fd, temporary, 0)
-                throw HostReadError(path: path + "/" + temporary, errno: code)
-            }
-            rest = rest.dropFirst(written)
-        }
-        let synced = fsync(file) == 0
-        let code = errno
-        close(file)
-        guard synced, renameat(fd, temporary, fd, name) == 0 else {
-            let failure = synced ? errno : code
-            unlinkat(fd, temporary, 0)
-            throw HostReadError(path: path + "/" + name, errno: failure)
-        }
-        fsync(fd)
+        try AtomicFile.write(bytes, in: fd, directoryPath: path, name: name, mode: mode)
     }
 
     /// Removes `name` durably; one that is already gone is fine.
@@ -147,29 +149,11 @@ public final class StateDirectory: Sendable {
         return file
     }
 
-    /// The names in this directory (raw names shown with \x escapes), "." and ".." left out.
+    /// The names in this directory (raw names shown with \x escapes), and which are regular files.
     public func names() throws(HostReadError) -> [(name: String, isFile: Bool)] {
         let copy = dup(fd)
         guard copy >= 0 else { throw HostReadError(path: path, errno: errno) }
-        guard let stream = fdopendir(copy) else {
-            let code = errno
-            close(copy)
-            throw HostReadError(path: path, errno: code)
-        }
-        defer { closedir(stream) }
-        rewinddir(stream)
-        var result: [(String, Bool)] = []
-        while let raw = readdir(stream) {
-            let name = withUnsafeBytes(of: raw.pointee.d_name) { buffer -> String in
-                let bytes = buffer.bindMemory(to: UInt8.self)
-                return ByteText.display(Array(bytes[..<(bytes.firstIndex(of: 0) ?? bytes.count)])[...])
-            }
-            if name == "." || name == ".." { continue }
-            var info = stat()
-            let isFile = fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-            result.append((name, isFile))
-        }
-        return result
+        return try Directory(fd: copy, path: path).entries().map { ($0.name.display, $0.kind == .file) }
     }
 
     /// Owned by the running user and writable by no one else (and, for a private file, readable by no one else).
