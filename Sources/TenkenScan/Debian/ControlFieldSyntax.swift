@@ -12,13 +12,7 @@ enum ControlFieldSyntax {
         "triggers-pending", "installed",
     ]
 
-    /// Why dpkg refuses the version, in its words; nil when it takes it.
-    static func versionError(_ version: Substring) -> String? {
-        var copy = version
-        return copy.withUTF8 { versionError(Array($0)[...]) }
-    }
-
-    /// The same for a stanza's version, without copying it when it is stored contiguously.
+    /// Why dpkg refuses a stanza's version, in its words; nil when it takes it (no copy in the common case).
     static func versionError(_ version: String) -> String? {
         var copy = version
         return copy.withUTF8 { bytes in
