@@ -5,7 +5,7 @@ import TenkenScan
     import Glibc
 #endif
 
-// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|ingest]
+// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|dpkg|walk|ingest] [--entries N]
 //              [--machines N] [--reports N] [--plain]
 // Each benchmark runs against its named peer in one run, alternated so machine noise falls on
 // both alike: pending updates against `apt list --upgradable` (same answer required), then
@@ -34,6 +34,12 @@ if suite == "ingest" {
         machines: Int(option("--machines", default: "32")) ?? 32,
         reports: Int(option("--reports", default: "20000")) ?? 20000,
         plain: arguments.contains("--plain"), root: root)
+    exit(0)
+}
+if suite == "walk" {
+    benchmarkWalk(
+        root: root, rootPath: rootPath, runs: runs, entries: Int(option("--entries", default: "1000000")) ?? 1_000_000,
+        policy: policy)
     exit(0)
 }
 if suite == "dpkg" {

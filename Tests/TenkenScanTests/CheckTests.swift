@@ -105,11 +105,23 @@ struct CheckTests {
         #expect(text.contains("セキュリティ更新 openssl 3.0.19-1~deb12u2 → 3.0.22-1~deb12u2 (oldstable-security)"))
     }
 
-    @Test("Windows programs inside the Wine system directory are not reported")
-    func wineWindowsDirectorySkipped() throws {
-        let facts = HostFacts.collect(from: try Fixture.root("workstation"))
-        #expect(facts.executables.contains { $0.name == FileName("Winny.exe") })
-        #expect(!facts.executables.contains { $0.name == FileName("notepad.exe") })
+    @Test("a Wine prefix is walked whole, its windows directory too; only the names a catalog asks about are kept")
+    func winePrefixWalkedWhole() throws {
+        let scratch = try Fixture.copy("workstation")
+        try scratch.write("home/alice/.wine/drive_c/windows/system32/Winny.exe", "")
+        let request = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get().factRequest
+        let facts = HostFacts.collect(from: try HostRoot(scratch.path), request: request)
+        let wine = facts.executables.filter { $0.location == .winePrefix }.map(\.path).sorted()
+        #expect(
+            wine == [
+                "/home/alice/.wine/drive_c/Program Files/Winny/Winny.exe",
+                "/home/alice/.wine/drive_c/windows/system32/Winny.exe",
+            ])
+        #expect(!facts.executables.contains { $0.name == FileName("notepad.exe") }, "not a catalog name")
+        #expect(
+            HostFacts.collect(from: try HostRoot(scratch.path)).executables.contains {
+                $0.name == FileName("notepad.exe")
+            })
     }
 
     @Test("merged /usr: /bin and /usr/bin are listed once")

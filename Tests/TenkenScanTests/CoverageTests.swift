@@ -88,26 +88,25 @@ struct CoverageTests {
         #expect(findings.first { $0.ruleID == "no-p2p-software" }?.status == .pass)
     }
 
-    @Test("a home whose name is not UTF-8 is a gap of the files source, in JSON and in the text")
-    func unrepresentableName() throws {
+    @Test("a home whose name is not UTF-8 is walked: a client in it fails the rule, shown escaped")
+    func homeNamedInLatin1() throws {
         let scratch = try Fixture.copy("debian-clean")
-        try FileManager.default.createDirectory(
-            atPath: scratch.path + "/home/b\u{FF}d", withIntermediateDirectories: true)
+        try scratch.write("home/b\u{FF}d/Documents/tools/deep/qbittorrent", "", mode: 0o755)
+        try scratch.write("home/b\u{FF}d/.local/share/flatpak/app/com.dropbox.Client/current/files", "")
         // FileManager writes U+00FF as UTF-8; rename to the raw byte 0xFF with rename(2).
         let raw: [CChar] =
             Array((scratch.path + "/home/b").utf8CString.dropLast()) + [CChar(bitPattern: 0xFF), 0x64, 0]
         #expect(rename(scratch.path + "/home/b\u{FF}d", raw) == 0)
-        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
+        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software", "no-personal-cloud-sync"]).get()
         let report = Check.run(root: try HostRoot(scratch.path), policy: policy, now: Fixture.now)
-        let files = try #require(report.coverage.first { $0.source == "files" })
-        #expect(files.state == .limited)
-        #expect(files.gaps.map(\.kind) == [.unrepresentable])
-        #expect(files.gaps.first?.path == "/home/b\\xffd")
-        // Narrowed, not incomplete: the finding's note says it, the coverage summary does not repeat it.
-        #expect(report.finding("no-p2p-software")?.notes.contains { $0.en.contains("/home/b\\xffd") } == true)
-        #expect(!TextReport(report, language: .en).render().contains("Not fully read:"))
-        let json = String(decoding: try report.json(), as: UTF8.self)
-        #expect(json.contains(#""kind" : "unrepresentable""#))
+        #expect(report.coverage.first { $0.source == "files" }?.state == .complete)
+        let p2p = try #require(report.finding("no-p2p-software"))
+        #expect(p2p.status == .fail)
+        #expect(p2p.evidence.map(\.item) == ["/home/b\\xffd/Documents/tools/deep/qbittorrent"])
+        let cloud = try #require(report.finding("no-personal-cloud-sync"))
+        #expect(cloud.evidence.contains { $0.source == .flatpak && $0.detail == "/home/b\\xffd" }, "\(cloud.evidence)")
+        let text = TextReport(report, language: .en).render()
+        #expect(text.contains("/home/b\\xffd/Documents/tools/deep/qbittorrent"))
     }
 
     @Test(

@@ -10,7 +10,8 @@ public enum Fixture {
     /// The time the fixtures' ages are measured against: 2026-11-18T12:06:40Z.
     public static let now = 1_795_003_600
 
-    public static func path(_ name: String) -> String { directory + "/" + name }
+    /// The fixture root `name`, with its planted programs in place (see `Planted`).
+    public static func path(_ name: String) -> String { Planted.roots.path(name) }
 
     public static func root(_ name: String) throws -> HostRoot { try HostRoot(path(name)) }
 
@@ -19,6 +20,64 @@ public enum Fixture {
         let scratch = try ScratchTree()
         try run(["/bin/cp", "-a", path(name) + "/.", scratch.path])
         return scratch
+    }
+}
+
+/// Files of a fixture whose names a check looks for (`qbittorrent`, `Winny.exe`) are committed as
+/// `NAME.planted`: a check of the machine that holds this clone must not find tenken's own fixtures.
+/// Fixture roots are used through a copy, made once per test process, with the suffix taken off,
+/// and removed when the process ends.
+enum Planted {
+    static let suffix = ".planted"
+    static let roots = PlantedRoots()
+}
+
+/// The copies of the fixture roots that hold planted files, made the first time each is asked for.
+final class PlantedRoots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var copies: [String: String] = [:]
+    private var scratch: ScratchTree?
+
+    func path(_ name: String) -> String {
+        let committed = Fixture.directory + "/" + name
+        lock.lock()
+        defer { lock.unlock() }
+        if let copy = copies[name] { return copy }
+        let planted = Self.plantedFiles(in: committed)
+        guard !planted.isEmpty else {
+            copies[name] = committed
+            return committed
+        }
+        do {
+            if scratch == nil {
+                scratch = try ScratchTree()
+                atexit { Planted.roots.removeAll() }
+            }
+            let copy = scratch!.path + "/" + name
+            try run(["/bin/mkdir", copy])
+            try run(["/bin/cp", "-a", committed + "/.", copy])
+            for file in planted {
+                let from = copy + "/" + file
+                guard rename(from, String(from.dropLast(Planted.suffix.count))) == 0 else {
+                    fatalError("cannot plant \(file) in \(copy)")
+                }
+            }
+            copies[name] = copy
+            return copy
+        } catch {
+            fatalError("cannot copy fixture \(name): \(error)")
+        }
+    }
+
+    func removeAll() {
+        lock.lock()
+        scratch = nil
+        lock.unlock()
+    }
+
+    private static func plantedFiles(in root: String) -> [String] {
+        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+        return files.filter { $0.hasSuffix(Planted.suffix) }
     }
 }
 

@@ -5,9 +5,9 @@ struct FactIndex {
     private(set) var debByName: [String: [Int]] = [:]
     private(set) var snapByName: [String: [Int]] = [:]
     private(set) var flatpakByID: [String: [Int]] = [:]
-    /// Program files outside Wine prefixes, by lowercased name; AppImages also by name stem.
+    /// Program files by lowercased name, Windows programs (found in a Wine prefix or not) too;
+    /// AppImages also by name stem.
     private(set) var programByName: [String: [Int]] = [:]
-    private(set) var wineProgramByName: [String: [Int]] = [:]
     /// Processes by lowercased executable base name, argv[0] base name and comm.
     private(set) var processByName: [String: [Int]] = [:]
     private(set) var processByCommand: [String: [Int]] = [:]
@@ -21,10 +21,6 @@ struct FactIndex {
         for (index, app) in facts.flatpaks.enumerated() { flatpakByID[app.id.lowercased(), default: []].append(index) }
         for (index, file) in facts.executables.enumerated() {
             let name = file.name.asciiLowercased
-            if file.location == .winePrefix {
-                wineProgramByName[name, default: []].append(index)
-                continue
-            }
             programByName[name, default: []].append(index)
             if name.hasSuffix(".appimage") {
                 // "qBittorrent-4.6.2_x86_64.AppImage" is the program "qbittorrent".

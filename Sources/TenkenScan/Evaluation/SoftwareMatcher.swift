@@ -30,12 +30,12 @@ enum SoftwareMatcher {
             for file in Set(entry.executables.flatMap { index.programByName[$0.lowercased()] ?? [] }).sorted() {
                 found.append(Evidence(source: .file, software: entry.name, item: facts.executables[file].path))
             }
-            for file in Set(entry.wine.flatMap { index.wineProgramByName[$0.lowercased()] ?? [] }).sorted() {
+            for file in Set(entry.wine.flatMap { index.programByName[$0.lowercased()] ?? [] }).sorted() {
                 found.append(Evidence(source: .wine, software: entry.name, item: facts.executables[file].path))
             }
             for pattern in entry.paths {
                 let paths =
-                    pattern.hasPrefix("~/") ? facts.homes.map { $0.path + "/" + pattern.dropFirst(2) } : [pattern]
+                    pattern.hasPrefix("~/") ? facts.homes.map { $0.path(String(pattern.dropFirst(2))) } : [pattern]
                 for path in paths where facts.probedPaths[path] == true {
                     found.append(Evidence(source: .path, software: entry.name, item: path))
                 }

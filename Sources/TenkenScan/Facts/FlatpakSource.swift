@@ -11,8 +11,8 @@ public enum FlatpakSource {
     static let userPath = ".local/share/flatpak/app"
 
     static func collect(_ root: HostRoot, into facts: inout HostFacts) {
-        var places = [(systemPath, "system")]
-        for home in facts.homes { places.append((home.path + "/" + userPath, home.path)) }
+        var places = [(HostPath(systemPath), "system")]
+        for home in facts.homes { places.append((home.location.appending(userPath), home.path)) }
         for (path, installation) in places {
             do {
                 guard let directory = try root.directoryIfPresent(path) else { continue }

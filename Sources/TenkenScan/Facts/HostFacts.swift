@@ -46,6 +46,9 @@ public struct HostFacts: Sendable {
         public var processNames: Set<String> = []
         /// Look up the owner of every listening socket (for a full inventory).
         public var allSocketOwners = false
+        /// Lowercased names of the program files the walk keeps (AppImages are always kept);
+        /// nil keeps every file.
+        public var programNames: Set<String>?
         /// The most entries one program-directory walk reads; nil: the source's own bound.
         public var walkEntryLimit: Int?
         /// How many days back the journal is read for USB connections (0: not at all).

@@ -5,8 +5,8 @@ enum PathProbe {
         for path in paths {
             if path.hasPrefix("~/") {
                 for home in facts.homes {
-                    let concrete = home.path + "/" + path.dropFirst(2)
-                    facts.probedPaths[concrete] = root.exists(concrete)
+                    let relative = String(path.dropFirst(2))
+                    facts.probedPaths[home.path(relative)] = root.exists(home.location.appending(relative))
                 }
             } else {
                 facts.probedPaths[path] = root.exists(path)

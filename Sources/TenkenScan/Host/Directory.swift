@@ -36,7 +36,15 @@ public final class Directory {
         defer { closedir(stream) }
         rewinddir(stream)
         var result = [Entry]()
-        while let raw = readdir(stream) {
+        while true {
+            // readdir says "no more" and "failed" alike (NULL); only errno tells them apart, and a
+            // directory read halfway must not look like a short one.
+            errno = 0
+            guard let raw = readdir(stream) else {
+                let code = errno
+                if code != 0 { throw HostReadError(path: path, errno: code) }
+                break
+            }
             let name = withUnsafeBytes(of: raw.pointee.d_name) { buffer -> FileName in
                 let bytes = buffer.bindMemory(to: UInt8.self)
                 let length = bytes.firstIndex(of: 0) ?? bytes.count

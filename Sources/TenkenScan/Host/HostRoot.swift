@@ -47,23 +47,34 @@ public final class HostRoot: Sendable {
         do { return try readFile(path, limit: limit) } catch  where error.isNotFound { return nil }
     }
 
-    public func exists(_ path: String) -> Bool {
-        tenken_exists_in_root(fd, path, isHostRoot ? 1 : 0) == 1
+    public func exists(_ path: String) -> Bool { exists(HostPath(path)) }
+
+    public func exists(_ path: HostPath) -> Bool {
+        path.withCString { tenken_exists_in_root(fd, $0, isHostRoot ? 1 : 0) } == 1
     }
 
     /// Opens a directory under the root for walking without following symlinks further.
-    public func directory(_ path: String) throws(HostReadError) -> Directory {
-        Directory(fd: try open(path, flags: O_RDONLY | O_DIRECTORY), path: path)
+    public func directory(_ path: String) throws(HostReadError) -> Directory { try directory(HostPath(path)) }
+
+    /// A directory by its raw path, for names that are not UTF-8; the directory's `path` is the display form.
+    public func directory(_ path: HostPath) throws(HostReadError) -> Directory {
+        Directory(fd: try open(path, flags: O_RDONLY | O_DIRECTORY), path: path.display)
     }
 
     /// `directory`, with a missing directory as `nil`.
     public func directoryIfPresent(_ path: String) throws(HostReadError) -> Directory? {
+        try directoryIfPresent(HostPath(path))
+    }
+
+    public func directoryIfPresent(_ path: HostPath) throws(HostReadError) -> Directory? {
         do { return try directory(path) } catch  where error.isNotFound || error.reason == .notADirectory { return nil }
     }
 
-    func open(_ path: String, flags: Int32) throws(HostReadError) -> Int32 {
-        let file = tenken_open_in_root(fd, path, flags, isHostRoot ? 1 : 0)
-        guard file >= 0 else { throw HostReadError(path: path, errno: errno) }
+    func open(_ path: String, flags: Int32) throws(HostReadError) -> Int32 { try open(HostPath(path), flags: flags) }
+
+    func open(_ path: HostPath, flags: Int32) throws(HostReadError) -> Int32 {
+        let file = path.withCString { tenken_open_in_root(fd, $0, flags, isHostRoot ? 1 : 0) }
+        guard file >= 0 else { throw HostReadError(path: path.display, errno: errno) }
         return file
     }
 }

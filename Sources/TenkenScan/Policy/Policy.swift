@@ -28,6 +28,7 @@ public struct Policy: Sendable {
     /// The extra facts this policy's rules need collected.
     public var factRequest: HostFacts.Request {
         var request = HostFacts.Request()
+        request.programNames = []
         for rule in rules {
             request.sources.formUnion(rule.kind.family.sources)
             rule.kind.family.refine(&request)
@@ -35,6 +36,7 @@ public struct Policy: Sendable {
                 request.probePaths.formUnion(entry.paths)
                 request.socketPorts += entry.ports
                 for name in entry.executables + entry.wine {
+                    request.programNames?.insert(name.lowercased())
                     request.processNames.insert(name.lowercased())
                     request.processNames.insert(String(decoding: name.lowercased().utf8.prefix(15), as: UTF8.self))
                 }
