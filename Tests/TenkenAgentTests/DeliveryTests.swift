@@ -26,6 +26,25 @@ struct DeliveryTests {
         #expect(throws: SequenceCounter.Failure.self) { try SequenceCounter.next(stateDirectory: state) }
     }
 
+    @Test("a sequence lock held by a stuck process ends in an error naming the lock, not a wait forever")
+    func stuckLock() throws {
+        let scratch = try ScratchTree()
+        let state = scratch.path + "/state"
+        #expect(try SequenceCounter.next(stateDirectory: state) == 1)
+        let held = open(state + "/sequence.lock", O_RDWR)
+        defer { close(held) }
+        #expect(flock(held, LOCK_EX) == 0)
+        let started = ContinuousClock.now
+        #expect {
+            try SequenceCounter.next(stateDirectory: state, waitingAtMost: 0.3) { (_: Int) throws(Never) in }
+        } throws: { error in
+            "\(error)".contains("\(state)/sequence.lock: another process has held this lock for over 0.3 s")
+        }
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        flock(held, LOCK_UN)
+        #expect(try SequenceCounter.next(stateDirectory: state) == 2, "nothing was taken while it waited")
+    }
+
     @Test(
         "the spool returns signed reports in sequence order, sets other files aside, and forgets only acknowledged ones"
     )

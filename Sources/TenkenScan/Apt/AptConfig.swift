@@ -7,18 +7,22 @@ struct AptConfig {
     private(set) var issues: [FactIssue] = []
 
     init(_ root: HostRoot) {
-        if let directory = try? root.directoryIfPresent("/etc/apt/apt.conf.d"), let entries = try? directory.entries() {
-            // apt reads names of ASCII letters, digits, "_", "-" and "." with no extension or
-            // ".conf": "20auto-upgrades.orig" and "x.dpkg-old" are ignored.
-            let names = entries.map(\.name.display).filter { name in
-                name.unicodeScalars.allSatisfy {
-                    $0.isASCII
-                        && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0))
-                }
-                    && (!name.contains(".") || name.hasSuffix(".conf"))
-            }.sorted()
-            for name in names { read(root, "/etc/apt/apt.conf.d/" + name) }
+        var entries: [Directory.Entry] = []
+        do {
+            entries = try root.directoryIfPresent("/etc/apt/apt.conf.d")?.entries() ?? []
+        } catch {
+            issues.append(.unreadable(.apt, error, about: .updateSettings))
         }
+        // apt reads names of ASCII letters, digits, "_", "-" and "." with no extension or
+        // ".conf": "20auto-upgrades.orig" and "x.dpkg-old" are ignored.
+        let names = entries.map(\.name.display).filter { name in
+            name.unicodeScalars.allSatisfy {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0))
+            }
+                && (!name.contains(".") || name.hasSuffix(".conf"))
+        }.sorted()
+        for name in names { read(root, "/etc/apt/apt.conf.d/" + name) }
         read(root, "/etc/apt/apt.conf")
     }
 
@@ -30,7 +34,7 @@ struct AptConfig {
             guard let present = try root.readFileIfPresent(path, limit: 1 << 20) else { return }
             bytes = present
         } catch {
-            issues.append(.unreadable(.apt, error))
+            issues.append(.unreadable(.apt, error, about: .updateSettings))
             return
         }
         var scope: [String] = []

@@ -14,8 +14,8 @@ enum AptSource {
         guard facts.dpkgAvailable else { return }
         var apt = AptFacts()
         readLists(root, facts: &facts, into: &apt)
-        apt.lastUpgradeAt = lastUpgrade(root)
-        apt.reboot = rebootState(root, packages: facts.debianPackages)
+        apt.lastUpgradeAt = lastUpgrade(root, issues: &facts.issues)
+        apt.reboot = rebootState(root, packages: facts.debianPackages, issues: &facts.issues)
         let config = AptConfig(root)
         facts.issues += config.issues
         apt.automaticUpdates.packageInstalled = facts.debianPackages.contains {
@@ -33,7 +33,8 @@ enum AptSource {
                     Localized(
                         ja: "パッケージ一覧 (\(listsPath)) がないため、保留中の更新を確認できません"
                             + " (apt update を実行してください)",
-                        en: "no package lists in \(listsPath): pending updates cannot be known (run apt update)")))
+                        en: "no package lists in \(listsPath): pending updates cannot be known (run apt update)"),
+                    about: .pendingUpdates))
         }
     }
 
@@ -51,15 +52,7 @@ enum AptSource {
         let prefixes = AptSources.listPrefixes(root, issues: &facts.issues)
         let names = entries.map(\.name.display)
         let releases = names.filter { $0.hasSuffix("_InRelease") || $0.hasSuffix("_Release") }
-        var newest = releases.compactMap { try? directory.status(FileName($0)).modified }.filter(
-            Timestamp.plausible.contains
-        ).max()
-        if let stamp = try? root.directory("/var/lib/apt/periodic").status(FileName("update-success-stamp")).modified,
-            Timestamp.plausible.contains(stamp)
-        {
-            newest = max(newest ?? stamp, stamp)
-        }
-        apt.listsUpdatedAt = newest
+        apt.listsUpdatedAt = listsUpdated(root, releases: releases, in: directory, issues: &facts.issues)
 
         let installed = Set(facts.debianPackages.filter(\.isPresent).map(\.name))
         let native = facts.debianPackages.first { $0.name == "dpkg" }?.architecture ?? "amd64"
@@ -79,19 +72,40 @@ enum AptSource {
                             .apt, .error, .damaged, path: path,
                             Localized(
                                 ja: "\(path): \(damaged) 個の項目に Package または Version がありません",
-                                en: "\(path): \(damaged) stanzas without Package or Version")))
+                                en: "\(path): \(damaged) stanzas without Package or Version"),
+                            about: .pendingUpdates))
                 }
                 indexes.append(
                     AptIndex(
                         file: path, release: try release(for: stem, among: releases, in: directory), offers: offers))
                 apt.listFiles.append(path)
             } catch {
-                facts.issues.append(.unreadable(.apt, error))
+                facts.issues.append(.unreadable(.apt, error, about: .pendingUpdates))
             }
         }
         apt.pendingUpdates = CandidateSelection.pendingUpdates(
             installed: facts.debianPackages, indexes: indexes,
             nativeArchitecture: native)
+    }
+
+    /// When the lists were last downloaded: the newest Release file, or apt's update stamp if newer.
+    private static func listsUpdated(
+        _ root: HostRoot, releases: [String], in directory: Directory, issues: inout [FactIssue]
+    ) -> Int? {
+        var times: [Int] = []
+        for name in releases {
+            do { times.append(try directory.status(FileName(name)).modified) } catch {
+                issues.append(.unreadable(.apt, error, about: .listsUpdated))
+            }
+        }
+        do {
+            if let periodic = try root.directoryIfPresent("/var/lib/apt/periodic") {
+                times.append(try periodic.status(FileName("update-success-stamp")).modified)
+            }
+        } catch  where !error.isNotFound {
+            issues.append(.unreadable(.apt, error, about: .listsUpdated))
+        } catch {}
+        return times.filter(Timestamp.plausible.contains).max()
     }
 
     /// "…_binary-amd64_Packages.lz4" → ("…_binary-amd64_Packages", lz4).
@@ -119,10 +133,17 @@ enum AptSource {
     }
 
     /// The newest "upgrade" in /var/log/dpkg.log and its first rotation.
-    private static func lastUpgrade(_ root: HostRoot) -> Int? {
+    private static func lastUpgrade(_ root: HostRoot, issues: inout [FactIssue]) -> Int? {
         var newest: Int?
         for path in ["/var/log/dpkg.log", "/var/log/dpkg.log.1"] {
-            guard let bytes = try? root.readFileIfPresent(path, limit: 256 << 20) else { continue }
+            let bytes: [UInt8]
+            do {
+                guard let present = try root.readFileIfPresent(path, limit: 256 << 20) else { continue }
+                bytes = present
+            } catch {
+                issues.append(.unreadable(.apt, error, about: .upgradeLog))
+                continue
+            }
             for line in ByteText.split(bytes[...], on: 0x0A) {
                 // "2026-11-21 22:37:58 upgrade libc6:amd64 2.36-9+deb12u13 2.36-9+deb12u14"
                 guard line.count > 28, line[line.startIndex + 20..<line.startIndex + 28].elementsEqual("upgrade ".utf8),
@@ -151,13 +172,22 @@ enum AptSource {
         return time == -1 ? nil : Int(time)
     }
 
-    private static func rebootState(_ root: HostRoot, packages: [DebianPackage]) -> AptFacts.RebootState {
+    private static func rebootState(
+        _ root: HostRoot, packages: [DebianPackage], issues: inout [FactIssue]
+    ) -> AptFacts.RebootState {
         var state = AptFacts.RebootState()
         state.flagged = root.exists("/run/reboot-required")
-        if let list = try? root.readFileIfPresent("/run/reboot-required.pkgs", limit: 1 << 20) {
+        // Missing is normal (no reboot pending; an image has no /proc); unreadable hides the answer.
+        func read(_ path: String) -> [UInt8]? {
+            do { return try root.readFileIfPresent(path, limit: 1 << 20) } catch {
+                issues.append(.unreadable(.apt, error, about: .rebootState))
+                return nil
+            }
+        }
+        if let list = read("/run/reboot-required.pkgs") {
             state.packages = Array(Set(ByteText.split(list[...], on: 0x0A).map { ByteText.display($0) })).sorted()
         }
-        if let release = try? root.readFileIfPresent("/proc/sys/kernel/osrelease", limit: 4096) {
+        if let release = read("/proc/sys/kernel/osrelease") {
             state.runningKernel = ByteText.display(release[...]).trimmingCharacters(in: " \n")
         }
         // linux-image-6.1.0-18-amd64 is a kernel; linux-image-amd64 is the metapackage.

@@ -13,7 +13,7 @@ enum AptSources {
                 guard let bytes = try root.readFileIfPresent(path, limit: 16 << 20) else { return nil }
                 return String(decoding: bytes, as: UTF8.self)
             } catch {
-                issues.append(.unreadable(.apt, error))
+                issues.append(.unreadable(.apt, error, about: .pendingUpdates))
                 return nil
             }
         }
@@ -21,21 +21,25 @@ enum AptSources {
             found = true
             entries += oneLine(text)
         }
-        if let directory = try? root.directoryIfPresent("/etc/apt/sources.list.d"), let files = try? directory.entries()
-        {
-            for file in files.sorted(by: { $0.name.display < $1.name.display }) {
-                let name = file.name.display
-                guard name.hasSuffix(".list") || name.hasSuffix(".sources"),
-                    let text = read("/etc/apt/sources.list.d/" + name)
-                else { continue }
-                if name.hasSuffix(".list") {
-                    found = true
-                    entries += oneLine(text)
-                }
-                if name.hasSuffix(".sources") {
-                    found = true
-                    entries += deb822(text)
-                }
+        var files: [Directory.Entry] = []
+        do {
+            files = try root.directoryIfPresent("/etc/apt/sources.list.d")?.entries() ?? []
+        } catch {
+            // The lists of the sources it holds would be ignored as left behind: pending updates unknown.
+            issues.append(.unreadable(.apt, error, about: .pendingUpdates))
+        }
+        for file in files.sorted(by: { $0.name.display < $1.name.display }) {
+            let name = file.name.display
+            guard name.hasSuffix(".list") || name.hasSuffix(".sources"),
+                let text = read("/etc/apt/sources.list.d/" + name)
+            else { continue }
+            if name.hasSuffix(".list") {
+                found = true
+                entries += oneLine(text)
+            }
+            if name.hasSuffix(".sources") {
+                found = true
+                entries += deb822(text)
             }
         }
         guard found else { return nil }

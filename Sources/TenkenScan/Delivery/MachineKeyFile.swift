@@ -13,13 +13,8 @@ extension MachineKey {
         do {
             let state = try StateDirectory(stateDirectory)
             // Under a lock: two first runs at once (the service and an enroll) make one key, not two.
-            let lock = try state.lockFile(fileName + ".lock")
+            let lock = try state.lock(fileName + ".lock")
             defer { close(lock) }
-            while flock(lock, LOCK_EX) != 0 {
-                guard errno == EINTR else {
-                    throw HostReadError(path: state.path + "/" + fileName + ".lock", errno: errno)
-                }
-            }
             if let bytes = try state.read(fileName, limit: 64, privateFile: true) {
                 guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes) else {
                     throw Failure(message: "\(state.path)/\(fileName): not a 32-byte Ed25519 private key")

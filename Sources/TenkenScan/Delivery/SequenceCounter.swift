@@ -23,23 +23,17 @@ public enum SequenceCounter {
     /// `use` writes (a spooled report) exists before any later number is handed out: the
     /// sender, which goes in sequence order, can never see report N+1 without report N.
     public static func next<Result, UseFailure: Error>(
-        stateDirectory: String, use: (Int) throws(UseFailure) -> Result
+        stateDirectory: String, waitingAtMost seconds: Double = 30, use: (Int) throws(UseFailure) -> Result
     ) throws(Failure) -> (Int, Result) {
         let state: StateDirectory
         let lock: Int32
         do {
             state = try StateDirectory(stateDirectory)
-            lock = try state.lockFile(fileName + ".lock")
+            lock = try state.lock(fileName + ".lock", waitingAtMost: seconds)
         } catch {
             throw Failure(message: error.message(in: .en))
         }
         defer { close(lock) }
-        while flock(lock, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                throw Failure(message: "\(state.path)/\(fileName).lock: \(String(cString: strerror(errno)))")
-            }
-        }
-        defer { flock(lock, LOCK_UN) }
         let path = state.path + "/" + fileName
         var current = 0
         do {

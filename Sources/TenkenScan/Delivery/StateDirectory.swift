@@ -149,6 +149,39 @@ public final class StateDirectory: Sendable {
         return file
     }
 
+    /// Takes the exclusive lock `name` (a lock file as `lockFile` opens it) and returns its descriptor,
+    /// which holds the lock until it is closed. Waits at most `seconds`: a process that hangs while
+    /// holding it must not stop every later run without a word.
+    public func lock(_ name: String, waitingAtMost seconds: Double = 30) throws(HostReadError) -> Int32 {
+        let file = try lockFile(name)
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var pause = 1_000_000
+        while flock(file, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            guard code == EWOULDBLOCK || code == EINTR else {
+                close(file)
+                throw HostReadError(path: path + "/" + name, errno: code)
+            }
+            guard ContinuousClock.now < deadline else {
+                close(file)
+                let shown = seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds)
+                throw HostReadError(
+                    path: path + "/" + name,
+                    reason: .refused(
+                        Localized(
+                            ja: "別のプロセスが \(shown) 秒以上ロックを保持しています"
+                                + " (止まった tenken がないか `fuser -v \(path)/\(name)` で確認してください)",
+                            en: "another process has held this lock for over \(shown) s"
+                                + " (look for a stuck tenken with `fuser -v \(path)/\(name)`)")))
+            }
+            // From 1 ms up to 20 ms: a lock held for a moment (a report being spooled) costs little.
+            var nap = timespec(tv_sec: 0, tv_nsec: pause)
+            nanosleep(&nap, nil)
+            pause = min(pause * 2, 20_000_000)
+        }
+        return file
+    }
+
     /// The names in this directory (raw names shown with \x escapes), and which are regular files.
     public func names() throws(HostReadError) -> [(name: String, isFile: Bool)] {
         let copy = dup(fd)

@@ -9,5 +9,7 @@ struct EvaluationContext {
     let now: Int
     let ledger: LedgerState
 
-    func issues(from sources: Set<FactSource>) -> [FactIssue] { facts.issues(from: sources) }
+    func issues(from sources: Set<FactSource>, about parts: Set<FactPart>? = nil) -> [FactIssue] {
+        facts.issues(from: sources, about: parts)
+    }
 }

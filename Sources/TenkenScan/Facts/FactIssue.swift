@@ -15,20 +15,28 @@ public struct FactIssue: Sendable, Hashable {
     public let kind: Kind
     public let path: String?
     public let message: Localized
+    /// The part of the source's facts the gap leaves unknown; nil: all of them. A rule that does
+    /// not read that part is not held back by it (an unreadable dpkg.log says nothing of a reboot).
+    public let part: FactPart?
 
-    public init(_ source: FactSource, _ level: Level, _ kind: Kind, path: String?, _ message: Localized) {
+    public init(
+        _ source: FactSource, _ level: Level, _ kind: Kind, path: String?, _ message: Localized,
+        about part: FactPart? = nil
+    ) {
         self.source = source
         self.level = level
         self.kind = kind
         self.path = path
         self.message = message
+        self.part = part
     }
 
     /// A read that failed: the kind follows from why (a size limit cuts short, a missing file is
     /// missing, bad compressed data is damaged, anything else is unreadable). `hint` is added to
     /// the message.
     static func unreadable(
-        _ source: FactSource, _ error: HostReadError, level: Level = .error, hint: Localized? = nil
+        _ source: FactSource, _ error: HostReadError, level: Level = .error, hint: Localized? = nil,
+        about part: FactPart? = nil
     ) -> FactIssue {
         let kind: Kind
         switch error.reason {
@@ -39,7 +47,8 @@ public struct FactIssue: Sendable, Hashable {
         }
         return FactIssue(
             source, level, kind, path: error.path,
-            Localized(ja: error.message(in: .ja) + (hint?.ja ?? ""), en: error.message(in: .en) + (hint?.en ?? "")))
+            Localized(ja: error.message(in: .ja) + (hint?.ja ?? ""), en: error.message(in: .en) + (hint?.en ?? "")),
+            about: part)
     }
 
     /// The issue as a gap in its source's coverage.

@@ -134,7 +134,10 @@ public struct HostFacts: Sendable {
         }
     }
 
-    public func issues(from sources: Set<FactSource>) -> [FactIssue] {
-        issues.filter { sources.contains($0.source) }
+    /// The issues of `sources`; with `parts`, those about the whole source or one of `parts`.
+    public func issues(from sources: Set<FactSource>, about parts: Set<FactPart>? = nil) -> [FactIssue] {
+        issues.filter { issue in
+            sources.contains(issue.source) && (parts == nil || issue.part.map { parts!.contains($0) } ?? true)
+        }
     }
 }

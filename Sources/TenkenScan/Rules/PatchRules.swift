@@ -56,15 +56,20 @@ public enum PatchRule: RuleFamily {
 
     static let day = 86_400
 
+    /// What of apt's facts each rule reads: a gap elsewhere does not hold it back.
+    var parts: Set<FactPart> {
+        switch self {
+        case .pendingUpdates: [.pendingUpdates, .upgradeLog]
+        case .packageListsFresh: [.listsUpdated]
+        case .rebootNotRequired: [.rebootState]
+        case .automaticUpdates: [.updateSettings]
+        }
+    }
+
     func evaluate(_ rule: Rule, in context: EvaluationContext) -> Finding {
         let facts = context.facts
         let now = context.now
-        var issues = context.issues(from: sources)
-        if case .pendingUpdates = self {
-        } else {
-            // Only pending updates are read from the lists; the other rules do not need them.
-            issues.removeAll { $0.kind == .missing && $0.path == AptFacts.listsPath }
-        }
+        let issues = context.issues(from: sources, about: parts)
         guard let apt = facts.apt else {
             // An unreadable dpkg database is an error; a root without one is simply not Debian.
             if issues.contains(where: { $0.level == .error }) {
