@@ -100,6 +100,11 @@ public struct IngestedReport: Equatable, Sendable {
                 return "finding \(finding.ruleId.prefix(60)): oversized field"
             }
         }
+        // The machine's word is not taken for it: the verdict must be the one its findings give.
+        let statuses = findings.compactMap { TenkenBase.Finding.Status(rawValue: $0.status) }
+        guard verdict == CheckReport.Verdict(following: statuses).rawValue else {
+            return "the verdict \(verdict) does not follow from the findings"
+        }
         return nil
     }
 

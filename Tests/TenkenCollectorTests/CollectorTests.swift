@@ -102,6 +102,19 @@ struct CollectorTests {
         #expect(
             try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["findings"] = "none" }.0)
                 .status == 400)
+        // A report that calls itself compliant over a failure, or over a rule it could not check.
+        let compliant = try await curl.post(
+            "/api/v1/reports", file: try signer.signed(sequence: 3) { $0["verdict"] = "compliant" }.0)
+        #expect(compliant.status == 400 && compliant.body.contains("does not follow from the findings"))
+        let overError = try await curl.post(
+            "/api/v1/reports",
+            file: try signer.signed(sequence: 3) { object in
+                var findings = object["findings"] as! [[String: Any]]
+                for index in findings.indices { findings[index]["status"] = index == 0 ? "error" : "pass" }
+                object["findings"] = findings
+                object["verdict"] = "compliant"
+            }.0)
+        #expect(overError.status == 400 && overError.body.contains("does not follow"), "\(overError.body)")
         let twice = try await curl.post(
             "/api/v1/reports",
             file: try signer.signed(sequence: 3) { object in
@@ -126,6 +139,25 @@ struct CollectorTests {
         #expect(kept.first?.verdict == "non-compliant")
         #expect(kept.first?.problems.map(\.status) == ["fail", "warn"])  // P2P fails; the reboot is pending
         #expect(try JWS.verify(kept[0].token).keyID == MachineKey.thumbprint(key.publicKey))
+
+        // A machine that could not check everything is shown as incomplete, its unchecked rules named.
+        let incomplete = try signer.signed(sequence: 3) { object in
+            var findings = object["findings"] as! [[String: Any]]
+            for index in findings.indices { findings[index]["status"] = index == 0 ? "error" : "pass" }
+            object["findings"] = findings
+            object["verdict"] = "incomplete"
+        }
+        #expect(try await curl.post("/api/v1/reports", file: incomplete.0).status == 201)
+        let admin = try await collector.adminToken()
+        let fleet =
+            try JSONSerialization.jsonObject(
+                with: Data(try await curl.get("/api/v1/fleet", token: admin).body.utf8)) as! [String: Any]
+        let machine = (fleet["machines"] as! [[String: Any]]).first!
+        #expect(machine["verdict"] as? String == "incomplete")
+        #expect((machine["problems"] as! [[String: Any]]).map { $0["status"] as? String } == ["error"])
+        #expect((fleet["counts"] as! [String: Any])["incomplete"] as? Int == 1)
+        let page = try await curl.get("/?lang=en", token: admin).body
+        #expect(page.contains("<td class=\"incomplete\">incomplete</td>"), "\(page)")
     }
 
     @Test(

@@ -12,6 +12,21 @@ public struct CheckReport: Sendable, Codable {
         /// Nothing failed, but some rule could not be checked: compliance is not shown.
         case incomplete
 
+        /// The verdict findings of these statuses give: any failure is non-compliant; else any
+        /// rule that could not check makes it incomplete. The collector applies it to what a
+        /// machine sends, so a report cannot call itself compliant over its own errors.
+        public init(following statuses: some Sequence<Finding.Status>) {
+            var sawError = false
+            for status in statuses {
+                if status == .fail {
+                    self = .nonCompliant
+                    return
+                }
+                if status == .error { sawError = true }
+            }
+            self = sawError ? .incomplete : .compliant
+        }
+
         /// The verdict in a word, for logs and the dashboard.
         public var title: Localized {
             switch self {
@@ -128,13 +143,7 @@ public struct CheckReport: Sendable, Codable {
             counts[status.rawValue] = findings.filter { $0.status == status }.count
         }
         self.counts = counts
-        if findings.contains(where: { $0.status == .fail }) {
-            verdict = .nonCompliant
-        } else if findings.contains(where: { $0.status == .error }) {
-            verdict = .incomplete
-        } else {
-            verdict = .compliant
-        }
+        verdict = Verdict(following: findings.map(\.status))
     }
 
     /// Pretty for people (`--json`); compact for signing, a third smaller to send, parse and keep.
