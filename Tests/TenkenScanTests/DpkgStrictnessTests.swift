@@ -30,14 +30,25 @@ struct DpkgStrictnessTests {
         "Depends: a (<> 1)", "Depends: a (>= 1(2)", "Depends: a:-x", "Depends: a (>= 1,2)",
     ]
 
-    /// Every variant: each version, each status, each relationship field, one at a time.
+    static let names = [
+        "qbittorrent", "QBittorrent", "lib_c6", "g++", "a.b-c", "-a", "+a", ".a", "a@b", "a b", "a/b", "0ad", "é",
+    ]
+    static let fields = [
+        "X-Extra: 1\nX-Extra: 2", "X-Extra: 1\nx-extra: 2", "Homepage: h\nHomepage: h", "Depends: a\nDepends: b",
+        "Maintainer: again", ": empty name", "-Field: x", "Two Words: x", "Spaced : x", "Tab\t: x", "NoColon",
+        "X-Extra:", "X-Extra:   ", "X-Extra:\n", "X-Extra:\nHomepage: h", "Description: d2", "Package: b",
+    ]
+
+    /// Every variant: each version, status, name, relationship field and extra field, one at a time.
     static var variants: [String] {
-        func stanza(version: String = "1.0", status: String = "install ok installed", extra: String = "") -> String {
-            "Package: a\nStatus: \(status)\nVersion: \(version)\nArchitecture: amd64\nMaintainer: m\n"
+        func stanza(
+            name: String = "a", version: String = "1.0", status: String = "install ok installed", extra: String = ""
+        ) -> String {
+            "Package: \(name)\nStatus: \(status)\nVersion: \(version)\nArchitecture: amd64\nMaintainer: m\n"
                 + "Description: d\n" + (extra.isEmpty ? "" : extra + "\n")
         }
         return versions.map { stanza(version: $0) } + statuses.map { stanza(status: $0) }
-            + relations.map { stanza(extra: $0) }
+            + relations.map { stanza(extra: $0) } + names.map { stanza(name: $0) } + fields.map { stanza(extra: $0) }
     }
 
     @Test("refused exactly where dpkg-query refuses, with the line, on generated damage")
@@ -48,9 +59,14 @@ struct DpkgStrictnessTests {
         var disagreements: [String] = []
         for text in Self.variants {
             try scratch.write("status", text)
-            let oracle = try run(["/usr/bin/dpkg-query", "--admindir=" + scratch.path, "-W"])
+            let oracle = try run(["/usr/bin/dpkg-query", "--admindir=" + scratch.path, "-W", "-f", "${Package}\n"])
             let parsed = DpkgStatusParser(Array(text.utf8))
             let refused = oracle.status != 0
+            // Both take it: the same name (dpkg keeps names in lower case).
+            let dpkgName = oracle.output.trimmingCharacters(in: .newlines)
+            if !refused && parsed.problems.isEmpty && parsed.packages.map(\.name) != [dpkgName] {
+                disagreements.append("dpkg names it \(dpkgName), tenken \(parsed.packages.map(\.name))")
+            }
             if refused != !parsed.problems.isEmpty {
                 disagreements.append(
                     "\(refused ? "dpkg refuses" : "dpkg takes") but tenken \(parsed.problems.isEmpty ? "takes" : "refuses")"

@@ -219,6 +219,19 @@ enum ControlFieldSyntax {
         }
     }
 
+    /// Why dpkg refuses a package name (pkg_name_is_illegal), or nil: it starts with a letter or
+    /// digit and holds only those and "-+._".
+    static func packageNameError(_ name: String) -> String? {
+        guard let first = name.utf8.first else { return "may not be empty string" }
+        guard isAlphanumeric(first) else { return "must start with an alphanumeric character" }
+        if let bad = name.unicodeScalars.first(where: {
+            !($0.isASCII && (isAlphanumeric(UInt8($0.value)) || "-+._".unicodeScalars.contains($0)))
+        }) {
+            return "character '\(bad)' not allowed (only letters, digits and characters '-+._')"
+        }
+        return nil
+    }
+
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {

@@ -40,7 +40,11 @@ public struct DpkgStatusParser {
             }
             if first == 0x23 { continue }  // deb822 comment
             check(&stanza)
-            guard let colon = line.firstIndex(of: 0x3A) else {
+            // A field name ends at a blank or the colon; only blanks may come between them (dpkg's parser).
+            let nameEnd = line.firstIndex { $0 == 0x3A || $0 == 0x20 || $0 == 0x09 } ?? line.endIndex
+            let field = line[line.startIndex..<nameEnd]
+            guard let colon = line[nameEnd...].firstIndex(where: { $0 != 0x20 && $0 != 0x09 }), line[colon] == 0x3A
+            else {
                 stanza.damage =
                     stanza.damage
                     ?? Problem(
@@ -50,7 +54,22 @@ public struct DpkgStatusParser {
                             en: "line \(lineNumber): not a \"Field: value\" line"))
                 continue
             }
-            let field = line[line.startIndex..<colon]
+            if let problem = fieldNameProblem(field, of: &stanza, line: lineNumber) {
+                stanza.damage = stanza.damage ?? problem
+                continue
+            }
+            if lineStart >= count && trim(line[(colon + 1)...]).isEmpty {
+                // The last line of the file, a name without a value: dpkg says "end of file before
+                // value of field" (a file cut short after the name).
+                stanza.damage =
+                    stanza.damage
+                    ?? Problem(
+                        line: lineNumber,
+                        message: Localized(
+                            ja: "\(lineNumber) 行目: \(ByteText.display(field)) の値の前でファイルが終わっています",
+                            en: "line \(lineNumber): the file ends before the value of \(ByteText.display(field))"))
+                continue
+            }
             guard let key = Stanza.Key(field) else {
                 if let (name, alternatives) = ControlFieldSyntax.relationField(field) {
                     stanza.relation = (name, alternatives, trim(line[(colon + 1)...]), lineNumber)
@@ -68,16 +87,6 @@ public struct DpkgStatusParser {
                             en: "line \(lineNumber): \(key.rawValue) is not valid UTF-8"))
                 continue
             }
-            if stanza[key] != nil {
-                stanza.damage =
-                    stanza.damage
-                    ?? Problem(
-                        line: lineNumber,
-                        message: Localized(
-                            ja: "\(lineNumber) 行目: \(key.rawValue) が重複しています (空行の欠落)",
-                            en: "line \(lineNumber): duplicate \(key.rawValue) field (missing blank line)"))
-                continue
-            }
             stanza[key] = value
         }
         let problemsBefore = problems.count
@@ -92,6 +101,38 @@ public struct DpkgStatusParser {
                         ja: "\(lineNumber) 行目: ファイルが行の途中で終わっています (途中で切れている可能性)",
                         en: "line \(lineNumber): the file ends mid-line (truncated?)")))
         }
+    }
+
+    /// What dpkg refuses in a field name: none, one starting with "-", one given twice in the stanza
+    /// (in any case; a second Package is a missing blank line). Records the name as seen.
+    private func fieldNameProblem(_ field: ArraySlice<UInt8>, of stanza: inout Stanza, line: Int) -> Problem? {
+        let shown = ByteText.display(field)
+        if field.isEmpty {
+            return Problem(
+                line: line, message: Localized(ja: "\(line) 行目: フィールド名が空です", en: "line \(line): empty field name"))
+        }
+        if field.first == 0x2D {
+            return Problem(
+                line: line,
+                message: Localized(
+                    ja: "\(line) 行目: フィールド名 \(shown) が - で始まっています",
+                    en: "line \(line): field name \(shown) starts with a hyphen"))
+        }
+        let isDuplicate = stanza.fieldNames.contains { seen in
+            seen.count == field.count && zip(seen, field).allSatisfy { $0 == $1 || Self.foldsEqual($0, $1) }
+        }
+        stanza.fieldNames.append(field)
+        guard isDuplicate else { return nil }
+        return Problem(
+            line: line,
+            message: Localized(
+                ja: "\(line) 行目: \(shown) が重複しています (空行の欠落?)",
+                en: "line \(line): duplicate \(shown) field (missing blank line?)"))
+    }
+
+    private static func foldsEqual(_ a: UInt8, _ b: UInt8) -> Bool {
+        let lower = a | 0x20
+        return lower == b | 0x20 && lower >= 0x61 && lower <= 0x7A
     }
 
     /// Checks the relationship field read last, once its continuation lines are in.
@@ -143,6 +184,15 @@ public struct DpkgStatusParser {
                         en: "stanza at line \(stanza.line) has no Package field")))
             return
         }
+        if let error = ControlFieldSyntax.packageNameError(name) {
+            problems.append(
+                Problem(
+                    line: stanza.line,
+                    message: Localized(
+                        ja: "\(stanza.line) 行目からの項目のパッケージ名を dpkg は読めません (\(error))\(label)",
+                        en: "stanza at line \(stanza.line): dpkg refuses its package name (\(error))\(label)")))
+            return
+        }
         let statusWords = stanza.status.map(ControlFieldSyntax.wordCount) ?? 0
         if let status = stanza.status, statusWords == 3, let error = ControlFieldSyntax.statusError(status) {
             problems.append(
@@ -171,8 +221,10 @@ public struct DpkgStatusParser {
                         en: "stanza at line \(stanza.line) has no valid Status field (truncated?)\(label)")))
             return
         }
+        // dpkg keeps names in lower case: "QBittorrent" is the package qbittorrent.
         let package = DebianPackage(
-            name: name, version: stanza.version ?? "",
+            name: String(decoding: ByteText.asciiLowercased(Array(name.utf8)), as: UTF8.self),
+            version: stanza.version ?? "",
             architecture: stanza.architecture ?? "", status: status)
         if package.isPresent && package.version.isEmpty {
             problems.append(
@@ -229,6 +281,8 @@ public struct DpkgStatusParser {
         var architecture: String?
         var damage: Problem?
         var endsMidLine = false
+        /// The field names met so far, to refuse one given twice as dpkg does.
+        var fieldNames: [ArraySlice<UInt8>] = []
         /// The relationship field being read (lowercased name, whether it may list alternatives, its
         /// value so far, its line), checked when it ends.
         var relation: (field: String, alternatives: Bool, value: ArraySlice<UInt8>, line: Int)?
