@@ -24,7 +24,8 @@ public struct SourceCoverage: Sendable, Codable, Hashable {
             case unreadable
             /// Read, but not in the expected form (corrupt, truncated, unparsable).
             case damaged
-            /// A name tenken could not represent (not valid UTF-8).
+            /// A name tenken could not represent. No longer made (names that are not UTF-8 are walked
+            /// and shown escaped); kept so reports of earlier versions still decode.
             case unrepresentable
             /// Expected and not there.
             case missing

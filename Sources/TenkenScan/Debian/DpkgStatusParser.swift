@@ -15,6 +15,9 @@ public struct DpkgStatusParser {
     public init(_ bytes: [UInt8]) {
         packages.reserveCapacity(bytes.count / 900)
         var stanza = Stanza(line: 1)
+        // The field names of the stanza so far, as ranges of `bytes`: one buffer for the whole file.
+        var fieldNames: [Range<Int>] = []
+        fieldNames.reserveCapacity(64)
         var lineNumber = 0
         var lineStart = 0
         let count = bytes.count
@@ -28,6 +31,7 @@ public struct DpkgStatusParser {
             if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 finish(&stanza)
                 stanza = Stanza(line: lineNumber + 1)
+                fieldNames.removeAll(keepingCapacity: true)
                 continue
             }
             if stanza.isEmpty { stanza.line = lineNumber }
@@ -54,7 +58,7 @@ public struct DpkgStatusParser {
                             en: "line \(lineNumber): not a \"Field: value\" line"))
                 continue
             }
-            if let problem = fieldNameProblem(field, of: &stanza, line: lineNumber) {
+            if let problem = fieldNameProblem(field, in: bytes, seen: &fieldNames, line: lineNumber) {
                 stanza.damage = stanza.damage ?? problem
                 continue
             }
@@ -105,8 +109,10 @@ public struct DpkgStatusParser {
 
     /// What dpkg refuses in a field name: none, one starting with "-", one given twice in the stanza
     /// (in any case; a second Package is a missing blank line). Records the name as seen.
-    private func fieldNameProblem(_ field: ArraySlice<UInt8>, of stanza: inout Stanza, line: Int) -> Problem? {
-        let shown = ByteText.display(field)
+    private func fieldNameProblem(
+        _ field: ArraySlice<UInt8>, in bytes: [UInt8], seen: inout [Range<Int>], line: Int
+    ) -> Problem? {
+        var shown: String { ByteText.display(field) }
         if field.isEmpty {
             return Problem(
                 line: line, message: Localized(ja: "\(line) 行目: フィールド名が空です", en: "line \(line): empty field name"))
@@ -118,10 +124,16 @@ public struct DpkgStatusParser {
                     ja: "\(line) 行目: フィールド名 \(shown) が - で始まっています",
                     en: "line \(line): field name \(shown) starts with a hyphen"))
         }
-        let isDuplicate = stanza.fieldNames.contains { seen in
-            seen.count == field.count && zip(seen, field).allSatisfy { $0 == $1 || Self.foldsEqual($0, $1) }
+        let isDuplicate = seen.contains { earlier in
+            guard earlier.count == field.count else { return false }
+            for offset in 0..<earlier.count {
+                let byte = bytes[earlier.lowerBound + offset]
+                let other = bytes[field.startIndex + offset]
+                if byte != other && !Self.foldsEqual(byte, other) { return false }
+            }
+            return true
         }
-        stanza.fieldNames.append(field)
+        seen.append(field.startIndex..<field.endIndex)
         guard isDuplicate else { return nil }
         return Problem(
             line: line,
@@ -281,8 +293,6 @@ public struct DpkgStatusParser {
         var architecture: String?
         var damage: Problem?
         var endsMidLine = false
-        /// The field names met so far, to refuse one given twice as dpkg does.
-        var fieldNames: [ArraySlice<UInt8>] = []
         /// The relationship field being read (lowercased name, whether it may list alternatives, its
         /// value so far, its line), checked when it ends.
         var relation: (field: String, alternatives: Bool, value: ArraySlice<UInt8>, line: Int)?
