@@ -76,6 +76,19 @@ struct CoverageTests {
         #expect(report.coverage.map(\.source) == FactSource.allCases.map(\.rawValue))
     }
 
+    @Test(
+        "the whole default policy reads a desktop-like root and a clean one completely",
+        arguments: [
+            "workstation", "debian-clean",
+        ])
+    func fixturesReadCompletely(_ fixture: String) throws {
+        let report = Check.run(
+            root: try Fixture.root(fixture), policy: try PolicyLoader.loadDefault(), now: Fixture.now)
+        let unread = report.coverage.filter { $0.state == .incomplete || $0.state == .limited }
+        #expect(unread.isEmpty, "\(unread.map { ($0.source, $0.gaps.map(\.path)) })")
+        // (A ledger missing from the workstation is an error of configuration, not of reading.)
+    }
+
     @Test("a rule whose source was not read is an error, never a pass")
     func unreadSourceIsError() throws {
         let policy = try PolicyLoader.loadDefault().selecting(["security-updates-applied", "no-p2p-software"]).get()
