@@ -79,6 +79,15 @@ struct ProgramWalkTests {
         #expect(try p2p(scratch.path).evidence.map(\.item) == ["/home/alice/qbittorrent"])
     }
 
+    @Test("a Windows client outside any Wine prefix is found as a file, inside one as a Wine program")
+    func windowsProgramOutsideWine() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        try scratch.write("home/alice/Downloads/Winny.exe", "")
+        try scratch.write("home/alice/.wine/drive_c/Winny/Winny.exe", "")
+        let evidence = try p2p(scratch.path).evidence.map { "\($0.source) \($0.item)" }.sorted()
+        #expect(evidence == ["file /home/alice/Downloads/Winny.exe", "wine /home/alice/.wine/drive_c/Winny/Winny.exe"])
+    }
+
     @Test("a home of many entries keeps only the names a catalog asks about")
     func keepsOnlyCatalogNames() throws {
         let scratch = try Fixture.copy("debian-clean")

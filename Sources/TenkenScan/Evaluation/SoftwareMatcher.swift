@@ -31,7 +31,12 @@ enum SoftwareMatcher {
                 found.append(Evidence(source: .file, software: entry.name, item: facts.executables[file].path))
             }
             for file in Set(entry.wine.flatMap { index.programByName[$0.lowercased()] ?? [] }).sorted() {
-                found.append(Evidence(source: .wine, software: entry.name, item: facts.executables[file].path))
+                // A Windows program in a Wine prefix is said to be one; elsewhere (Downloads) it is a file.
+                let program = facts.executables[file]
+                found.append(
+                    Evidence(
+                        source: program.location == .winePrefix ? .wine : .file, software: entry.name,
+                        item: program.path))
             }
             for pattern in entry.paths {
                 let paths =
