@@ -8,7 +8,30 @@ import TenkenBase
 /// walk never leaves the tree, and names stay raw bytes so non-UTF-8 names can still be opened.
 public final class Directory {
     /// What an entry is, from readdir (or lstat when readdir does not say); symlinks are never followed.
-    public enum EntryKind: Sendable, Hashable { case file, directory, symlink, other }
+    public enum EntryKind: Sendable, Hashable {
+        case file, directory, symlink, other
+
+        /// From readdir's d_type; nil for DT_UNKNOWN, where only a stat can tell.
+        init?(direntType type: UInt8) {
+            switch Int32(type) {
+            case Int32(DT_REG): self = .file
+            case Int32(DT_DIR): self = .directory
+            case Int32(DT_LNK): self = .symlink
+            case Int32(DT_UNKNOWN): return nil
+            default: self = .other
+            }
+        }
+
+        /// From a stat's st_mode.
+        init(mode: mode_t) {
+            switch mode & S_IFMT {
+            case S_IFREG: self = .file
+            case S_IFDIR: self = .directory
+            case S_IFLNK: self = .symlink
+            default: self = .other
+            }
+        }
+    }
 
     /// One entry of the directory: its raw name and what it is.
     public struct Entry: Sendable {
@@ -51,7 +74,7 @@ public final class Directory {
                 return FileName(bytes: Array(bytes[..<length]))
             }
             if name.isDotOrDotDot { continue }
-            var kind = Self.kind(of: raw.pointee.d_type)
+            var kind = EntryKind(direntType: raw.pointee.d_type)
             if kind == nil { kind = kindByStat(name) }
             result.append(Entry(name: name, kind: kind ?? .other))
         }
@@ -139,21 +162,6 @@ public final class Directory {
 
     private func kindByStat(_ name: FileName) -> EntryKind? {
         guard let mode = try? status(name).mode else { return nil }
-        switch mode & S_IFMT {
-        case S_IFREG: return .file
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
-    }
-
-    private static func kind(of type: UInt8) -> EntryKind? {
-        switch Int32(type) {
-        case Int32(DT_REG): return .file
-        case Int32(DT_DIR): return .directory
-        case Int32(DT_LNK): return .symlink
-        case Int32(DT_UNKNOWN): return nil
-        default: return .other
-        }
+        return EntryKind(mode: mode)
     }
 }

@@ -21,9 +21,5 @@ public struct HostPath: Sendable, Hashable, CustomStringConvertible {
         return HostPath(bytes: bytes.last == 0x2F ? bytes + relative : bytes + [0x2F] + relative)
     }
 
-    func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
-        (bytes + [0]).withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
-        }
-    }
+    func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R { FileName(bytes: bytes).withCString(body) }
 }

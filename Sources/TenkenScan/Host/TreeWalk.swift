@@ -127,13 +127,14 @@ struct TreeWalk {
                     name -> Bool in
                     let bytes = UnsafeBufferPointer(start: name, count: strlen(UnsafeRawPointer(name)))
                     if isDotOrDotDot(bytes) { return true }
-                    guard let kind = Self.kind(type) ?? kindByStat(fd, name, path: path, bytes) else { return true }
+                    guard let kind = Directory.EntryKind(direntType: type) ?? kindByStat(fd, name, path: path, bytes)
+                    else { return true }
                     guard kind == .directory else {
                         visit(Entry(name: bytes, kind: kind, directory: path), place)
                         return true
                     }
                     guard walk.reach == .whole, let inner = descend(bytes, place) else { return true }
-                    let childPath = (path.hasSuffix("/") ? path : path + "/") + ByteText.display(ArraySlice(bytes))
+                    let childPath = Self.childPath(path, bytes)
                     guard depth < depthLimit else {
                         if walk.tooDeep == nil { walk.tooDeep = childPath }
                         return true
@@ -171,26 +172,15 @@ struct TreeWalk {
         guard looked == 0 else {
             let code = errno
             if code != ENOENT {
-                let child = (path.hasSuffix("/") ? path : path + "/") + ByteText.display(ArraySlice(bytes))
-                issues.append(.unreadable(source, HostReadError(path: child, errno: code)))
+                issues.append(.unreadable(source, HostReadError(path: Self.childPath(path, bytes), errno: code)))
             }
             return nil
         }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return .file
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
+        return Directory.EntryKind(mode: info.st_mode)
     }
 
-    private static func kind(_ type: UInt8) -> Directory.EntryKind? {
-        switch Int32(type) {
-        case Int32(DT_REG): return .file
-        case Int32(DT_DIR): return .directory
-        case Int32(DT_LNK): return .symlink
-        case Int32(DT_UNKNOWN): return nil
-        default: return .other
-        }
+    /// The display path of an entry of the directory at `path`.
+    private static func childPath(_ path: String, _ name: UnsafeBufferPointer<UInt8>) -> String {
+        (path.hasSuffix("/") ? path : path + "/") + ByteText.display(ArraySlice(name))
     }
 }
