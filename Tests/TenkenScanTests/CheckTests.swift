@@ -59,7 +59,7 @@ struct CheckTests {
         #expect(p2p.evidence.allSatisfy { $0.confidence == .confirmed })
     }
 
-    @Test("flagged categories warn; a default port with no visible owner is suspected only")
+    @Test("flagged categories warn; a default port with no visible owner is weak evidence only")
     func flaggedSoftware() throws {
         let report = try check(Fixture.path("workstation"))
         let cloud = try #require(report.finding("no-personal-cloud-sync"))
@@ -71,7 +71,7 @@ struct CheckTests {
         #expect(
             items == [
                 "confirmed /opt/teamviewer", "confirmed /opt/teamviewer/tv_bin/TeamViewer",
-                "suspected tcp [::]:5938",
+                "weak tcp [::]:5938",
             ])
     }
 
@@ -86,7 +86,7 @@ struct CheckTests {
         let report = try check(scratch.path)
         let p2p = try #require(report.finding("no-p2p-software"))
         #expect(p2p.status == .warn)
-        #expect(!p2p.evidence.isEmpty && p2p.evidence.allSatisfy { $0.confidence == .suspected })
+        #expect(!p2p.evidence.isEmpty && p2p.evidence.allSatisfy { $0.confidence == .weak })
         #expect(p2p.evidence.first?.item == "tcp 0.0.0.0:6881")
     }
 

@@ -67,10 +67,11 @@ struct CoverageTests {
         let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
         let report = Check.run(root: try Fixture.root("debian-clean"), policy: policy, now: Fixture.now)
         let states = Dictionary(uniqueKeysWithValues: report.coverage.map { ($0.source, $0.state) })
-        #expect(states["apt"] == .notRequested)
         #expect(states["antivirus"] == .notRequested)
         #expect(states["sshd"] == .notRequested)
-        for source in ["dpkg", "snap", "identity", "files", "flatpak", "sockets", "paths"] {
+        #expect(states["devices"] == .notRequested)
+        // Forbidden software is also known by its Debian tags (apt's lists) and its content.
+        for source in ["dpkg", "snap", "identity", "files", "flatpak", "sockets", "paths", "content", "apt"] {
             #expect(states[source] == .complete, "\(source): \(String(describing: states[source]))")
         }
         #expect(report.coverage.map(\.source) == FactSource.allCases.map(\.rawValue))
@@ -98,7 +99,9 @@ struct CoverageTests {
         let patches = try #require(findings.first { $0.ruleID == "security-updates-applied" })
         #expect(patches.status == .error)
         #expect(patches.errors.first?.en.contains("(apt) were not read") == true)
-        #expect(findings.first { $0.ruleID == "no-p2p-software" }?.status == .pass)
+        let p2p = try #require(findings.first { $0.ruleID == "no-p2p-software" })
+        #expect(p2p.status == .error)
+        #expect(p2p.errors.first?.en.contains("(apt, content) were not read") == true)
     }
 
     @Test("a home whose name is not UTF-8 is walked: a client in it fails the rule, shown escaped")

@@ -55,9 +55,28 @@ public struct Evidence: Sendable, Codable, Hashable {
         case state
     }
 
-    /// `confirmed` is proof (a package, a file, a process); `suspected` is a hint (a default port
-    /// held by a process tenken could not see).
-    public enum Confidence: String, Sendable, Codable { case confirmed, suspected }
+    /// How sure the match is; the README lists which reasons give which.
+    /// - `confirmed`: the catalog names what was seen (a package, a program, a process).
+    /// - `strong`: what it is made of says so (it links a P2P engine, depends on one, carries
+    ///   two signatures of one protocol, has the category's Debian tag).
+    /// - `weak`: a hint only (one protocol signature; a default port held by a process tenken
+    ///   could not see). A weak match warns; the others apply the rule's action.
+    public enum Confidence: String, Sendable, Codable {
+        case confirmed, strong, weak
+
+        public init(from decoder: Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            // Reports made before strong and weak existed said "suspected" for a weak match.
+            guard let value = text == "suspected" ? .weak : Self(rawValue: text) else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "unknown confidence '\(text)'"))
+            }
+            self = value
+        }
+
+        /// Enough to apply the rule's action.
+        public var isEnough: Bool { self != .weak }
+    }
 
     public let source: Source
     public let confidence: Confidence
@@ -73,11 +92,17 @@ public struct Evidence: Sendable, Codable, Hashable {
     public var archive: String?
     /// What a state evidence says, in both languages.
     public var note: Localized?
+    /// Why content or metadata made the match ("links libtorrent-rasterbar.so.2.0").
+    public var reason: Localized?
+    /// True when what was seen can do what the rule forbids but is not made for it (a podcast
+    /// client that can fetch torrents): it warns, named as dual-use. Absent otherwise.
+    public var dualUse: Bool?
 
     public init(
         source: Source, confidence: Confidence = .confirmed, software: String, item: String,
         version: String? = nil, pid: Int32? = nil, user: String? = nil, detail: String? = nil,
-        installed: String? = nil, archive: String? = nil, note: Localized? = nil
+        installed: String? = nil, archive: String? = nil, note: Localized? = nil, reason: Localized? = nil,
+        dualUse: Bool = false
     ) {
         self.source = source
         self.confidence = confidence
@@ -90,5 +115,10 @@ public struct Evidence: Sendable, Codable, Hashable {
         self.installed = installed
         self.archive = archive
         self.note = note
+        self.reason = reason
+        self.dualUse = dualUse ? true : nil
     }
+
+    /// Enough to apply a forbidding rule's action: not weak, and not dual-use.
+    public var decides: Bool { confidence.isEnough && dualUse != true }
 }

@@ -64,7 +64,7 @@ struct Messages {
             what = pick("インストール先 \(evidence.item)", "install path \(evidence.item)")
         case .process:
             what = pick("実行中のプロセス \(evidence.item) (\(owner))", "running process \(evidence.item) (\(owner))")
-        case .socket where evidence.confidence == .suspected:
+        case .socket where evidence.confidence == .weak:
             return pick(
                 "\(evidence.item) で待ち受けています: \(evidence.software) の既定ポート (\(evidence.detail ?? "")) "
                     + "ですが、プロセスを確認できません (推定)",
@@ -82,7 +82,21 @@ struct Messages {
             let note = evidence.note?[language] ?? ""
             what = evidence.item.isEmpty ? note : "\(evidence.item): \(note)"
         }
-        return evidence.software.isEmpty ? what : "\(what) — \(evidence.software)"
+        let named = evidence.software.isEmpty ? what : "\(what) — \(evidence.software)"
+        guard let reason = evidence.reason else { return named }
+        return "\(named): \(reason[language]) (\(judgement(evidence)))"
+    }
+
+    /// How much a content or metadata match weighs, in words.
+    func judgement(_ evidence: Evidence) -> String {
+        let confidence: String
+        switch evidence.confidence {
+        case .confirmed: confidence = pick("確定", "confirmed")
+        case .strong: confidence = pick("確度高", "strong")
+        case .weak: confidence = pick("確度低", "weak")
+        }
+        guard evidence.dualUse == true else { return confidence }
+        return pick("\(confidence)、用途が広いソフトウェアのため要確認", "\(confidence), dual-use: a warning only")
     }
 
     func verdictLine(_ report: CheckReport) -> String {

@@ -5,6 +5,8 @@ public struct AptFacts: Sendable {
 
     public var listFiles: [String] = []
     public var pendingUpdates: [PendingUpdate] = []
+    /// The Debian tags the lists give each installed package (any version they offer).
+    public var packageTags: [String: Set<String>] = [:]
     /// When the package lists were last refreshed (unix seconds): apt's periodic stamp or the
     /// newest Release file.
     public var listsUpdatedAt: Int?

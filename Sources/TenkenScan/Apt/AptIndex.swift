@@ -13,6 +13,8 @@ public struct AptIndex: Sendable {
         public let name: String
         public let version: String
         public let architecture: String
+        /// The stanza's Debian tags (debtags: "protocol::bittorrent", "role::program", ...).
+        public var tags: [String] = []
     }
 
     public let file: String
@@ -29,18 +31,22 @@ public struct AptIndex: Sendable {
         var name: String?
         var version: String?
         var architecture: String?
+        var tags: [String] = []
+        var inTags = false
         var skipping = false
         var sawField = false
 
         func finish() {
             if let name, let version, !skipping {
-                offers.append(Offer(name: name, version: version, architecture: architecture ?? ""))
+                offers.append(Offer(name: name, version: version, architecture: architecture ?? "", tags: tags))
             } else if !skipping && sawField {
                 damaged += 1
             }
             name = nil
             version = nil
             architecture = nil
+            tags = []
+            inTags = false
             skipping = false
             sawField = false
         }
@@ -58,19 +64,33 @@ public struct AptIndex: Sendable {
             } else if !skipping {
                 sawField = true
                 let line = UnsafeBufferPointer(rebasing: bytes[index..<end])
-                if let value = Self.value(line, field: "Package: ") {
+                let continues = line[0] == 0x20 || line[0] == 0x09
+                if continues {
+                    if inTags { tags += Self.tagList(line) }
+                } else if let value = Self.value(line, field: "Package: ") {
                     name = value
                     if !names.contains(value) { skipping = true }
                 } else if let value = Self.value(line, field: "Version: ") {
                     version = value
                 } else if let value = Self.value(line, field: "Architecture: ") {
                     architecture = value
+                } else if line.starts(with: "Tag:".utf8) {
+                    tags += Self.tagList(UnsafeBufferPointer(rebasing: line[4...]))
                 }
+                if !continues { inTags = line.starts(with: "Tag:".utf8) }
             }
             index = end + 1
         }
         finish()
         return (offers, damaged)
+    }
+
+    /// "a::b, c::d," → ["a::b", "c::d"].
+    private static func tagList(_ line: UnsafeBufferPointer<UInt8>) -> [String] {
+        line.split(separator: 0x2C).compactMap { part in
+            let tag = part.drop { $0 == 0x20 || $0 == 0x09 }.prefix { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }
+            return tag.isEmpty ? nil : String(decoding: tag, as: UTF8.self)
+        }
     }
 
     private static func value(_ line: UnsafeBufferPointer<UInt8>, field: StaticString) -> String? {

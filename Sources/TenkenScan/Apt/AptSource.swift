@@ -34,7 +34,7 @@ enum AptSource {
                         ja: "パッケージ一覧 (\(listsPath)) がないため、保留中の更新を確認できません"
                             + " (apt update を実行してください)",
                         en: "no package lists in \(listsPath): pending updates cannot be known (run apt update)"),
-                    about: .pendingUpdates))
+                    about: .packageLists))
         }
     }
 
@@ -73,14 +73,19 @@ enum AptSource {
                             Localized(
                                 ja: "\(path): \(damaged) 個の項目に Package または Version がありません",
                                 en: "\(path): \(damaged) stanzas without Package or Version"),
-                            about: .pendingUpdates))
+                            about: .packageLists))
                 }
                 indexes.append(
                     AptIndex(
                         file: path, release: try release(for: stem, among: releases, in: directory), offers: offers))
                 apt.listFiles.append(path)
             } catch {
-                facts.issues.append(.unreadable(.apt, error, about: .pendingUpdates))
+                facts.issues.append(.unreadable(.apt, error, about: .packageLists))
+            }
+        }
+        for index in indexes {
+            for offer in index.offers where !offer.tags.isEmpty {
+                apt.packageTags[offer.name, default: []].formUnion(offer.tags)
             }
         }
         apt.pendingUpdates = CandidateSelection.pendingUpdates(

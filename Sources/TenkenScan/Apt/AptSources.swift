@@ -13,7 +13,7 @@ enum AptSources {
                 guard let bytes = try root.readFileIfPresent(path, limit: 16 << 20) else { return nil }
                 return String(decoding: bytes, as: UTF8.self)
             } catch {
-                issues.append(.unreadable(.apt, error, about: .pendingUpdates))
+                issues.append(.unreadable(.apt, error, about: .packageLists))
                 return nil
             }
         }
@@ -26,7 +26,7 @@ enum AptSources {
             files = try root.directoryIfPresent("/etc/apt/sources.list.d")?.entries() ?? []
         } catch {
             // The lists of the sources it holds would be ignored as left behind: pending updates unknown.
-            issues.append(.unreadable(.apt, error, about: .pendingUpdates))
+            issues.append(.unreadable(.apt, error, about: .packageLists))
         }
         for file in files.sorted(by: { $0.name.display < $1.name.display }) {
             let name = file.name.display

@@ -237,4 +237,9 @@ enum ControlFieldSyntax {
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         isDigit(byte) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
     }
+
+    /// A byte a package name may hold: letters, digits and -+._.
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        isAlphanumeric(byte) || byte == 0x2D || byte == 0x2B || byte == 0x2E || byte == 0x5F
+    }
 }

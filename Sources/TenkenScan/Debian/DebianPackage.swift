@@ -10,12 +10,15 @@ public struct DebianPackage: Sendable, Hashable {
     public let state: String
     /// Files of the package are on disk (every state but not-installed and config-files).
     public let isPresent: Bool
+    /// The packages its Depends and Pre-Depends name (every alternative), lowercased.
+    public let dependencies: [String]
 
-    public init(name: String, version: String, architecture: String, status: String) {
+    public init(name: String, version: String, architecture: String, status: String, dependencies: [String] = []) {
         self.name = name
         self.version = version
         self.architecture = architecture
         self.status = status
+        self.dependencies = dependencies
         // dpkg reads the words in any case; written by dpkg they are lowercase already.
         let word = status.split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? ""
         state = word.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? word.lowercased() : String(word)

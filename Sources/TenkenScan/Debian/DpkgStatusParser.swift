@@ -153,12 +153,33 @@ public struct DpkgStatusParser {
         stanza.relation = nil
         guard stanza.damage == nil,
             let error = ControlFieldSyntax.relationError(value, field: field, alternatives: alternatives)
-        else { return }
+        else {
+            if field == "depends" || field == "pre-depends" { stanza.dependencies += Self.packageNames(in: value) }
+            return
+        }
         stanza.damage = Problem(
             line: line,
             message: Localized(
                 ja: "\(line) 行目: \(field) フィールドを dpkg は読めません (\(error))",
                 en: "line \(line): dpkg refuses the \(field) field (\(error))"))
+    }
+
+    /// The package names of a relationship value dpkg accepts ("a (>= 1), b:any | c"), lowercased.
+    static func packageNames(in value: ArraySlice<UInt8>) -> [String] {
+        var names: [String] = []
+        var index = value.startIndex
+        while index < value.endIndex {
+            while index < value.endIndex, value[index] == 0x20 || value[index] == 0x09 { index += 1 }
+            let start = index
+            while index < value.endIndex, ControlFieldSyntax.isNameByte(value[index]) { index += 1 }
+            if index > start {
+                names.append(String(decoding: ByteText.asciiLowercased(Array(value[start..<index])), as: UTF8.self))
+            }
+            // Past the version, architecture or anything else to the next alternative or item.
+            while index < value.endIndex, value[index] != 0x2C && value[index] != 0x7C { index += 1 }
+            index += 1
+        }
+        return names
     }
 
     private mutating func finish(_ stanza: inout Stanza) {
@@ -237,7 +258,7 @@ public struct DpkgStatusParser {
         let package = DebianPackage(
             name: String(decoding: ByteText.asciiLowercased(Array(name.utf8)), as: UTF8.self),
             version: stanza.version ?? "",
-            architecture: stanza.architecture ?? "", status: status)
+            architecture: stanza.architecture ?? "", status: status, dependencies: stanza.dependencies)
         if package.isPresent && package.version.isEmpty {
             problems.append(
                 Problem(
@@ -293,6 +314,8 @@ public struct DpkgStatusParser {
         var architecture: String?
         var damage: Problem?
         var endsMidLine = false
+        /// The packages named by Depends and Pre-Depends.
+        var dependencies: [String] = []
         /// The relationship field being read (lowercased name, whether it may list alternatives, its
         /// value so far, its line), checked when it ends.
         var relation: (field: String, alternatives: Bool, value: ArraySlice<UInt8>, line: Int)?

@@ -46,12 +46,12 @@ public enum Evaluator {
             ])
     }
 
-    /// A confirmed sighting applies the rule's action; a suspected one only warns; an
-    /// incomplete read with nothing found is an error, never a pass.
+    /// A confirmed or strong sighting applies the rule's action; a weak or dual-use one only
+    /// warns; an incomplete read with nothing found is an error, never a pass.
     static func finding(_ rule: Rule, evidence: [Evidence], issues: [FactIssue]) -> Finding {
         let errors = issues.filter { $0.level == .error }.map(\.message)
         let status: Finding.Status
-        if evidence.contains(where: { $0.confidence == .confirmed }) {
+        if evidence.contains(where: \.decides) {
             status = violated(rule)
         } else if !errors.isEmpty {
             status = .error

@@ -97,7 +97,7 @@ enum SoftwareMatcher {
             for entry in entries where entry.ports.contains(where: { $0.contains(socket) }) {
                 found.append(
                     Evidence(
-                        source: .socket, confidence: .suspected, software: entry.name, item: socket.endpoint,
+                        source: .socket, confidence: .weak, software: entry.name, item: socket.endpoint,
                         user: facts.identity.userNames[socket.uid] ?? String(socket.uid),
                         detail: entry.ports.map(\.description).joined(separator: ", ")))
             }

@@ -1,5 +1,9 @@
 import TenkenBase
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A file found where programs live: PATH directories, /opt, home directories and the other trees
 /// users write to, and the drive_c of Wine prefixes (Windows .exe files).
 public struct ExecutableFile: Sendable, Hashable {
@@ -53,12 +57,24 @@ public enum ExecutableSource {
             root: root, source: .files, entryLimit: request.walkEntryLimit ?? maximumEntriesPerWalk,
             depthLimit: maximumDepth)
         let wanted = ProgramNameFilter(request.programNames)
+        let inspecting = request.content.map { !$0.isEmpty } ?? false
         var found: [ExecutableFile] = []
+        var candidates: [ProgramCandidate] = []
+        var unseen: [HostReadError] = []
         func visit(_ entry: TreeWalk.Entry, _ location: ExecutableFile.Location) {
-            guard entry.kind == .file || entry.kind == .symlink, wanted.keeps(entry.name) else { return }
-            found.append(
-                ExecutableFile(directory: entry.directory, name: FileName(bytes: Array(entry.name)), location: location)
-            )
+            guard entry.kind == .file || entry.kind == .symlink else { return }
+            let named = wanted.keeps(entry.name)
+            let look = inspecting ? programCandidate(entry, location) : .notAProgram
+            if case .notAProgram = look, !named { return }
+            let file = ExecutableFile(
+                directory: entry.directory, name: FileName(bytes: Array(entry.name)), location: location)
+            if named { found.append(file) }
+            let path = HostPath(bytes: entry.directoryBytes).appending(file.name)
+            switch look {
+            case .notAProgram: break
+            case .program(let identity): candidates.append(ProgramCandidate(path: path, file: file, identity: identity))
+            case .unseen(let code): unseen.append(HostReadError(path: file.path, errno: code))
+            }
         }
         // A directory is entered once: the whole trees first, so the PATH walk does not claim
         // /usr/local/bin before the walk of /usr/local can look below it.
@@ -73,7 +89,39 @@ public enum ExecutableSource {
             walk.walk(HostPath(path), reach: .entries, place: .systemPath, descend: { _, _ in nil }, visit: visit)
         }
         facts.executables = found
-        facts.issues += walk.issues
+        facts.programCandidates = candidates
+        facts.issues += walk.issues + unseen.map { .unreadable(.files, $0) }
+    }
+
+    /// What the walk learned of an entry as a program to look inside.
+    private enum Look {
+        case notAProgram
+        /// nil for a symlink: its target is looked at when inspected.
+        case program(FileIdentity?)
+        /// It could not be looked at (errno): what it is stays unknown, which is a gap.
+        case unseen(Int32)
+    }
+
+    /// Whether an entry may be a program to look inside: a regular file with an execute bit,
+    /// or a Windows program or AppImage, which run without one. A symlink counts only in a PATH
+    /// directory, where it is a command (elsewhere its target is walked, or is not a program's
+    /// place).
+    private static func programCandidate(_ entry: TreeWalk.Entry, _ location: ExecutableFile.Location) -> Look {
+        if entry.kind == .symlink { return location == .systemPath ? .program(nil) : .notAProgram }
+        guard entry.kind == .file else { return .notAProgram }
+        var info = stat()
+        let looked = entry.name.withMemoryRebound(to: CChar.self) { name -> Int32 in
+            // The name in readdir's buffer ends with its NUL.
+            fstatat(entry.directoryFD, name.baseAddress!, &info, AT_SYMLINK_NOFOLLOW)
+        }
+        guard looked == 0 else {
+            // Gone since it was listed: nothing to inspect.
+            return errno == ENOENT ? .notAProgram : .unseen(errno)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG,
+            info.st_mode & 0o111 != 0 || ProgramNameFilter.runsWithoutExecuteBit(entry.name)
+        else { return .notAProgram }
+        return .program(FileIdentity(info))
     }
 
     /// Below a `drive_c`, files are Windows programs of a Wine prefix, wherever the prefix lives
@@ -110,6 +158,18 @@ struct ProgramNameFilter {
     private static func lowercased(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 
     private static let appImageSuffix = Array(".appimage".utf8)
+    private static let windowsSuffix = Array(".exe".utf8)
+
+    /// Windows programs (run by Wine) and AppImages (run by a user's `chmod +x` later) are
+    /// programs without an execute bit.
+    static func runsWithoutExecuteBit(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        hasAppImageSuffix(name) || hasSuffix(name, windowsSuffix)
+    }
+
+    private static func hasSuffix(_ name: UnsafeBufferPointer<UInt8>, _ suffix: [UInt8]) -> Bool {
+        guard name.count > suffix.count else { return false }
+        return zip(name.suffix(suffix.count), suffix).allSatisfy { lowercased($0) == $1 }
+    }
 
     private static func hasAppImageSuffix(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         guard name.count > appImageSuffix.count else { return false }

@@ -19,6 +19,9 @@ public enum FactSource: String, Sendable, Codable, CaseIterable {
     case processes
     /// Install paths a catalog names (`~/` ones in every home).
     case paths
+    /// What the programs no package owns (or whose content dpkg did not install) are made of:
+    /// ELF dynamic sections and protocol signatures.
+    case content
     /// ClamAV's databases and freshclam's log.
     case antivirus
     /// USB devices in sysfs, Bluetooth pairings, USB connections in the journal.

@@ -49,6 +49,10 @@ public enum FactSourceRegistry {
             return .init(.paths, .always, .host, needs: [.files], produces: ["probedPaths"]) { root, request, facts in
                 PathProbe.collect(root, paths: request.probePaths, into: &facts)
             }
+        case .content:
+            return .init(
+                .content, .whenRequested, .afterPackages, needs: [.dpkg, .files], produces: ["inspectedPrograms"]
+            ) { root, request, facts in ProgramContentSource.collect(root, request: request, into: &facts) }
         case .antivirus:
             return .init(.antivirus, .whenRequested, .host, produces: ["clamav"]) { root, _, facts in
                 ClamAVSource.collect(root, into: &facts)

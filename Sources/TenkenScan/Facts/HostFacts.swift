@@ -12,6 +12,13 @@ public struct HostFacts: Sendable {
     public var flatpaks: [FlatpakApp] = []
     public var homes: [HomeDirectory] = []
     public var executables: [ExecutableFile] = []
+    /// Files the walk found that may be programs, for content inspection (when a rule asks).
+    public var programCandidates: [ProgramCandidate] = []
+    /// Programs whose content showed a catalog's mark (an engine linked, protocol signatures).
+    public var inspectedPrograms: [InspectedProgram] = []
+    /// The rules the programs were inspected with: `inspectedPrograms` index into them.
+    public var contentRules: ContentRules?
+    var contentCounts = ProgramContentSource.Counts()
     public var processes: [RunningProcess] = []
     public var listeningSockets: [ListeningSocket] = []
     /// Patch state; nil when no rule asked for it or the root has no dpkg database.
@@ -49,6 +56,9 @@ public struct HostFacts: Sendable {
         /// Lowercased names of the program files the walk keeps (AppImages are always kept);
         /// nil keeps every file.
         public var programNames: Set<String>?
+        /// What program content is inspected for; nil: no content inspection (no forbidden
+        /// category has engines or protocols).
+        public var content: ContentRules?
         /// The most entries one program-directory walk reads; nil: the source's own bound.
         public var walkEntryLimit: Int?
         /// How many days back the journal is read for USB connections (0: not at all).

@@ -70,6 +70,27 @@ public final class HostRoot: Sendable {
         do { return try directory(path) } catch  where error.isNotFound || error.reason == .notADirectory { return nil }
     }
 
+    /// Where an open file is, as a path under this root (what a symlink led to); nil when the
+    /// kernel does not say or the file is not below the root.
+    func pathUnderRoot(of file: Int32) -> HostPath? {
+        guard let rootPath = Self.linkTarget(ofDescriptor: fd), let filePath = Self.linkTarget(ofDescriptor: file),
+            filePath.starts(with: rootPath)
+        else { return nil }
+        if rootPath == [0x2F] { return HostPath(bytes: filePath) }
+        let rest = filePath.dropFirst(rootPath.count)
+        guard rest.isEmpty || rest.first == 0x2F else { return nil }
+        return HostPath(bytes: rest.isEmpty ? [0x2F] : Array(rest))
+    }
+
+    private static func linkTarget(ofDescriptor file: Int32) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBufferPointer { target in
+            target.withMemoryRebound(to: CChar.self) { readlink("/proc/self/fd/\(file)", $0.baseAddress!, $0.count) }
+        }
+        guard count > 0, count < buffer.count else { return nil }
+        return Array(buffer[0..<count])
+    }
+
     func open(_ path: String, flags: Int32) throws(HostReadError) -> Int32 { try open(HostPath(path), flags: flags) }
 
     func open(_ path: HostPath, flags: Int32) throws(HostReadError) -> Int32 {

@@ -17,12 +17,16 @@ struct TreeWalk {
         case whole
     }
 
-    /// One entry that is not a directory; `name` is valid only during the visit.
+    /// One entry that is not a directory; `name` and `directoryFD` are valid only during the visit.
     struct Entry {
         let name: UnsafeBufferPointer<UInt8>
         let kind: Directory.EntryKind
         /// The display path of the directory that holds it.
         let directory: String
+        /// The directory's path as bytes, to open the entry again later.
+        let directoryBytes: [UInt8]
+        /// The open directory, for a look at the entry (fstatat) during the visit.
+        let directoryFD: Int32
     }
 
     let root: HostRoot
@@ -58,7 +62,8 @@ struct TreeWalk {
             return
         }
         var walk = Progress(budget: entryLimit, reach: reach, start: start.display)
-        walkDirectory(fd, path: start.display, depth: 1, place: place, &walk, descend: descend, visit: visit)
+        walkDirectory(
+            fd, path: start.display, bytes: start.bytes, depth: 1, place: place, &walk, descend: descend, visit: visit)
         if walk.budget < 0 {
             issues.append(
                 FactIssue(
@@ -90,7 +95,7 @@ struct TreeWalk {
     /// Returns false when the entry budget is spent, which ends the whole walk.
     @discardableResult
     private mutating func walkDirectory<Place>(
-        _ fd: Int32, path: String, depth: Int, place: Place, _ walk: inout Progress,
+        _ fd: Int32, path: String, bytes directoryBytes: [UInt8], depth: Int, place: Place, _ walk: inout Progress,
         descend: (UnsafeBufferPointer<UInt8>, Place) -> Place?, visit: (Entry, Place) -> Void
     ) -> Bool {
         var info = stat()
@@ -130,7 +135,11 @@ struct TreeWalk {
                     guard let kind = Directory.EntryKind(direntType: type) ?? kindByStat(fd, name, path: path, bytes)
                     else { return true }
                     guard kind == .directory else {
-                        visit(Entry(name: bytes, kind: kind, directory: path), place)
+                        visit(
+                            Entry(
+                                name: bytes, kind: kind, directory: path, directoryBytes: directoryBytes,
+                                directoryFD: fd),
+                            place)
                         return true
                     }
                     guard walk.reach == .whole, let inner = descend(bytes, place) else { return true }
@@ -150,8 +159,10 @@ struct TreeWalk {
                         }
                         return true
                     }
+                    let childBytes = (directoryBytes.last == 0x2F ? directoryBytes : directoryBytes + [0x2F]) + bytes
                     return walkDirectory(
-                        child, path: childPath, depth: depth + 1, place: inner, &walk, descend: descend, visit: visit)
+                        child, path: childPath, bytes: childBytes, depth: depth + 1, place: inner, &walk,
+                        descend: descend, visit: visit)
                 }
             }
             if !keepGoing { return false }

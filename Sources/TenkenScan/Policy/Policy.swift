@@ -29,7 +29,11 @@ public struct Policy: Sendable {
     public var factRequest: HostFacts.Request {
         var request = HostFacts.Request()
         request.programNames = []
+        var inspected: [String] = []
         for rule in rules {
+            if case .software(.forbiddenSoftware(let categories)) = rule.kind {
+                inspected += categories.filter { !inspected.contains($0) }
+            }
             request.sources.formUnion(rule.kind.family.sources)
             rule.kind.family.refine(&request)
             for entry in catalog.entries(in: rule.kind.categories) {
@@ -42,6 +46,7 @@ public struct Policy: Sendable {
                 }
             }
         }
+        if !inspected.isEmpty { request.content = catalog.contentRules(for: inspected) }
         return request
     }
 }

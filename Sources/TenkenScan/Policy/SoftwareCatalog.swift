@@ -46,16 +46,37 @@ public struct CatalogEntry: Sendable, Hashable {
     }
 }
 
-/// One catalog file: a category and its applications.
+/// One catalog file: a category, its applications, and what marks software of the category that
+/// the catalog does not name: engines, Debian tags and protocols.
 public struct CatalogFile: Sendable {
     public let category: String
     public let title: Localized
     public let software: [CatalogEntry]
+    public let engines: [CatalogEngine]
+    public let tags: [CatalogTag]
+    public let protocols: [CatalogProtocol]
 
     init(_ text: String, file: String) throws(PolicyError) {
-        let yaml = try YAMLObject.document(text, file: file, keys: ["category", "title", "software"])
-        category = try yaml.string("category")
+        let yaml = try YAMLObject.document(
+            text, file: file, keys: ["category", "title", "software", "engines", "tags", "protocols"])
+        let category = try yaml.string("category")
+        self.category = category
         title = try yaml.localized("title")
+        func list<T>(_ key: String, _ keys: Set<String>, _ make: (YAMLObject) throws(PolicyError) -> T)
+            throws(PolicyError) -> [T]
+        {
+            guard yaml.has(key) else { return [] }
+            var items: [T] = []
+            for item in try yaml.objects(key, keys: keys) { items.append(try make(item)) }
+            return items
+        }
+        engines = try list("engines", CatalogEngine.keys) { item throws(PolicyError) in
+            try CatalogEngine(item, category: category)
+        }
+        tags = try list("tags", CatalogTag.keys) { item throws(PolicyError) in try CatalogTag(item) }
+        protocols = try list("protocols", CatalogProtocol.keys) { item throws(PolicyError) in
+            try CatalogProtocol(item, category: category)
+        }
         var software: [CatalogEntry] = []
         for entry in try yaml.objects("software", keys: CatalogEntry.keys) {
             software.append(try CatalogEntry(entry, category: category))
@@ -78,5 +99,22 @@ public struct SoftwareCatalog: Sendable {
 
     public func entries(in categories: [String]) -> [CatalogEntry] {
         categories.flatMap { self.categories[$0]?.software ?? [] }
+    }
+
+    public func engines(in categories: [String]) -> [CatalogEngine] {
+        categories.flatMap { self.categories[$0]?.engines ?? [] }
+    }
+
+    public func tags(in categories: [String]) -> [CatalogTag] {
+        categories.flatMap { self.categories[$0]?.tags ?? [] }
+    }
+
+    public func protocols(in categories: [String]) -> [CatalogProtocol] {
+        categories.flatMap { self.categories[$0]?.protocols ?? [] }
+    }
+
+    /// What content inspection looks for on behalf of rules over `categories`.
+    public func contentRules(for categories: [String]) -> ContentRules {
+        ContentRules(engines: engines(in: categories), protocols: protocols(in: categories))
     }
 }

@@ -59,7 +59,7 @@ public enum PatchRule: RuleFamily {
     /// What of apt's facts each rule reads: a gap elsewhere does not hold it back.
     var parts: Set<FactPart> {
         switch self {
-        case .pendingUpdates: [.pendingUpdates, .upgradeLog]
+        case .pendingUpdates: [.packageLists, .upgradeLog]
         case .packageListsFresh: [.listsUpdated]
         case .rebootNotRequired: [.rebootState]
         case .automaticUpdates: [.updateSettings]

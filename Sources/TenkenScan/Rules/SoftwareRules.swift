@@ -44,7 +44,13 @@ public enum SoftwareRule: RuleFamily {
 
     /// Everything software can be seen in: packages, files, install paths, processes, sockets.
     static let softwareSources: Set<FactSource> = [.dpkg, .snap, .flatpak, .files, .paths, .processes, .sockets]
-    var sources: Set<FactSource> { Self.softwareSources }
+    /// Forbidden software is also known by what it is: package tags in apt's lists, program content.
+    var sources: Set<FactSource> {
+        switch self {
+        case .forbiddenSoftware: return Self.softwareSources.union([.apt, .content])
+        case .requiredSoftware: return Self.softwareSources
+        }
+    }
 
     var categories: [String] {
         switch self {
@@ -54,10 +60,13 @@ public enum SoftwareRule: RuleFamily {
 
     func evaluate(_ rule: Rule, in context: EvaluationContext) -> Finding {
         let entries = context.catalog.entries(in: categories)
-        let evidence = SoftwareMatcher.evidence(for: entries, in: context.index)
-        let issues = context.issues(from: sources)
+        var evidence = SoftwareMatcher.evidence(for: entries, in: context.index)
+        // Of apt's facts only the lists' contents (tags) are read: a stale list says nothing of software.
+        let issues = context.issues(from: sources, about: [.packageLists])
         switch self {
         case .forbiddenSoftware:
+            evidence += ContentMatcher.evidence(
+                for: categories, catalog: context.catalog, named: entries, in: context.index)
             return Evaluator.finding(rule, evidence: evidence, issues: issues)
         case .requiredSoftware(_, let mustRun):
             let counted = evidence.filter { item in

@@ -1,0 +1,30 @@
+import TenkenBase
+
+/// A program whose content showed one of the catalog's marks: an engine library it links, or
+/// protocol signatures it carries. Only files with a mark are kept.
+public struct InspectedProgram: Sendable {
+    /// What the file is, as far as inspection goes.
+    public enum Format: String, Sendable {
+        case elf
+        /// A script (#!): searched whole.
+        case script
+        /// Anything else with an execute bit: searched whole.
+        case other
+    }
+
+    /// Whether dpkg knows the file.
+    public enum Ownership: Sendable, Hashable {
+        /// No installed package lists it.
+        case unowned
+        /// A package lists it, but its content is not what dpkg installed (its md5sum differs).
+        case replaced(package: String)
+    }
+
+    public let file: ExecutableFile
+    public let format: Format
+    public let ownership: Ownership
+    /// DT_NEEDED entries naming an engine, with the engine's index in the rules.
+    public let linked: [(library: String, engine: Int)]
+    /// Signatures found, by protocol.
+    public let signatures: [SignatureID]
+}

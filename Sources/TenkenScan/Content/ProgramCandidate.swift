@@ -1,0 +1,34 @@
+import TenkenBase
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What identifies one version of a file: if none of these changed, neither did its content
+/// (a write changes mtime and ctime; setting mtime back still moves ctime).
+public struct FileIdentity: Sendable, Hashable, Codable {
+    public let device: UInt64
+    public let inode: UInt64
+    public let size: Int
+    /// Nanoseconds since the epoch.
+    public let modified: Int64
+    public let changed: Int64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int(info.st_size)
+        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+    }
+}
+
+/// A file the walk found that may be a program: a regular file with an execute bit, a Windows
+/// program or an AppImage, or a symlink in a PATH directory (whose target is inspected).
+public struct ProgramCandidate: Sendable {
+    /// The path under the root, as bytes, to open it again.
+    public let path: HostPath
+    public let file: ExecutableFile
+    /// nil for a symlink: what it points to is looked at when it is inspected.
+    public let identity: FileIdentity?
+}

@@ -1,0 +1,154 @@
+import Crypto
+import TenkenBase
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Looks inside the programs the walk found for what they are, whatever they are called: each
+/// file no installed package owns, and each owned file whose content is no longer what dpkg
+/// installed (checked by md5sum when its ctime is later than its package's file list), is read
+/// by `ProgramInspector`. A file dpkg installed and nobody changed is its package's, which the
+/// package rules judge.
+enum ProgramContentSource {
+    /// What one collection did, for the benchmark and the README.
+    struct Counts: Sendable {
+        var candidates = 0
+        var ownedUnchanged = 0
+        var verifiedByChecksum = 0
+        var inspected = 0
+        var searchedBytes = 0
+    }
+
+    static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
+        guard let rules = request.content, !rules.isEmpty else { return }
+        var counts = Counts()
+        let candidates = resolved(root, facts.programCandidates, issues: &facts.issues)
+        counts.candidates = candidates.count
+        let ownership = DpkgFileOwnership(root, issues: &facts.issues)
+        let owners = ownership.owners(
+            of: candidates.map(\.path), installed: facts.installedPackageNames, issues: &facts.issues)
+        var inspector = ProgramInspector(rules: rules)
+        defer { inspector.deallocate() }
+        for (candidate, owner) in zip(candidates, owners) {
+            guard let identity = candidate.identity else { continue }
+            var ownershipState = InspectedProgram.Ownership.unowned
+            if let owner {
+                // dpkg writes a package's list after its files: a file changed since is worth a checksum.
+                if identity.changed <= Int64(owner.listWritten + 1) * 1_000_000_000 {
+                    counts.ownedUnchanged += 1
+                    continue
+                }
+                counts.verifiedByChecksum += 1
+                if let recorded = ownership.recordedMD5(owner),
+                    let actual = md5(root, candidate, issues: &facts.issues), actual == recorded
+                {
+                    continue
+                }
+                ownershipState = .replaced(package: owner.package)
+            }
+            counts.inspected += 1
+            if let found = inspect(root, candidate, ownershipState, &inspector, issues: &facts.issues) {
+                facts.inspectedPrograms.append(found)
+            }
+        }
+        counts.searchedBytes = inspector.searchedBytes
+        facts.contentCounts = counts
+        facts.contentRules = rules
+    }
+
+    /// The candidates with each symlink replaced by the file it leads to (kept under the link's
+    /// name, so evidence says which command runs it), and each file once.
+    private static func resolved(
+        _ root: HostRoot, _ candidates: [ProgramCandidate], issues: inout [FactIssue]
+    ) -> [ProgramCandidate] {
+        var seen = Set(candidates.compactMap { $0.identity.map { [$0.device, $0.inode] } })
+        var result: [ProgramCandidate] = []
+        for candidate in candidates {
+            guard candidate.identity == nil else {
+                result.append(candidate)
+                continue
+            }
+            let file: Int32
+            do { file = try root.open(candidate.path, flags: LocalFile.pathOnly) } catch {
+                // A dangling link runs nothing.
+                if !error.isNotFound { issues.append(.unreadable(.content, error)) }
+                continue
+            }
+            defer { close(file) }
+            var info = stat()
+            guard fstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mode & 0o111 != 0,
+                seen.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted
+            else { continue }
+            let target = root.pathUnderRoot(of: file) ?? candidate.path
+            result.append(ProgramCandidate(path: target, file: candidate.file, identity: FileIdentity(info)))
+        }
+        return result
+    }
+
+    /// Opens a candidate for reading only if it is still a regular file (opening a device node
+    /// that replaced it could have effects); nil, with an issue where it matters, otherwise.
+    private static func openRegular(
+        _ root: HostRoot, _ candidate: ProgramCandidate, issues: inout [FactIssue]
+    ) -> (fd: Int32, size: Int)? {
+        do {
+            let handle = try root.open(candidate.path, flags: LocalFile.pathOnly | O_NOFOLLOW)
+            var info = stat()
+            let looked = fstat(handle, &info)
+            close(handle)
+            guard looked == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            let file = try root.open(candidate.path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+            guard fstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+                close(file)
+                return nil
+            }
+            return (file, Int(info.st_size))
+        } catch {
+            // Removed since the walk saw it: nothing is left to hide.
+            if !error.isNotFound { issues.append(.unreadable(.content, error)) }
+            return nil
+        }
+    }
+
+    private static func inspect(
+        _ root: HostRoot, _ candidate: ProgramCandidate, _ ownership: InspectedProgram.Ownership,
+        _ inspector: inout ProgramInspector, issues: inout [FactIssue]
+    ) -> InspectedProgram? {
+        guard let (file, size) = openRegular(root, candidate, issues: &issues) else { return nil }
+        defer { close(file) }
+        do {
+            let result = try inspector.inspect(FileWindow(fd: file, size: size, path: candidate.file.path))
+            guard !result.linked.isEmpty || !result.signatures.isEmpty else { return nil }
+            return InspectedProgram(
+                file: candidate.file, format: result.format, ownership: ownership, linked: result.linked,
+                signatures: result.signatures)
+        } catch {
+            issues.append(.unreadable(.content, error))
+            return nil
+        }
+    }
+
+    /// The file's md5sum as 32 lowercase hex digits, as dpkg's md5sums files write it.
+    private static func md5(_ root: HostRoot, _ candidate: ProgramCandidate, issues: inout [FactIssue]) -> [UInt8]? {
+        guard let (file, size) = openRegular(root, candidate, issues: &issues) else { return nil }
+        defer { close(file) }
+        let window = FileWindow(fd: file, size: size, path: candidate.file.path)
+        var digest = Insecure.MD5()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var offset = 0
+        do {
+            while true {
+                let read = try window.fill(buffer, at: offset)
+                if read == 0 { break }
+                digest.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<read]))
+                offset += read
+            }
+        } catch {
+            issues.append(.unreadable(.content, error))
+            return nil
+        }
+        let hex = Array("0123456789abcdef".utf8)
+        return digest.finalize().flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] }
+    }
+}
