@@ -61,10 +61,12 @@ public enum ExecutableSource {
         var found: [ExecutableFile] = []
         var candidates: [ProgramCandidate] = []
         var unseen: [HostReadError] = []
+        // /usr/local/bin is walked with /usr/local, yet its symlinks are commands all the same.
+        let onPath = Set(systemPaths)
         func visit(_ entry: TreeWalk.Entry, _ location: ExecutableFile.Location) {
             guard entry.kind == .file || entry.kind == .symlink else { return }
             let named = wanted.keeps(entry.name)
-            let look = inspecting ? programCandidate(entry, location) : .notAProgram
+            let look = inspecting ? programCandidate(entry, onPath: onPath.contains(entry.directory)) : .notAProgram
             if case .notAProgram = look, !named { return }
             let file = ExecutableFile(
                 directory: entry.directory, name: FileName(bytes: Array(entry.name)), location: location)
@@ -106,8 +108,8 @@ public enum ExecutableSource {
     /// or a Windows program or AppImage, which run without one. A symlink counts only in a PATH
     /// directory, where it is a command (elsewhere its target is walked, or is not a program's
     /// place).
-    private static func programCandidate(_ entry: TreeWalk.Entry, _ location: ExecutableFile.Location) -> Look {
-        if entry.kind == .symlink { return location == .systemPath ? .program(nil) : .notAProgram }
+    private static func programCandidate(_ entry: TreeWalk.Entry, onPath: Bool) -> Look {
+        if entry.kind == .symlink { return onPath ? .program(nil) : .notAProgram }
         guard entry.kind == .file else { return .notAProgram }
         var info = stat()
         let looked = entry.name.withMemoryRebound(to: CChar.self) { name -> Int32 in

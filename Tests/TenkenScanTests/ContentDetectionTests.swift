@@ -1,0 +1,360 @@
+import Crypto
+import Foundation
+import TenkenTestSupport
+import Testing
+
+@testable import TenkenBase
+@testable import TenkenScan
+
+/// Forbidden software is found by what it is: real clients from Debian's archive, renamed and
+/// put where no package owns them, copied over an owned file, or installed as packages the
+/// catalog does not name; and the same root without them passes.
+@Suite("forbidden software by content")
+struct ContentDetectionTests {
+    private func p2p(_ root: String) throws -> Finding {
+        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
+        let report = Check.run(root: try HostRoot(root), policy: policy, now: Fixture.now)
+        return try #require(report.finding("no-p2p-software"))
+    }
+
+    /// A program of a Debian package, taken out of it and put at `place` under another name.
+    struct Placement: Sendable, CustomTestStringConvertible {
+        let package: String
+        let member: String
+        let place: String
+        let reason: String
+        let status: Finding.Status
+        var testDescription: String { "\(package) as /\(place)" }
+    }
+
+    static let placements = [
+        Placement(
+            package: "transmission-cli", member: "usr/bin/transmission-cli", place: "home/alice/bin/notes",
+            reason: "contains the BitTorrent handshake", status: .fail),
+        Placement(
+            package: "qbittorrent-nox", member: "usr/bin/qbittorrent-nox", place: "opt/something/bin/helper",
+            reason: "links libtorrent-rasterbar.so.2.0", status: .fail),
+        Placement(
+            package: "rtorrent", member: "usr/bin/rtorrent", place: "usr/local/bin/x",
+            reason: "links libtorrent.so.21", status: .fail),
+        Placement(
+            package: "ctorrent", member: "usr/bin/ctorrent", place: "tmp/.cache/y",
+            reason: "contains the tracker-list key of .torrent files, the peer-id parameter", status: .fail),
+        Placement(
+            package: "amule-daemon", member: "usr/bin/amuled", place: "srv/shared/z",
+            reason: "contains the eD2k server-list file name, the Kademlia node-list file name", status: .fail),
+        Placement(
+            package: "microdc2", member: "usr/bin/microdc2", place: "var/tmp/dc",
+            reason: "contains the Direct Connect login command", status: .fail),
+        Placement(
+            package: "aria2", member: "usr/bin/aria2c", place: "home/alice/bin/dl",
+            reason: "links libaria2.so.0", status: .warn),
+    ]
+
+    @Test("a client taken out of its package, renamed and put where no package owns it is found", arguments: placements)
+    func renamedUnowned(_ placement: Placement) throws {
+        let scratch = try Fixture.copy("debian-clean")
+        #expect(try p2p(scratch.path).status == .pass)
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack(placement.package, into: unpacked.path)
+        try scratch.write(placement.place, try unpacked.read(placement.member), mode: 0o755)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == placement.status, "\(finding.evidence.map(\.item))")
+        let matches = finding.evidence.filter { $0.item == "/" + placement.place }
+        #expect(
+            matches.contains { $0.source == .file && $0.reason?.en.contains(placement.reason) == true },
+            "\(matches.map { $0.reason?.en ?? "" })")
+        #expect(finding.errors.isEmpty, "\(finding.errors)")
+        try scratch.remove(placement.place)
+        #expect(try p2p(scratch.path).status == .pass)
+    }
+
+    @Test("a client copied over a file a package owns is found once its md5sum differs; owned files are left alone")
+    func copiedOverOwnedFile() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let original = Array("dircolors as installed\n".utf8)
+        try scratch.write("usr/bin/dircolors", original, mode: 0o755)
+        try scratch.write("var/lib/dpkg/info/coreutils.list", "/.\n/usr\n/usr/bin\n/usr/bin/dircolors\n")
+        try scratch.write("var/lib/dpkg/info/coreutils.md5sums", "\(md5(original))  usr/bin/dircolors\n")
+        var facts = collect(scratch.path)
+        #expect(facts.contentCounts.ownedUnchanged == 1)
+        // The fixture's other programs have no file lists: they are unowned and inspected.
+        let unowned = facts.contentCounts.inspected
+        #expect(try p2p(scratch.path).status == .pass)
+
+        // Changed since its list was written (here: the list is older), but still what dpkg installed.
+        try age(scratch.path + "/var/lib/dpkg/info/coreutils.list")
+        facts = collect(scratch.path)
+        #expect(facts.contentCounts.verifiedByChecksum == 1 && facts.contentCounts.inspected == unowned)
+        #expect(try p2p(scratch.path).status == .pass)
+
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("transmission-cli", into: unpacked.path)
+        try scratch.write("usr/bin/dircolors", try unpacked.read("usr/bin/transmission-cli"), mode: 0o755)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        let evidence = try #require(finding.evidence.first { $0.item == "/usr/bin/dircolors" })
+        #expect(evidence.reason?.en.contains("it replaced a file of the package coreutils") == true)
+    }
+
+    @Test("a file list of a package that is not installed owns nothing")
+    func plantedListOwnsNothing() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("transmission-cli", into: unpacked.path)
+        let client = try unpacked.read("usr/bin/transmission-cli")
+        try scratch.write("usr/local/bin/notes", client, mode: 0o755)
+        try scratch.write("var/lib/dpkg/info/notes.list", "/usr/local/bin/notes\n")
+        try scratch.write("var/lib/dpkg/info/notes.md5sums", "\(md5(client))  usr/local/bin/notes\n")
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        #expect(finding.evidence.contains { $0.item == "/usr/local/bin/notes" })
+    }
+
+    @Test("a symlink on the PATH to a client kept elsewhere is found under the command's name")
+    func linkOnPath() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("rtorrent", into: unpacked.path)
+        try scratch.write("var/lib/misc/helper/client", try unpacked.read("usr/bin/rtorrent"), mode: 0o755)
+        try FileManager.default.createDirectory(
+            atPath: scratch.path + "/usr/local/bin", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.path + "/usr/local/bin/notes", withDestinationPath: "/var/lib/misc/helper/client")
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        #expect(finding.evidence.contains { $0.item == "/usr/local/bin/notes" && $0.reason != nil })
+    }
+
+    @Test("packages the catalog does not name are known by their engine and their Debian tag; dual-use warns")
+    func packageMetadata() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        try installPackages(
+            scratch,
+            [
+                ("ctorrent", "1.3.4.dnh3.3.2-5+b1", "libc6 (>= 2.17), libstdc++6 (>= 5)", "protocol::bittorrent"),
+                ("btfs", "2.24-1", "libfuse2 (>= 2.8), libtorrent-rasterbar2.0 (>= 2.0.6)", nil),
+                ("libtorrent-rasterbar2.0", "2.0.8-1+b1", "libc6 (>= 2.34), libssl3 (>= 3.0.0)", "role::shared-lib"),
+                ("nbdkit", "1.32.5-1", "libc6 (>= 2.34), libtorrent-rasterbar2.0 (>= 2.0.6)", nil),
+                ("gpodder", "3.11.1-1", "python3:any", "interface::graphical, protocol::bittorrent"),
+            ])
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        let byItem = Dictionary(grouping: finding.evidence.filter { $0.source == .dpkg }, by: \.item)
+        #expect(Set(byItem.keys) == ["ctorrent", "btfs", "nbdkit", "gpodder"], "\(byItem.keys)")
+        #expect(byItem["ctorrent"]?.first?.reason?.en == "Debian tags it protocol::bittorrent")
+        #expect(byItem["ctorrent"]?.allSatisfy(\.decides) == true)
+        #expect(byItem["btfs"]?.first?.reason?.en == "depends on the P2P engine libtorrent-rasterbar2.0")
+        #expect(byItem["btfs"]?.allSatisfy(\.decides) == true)
+        #expect(byItem["nbdkit"]?.allSatisfy { $0.dualUse == true && $0.confidence == .strong } == true)
+        #expect(byItem["gpodder"]?.allSatisfy { $0.dualUse == true } == true)
+
+        let dualUseOnly = try Fixture.copy("debian-clean")
+        try installPackages(
+            dualUseOnly,
+            [
+                ("libtorrent-rasterbar2.0", "2.0.8-1+b1", "libc6 (>= 2.34)", "role::shared-lib"),
+                ("nbdkit", "1.32.5-1", "libc6 (>= 2.34), libtorrent-rasterbar2.0 (>= 2.0.6)", nil),
+                ("gpodder", "3.11.1-1", "python3:any", "protocol::bittorrent"),
+            ])
+        let warned = try p2p(dualUseOnly.path)
+        #expect(warned.status == .warn)
+        #expect(Messages(.en).describe(try #require(warned.evidence.first)).contains("dual-use"))
+    }
+
+    @Test(
+        "stand-ins for clients Debian does not ship (gtk-gnutella, Nicotine+, WebTorrent) are found by their protocol",
+        .enabled(if: Needs.underCI || clang != nil, "needs clang (the Swift toolchain's)"))
+    func standIns() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let signatures = try catalogSignatures()
+        // An ELF program with Gnutella's constants in its read-only data, as gtk-gnutella has them.
+        let source = try ScratchTree()
+        let strings = try #require(signatures["gnutella"]).prefix(2).map { bytes in
+            "\"" + bytes.map { String(format: "\\x%02x", $0) }.joined() + "\""
+        }
+        try source.write(
+            "gnutella.c",
+            "#include <stdio.h>\nconst char *table[] = {\(strings.joined(separator: ", "))};\n"
+                + "int main(int c, char **v) { puts(table[c % 2]); return 0; }\n")
+        let compiler = try #require(Self.clang)
+        let built = try run([compiler, "-O1", "-o", source.path + "/gnutella", source.path + "/gnutella.c"])
+        #expect(built.status == 0, "\(built.error)")
+        try scratch.write("home/alice/.local/bin/gtk-gnutella-helper", try source.read("gnutella"), mode: 0o755)
+        // Scripts are searched whole: Nicotine+ is Python, WebTorrent runs on node.
+        let soulseek = try #require(signatures["soulseek"])
+        try scratch.write(
+            "home/alice/bin/music", Array("#!/usr/bin/python3\n".utf8) + soulseek.joined(separator: [0x0A]),
+            mode: 0o755)
+        let torrent = try #require(signatures["bittorrent"])
+        try scratch.write(
+            "opt/tools/share", Array("#!/usr/bin/env node\n".utf8) + torrent.prefix(2).joined(separator: [0x0A]),
+            mode: 0o755)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        let found = Dictionary(finding.evidence.map { ($0.item, $0) }, uniquingKeysWith: { first, _ in first })
+        #expect(found["/home/alice/.local/bin/gtk-gnutella-helper"]?.software == "Gnutella")
+        #expect(found["/home/alice/bin/music"]?.software == "Soulseek")
+        #expect(found["/opt/tools/share"]?.software == "BitTorrent")
+        #expect(finding.evidence.allSatisfy { $0.confidence == .strong })
+    }
+
+    @Test("one signature alone is weak and only warns; a file without an execute bit is not a program")
+    func oneSignatureIsWeak() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let torrent = try #require(try catalogSignatures()["bittorrent"])
+        try scratch.write("home/alice/bin/tool", Array("#!/bin/sh\n".utf8) + torrent[1], mode: 0o755)
+        try scratch.write("home/alice/notes.txt", torrent[0] + [0x0A] + torrent[1], mode: 0o644)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .warn)
+        #expect(finding.evidence.map(\.item) == ["/home/alice/bin/tool"])
+        #expect(finding.evidence.first?.confidence == .weak)
+    }
+
+    @Test("a signature counts as a whole word, and across the boundary of two chunks")
+    func wholeWordsAndChunks() throws {
+        let rules = try PolicyLoader.loadDefault().catalog.contentRules(for: ["p2p"])
+        let torrent = try #require(try catalogSignatures()["bittorrent"])
+        let name = torrent[1]  // a whole-word one: the metadata extension's name
+        func found(_ bytes: [UInt8]) throws -> Int {
+            let scratch = try ScratchTree()
+            try scratch.write("file", bytes, mode: 0o755)
+            let fd = open(scratch.path + "/file", O_RDONLY)
+            defer { close(fd) }
+            var inspector = ProgramInspector(rules: rules)
+            defer { inspector.deallocate() }
+            return try inspector.inspect(FileWindow(fd: fd, size: bytes.count, path: "file")).signatures.count
+        }
+        #expect(try found(Array("cargo_outp".utf8) + name + [0]) == 0)
+        #expect(try found([0] + name + Array("_id".utf8)) == 0)
+        #expect(try found([0] + name + [0]) == 1)
+        // The handshake counts anywhere, as in a Go program whose strings run together.
+        #expect(try found(Array("PCT".utf8) + torrent[0] + Array("embedded".utf8)) == 1)
+        let chunk = ProgramInspector.chunkSize
+        for offset in [chunk - name.count - 1, chunk - 5, chunk - 1, chunk, 2 * chunk - 3] {
+            var bytes = [UInt8](repeating: 0, count: 3 * chunk)
+            bytes.replaceSubrange(offset..<(offset + name.count), with: name)
+            #expect(try found(bytes) == 1, "at \(offset)")
+            bytes[offset - 1] = 0x61
+            #expect(try found(bytes) == 0, "after a letter at \(offset)")
+        }
+    }
+
+    @Test("tenken's own programs carry nothing a check looks for")
+    func ownPrograms() throws {
+        let rules = try PolicyLoader.loadDefault().catalog.contentRules(for: ["p2p", "cloud-sync", "remote-access"])
+        for path in [Programs.tenken, CommandLine.arguments[0]] {
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            var info = stat()
+            #expect(fstat(fd, &info) == 0)
+            var inspector = ProgramInspector(rules: rules)
+            defer { inspector.deallocate() }
+            let result = try inspector.inspect(FileWindow(fd: fd, size: Int(info.st_size), path: path))
+            #expect(result.format == .elf)
+            #expect(result.linked.isEmpty && result.signatures.isEmpty, "\(path): \(result.signatures)")
+        }
+    }
+
+    @Test("damaged ELF headers never crash the reader; a file whose headers cannot be trusted is searched whole")
+    func damagedHeaders() throws {
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("rtorrent", into: unpacked.path)
+        let original = try unpacked.read("usr/bin/rtorrent")
+        let rules = try PolicyLoader.loadDefault().catalog.contentRules(for: ["p2p"])
+        var generator = SeededGenerator(seed: 15)
+        var searchedWhole = 0
+        for round in 0..<300 {
+            var bytes = original
+            // Damage the ELF header, the program headers or the section headers' table.
+            let region = [0..<64, 64..<(64 + 56 * 13), (bytes.count - 64 * 30)..<bytes.count][round % 3]
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                bytes[Int.random(in: region, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            if round % 50 == 0 { bytes = Array(bytes.prefix(Int.random(in: 0...4096, using: &generator))) }
+            try unpacked.write("damaged", bytes, mode: 0o755)
+            let fd = open(unpacked.path + "/damaged", O_RDONLY)
+            defer { close(fd) }
+            var inspector = ProgramInspector(rules: rules)
+            defer { inspector.deallocate() }
+            let result = try inspector.inspect(FileWindow(fd: fd, size: bytes.count, path: "damaged"))
+            if result.format == .other { searchedWhole += 1 }
+            if bytes.count == original.count {
+                // The constants are still there, whatever the headers say.
+                #expect(!result.signatures.isEmpty, "round \(round)")
+            }
+        }
+        #expect(searchedWhole > 0)
+    }
+
+    // MARK: - Helpers
+
+    static let clang: String? = {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        return (paths + ["/usr/bin"]).map { $0 + "/clang" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// The default catalog's signatures by protocol id: tests build their inputs from the catalog
+    /// so no signature is spelled out in tenken's sources (or its test program).
+    private func catalogSignatures() throws -> [String: [[UInt8]]] {
+        let catalog = try PolicyLoader.loadDefault().catalog
+        return Dictionary(
+            uniqueKeysWithValues: catalog.protocols(in: ["p2p"]).map { ($0.id, $0.signatures.map(\.bytes)) })
+    }
+
+    private func collect(_ root: String) -> HostFacts {
+        let policy = try! PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
+        return HostFacts.collect(from: try! HostRoot(root), request: policy.factRequest)
+    }
+
+    private func md5(_ bytes: [UInt8]) -> String {
+        Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Sets a file's times an hour back.
+    private func age(_ path: String) throws {
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
+    }
+
+    /// Adds installed packages to the root's dpkg status, and their stanzas (with Debian tags)
+    /// to its bookworm list, shaped as Debian writes them.
+    private func installPackages(_ scratch: ScratchTree, _ packages: [(String, String, String, String?)]) throws {
+        var status = String(decoding: try scratch.read("var/lib/dpkg/status"), as: UTF8.self)
+        let listPath = "var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"
+        var list = String(decoding: try scratch.read(listPath), as: UTF8.self)
+        for (name, version, depends, tags) in packages {
+            status += """
+
+                Package: \(name)
+                Status: install ok installed
+                Priority: optional
+                Section: net
+                Installed-Size: 1024
+                Maintainer: Debian Developers <debian-devel@lists.debian.org>
+                Architecture: amd64
+                Version: \(version)
+                Depends: \(depends)
+                Description: \(name)
+
+                """
+            list += """
+
+                Package: \(name)
+                Version: \(version)
+                Installed-Size: 1024
+                Maintainer: Debian Developers <debian-devel@lists.debian.org>
+                Architecture: amd64
+                Depends: \(depends)
+                Description: \(name)
+                \(tags.map { "Tag: " + $0 + "\n" } ?? "")Section: net
+                Priority: optional
+                Filename: pool/main/\(name.prefix(1))/\(name)/\(name)_\(version)_amd64.deb
+                Size: 100000
+
+                """
+        }
+        try scratch.write("var/lib/dpkg/status", status)
+        try scratch.write(listPath, list)
+    }
+}
