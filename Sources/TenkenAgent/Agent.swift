@@ -51,9 +51,19 @@ public final class Agent: Sendable {
         checkStarted.store(Timestamp.seconds(), ordering: .relaxed)
         defer { checkStarted.store(0, ordering: .relaxed) }
         let report: CheckReport
+        // Programs unchanged since the last check are not read again (a cache in the state directory);
+        // without it they all are, and signing below says what is wrong with the directory.
+        var cache: StateDirectory?
+        do { cache = try StateDirectory(configuration.stateDirectory) } catch {
+            log(
+                .warning, ja: "状態ディレクトリを開けません: \(error.message(in: .ja))",
+                en: "cannot open the state directory: \(error)")
+        }
         do {
             let root = try HostRoot(configuration.root)
-            report = try Check.run(root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }) {
+            report = try Check.run(
+                root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }, contentCache: cache
+            ) {
                 () throws(PolicyError) in
                 try PolicyLoader.load(file: configuration.policyFile, rules: configuration.rules)
             }

@@ -69,6 +69,13 @@ struct CheckCommand: ParsableCommand {
     @Flag(
         name: .long,
         help: .text(
+            ja: "状態ディレクトリの内容キャッシュ (エージェントと共通) を使い、変わっていないプログラムは読み直さない。",
+            en: "Use the state directory's content cache (the agent's): unchanged programs are not read again."))
+    var cache = false
+
+    @Flag(
+        name: .long,
+        help: .text(
             ja: "署名した報告をコレクターへ送るためスプールにも入れる。",
             en: "Also put the signed report in the spool for delivery to the collector."))
     var spool = false
@@ -85,7 +92,10 @@ struct CheckCommand: ParsableCommand {
         var report: CheckReport
         do {
             let hostRoot = try HostRoot(root)
-            report = try Check.run(root: hostRoot, ledger: ledger.map { LedgerFile.load(file: $0) }) {
+            let contentCache = cache ? try StateDirectory(stateDir) : nil
+            report = try Check.run(
+                root: hostRoot, ledger: ledger.map { LedgerFile.load(file: $0) }, contentCache: contentCache
+            ) {
                 () throws(PolicyError) in
                 try PolicyLoader.load(file: policy, rules: rules?.split(separator: ",").map(String.init))
             }

@@ -287,6 +287,47 @@ struct ContentDetectionTests {
         #expect(searchedWhole > 0)
     }
 
+    @Test("with the cache, a second check reads no unchanged program; a rewritten one is read again")
+    func cache() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("ctorrent", into: unpacked.path)
+        let client = try unpacked.read("usr/bin/ctorrent")
+        try scratch.write("home/alice/bin/notes", client, mode: 0o755)
+        try scratch.write("home/alice/bin/other", client.map { $0 == 0x61 ? 0x62 : $0 }, mode: 0o755)
+        let stateTree = try ScratchTree()
+        let state = try StateDirectory(stateTree.path + "/state")
+        var request = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get().factRequest
+        request.contentCache = state
+        let root = try HostRoot(scratch.path)
+        let first = HostFacts.collect(from: root, request: request)
+        #expect(first.contentCounts.fromCache == 0 && first.contentCounts.searchedBytes > 0)
+        let second = HostFacts.collect(from: root, request: request)
+        #expect(second.contentCounts.fromCache == first.contentCounts.inspected)
+        #expect(second.contentCounts.searchedBytes == 0)
+        #expect(second.inspectedPrograms.map(\.file.path) == first.inspectedPrograms.map(\.file.path))
+        #expect(second.inspectedPrograms.map(\.file.path).contains("/home/alice/bin/notes"))
+
+        // The same size and mtime, other content: ctime moved, so it is read again.
+        let path = scratch.path + "/home/alice/bin/notes"
+        let modified = try #require(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+        try scratch.write("home/alice/bin/notes", [UInt8](repeating: 0, count: client.count), mode: 0o755)
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: path)
+        let third = HostFacts.collect(from: root, request: request)
+        #expect(third.contentCounts.fromCache == first.contentCounts.inspected - 1)
+        #expect(!third.inspectedPrograms.map(\.file.path).contains("/home/alice/bin/notes"))
+
+        // A damaged cache is started over with a note; one readable by others is refused.
+        try stateTree.write("state/content-cache", Array("tenken-content-cache 1\n".utf8) + [1, 2, 3], mode: 0o600)
+        let fourth = HostFacts.collect(from: root, request: request)
+        #expect(fourth.contentCounts.fromCache == 0)
+        #expect(fourth.issues.contains { $0.source == .content && $0.level == .limited && $0.kind == .damaged })
+        chmod(stateTree.path + "/state/content-cache", 0o644)
+        let fifth = HostFacts.collect(from: root, request: request)
+        #expect(fifth.contentCounts.fromCache == 0)
+        #expect(fifth.inspectedPrograms.map(\.file.path) == third.inspectedPrograms.map(\.file.path))
+    }
+
     // MARK: - Helpers
 
     static let clang: String? = {

@@ -2,15 +2,19 @@ import TenkenBase
 
 /// Runs a whole check: collect, evaluate, report.
 public enum Check {
-    public static func run(root: HostRoot, policy: Policy, now: Int? = nil, ledger: LedgerState? = nil) -> CheckReport {
-        run(root: root, now: now, ledger: ledger) { () throws(Never) in policy }
+    public static func run(
+        root: HostRoot, policy: Policy, now: Int? = nil, ledger: LedgerState? = nil,
+        contentCache: StateDirectory? = nil
+    ) -> CheckReport {
+        run(root: root, now: now, ledger: ledger, contentCache: contentCache) { () throws(Never) in policy }
     }
 
     /// Loads the policy while the package databases are parsed on another thread.
     /// `now` (unix seconds) is the time ages are measured against; the clock when nil.
-    /// `ledger` defaults to the root's /etc/tenken/ledger.yaml.
+    /// `ledger` defaults to the root's /etc/tenken/ledger.yaml. With `contentCache`, programs
+    /// whose files have not changed since an earlier check are not read again.
     public static func run<Failure: Error>(
-        root: HostRoot, now: Int? = nil, ledger: LedgerState? = nil,
+        root: HostRoot, now: Int? = nil, ledger: LedgerState? = nil, contentCache: StateDirectory? = nil,
         policy load: () throws(Failure) -> Policy
     ) throws(Failure) -> CheckReport {
         let now = now ?? Timestamp.seconds()
@@ -23,6 +27,7 @@ public enum Check {
             loaded = policy
             var request = policy.factRequest
             request.now = now
+            request.contentCache = contentCache
             return request
         }
         let policy = loaded!

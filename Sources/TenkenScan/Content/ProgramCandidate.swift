@@ -14,6 +14,14 @@ public struct FileIdentity: Sendable, Hashable, Codable {
     public let modified: Int64
     public let changed: Int64
 
+    init(device: UInt64, inode: UInt64, size: Int, modified: Int64, changed: Int64) {
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.modified = modified
+        self.changed = changed
+    }
+
     init(_ info: stat) {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)

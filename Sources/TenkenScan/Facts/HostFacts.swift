@@ -59,6 +59,9 @@ public struct HostFacts: Sendable {
         /// What program content is inspected for; nil: no content inspection (no forbidden
         /// category has engines or protocols).
         public var content: ContentRules?
+        /// Where the content cache is kept (the agent's state directory); nil: every program is
+        /// read again.
+        public var contentCache: StateDirectory?
         /// The most entries one program-directory walk reads; nil: the source's own bound.
         public var walkEntryLimit: Int?
         /// How many days back the journal is read for USB connections (0: not at all).

@@ -18,6 +18,8 @@ enum ProgramContentSource {
         var verifiedByChecksum = 0
         var inspected = 0
         var searchedBytes = 0
+        /// Files whose checksum or inspection the cache already held.
+        var fromCache = 0
     }
 
     static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
@@ -30,6 +32,8 @@ enum ProgramContentSource {
             of: candidates.map(\.path), installed: facts.installedPackageNames, issues: &facts.issues)
         var inspector = ProgramInspector(rules: rules)
         defer { inspector.deallocate() }
+        var cache = ContentCache(rules: rules)
+        if let state = request.contentCache { load(&cache, from: state, issues: &facts.issues) }
         for (candidate, owner) in zip(candidates, owners) {
             guard let identity = candidate.identity else { continue }
             var ownershipState = InspectedProgram.Ownership.unowned
@@ -41,17 +45,29 @@ enum ProgramContentSource {
                 }
                 counts.verifiedByChecksum += 1
                 if let recorded = ownership.recordedMD5(owner),
-                    let actual = md5(root, candidate, issues: &facts.issues), actual == recorded
+                    let actual = checksum(root, candidate, identity, &cache, issues: &facts.issues), actual == recorded
                 {
                     continue
                 }
                 ownershipState = .replaced(package: owner.package)
             }
             counts.inspected += 1
-            if let found = inspect(root, candidate, ownershipState, &inspector, issues: &facts.issues) {
-                facts.inspectedPrograms.append(found)
+            let result: ProgramInspector.Result?
+            if case .inspected(let known) = cache.lookUp(identity) {
+                result = known
+            } else {
+                result = inspect(root, candidate, &inspector, issues: &facts.issues)
+                if let result { cache.record(identity, .inspected(result)) }
+            }
+            if let result, !result.linked.isEmpty || !result.signatures.isEmpty {
+                facts.inspectedPrograms.append(
+                    InspectedProgram(
+                        file: candidate.file, format: result.format, ownership: ownershipState,
+                        linked: result.linked, signatures: result.signatures))
             }
         }
+        if let state = request.contentCache { save(cache, to: state, issues: &facts.issues) }
+        counts.fromCache = cache.hits
         counts.searchedBytes = inspector.searchedBytes
         facts.contentCounts = counts
         facts.contentRules = rules
@@ -110,21 +126,48 @@ enum ProgramContentSource {
         }
     }
 
+    /// What inspection finds in the file; nil when it could not be read (an issue says why).
     private static func inspect(
-        _ root: HostRoot, _ candidate: ProgramCandidate, _ ownership: InspectedProgram.Ownership,
-        _ inspector: inout ProgramInspector, issues: inout [FactIssue]
-    ) -> InspectedProgram? {
+        _ root: HostRoot, _ candidate: ProgramCandidate, _ inspector: inout ProgramInspector,
+        issues: inout [FactIssue]
+    ) -> ProgramInspector.Result? {
         guard let (file, size) = openRegular(root, candidate, issues: &issues) else { return nil }
         defer { close(file) }
         do {
-            let result = try inspector.inspect(FileWindow(fd: file, size: size, path: candidate.file.path))
-            guard !result.linked.isEmpty || !result.signatures.isEmpty else { return nil }
-            return InspectedProgram(
-                file: candidate.file, format: result.format, ownership: ownership, linked: result.linked,
-                signatures: result.signatures)
+            return try inspector.inspect(FileWindow(fd: file, size: size, path: candidate.file.path))
         } catch {
             issues.append(.unreadable(.content, error))
             return nil
+        }
+    }
+
+    private static func checksum(
+        _ root: HostRoot, _ candidate: ProgramCandidate, _ identity: FileIdentity, _ cache: inout ContentCache,
+        issues: inout [FactIssue]
+    ) -> [UInt8]? {
+        if case .checksum(let known) = cache.lookUp(identity) { return known }
+        guard let computed = md5(root, candidate, issues: &issues) else { return nil }
+        cache.record(identity, .checksum(computed))
+        return computed
+    }
+
+    /// A cache that cannot be read is started over: it only saves time, so that is a note.
+    private static func load(_ cache: inout ContentCache, from state: StateDirectory, issues: inout [FactIssue]) {
+        do {
+            guard let bytes = try state.read(ContentCache.fileName, limit: ContentCache.maximumBytes, privateFile: true)
+            else { return }
+            if let problem = cache.load(bytes) {
+                issues.append(
+                    FactIssue(.content, .limited, .damaged, path: state.path + "/" + ContentCache.fileName, problem))
+            }
+        } catch {
+            issues.append(.unreadable(.content, error, level: .limited))
+        }
+    }
+
+    private static func save(_ cache: ContentCache, to state: StateDirectory, issues: inout [FactIssue]) {
+        do { try state.write(ContentCache.fileName, cache.encoded(), mode: 0o600) } catch {
+            issues.append(.unreadable(.content, error, level: .limited))
         }
     }
 
