@@ -5,8 +5,8 @@ import TenkenScan
     import Glibc
 #endif
 
-// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|dpkg|walk|ingest] [--entries N]
-//              [--machines N] [--reports N] [--plain]
+// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|dpkg|walk|content|ingest]
+//              [--entries N] [--files N] [--megabytes N] [--machines N] [--reports N] [--plain]
 // Each benchmark runs against its named peer in one run, alternated so machine noise falls on
 // both alike: pending updates against `apt list --upgradable` (same answer required), then
 // `tenken check` against `dpkg-query -W` as whole commands, plus each phase in-process.
@@ -40,6 +40,12 @@ if suite == "walk" {
     benchmarkWalk(
         root: root, rootPath: rootPath, runs: runs, entries: Int(option("--entries", default: "1000000")) ?? 1_000_000,
         policy: policy)
+    exit(0)
+}
+if suite == "content" {
+    benchmarkContent(
+        runs: Int(option("--runs", default: "5")) ?? 5, count: Int(option("--files", default: "1000")) ?? 1000,
+        megabytes: Int(option("--megabytes", default: "1024")) ?? 1024, policy: policy)
     exit(0)
 }
 if suite == "dpkg" {

@@ -287,6 +287,68 @@ struct ContentDetectionTests {
         #expect(searchedWhole > 0)
     }
 
+    @Test(
+        "a renamed Windows program is known by its version resource, in a Wine prefix or not",
+        .enabled(if: Needs.underCI || WindowsProgram.available, "needs binutils-mingw-w64-x86-64 and clang"))
+    func windowsVersionResource() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let prefix = "home/alice/.wine/drive_c/Program Files/tools/"
+        try scratch.write(
+            prefix + "notes.exe",
+            try WindowsProgram.build([
+                ("CompanyName", "Isamu Kaneko"), ("FileDescription", "Winny"), ("OriginalFilename", "Winny.exe"),
+                ("ProductName", "Winny"),
+            ]))
+        try scratch.write(prefix + "viewer.exe", try WindowsProgram.build([("ProductName", "Share")]))
+        try scratch.write(
+            "home/alice/Downloads/setup.exe", try WindowsProgram.build([("InternalName", "PerfectDark")]))
+        try scratch.write(
+            prefix + "editor.exe",
+            try WindowsProgram.build([("ProductName", "Notepad++"), ("OriginalFilename", "notepad++.exe")]))
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        let found = Dictionary(finding.evidence.map { ($0.item, $0) }, uniquingKeysWith: { first, _ in first })
+        let winny = try #require(found["/" + prefix + "notes.exe"])
+        #expect(winny.software == "Winny" && winny.source == .wine && winny.confidence == .confirmed)
+        #expect(winny.reason?.en == "its version resource says OriginalFilename Winny.exe, CompanyName Isamu Kaneko")
+        #expect(found["/" + prefix + "viewer.exe"]?.reason?.en == "its version resource says ProductName Share")
+        #expect(found["/home/alice/Downloads/setup.exe"]?.source == .file)
+        #expect(found["/home/alice/Downloads/setup.exe"]?.software == "Perfect Dark")
+        #expect(found["/" + prefix + "editor.exe"] == nil)
+        #expect(finding.errors.isEmpty, "\(finding.errors)")
+    }
+
+    @Test(
+        "damaged Windows programs never crash the reader",
+        .enabled(if: Needs.underCI || WindowsProgram.available, "needs binutils-mingw-w64-x86-64 and clang"))
+    func damagedWindowsPrograms() throws {
+        let original = try WindowsProgram.build([("OriginalFilename", "Winny.exe"), ("ProductName", "Winny")])
+        let rules = try PolicyLoader.loadDefault().catalog.contentRules(for: ["p2p"])
+        var generator = SeededGenerator(seed: 16)
+        let scratch = try ScratchTree()
+        var named = 0
+        for round in 0..<400 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...6, using: &generator) {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            if round % 40 == 0 { bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &generator))) }
+            try scratch.write("damaged.exe", bytes)
+            let fd = open(scratch.path + "/damaged.exe", O_RDONLY)
+            defer { close(fd) }
+            var inspector = ProgramInspector(rules: rules)
+            defer { inspector.deallocate() }
+            do {
+                let result = try inspector.inspect(FileWindow(fd: fd, size: bytes.count, path: "damaged.exe"))
+                if result.windows?.strings["OriginalFilename"] == "Winny.exe" { named += 1 }
+            } catch {
+                // Only a read of the file itself may fail; damage is never thrown past the inspector.
+                Issue.record("round \(round): \(error)")
+            }
+        }
+        #expect(named > 100)
+    }
+
     @Test("with the cache, a second check reads no unchanged program; a rewritten one is read again")
     func cache() throws {
         let scratch = try Fixture.copy("debian-clean")
@@ -318,7 +380,7 @@ struct ContentDetectionTests {
         #expect(!third.inspectedPrograms.map(\.file.path).contains("/home/alice/bin/notes"))
 
         // A damaged cache is started over with a note; one readable by others is refused.
-        try stateTree.write("state/content-cache", Array("tenken-content-cache 1\n".utf8) + [1, 2, 3], mode: 0o600)
+        try stateTree.write("state/content-cache", Array("tenken-content-cache 2\n".utf8) + [1, 2, 3], mode: 0o600)
         let fourth = HostFacts.collect(from: root, request: request)
         #expect(fourth.contentCounts.fromCache == 0)
         #expect(fourth.issues.contains { $0.source == .content && $0.level == .limited && $0.kind == .damaged })

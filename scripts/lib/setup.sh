@@ -10,9 +10,11 @@ build_packages=(libyaml-dev libsystemd-dev liblz4-dev libzstd-dev liblzma-dev zl
 # the lz4/zstd/xz/gzip tools that make compressed apt lists, dpkg and apt as oracles,
 # systemd-journal-remote (real journal files), curl (an independent HTTPS client), binutils
 # (readelf and nm: what the collector links),
-# systemd-analyze (the units), python3 with pip (joserfc verifies signed reports).
+# systemd-analyze (the units), python3 with pip (joserfc verifies signed reports),
+# binutils-mingw-w64 (windres and ld build Windows programs with version resources) and
+# squashfs-tools (mksquashfs builds AppImages).
 test_packages=(libsqlite3-dev binutils util-linux lz4 zstd xz-utils gzip dpkg apt systemd-journal-remote curl systemd
-               python3 python3-pip ca-certificates)
+               python3 python3-pip ca-certificates binutils-mingw-w64-x86-64 squashfs-tools)
 
 # Swift on a fresh machine of this kind lives in /opt/swift; elsewhere it must be on the PATH.
 use_swift() {

@@ -15,7 +15,7 @@ struct ContentCache {
     }
 
     static let fileName = "content-cache"
-    static let magic = Array("tenken-content-cache 1\n".utf8)
+    static let magic = Array("tenken-content-cache 2\n".utf8)
     /// More entries than a machine has programs; a larger file is not ours.
     static let maximumBytes = 256 << 20
 
@@ -102,12 +102,22 @@ struct ContentCache {
                     append(&bytes, UInt64(signature.protocolIndex), 2)
                     append(&bytes, UInt64(signature.signature), 2)
                 }
+                let strings = (result.windows?.strings ?? [:]).sorted { $0.key < $1.key }
+                append(&bytes, UInt64(strings.count), 1)
+                for (key, value) in strings {
+                    for text in [key, value] {
+                        let field = Array(text.utf8.prefix(0xFFFF))
+                        append(&bytes, UInt64(field.count), 2)
+                        bytes += field
+                    }
+                }
             }
         }
         return bytes
     }
 
-    private static let formats: [InspectedProgram.Format] = [.elf, .script, .other]
+    /// Stored by index: new formats go at the end.
+    private static let formats: [InspectedProgram.Format] = [.elf, .script, .other, .windows]
     private static let damaged = Localized(
         ja: "内容のキャッシュが壊れていたため作り直します", en: "the content cache was damaged and is made anew")
 
@@ -131,6 +141,15 @@ struct ContentCache {
                 guard let item = reader.integer(2), let signature = reader.integer(2) else { return nil }
                 result.signatures.append(SignatureID(protocolIndex: Int(item), signature: Int(signature)))
             }
+            guard let stringCount = reader.integer(1) else { return nil }
+            var strings: [String: String] = [:]
+            for _ in 0..<stringCount {
+                guard let keyLength = reader.integer(2), let key = reader.take(Int(keyLength)),
+                    let valueLength = reader.integer(2), let value = reader.take(Int(valueLength))
+                else { return nil }
+                strings[String(decoding: key, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
+            }
+            if !strings.isEmpty { result.windows = WindowsVersionInfo(strings: strings) }
             return .inspected(result)
         default: return nil
         }

@@ -1,7 +1,7 @@
 import TenkenBase
 
 /// A program whose content showed one of the catalog's marks: an engine library it links, or
-/// protocol signatures it carries. Only files with a mark are kept.
+/// protocol signatures it carries, or a Windows program's version resource. Only such files are kept.
 public struct InspectedProgram: Sendable {
     /// What the file is, as far as inspection goes.
     public enum Format: String, Sendable {
@@ -10,6 +10,8 @@ public struct InspectedProgram: Sendable {
         case script
         /// Anything else with an execute bit: searched whole.
         case other
+        /// A Windows program (PE): its version resource is read, and it is searched whole.
+        case windows
     }
 
     /// Whether dpkg knows the file.
@@ -27,4 +29,6 @@ public struct InspectedProgram: Sendable {
     public let linked: [(library: String, engine: Int)]
     /// Signatures found, by protocol.
     public let signatures: [SignatureID]
+    /// A Windows program's version strings (ProductName, OriginalFilename, ...).
+    public let windows: WindowsVersionInfo?
 }

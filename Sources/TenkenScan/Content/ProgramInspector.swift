@@ -24,6 +24,10 @@ struct ProgramInspector {
         var format: InspectedProgram.Format
         var linked: [(library: String, engine: Int)] = []
         var signatures: [SignatureID] = []
+        var windows: WindowsVersionInfo?
+
+        /// Worth reporting: a mark, or a version resource to compare with the catalog.
+        var isMarked: Bool { !linked.isEmpty || !signatures.isEmpty || windows != nil }
     }
 
     mutating func inspect(_ window: FileWindow) throws(HostReadError) -> Result {
@@ -40,6 +44,12 @@ struct ProgramInspector {
                 ranges = image.dataRanges
             } catch  where error.isDamage {
                 // Headers a loader would refuse still hide nothing from a search of every byte.
+                result.format = .other
+            }
+        } else if WindowsVersionInfo.isPE(head) {
+            result = Result(format: .windows)
+            do { result.windows = try WindowsVersionInfo.read(window) } catch  where error.isDamage {
+                // A damaged resource tree names nothing; the search below still reads every byte.
                 result.format = .other
             }
         } else {

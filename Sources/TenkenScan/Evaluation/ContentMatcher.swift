@@ -11,6 +11,7 @@ enum ContentMatcher {
         let engines = catalog.engines(in: categories)
         let tags = catalog.tags(in: categories)
         var found = packageEvidence(engines: engines, tags: tags, named: entries, facts: index.facts)
+        found += windowsEvidence(named: entries, facts: index.facts)
         if let rules = index.facts.contentRules {
             found += programEvidence(rules, categories: Set(categories), facts: index.facts)
         }
@@ -49,6 +50,43 @@ enum ContentMatcher {
                         reason: Localized(
                             ja: "Debian のタグ \(tag) が付いています", en: "Debian tags it \(tag)"),
                         dualUse: marked.purpose == .dualUse || marked.dualUse.contains(package.name)))
+            }
+        }
+        return found
+    }
+
+    /// Windows programs whose version resource names a catalog application, whatever the file is
+    /// called now (a renamed Winny.exe still says OriginalFilename Winny.exe, ProductName Winny).
+    private static func windowsEvidence(named entries: [CatalogEntry], facts: HostFacts) -> [Evidence] {
+        var found: [Evidence] = []
+        for program in facts.inspectedPrograms {
+            guard let strings = program.windows?.strings else { continue }
+            let fileName = program.file.name.asciiLowercased
+            for entry in entries where !entry.wine.isEmpty {
+                let names = Set(entry.wine.map { $0.lowercased() })
+                // Under its own name the catalog already finds it.
+                guard !names.contains(fileName) else { continue }
+                let stems = Set(names.map { $0.hasSuffix(".exe") ? String($0.dropLast(4)) : $0 })
+                var said: (key: String, value: String)?
+                for key in ["OriginalFilename", "InternalName"] {
+                    guard said == nil, let value = strings[key] else { continue }
+                    let lowered = value.lowercased()
+                    if names.contains(lowered) || names.contains(lowered + ".exe") { said = (key, value) }
+                }
+                if said == nil, let product = strings["ProductName"],
+                    stems.contains(product.lowercased()) || product.lowercased() == entry.name.lowercased()
+                {
+                    said = ("ProductName", product)
+                }
+                guard let said else { continue }
+                let company = strings["CompanyName"].map { ", CompanyName \($0)" } ?? ""
+                found.append(
+                    Evidence(
+                        source: program.file.location == .winePrefix ? .wine : .file, software: entry.name,
+                        item: program.file.path,
+                        reason: Localized(
+                            ja: "バージョン情報の \(said.key) が \(said.value) です\(company)",
+                            en: "its version resource says \(said.key) \(said.value)\(company)")))
             }
         }
         return found

@@ -18,7 +18,8 @@ public struct HostFacts: Sendable {
     public var inspectedPrograms: [InspectedProgram] = []
     /// The rules the programs were inspected with: `inspectedPrograms` index into them.
     public var contentRules: ContentRules?
-    var contentCounts = ProgramContentSource.Counts()
+    /// What the content source read and skipped, for the benchmark.
+    public internal(set) var contentCounts = ProgramContentSource.Counts()
     public var processes: [RunningProcess] = []
     public var listeningSockets: [ListeningSocket] = []
     /// Patch state; nil when no rule asked for it or the root has no dpkg database.

@@ -10,19 +10,19 @@ import TenkenBase
 /// installed (checked by md5sum when its ctime is later than its package's file list), is read
 /// by `ProgramInspector`. A file dpkg installed and nobody changed is its package's, which the
 /// package rules judge.
-enum ProgramContentSource {
+public enum ProgramContentSource {
     /// What one collection did, for the benchmark and the README.
-    struct Counts: Sendable {
-        var candidates = 0
-        var ownedUnchanged = 0
-        var verifiedByChecksum = 0
-        var inspected = 0
-        var searchedBytes = 0
+    public struct Counts: Sendable {
+        public internal(set) var candidates = 0
+        public internal(set) var ownedUnchanged = 0
+        public internal(set) var verifiedByChecksum = 0
+        public internal(set) var inspected = 0
+        public internal(set) var searchedBytes = 0
         /// Files whose checksum or inspection the cache already held.
-        var fromCache = 0
+        public internal(set) var fromCache = 0
     }
 
-    static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
+    public static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
         guard let rules = request.content, !rules.isEmpty else { return }
         var counts = Counts()
         let candidates = resolved(root, facts.programCandidates, issues: &facts.issues)
@@ -59,11 +59,11 @@ enum ProgramContentSource {
                 result = inspect(root, candidate, &inspector, issues: &facts.issues)
                 if let result { cache.record(identity, .inspected(result)) }
             }
-            if let result, !result.linked.isEmpty || !result.signatures.isEmpty {
+            if let result, result.isMarked {
                 facts.inspectedPrograms.append(
                     InspectedProgram(
                         file: candidate.file, format: result.format, ownership: ownershipState,
-                        linked: result.linked, signatures: result.signatures))
+                        linked: result.linked, signatures: result.signatures, windows: result.windows))
             }
         }
         if let state = request.contentCache { save(cache, to: state, issues: &facts.issues) }
