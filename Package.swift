@@ -49,6 +49,9 @@ let package = Package(
                 .linkedLibrary("z"), .linkedLibrary("lz4"), .linkedLibrary("zstd"), .linkedLibrary("lzma"),
             ]
         ),
+        // Debian's libsquashfs (libsquashfs-dev, squashfs-tools-ng): the SquashFS image of an AppImage,
+        // read through the descriptor tenken opened (gzip, xz, zstd, lz4, lzo images).
+        .target(name: "CSquashFS", cSettings: fortify, linkerSettings: [.linkedLibrary("squashfs")]),
         // openat2(RESOLVE_IN_ROOT): every host read stays inside --root, even through absolute symlinks.
         .target(name: "CRootedIO", cSettings: fortify),
         // The default policy and software catalog, compiled into the binary so `tenken check` needs no files.
@@ -85,6 +88,7 @@ let package = Package(
                 "TenkenBase",
                 "CCompression",
                 "CRootedIO",
+                "CSquashFS",
                 "CSystemd",
                 "CYAML",
                 "TenkenPolicies",

@@ -221,8 +221,7 @@ struct ContentDetectionTests {
             try scratch.write("file", bytes, mode: 0o755)
             let fd = open(scratch.path + "/file", O_RDONLY)
             defer { close(fd) }
-            var inspector = ProgramInspector(rules: rules)
-            defer { inspector.deallocate() }
+            let inspector = ProgramInspector(rules: rules)
             return try inspector.inspect(FileWindow(fd: fd, size: bytes.count, path: "file")).signatures.count
         }
         #expect(try found(Array("cargo_outp".utf8) + name + [0]) == 0)
@@ -248,8 +247,7 @@ struct ContentDetectionTests {
             defer { close(fd) }
             var info = stat()
             #expect(fstat(fd, &info) == 0)
-            var inspector = ProgramInspector(rules: rules)
-            defer { inspector.deallocate() }
+            let inspector = ProgramInspector(rules: rules)
             let result = try inspector.inspect(FileWindow(fd: fd, size: Int(info.st_size), path: path))
             #expect(result.format == .elf)
             #expect(result.linked.isEmpty && result.signatures.isEmpty, "\(path): \(result.signatures)")
@@ -275,8 +273,7 @@ struct ContentDetectionTests {
             try unpacked.write("damaged", bytes, mode: 0o755)
             let fd = open(unpacked.path + "/damaged", O_RDONLY)
             defer { close(fd) }
-            var inspector = ProgramInspector(rules: rules)
-            defer { inspector.deallocate() }
+            let inspector = ProgramInspector(rules: rules)
             let result = try inspector.inspect(FileWindow(fd: fd, size: bytes.count, path: "damaged"))
             if result.format == .other { searchedWhole += 1 }
             if bytes.count == original.count {
@@ -336,8 +333,7 @@ struct ContentDetectionTests {
             try scratch.write("damaged.exe", bytes)
             let fd = open(scratch.path + "/damaged.exe", O_RDONLY)
             defer { close(fd) }
-            var inspector = ProgramInspector(rules: rules)
-            defer { inspector.deallocate() }
+            let inspector = ProgramInspector(rules: rules)
             do {
                 let result = try inspector.inspect(FileWindow(fd: fd, size: bytes.count, path: "damaged.exe"))
                 if result.windows?.strings["OriginalFilename"] == "Winny.exe" { named += 1 }
@@ -347,6 +343,65 @@ struct ContentDetectionTests {
             }
         }
         #expect(named > 100)
+    }
+
+    @Test(
+        "an AppImage is known by what is inside it, whatever its name and compression",
+        .enabled(if: Needs.underCI || (clang != nil && mksquashfs), "needs clang and squashfs-tools"),
+        arguments: ["gzip", "xz", "zstd"])
+    func appImages(_ compression: String) throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("qbittorrent-nox", into: unpacked.path)
+        let client = try unpacked.read("usr/bin/qbittorrent-nox")
+        // A client renamed inside an image with an ordinary name.
+        try scratch.write(
+            "home/alice/Applications/Notes-1.0-x86_64.AppImage",
+            try appImage(
+                compression, ["usr/bin/notes": (client, 0o755), "notes.desktop": (desktop("Notes", "notes"), 0o644)]),
+            mode: 0o755)
+        // Its desktop entry names a catalog application; the file has no AppImage suffix.
+        try scratch.write(
+            "opt/tools/viewer",
+            try appImage(
+                compression,
+                [
+                    "usr/bin/run": (Array("#!/bin/sh\n".utf8), 0o755),
+                    "q.desktop": (desktop("qBittorrent", "qbittorrent %U"), 0o644),
+                ]),
+            mode: 0o755)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        #expect(finding.errors.isEmpty, "\(finding.errors)")
+        let reasons = Dictionary(grouping: finding.evidence, by: \.item).mapValues { $0.compactMap(\.reason?.en) }
+        let notes = reasons["/home/alice/Applications/Notes-1.0-x86_64.AppImage"] ?? []
+        #expect(notes.contains("links libtorrent-rasterbar.so.2.0 (inside the AppImage: usr/bin/notes)"), "\(notes)")
+        #expect(reasons["/opt/tools/viewer"] == ["its desktop entry is named qBittorrent"])
+    }
+
+    @Test(
+        "an AppImage whose image cannot be read is an error, never a pass; a harmless one passes",
+        .enabled(if: Needs.underCI || (clang != nil && mksquashfs), "needs clang and squashfs-tools"))
+    func unreadableAppImage() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let harmless = try appImage(
+            "xz",
+            [
+                "usr/bin/editor": (Array("#!/bin/sh\necho edit\n".utf8), 0o755),
+                "e.desktop": (desktop("Editor", "editor"), 0o644),
+            ])
+        try scratch.write("home/alice/Applications/Editor.AppImage", harmless, mode: 0o755)
+        #expect(try p2p(scratch.path).status == .pass)
+        // Cut short after its superblock (mksquashfs pads images to 4 KB, so a cut must go deeper
+        // than the padding): what it holds cannot be known.
+        let runtime = try stubProgram()
+        let cut = Array(harmless.prefix(runtime.count + 120))
+        try scratch.write("home/alice/Applications/Editor.AppImage", cut, mode: 0o755)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .error)
+        #expect(
+            finding.errors.contains { $0.en.contains("Editor.AppImage") && $0.en.contains("SquashFS") },
+            "\(finding.errors)")
     }
 
     @Test("with the cache, a second check reads no unchanged program; a rewritten one is read again")
@@ -380,7 +435,7 @@ struct ContentDetectionTests {
         #expect(!third.inspectedPrograms.map(\.file.path).contains("/home/alice/bin/notes"))
 
         // A damaged cache is started over with a note; one readable by others is refused.
-        try stateTree.write("state/content-cache", Array("tenken-content-cache 2\n".utf8) + [1, 2, 3], mode: 0o600)
+        try stateTree.write("state/content-cache", Array("tenken-content-cache 3\n".utf8) + [1, 2, 3], mode: 0o600)
         let fourth = HostFacts.collect(from: root, request: request)
         #expect(fourth.contentCounts.fromCache == 0)
         #expect(fourth.issues.contains { $0.source == .content && $0.level == .limited && $0.kind == .damaged })
@@ -391,6 +446,34 @@ struct ContentDetectionTests {
     }
 
     // MARK: - Helpers
+
+    static let mksquashfs = FileManager.default.isExecutableFile(atPath: "/usr/bin/mksquashfs")
+
+    private func desktop(_ name: String, _ exec: String) -> [UInt8] {
+        Array("[Desktop Entry]\nType=Application\nName=\(name)\nExec=\(exec)\nIcon=app\n".utf8)
+    }
+
+    /// A small ELF program that does nothing, as an AppImage's runtime.
+    private func stubProgram() throws -> [UInt8] {
+        let source = try ScratchTree()
+        try source.write("stub.c", "int main(void) { return 0; }\n")
+        let compiler = try #require(Self.clang)
+        let built = try run([compiler, "-O1", "-o", source.path + "/stub", source.path + "/stub.c"])
+        #expect(built.status == 0, "\(built.error)")
+        return try source.read("stub")
+    }
+
+    /// An AppImage (type 2): an ELF runtime with a SquashFS image of `files` made by mksquashfs after it.
+    private func appImage(_ compression: String, _ files: [String: ([UInt8], mode_t)]) throws -> [UInt8] {
+        let tree = try ScratchTree()
+        for (path, (bytes, mode)) in files { try tree.write("root/" + path, bytes, mode: mode) }
+        let made = try run([
+            "/usr/bin/mksquashfs", tree.path + "/root", tree.path + "/image", "-comp", compression, "-noappend",
+            "-no-progress", "-all-root",
+        ])
+        #expect(made.status == 0, "\(made.error)")
+        return try stubProgram() + (try tree.read("image"))
+    }
 
     static let clang: String? = {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)

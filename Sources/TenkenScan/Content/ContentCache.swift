@@ -15,7 +15,7 @@ struct ContentCache {
     }
 
     static let fileName = "content-cache"
-    static let magic = Array("tenken-content-cache 2\n".utf8)
+    static let magic = Array("tenken-content-cache 3\n".utf8)
     /// More entries than a machine has programs; a larger file is not ours.
     static let maximumBytes = 256 << 20
 
@@ -102,6 +102,16 @@ struct ContentCache {
                     append(&bytes, UInt64(signature.protocolIndex), 2)
                     append(&bytes, UInt64(signature.signature), 2)
                 }
+                let lists = result.appImage.map { [$0.names, $0.commands, $0.programs, $0.members] } ?? []
+                append(&bytes, UInt64(lists.count), 1)
+                for list in lists {
+                    append(&bytes, UInt64(list.count), 2)
+                    for text in list {
+                        let field = Array(text.utf8.prefix(0xFFFF))
+                        append(&bytes, UInt64(field.count), 2)
+                        bytes += field
+                    }
+                }
                 let strings = (result.windows?.strings ?? [:]).sorted { $0.key < $1.key }
                 append(&bytes, UInt64(strings.count), 1)
                 for (key, value) in strings {
@@ -117,7 +127,7 @@ struct ContentCache {
     }
 
     /// Stored by index: new formats go at the end.
-    private static let formats: [InspectedProgram.Format] = [.elf, .script, .other, .windows]
+    private static let formats: [InspectedProgram.Format] = [.elf, .script, .other, .windows, .appImage]
     private static let damaged = Localized(
         ja: "内容のキャッシュが壊れていたため作り直します", en: "the content cache was damaged and is made anew")
 
@@ -140,6 +150,21 @@ struct ContentCache {
             for _ in 0..<signatureCount {
                 guard let item = reader.integer(2), let signature = reader.integer(2) else { return nil }
                 result.signatures.append(SignatureID(protocolIndex: Int(item), signature: Int(signature)))
+            }
+            guard let listCount = reader.integer(1), listCount == 0 || listCount == 4 else { return nil }
+            var lists: [[String]] = []
+            for _ in 0..<listCount {
+                guard let count = reader.integer(2) else { return nil }
+                var list: [String] = []
+                for _ in 0..<count {
+                    guard let length = reader.integer(2), let text = reader.take(Int(length)) else { return nil }
+                    list.append(String(decoding: text, as: UTF8.self))
+                }
+                lists.append(list)
+            }
+            if lists.count == 4 {
+                result.appImage = AppImageContents(
+                    names: lists[0], commands: lists[1], programs: lists[2], members: lists[3])
             }
             guard let stringCount = reader.integer(1) else { return nil }
             var strings: [String: String] = [:]

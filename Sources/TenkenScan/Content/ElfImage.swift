@@ -12,6 +12,9 @@ struct ElfImage {
     /// File ranges that hold data rather than code or debug information: where string constants
     /// live. Without section headers (a stripped-to-the-bone file), the whole file.
     let dataRanges: [Range<Int>]
+    /// Where the ELF file ends by its own headers: data after it was appended (an AppImage's
+    /// SquashFS image follows its runtime there).
+    let end: Int
 
     static let magic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
     /// Far more headers and entries than any real program has.
@@ -41,6 +44,9 @@ struct ElfImage {
         let dynamic = try Self.dynamicStrings(window, layout, header, segments: segments)
         needed = dynamic.needed
         searchPaths = dynamic.searchPaths
+        // Clamped to the file first, so no header value can overflow the sum.
+        let sectionsEnd = sectionCount > 0 ? min(sectionOffset, window.size) + sectionCount * sectionSize : 0
+        end = max(sectionsEnd, segments.map { min($0.offset, window.size) + min($0.fileSize, window.size) }.max() ?? 0)
         dataRanges = try Self.dataRanges(
             window, layout, header, offset: sectionOffset, entrySize: sectionSize, count: sectionCount,
             namesIndex: namesIndex)
@@ -138,7 +144,8 @@ struct ElfImage {
                 window, ja: "動的文字列表がないかファイルの外にあります",
                 en: "the dynamic string table is missing or outside the file")
         }
-        let start = load.offset + Int(tableAddress - load.address)
+        let (start, overflow) = load.offset.addingReportingOverflow(Int(tableAddress - load.address))
+        guard !overflow else { throw damaged(window, ja: "動的文字列表の位置が不正です", en: "the dynamic string table's place") }
         let table = try window.bytes(at: start, count: min(tableSize, window.size - start))
         var needed: [String] = []
         var searchPaths: [String] = []

@@ -1,3 +1,4 @@
+import CSquashFS
 import TenkenBase
 
 #if canImport(Glibc)
@@ -7,10 +8,35 @@ import TenkenBase
 /// Bounded positioned reads of one open file: what the content readers (ELF, PE, SquashFS) use
 /// so that no header field, however hostile, makes them read past the file or more than they allow.
 struct FileWindow {
-    let fd: Int32
+    /// Where the bytes come from: an open file, or a file inside an AppImage's SquashFS image.
+    enum Backing {
+        case descriptor(Int32)
+        /// The image and the file's handle, valid while the image is walked.
+        case squashfs(OpaquePointer, UnsafeRawPointer)
+    }
+
+    let backing: Backing
     let size: Int
     /// The display path, for errors.
     let path: String
+
+    init(fd: Int32, size: Int, path: String) {
+        backing = .descriptor(fd)
+        self.size = size
+        self.path = path
+    }
+
+    init(image: OpaquePointer, file: UnsafeRawPointer, size: Int, path: String) {
+        backing = .squashfs(image, file)
+        self.size = size
+        self.path = path
+    }
+
+    /// The open file, for a reader that needs the descriptor itself (libsquashfs); nil inside an image.
+    var descriptor: Int32? {
+        if case .descriptor(let fd) = backing { return fd }
+        return nil
+    }
 
     /// `count` bytes at `offset`; a range outside the file, or a read that comes back short, is damage.
     func bytes(at offset: Int, count: Int) throws(HostReadError) -> [UInt8] {
@@ -33,10 +59,19 @@ struct FileWindow {
     func fill(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(HostReadError) -> Int {
         var done = 0
         while done < buffer.count {
-            let count = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw HostReadError(path: path, errno: errno)
+            let count: Int
+            switch backing {
+            case .descriptor(let fd):
+                count = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw HostReadError(path: path, errno: errno)
+                }
+            case .squashfs(let image, let file):
+                let wanted = UInt32(min(buffer.count - done, 1 << 30))
+                let read = tenken_squashfs_read(image, file, UInt64(offset + done), buffer.baseAddress! + done, wanted)
+                guard read >= 0 else { throw AppImageReader.damaged(path, code: read) }
+                count = Int(read)
             }
             if count == 0 { break }
             done += count

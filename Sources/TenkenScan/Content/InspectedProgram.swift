@@ -12,6 +12,8 @@ public struct InspectedProgram: Sendable {
         case other
         /// A Windows program (PE): its version resource is read, and it is searched whole.
         case windows
+        /// An AppImage: its runtime is searched, and the programs in its SquashFS image inspected.
+        case appImage
     }
 
     /// Whether dpkg knows the file.
@@ -31,4 +33,6 @@ public struct InspectedProgram: Sendable {
     public let signatures: [SignatureID]
     /// A Windows program's version strings (ProductName, OriginalFilename, ...).
     public let windows: WindowsVersionInfo?
+    /// What an AppImage holds: its desktop entries, its programs, which of them carried a mark.
+    public let appImage: AppImageContents?
 }

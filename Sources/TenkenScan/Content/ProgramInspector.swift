@@ -2,8 +2,9 @@ import TenkenBase
 
 /// Reads one program's content, never running it: for an ELF file its dynamic section (the
 /// libraries it links) and then its data ranges for the rules' signatures; any other file is
-/// searched whole. One chunk buffer is reused for every file.
-struct ProgramInspector {
+/// searched whole; an AppImage's programs are inspected inside its image. One chunk buffer is
+/// reused for every file.
+final class ProgramInspector {
     let rules: ContentRules
     /// More data than any real program carries; a larger file is not searched to its end, which
     /// is a gap, never a pass.
@@ -18,33 +19,51 @@ struct ProgramInspector {
         chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 64)
     }
 
-    func deallocate() { chunk.deallocate() }
+    deinit { chunk.deallocate() }
 
     struct Result {
         var format: InspectedProgram.Format
         var linked: [(library: String, engine: Int)] = []
         var signatures: [SignatureID] = []
         var windows: WindowsVersionInfo?
+        var appImage: AppImageContents?
 
-        /// Worth reporting: a mark, or a version resource to compare with the catalog.
-        var isMarked: Bool { !linked.isEmpty || !signatures.isEmpty || windows != nil }
+        /// Worth reporting: a mark, or names to compare with the catalog (a version resource, an
+        /// AppImage's desktop entries and programs).
+        var isMarked: Bool { !linked.isEmpty || !signatures.isEmpty || windows != nil || appImage != nil }
     }
 
-    mutating func inspect(_ window: FileWindow) throws(HostReadError) -> Result {
+    func inspect(_ window: FileWindow) throws(HostReadError) -> Result {
         let head = try window.bytes(at: 0, count: min(64, window.size))
         var result: Result
         var ranges = [0..<window.size]
         if ElfImage.isELF(head) {
             result = Result(format: .elf)
+            var appImageAt: Int?
             do {
                 let image = try ElfImage(window)
                 for library in image.needed {
                     if let engine = rules.engine(linkedAs: library) { result.linked.append((library, engine)) }
                 }
                 ranges = image.dataRanges
+                if try AppImageReader.hasImage(window, at: image.end) {
+                    // The runtime is searched, not the compressed image after it: its programs are.
+                    ranges = ranges.map { $0.clamped(to: 0..<image.end) }.filter { !$0.isEmpty }
+                    appImageAt = image.end
+                }
             } catch  where error.isDamage {
                 // Headers a loader would refuse still hide nothing from a search of every byte.
                 result.format = .other
+            }
+            // An image that cannot be read is an error, never searched as if it were plain data.
+            if let offset = appImageAt, window.descriptor != nil {
+                let (contents, marks) = try AppImageReader.read(window, offset: offset) {
+                    inner throws(HostReadError) in try self.inspect(inner)
+                }
+                result.format = .appImage
+                result.appImage = contents
+                result.linked += marks.linked
+                result.signatures += marks.signatures
             }
         } else if WindowsVersionInfo.isPE(head) {
             result = Result(format: .windows)
@@ -61,13 +80,16 @@ struct ProgramInspector {
         }
         var found = [Bool](repeating: false, count: rules.signatureIDs.count)
         for range in ranges { try search(window, range, &found) }
-        result.signatures = zip(rules.signatureIDs, found).filter(\.1).map(\.0)
+        let own = zip(rules.signatureIDs, found).filter(\.1).map(\.0)
+        result.signatures = Array(Set(result.signatures + own)).sorted {
+            ($0.protocolIndex, $0.signature) < ($1.protocolIndex, $1.signature)
+        }
         return result
     }
 
     /// Searches `range` chunk by chunk; consecutive chunks overlap by the longest signature, less
     /// one byte, so a signature across a chunk boundary is found.
-    private mutating func search(_ window: FileWindow, _ range: Range<Int>, _ found: inout [Bool])
+    private func search(_ window: FileWindow, _ range: Range<Int>, _ found: inout [Bool])
         throws(HostReadError)
     {
         let overlap = rules.search.overlap

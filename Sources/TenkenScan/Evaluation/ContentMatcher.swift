@@ -12,6 +12,7 @@ enum ContentMatcher {
         let tags = catalog.tags(in: categories)
         var found = packageEvidence(engines: engines, tags: tags, named: entries, facts: index.facts)
         found += windowsEvidence(named: entries, facts: index.facts)
+        found += appImageEvidence(named: entries, facts: index.facts)
         if let rules = index.facts.contentRules {
             found += programEvidence(rules, categories: Set(categories), facts: index.facts)
         }
@@ -92,6 +93,30 @@ enum ContentMatcher {
         return found
     }
 
+    /// AppImages whose desktop entry or programs are a catalog application's, whatever the
+    /// AppImage file is called.
+    private static func appImageEvidence(named entries: [CatalogEntry], facts: HostFacts) -> [Evidence] {
+        var found: [Evidence] = []
+        for program in facts.inspectedPrograms {
+            guard let contents = program.appImage else { continue }
+            for entry in entries {
+                let executables = Set(entry.executables.map { $0.lowercased() })
+                let reason: Localized
+                if let name = contents.names.first(where: { $0.lowercased() == entry.name.lowercased() }) {
+                    reason = Localized(ja: "デスクトップ項目の名前が \(name) です", en: "its desktop entry is named \(name)")
+                } else if let command = contents.commands.first(where: { executables.contains($0.lowercased()) }) {
+                    reason = Localized(ja: "デスクトップ項目が \(command) を実行します", en: "its desktop entry runs \(command)")
+                } else if let inner = contents.programs.first(where: { executables.contains($0.lowercased()) }) {
+                    reason = Localized(ja: "プログラム \(inner) を含んでいます", en: "it contains the program \(inner)")
+                } else {
+                    continue
+                }
+                found.append(Evidence(source: .file, software: entry.name, item: program.file.path, reason: reason))
+            }
+        }
+        return found
+    }
+
     /// `rules` are those the programs were inspected with (every forbidden category's); only
     /// marks of `categories` count here.
     private static func programEvidence(
@@ -100,13 +125,14 @@ enum ContentMatcher {
         var found: [Evidence] = []
         for program in facts.inspectedPrograms {
             let source: Evidence.Source = program.file.location == .winePrefix ? .wine : .file
-            let replaced: Localized?
+            var replaced: Localized?
             if case .replaced(let package) = program.ownership {
                 replaced = Localized(
                     ja: " (パッケージ \(package) のファイルが別の内容に置き換えられています)",
                     en: " (it replaced a file of the package \(package))")
-            } else {
-                replaced = nil
+            } else if let members = program.appImage?.members, !members.isEmpty {
+                let listed = members.joined(separator: ", ")
+                replaced = Localized(ja: " (AppImage 内の \(listed))", en: " (inside the AppImage: \(listed))")
             }
             for (library, engineIndex) in program.linked where engineIndex < rules.engines.count {
                 let engine = rules.engines[engineIndex]

@@ -30,8 +30,7 @@ public enum ProgramContentSource {
         let ownership = DpkgFileOwnership(root, issues: &facts.issues)
         let owners = ownership.owners(
             of: candidates.map(\.path), installed: facts.installedPackageNames, issues: &facts.issues)
-        var inspector = ProgramInspector(rules: rules)
-        defer { inspector.deallocate() }
+        let inspector = ProgramInspector(rules: rules)
         var cache = ContentCache(rules: rules)
         if let state = request.contentCache { load(&cache, from: state, issues: &facts.issues) }
         for (candidate, owner) in zip(candidates, owners) {
@@ -56,14 +55,15 @@ public enum ProgramContentSource {
             if case .inspected(let known) = cache.lookUp(identity) {
                 result = known
             } else {
-                result = inspect(root, candidate, &inspector, issues: &facts.issues)
+                result = inspect(root, candidate, inspector, issues: &facts.issues)
                 if let result { cache.record(identity, .inspected(result)) }
             }
             if let result, result.isMarked {
                 facts.inspectedPrograms.append(
                     InspectedProgram(
                         file: candidate.file, format: result.format, ownership: ownershipState,
-                        linked: result.linked, signatures: result.signatures, windows: result.windows))
+                        linked: result.linked, signatures: result.signatures, windows: result.windows,
+                        appImage: result.appImage))
             }
         }
         if let state = request.contentCache { save(cache, to: state, issues: &facts.issues) }
@@ -128,7 +128,7 @@ public enum ProgramContentSource {
 
     /// What inspection finds in the file; nil when it could not be read (an issue says why).
     private static func inspect(
-        _ root: HostRoot, _ candidate: ProgramCandidate, _ inspector: inout ProgramInspector,
+        _ root: HostRoot, _ candidate: ProgramCandidate, _ inspector: ProgramInspector,
         issues: inout [FactIssue]
     ) -> ProgramInspector.Result? {
         guard let (file, size) = openRegular(root, candidate, issues: &issues) else { return nil }
