@@ -47,6 +47,9 @@ struct ContentDetectionTests {
             package: "microdc2", member: "usr/bin/microdc2", place: "var/tmp/dc",
             reason: "contains the Direct Connect login command", status: .fail),
         Placement(
+            package: "transmission-cli", member: "usr/bin/transmission-remote", place: "usr/lib/notes/remote",
+            reason: "contains the BitTorrent handshake", status: .fail),
+        Placement(
             package: "aria2", member: "usr/bin/aria2c", place: "home/alice/bin/dl",
             reason: "links libaria2.so.0", status: .warn),
     ]

@@ -45,6 +45,10 @@ public enum ExecutableSource {
         ("/opt", .opt), ("/usr/local", .other), ("/srv", .other), ("/tmp", .other), ("/var/tmp", .other),
         ("/dev/shm", .other),
     ]
+    /// Where packages put programs that are not on the PATH: walked whole for programs no
+    /// package owns (`make install`, a copy), which are inspected by content. Names alone are not
+    /// looked for there: the files of an installed package are its package's business.
+    public static let packageTrees = ["/usr/lib", "/usr/libexec", "/usr/games"]
     /// A bound on any one walk, so a hostile tree cannot make the scan run forever (the request
     /// may set another); reaching it leaves the walk incomplete.
     static let maximumEntriesPerWalk = 10_000_000
@@ -63,9 +67,10 @@ public enum ExecutableSource {
         var unseen: [HostReadError] = []
         // /usr/local/bin is walked with /usr/local, yet its symlinks are commands all the same.
         let onPath = Set(systemPaths)
+        var keepingNames = true
         func visit(_ entry: TreeWalk.Entry, _ location: ExecutableFile.Location) {
             guard entry.kind == .file || entry.kind == .symlink else { return }
-            let named = wanted.keeps(entry.name)
+            let named = keepingNames && wanted.keeps(entry.name)
             let look = inspecting ? programCandidate(entry, onPath: onPath.contains(entry.directory)) : .notAProgram
             if case .notAProgram = look, !named { return }
             let file = ExecutableFile(
@@ -89,6 +94,12 @@ public enum ExecutableSource {
         for path in systemPaths {
             // /bin on merged-/usr systems is /usr/bin, already entered: it is not listed twice.
             walk.walk(HostPath(path), reach: .entries, place: .systemPath, descend: { _, _ in nil }, visit: visit)
+        }
+        if inspecting {
+            keepingNames = false
+            for path in packageTrees {
+                walk.walk(HostPath(path), reach: .whole, place: .other, descend: enterWinePrefix, visit: visit)
+            }
         }
         facts.executables = found
         facts.programCandidates = candidates

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds (once) a real Debian desktop-like root with debootstrap, for the no-false-positive test
+# of content detection: browsers, office, mail, media players, development tools, a download
+# manager, a podcast client, and the packages that can exchange files but are not made for it.
+# Kept in a cache outside every tree a check of this machine walks, at most about 4 GB; the test
+# (ContentFalsePositiveTests) runs only when TENKEN_DESKTOP_ROOT names it:
+#
+#   sudo scripts/desktop-root.sh            # builds /var/cache/tenken-tests/desktop-root
+#   TENKEN_DESKTOP_ROOT=/var/cache/tenken-tests/desktop-root swift test --filter ContentFalsePositive
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+
+root="${TENKEN_DESKTOP_ROOT:-/var/cache/tenken-tests/desktop-root}"
+ensure_packages debootstrap
+if [ -e "$root/.complete" ]; then
+    echo "$root is built (remove it to build it again)"
+    exit 0
+fi
+as_root rm -rf "$root"
+as_root mkdir -p "$root"
+packages=(
+    # browsers, mail, office
+    firefox-esr chromium thunderbird libreoffice-writer libreoffice-calc libreoffice-impress
+    # media
+    vlc mpv gimp eog evince
+    # desktop tools
+    nautilus file-roller gnome-text-editor keepassxc filezilla remmina-common
+    # development
+    git gcc g++ make python3 python3-pip golang-go openjdk-17-jre-headless curl wget rsync openssh-client
+    # security
+    clamav
+    # dual-use: can fetch torrents, or are lobbies and plugins that can, but are not made for it
+    aria2 gpodder vlc-plugin-bittorrent nbdkit
+)
+include="$(IFS=,; echo "${packages[*]}")"
+as_root debootstrap --variant=minbase --components=main --include="$include" bookworm "$root" \
+    http://deb.debian.org/debian
+# Lists as apt keeps them (debootstrap's own are not under the sources' names): the Debian tags.
+as_root chroot "$root" apt-get update -q
+as_root chroot "$root" apt-get clean
+as_root touch "$root/.complete"
+du -sh "$root"
