@@ -33,11 +33,24 @@ packages=(
     # dual-use: can fetch torrents, or are lobbies and plugins that can, but are not made for it
     aria2 gpodder vlc-plugin-bittorrent nbdkit
 )
-include="$(IFS=,; echo "${packages[*]}")"
-as_root debootstrap --variant=minbase --components=main --include="$include" bookworm "$root" \
+# A minimal base first; then apt installs the desktop, resolving what debootstrap's --include
+# cannot (alternatives such as dbus-session-bus). Services are not started inside the root.
+archives=/var/cache/tenken-tests/archives
+as_root mkdir -p "$archives"
+as_root debootstrap --variant=minbase --components=main --cache-dir="$archives" bookworm "$root" \
     http://deb.debian.org/debian
-# Lists as apt keeps them (debootstrap's own are not under the sources' names): the Debian tags.
+printf '#!/bin/sh\nexit 101\n' | as_root tee "$root/usr/sbin/policy-rc.d" >/dev/null
+as_root chmod 755 "$root/usr/sbin/policy-rc.d"
 as_root chroot "$root" apt-get update -q
+# Java's postinst needs /proc; the downloads are kept beside the root for the next build.
+as_root mount -t proc proc "$root/proc"
+as_root mount --bind "$archives" "$root/var/cache/apt/archives"
+trap 'as_root umount "$root/var/cache/apt/archives" "$root/proc" 2>/dev/null || true' EXIT
+as_root env DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q --no-install-recommends \
+    "${packages[@]}"
+as_root umount "$root/var/cache/apt/archives" "$root/proc"
+trap - EXIT
 as_root chroot "$root" apt-get clean
+as_root rm -f "$root/usr/sbin/policy-rc.d"
 as_root touch "$root/.complete"
 du -sh "$root"

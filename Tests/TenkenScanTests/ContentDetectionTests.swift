@@ -100,6 +100,49 @@ struct ContentDetectionTests {
         #expect(evidence.reason?.en.contains("it replaced a file of the package coreutils") == true)
     }
 
+    @Test("a diversion moves ownership: the diverted file is its package's, a locally diverted path is nobody's")
+    func diversions() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let original = Array("dircolors as installed\n".utf8)
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("transmission-cli", into: unpacked.path)
+        // dpkg-divert --local --rename /usr/bin/dircolors: the package's file now lives at .distrib.
+        try scratch.write("usr/bin/dircolors.distrib", original, mode: 0o755)
+        try scratch.write("usr/bin/dircolors", try unpacked.read("usr/bin/transmission-cli"), mode: 0o755)
+        try scratch.write("var/lib/dpkg/info/coreutils.list", "/.\n/usr\n/usr/bin\n/usr/bin/dircolors\n")
+        try scratch.write("var/lib/dpkg/info/coreutils.md5sums", "\(md5(original))  usr/bin/dircolors\n")
+        try scratch.write("var/lib/dpkg/diversions", "/usr/bin/dircolors\n/usr/bin/dircolors.distrib\n:\n")
+        let facts = collect(scratch.path)
+        #expect(facts.contentCounts.ownedUnchanged == 1)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        let evidence = try #require(finding.evidence.first { $0.item == "/usr/bin/dircolors" })
+        #expect(evidence.reason?.en.contains("replaced") == false)
+        #expect(!finding.evidence.contains { $0.item == "/usr/bin/dircolors.distrib" })
+    }
+
+    @Test(
+        "a library search path naming an engine is a hint only",
+        .enabled(if: Needs.underCI || clang != nil, "needs clang (the Swift toolchain's)"))
+    func searchPathHint() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let source = try ScratchTree()
+        try source.write("tool.c", "int main(void) { return 0; }\n")
+        let compiler = try #require(Self.clang)
+        let built = try run([
+            compiler, "-O1", "-Wl,-rpath,/opt/app/libtorrent-rasterbar/lib", "-o", source.path + "/tool",
+            source.path + "/tool.c",
+        ])
+        #expect(built.status == 0, "\(built.error)")
+        try scratch.write("opt/app/bin/tool", try source.read("tool"), mode: 0o755)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .warn)
+        #expect(finding.evidence.first?.confidence == .weak)
+        #expect(
+            finding.evidence.first?.reason?.en
+                == "its library search path /opt/app/libtorrent-rasterbar/lib names the engine")
+    }
+
     @Test("a file list of a package that is not installed owns nothing")
     func plantedListOwnsNothing() throws {
         let scratch = try Fixture.copy("debian-clean")
@@ -438,7 +481,7 @@ struct ContentDetectionTests {
         #expect(!third.inspectedPrograms.map(\.file.path).contains("/home/alice/bin/notes"))
 
         // A damaged cache is started over with a note; one readable by others is refused.
-        try stateTree.write("state/content-cache", Array("tenken-content-cache 3\n".utf8) + [1, 2, 3], mode: 0o600)
+        try stateTree.write("state/content-cache", Array("tenken-content-cache 4\n".utf8) + [1, 2, 3], mode: 0o600)
         let fourth = HostFacts.collect(from: root, request: request)
         #expect(fourth.contentCounts.fromCache == 0)
         #expect(fourth.issues.contains { $0.source == .content && $0.level == .limited && $0.kind == .damaged })

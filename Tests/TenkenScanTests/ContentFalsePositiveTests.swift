@@ -36,4 +36,42 @@ struct ContentFalsePositiveTests {
         #expect(content.state == .complete, "\(content.gaps.map(\.message.en))")
         print("dual-use on the desktop root: \(dualUse.sorted().joined(separator: ", "))")
     }
+
+    /// What the desktop's own programs would look like if no package owned them (copied to /opt,
+    /// say): every executable and library of the root inspected by content.
+    @Test(
+        "no browser, office, mail, media or development program on the desktop looks like a P2P client by its content",
+        .enabled(if: root != nil, "set TENKEN_DESKTOP_ROOT to a root built by scripts/desktop-root.sh"))
+    func desktopProgramsByContent() throws {
+        let path = try #require(Self.root)
+        let rules = try PolicyLoader.loadDefault().catalog.contentRules(for: ["p2p", "cloud-sync", "remote-access"])
+        let inspector = ProgramInspector(rules: rules)
+        var inspected = 0
+        var strong: [String] = []
+        var weak: [String] = []
+        let enumerator = FileManager.default.enumerator(atPath: path + "/usr")
+        while let relative = enumerator?.nextObject() as? String {
+            let full = path + "/usr/" + relative
+            var info = stat()
+            guard lstat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+                info.st_mode & 0o111 != 0 || relative.contains(".so")
+            else { continue }
+            let fd = open(full, O_RDONLY)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            let result = try inspector.inspect(FileWindow(fd: fd, size: Int(info.st_size), path: "/usr/" + relative))
+            inspected += 1
+            let protocols = Dictionary(grouping: result.signatures, by: \.protocolIndex)
+            if !result.linked.isEmpty || protocols.values.contains(where: { $0.count >= 2 }) {
+                strong.append("/usr/" + relative)
+            } else if !result.signatures.isEmpty || !result.searchPaths.isEmpty {
+                weak.append("/usr/" + relative)
+            }
+        }
+        // The engines themselves and the dual-use packages' files are what they are.
+        let dualUse = ["libtorrent-rasterbar", "libaria2", "aria2c", "nbdkit", "bittorrent"]
+        let unexpected = strong.filter { file in !dualUse.contains { file.contains($0) } }
+        #expect(unexpected.isEmpty, "\(unexpected)")
+        print("desktop programs by content: \(inspected) inspected; strong: \(strong); weak: \(weak)")
+    }
 }

@@ -15,7 +15,7 @@ struct ContentCache {
     }
 
     static let fileName = "content-cache"
-    static let magic = Array("tenken-content-cache 3\n".utf8)
+    static let magic = Array("tenken-content-cache 4\n".utf8)
     /// More entries than a machine has programs; a larger file is not ours.
     static let maximumBytes = 256 << 20
 
@@ -97,6 +97,13 @@ struct ContentCache {
                     append(&bytes, UInt64(name.count), 2)
                     bytes += name
                 }
+                append(&bytes, UInt64(result.searchPaths.count), 2)
+                for (path, engine) in result.searchPaths {
+                    let name = Array(path.utf8.prefix(0xFFFF))
+                    append(&bytes, UInt64(engine), 2)
+                    append(&bytes, UInt64(name.count), 2)
+                    bytes += name
+                }
                 append(&bytes, UInt64(result.signatures.count), 2)
                 for signature in result.signatures {
                     append(&bytes, UInt64(signature.protocolIndex), 2)
@@ -145,6 +152,13 @@ struct ContentCache {
                     let name = reader.take(Int(length))
                 else { return nil }
                 result.linked.append((String(decoding: name, as: UTF8.self), Int(engine)))
+            }
+            guard let searchCount = reader.integer(2) else { return nil }
+            for _ in 0..<searchCount {
+                guard let engine = reader.integer(2), let length = reader.integer(2),
+                    let name = reader.take(Int(length))
+                else { return nil }
+                result.searchPaths.append((String(decoding: name, as: UTF8.self), Int(engine)))
             }
             guard let signatureCount = reader.integer(2) else { return nil }
             for _ in 0..<signatureCount {

@@ -32,6 +32,18 @@ public struct ContentRules: Sendable {
 
     /// The engine whose library `needed` names, if any.
     func engine(linkedAs needed: String) -> Int? { engines.firstIndex { $0.links(needed) } }
+
+    /// The engine a library search path (DT_RPATH, DT_RUNPATH) names by its library's stem
+    /// ("/opt/app/libtorrent-rasterbar/lib"), if any.
+    func engine(searchedIn path: String) -> Int? {
+        let lowered = path.lowercased()
+        return engines.firstIndex { engine in
+            engine.libraries.contains { library in
+                let stem = library.lowercased().hasSuffix(".so") ? String(library.lowercased().dropLast(3)) : library
+                return lowered.split(separator: "/").contains { $0 == stem || $0.hasPrefix(stem + ".") }
+            }
+        }
+    }
 }
 
 /// One signature of one protocol of `ContentRules`.

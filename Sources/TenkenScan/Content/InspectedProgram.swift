@@ -29,6 +29,8 @@ public struct InspectedProgram: Sendable {
     public let ownership: Ownership
     /// DT_NEEDED entries naming an engine, with the engine's index in the rules.
     public let linked: [(library: String, engine: Int)]
+    /// DT_RPATH and DT_RUNPATH entries naming an engine's library, with the engine's index.
+    public let searchPaths: [(path: String, engine: Int)]
     /// Signatures found, by protocol.
     public let signatures: [SignatureID]
     /// A Windows program's version strings (ProductName, OriginalFilename, ...).

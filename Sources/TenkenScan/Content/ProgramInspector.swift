@@ -24,13 +24,17 @@ final class ProgramInspector {
     struct Result {
         var format: InspectedProgram.Format
         var linked: [(library: String, engine: Int)] = []
+        /// Library search paths that name an engine: a hint, weaker than linking it.
+        var searchPaths: [(path: String, engine: Int)] = []
         var signatures: [SignatureID] = []
         var windows: WindowsVersionInfo?
         var appImage: AppImageContents?
 
         /// Worth reporting: a mark, or names to compare with the catalog (a version resource, an
         /// AppImage's desktop entries and programs).
-        var isMarked: Bool { !linked.isEmpty || !signatures.isEmpty || windows != nil || appImage != nil }
+        var isMarked: Bool {
+            !linked.isEmpty || !searchPaths.isEmpty || !signatures.isEmpty || windows != nil || appImage != nil
+        }
     }
 
     func inspect(_ window: FileWindow) throws(HostReadError) -> Result {
@@ -44,6 +48,9 @@ final class ProgramInspector {
                 let image = try ElfImage(window)
                 for library in image.needed {
                     if let engine = rules.engine(linkedAs: library) { result.linked.append((library, engine)) }
+                }
+                for path in image.searchPaths {
+                    if let engine = rules.engine(searchedIn: path) { result.searchPaths.append((path, engine)) }
                 }
                 ranges = image.dataRanges
                 if try AppImageReader.hasImage(window, at: image.end) {

@@ -145,6 +145,19 @@ enum ContentMatcher {
                             en: "links \(library)\(replaced?.en ?? "")"),
                         dualUse: engine.purpose == .dualUse))
             }
+            for (path, engineIndex) in program.searchPaths where engineIndex < rules.engines.count {
+                let engine = rules.engines[engineIndex]
+                guard categories.contains(engine.category),
+                    !program.linked.contains(where: { $0.engine == engineIndex })
+                else { continue }
+                found.append(
+                    Evidence(
+                        source: source, confidence: .weak, software: engine.name, item: program.file.path,
+                        reason: Localized(
+                            ja: "ライブラリの検索パス \(path) がエンジンの名前です\(replaced?.ja ?? "")",
+                            en: "its library search path \(path) names the engine\(replaced?.en ?? "")"),
+                        dualUse: engine.purpose == .dualUse))
+            }
             let byProtocol = Dictionary(grouping: program.signatures, by: \.protocolIndex)
             for (protocolIndex, signatures) in byProtocol.sorted(by: { $0.key < $1.key })
             where protocolIndex < rules.protocols.count {

@@ -62,7 +62,8 @@ public enum ProgramContentSource {
                 facts.inspectedPrograms.append(
                     InspectedProgram(
                         file: candidate.file, format: result.format, ownership: ownershipState,
-                        linked: result.linked, signatures: result.signatures, windows: result.windows,
+                        linked: result.linked, searchPaths: result.searchPaths, signatures: result.signatures,
+                        windows: result.windows,
                         appImage: result.appImage))
             }
         }
