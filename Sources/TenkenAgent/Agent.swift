@@ -62,7 +62,7 @@ public final class Agent: Sendable {
         do {
             let root = try HostRoot(configuration.root)
             report = try Check.run(
-                root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }, contentCache: cache
+                root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }, cacheDirectory: cache
             ) {
                 () throws(PolicyError) in
                 try PolicyLoader.load(file: configuration.policyFile, rules: configuration.rules)

@@ -40,7 +40,7 @@ func benchmarkContent(runs: Int, count: Int, megabytes: Int, policy: Policy) {
     func inspect(cache: StateDirectory?) -> HostFacts {
         var facts = HostFacts()
         var cached = request
-        cached.contentCache = cache
+        cached.cacheDirectory = cache
         FactSourceRegistry.declaration(of: .files).collect(root, cached, &facts)
         FactSourceRegistry.declaration(of: .content).collect(root, cached, &facts)
         return facts

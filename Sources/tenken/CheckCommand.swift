@@ -92,9 +92,9 @@ struct CheckCommand: ParsableCommand {
         var report: CheckReport
         do {
             let hostRoot = try HostRoot(root)
-            let contentCache = cache ? try StateDirectory(stateDir) : nil
+            let cacheDirectory = cache ? try StateDirectory(stateDir) : nil
             report = try Check.run(
-                root: hostRoot, ledger: ledger.map { LedgerFile.load(file: $0) }, contentCache: contentCache
+                root: hostRoot, ledger: ledger.map { LedgerFile.load(file: $0) }, cacheDirectory: cacheDirectory
             ) {
                 () throws(PolicyError) in
                 try PolicyLoader.load(file: policy, rules: rules?.split(separator: ",").map(String.init))

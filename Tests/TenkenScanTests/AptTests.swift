@@ -242,4 +242,24 @@ struct AptTests {
         #expect(report.finding("security-updates-applied")?.status == .error)
         #expect(report.finding("package-lists-fresh")?.status == .fail)
     }
+
+    @Test("with a cache directory, unchanged lists are not parsed again, with the same answer; a changed one is")
+    func listCache() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let stateTree = try ScratchTree()
+        let state = try StateDirectory(stateTree.path + "/state")
+        var request = HostFacts.Request(sources: [.apt])
+        request.cacheDirectory = state
+        let root = try HostRoot(scratch.path)
+        let first = try #require(HostFacts.collect(from: root, request: request).apt)
+        #expect(first.listsReused == 0 && !first.listFiles.isEmpty)
+        let second = try #require(HostFacts.collect(from: root, request: request).apt)
+        #expect(second.listsReused == first.listFiles.count)
+        #expect(second.pendingUpdates.map(\.name) == first.pendingUpdates.map(\.name))
+        #expect(second.packageTags == first.packageTags)
+        let list = "var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"
+        try scratch.write(list, try scratch.read(list) + Array("\n".utf8))
+        let third = try #require(HostFacts.collect(from: root, request: request).apt)
+        #expect(third.listsReused == first.listFiles.count - 1)
+    }
 }

@@ -461,7 +461,7 @@ struct ContentDetectionTests {
         let stateTree = try ScratchTree()
         let state = try StateDirectory(stateTree.path + "/state")
         var request = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get().factRequest
-        request.contentCache = state
+        request.cacheDirectory = state
         let root = try HostRoot(scratch.path)
         let first = HostFacts.collect(from: root, request: request)
         #expect(first.contentCounts.fromCache == 0 && first.contentCounts.searchedBytes > 0)

@@ -7,6 +7,8 @@ public struct AptFacts: Sendable {
     public var pendingUpdates: [PendingUpdate] = []
     /// The Debian tags the lists give each installed package (any version they offer).
     public var packageTags: [String: Set<String>] = [:]
+    /// Lists whose offers came from the lists cache, unparsed (for tests and the benchmark).
+    public internal(set) var listsReused = 0
     /// When the package lists were last refreshed (unix seconds): apt's periodic stamp or the
     /// newest Release file.
     public var listsUpdatedAt: Int?

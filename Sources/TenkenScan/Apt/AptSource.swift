@@ -10,10 +10,10 @@ enum AptSource {
     static let listsPath = AptFacts.listsPath
     static let maximumListSize = 1 << 30
 
-    static func collect(_ root: HostRoot, into facts: inout HostFacts) {
+    static func collect(_ root: HostRoot, cache state: StateDirectory? = nil, into facts: inout HostFacts) {
         guard facts.dpkgAvailable else { return }
         var apt = AptFacts()
-        readLists(root, facts: &facts, into: &apt)
+        readLists(root, cache: state, facts: &facts, into: &apt)
         apt.lastUpgradeAt = lastUpgrade(root, issues: &facts.issues)
         apt.reboot = rebootState(root, packages: facts.debianPackages, issues: &facts.issues)
         let config = AptConfig(root)
@@ -38,7 +38,9 @@ enum AptSource {
         }
     }
 
-    private static func readLists(_ root: HostRoot, facts: inout HostFacts, into apt: inout AptFacts) {
+    private static func readLists(
+        _ root: HostRoot, cache state: StateDirectory?, facts: inout HostFacts, into apt: inout AptFacts
+    ) {
         let directory: Directory
         let entries: [Directory.Entry]
         do {
@@ -57,14 +59,25 @@ enum AptSource {
         let installed = Set(facts.debianPackages.filter(\.isPresent).map(\.name))
         let native = facts.debianPackages.first { $0.name == "dpkg" }?.architecture ?? "amd64"
         var indexes: [AptIndex] = []
+        var cache = ListCache(installed: installed)
+        if let state { cache.load(from: state) }
         for name in names.sorted() {
             guard let (stem, format) = packagesList(name) else { continue }
             if let prefixes, !prefixes.contains(where: { stem.hasPrefix($0) }) { continue }
             let path = listsPath + "/" + name
             do {
-                let bytes = try directory.readFile(FileName(name), limit: maximumListSize)
-                let (offers, damaged) = try CompressedFile.withContents(bytes, format: format, path: path) {
-                    AptIndex.parse($0, names: installed)
+                let identity = try directory.identity(FileName(name))
+                let offers: [AptIndex.Offer]
+                let damaged: Int
+                if let known = cache.lookUp(identity) {
+                    (offers, damaged) = known
+                    apt.listsReused += 1
+                } else {
+                    let bytes = try directory.readFile(FileName(name), limit: maximumListSize)
+                    (offers, damaged) = try CompressedFile.withContents(bytes, format: format, path: path) {
+                        AptIndex.parse($0, names: installed)
+                    }
+                    cache.record(identity, offers: offers, damaged: damaged)
                 }
                 if damaged > 0 {
                     facts.issues.append(
@@ -83,6 +96,7 @@ enum AptSource {
                 facts.issues.append(.unreadable(.apt, error, about: .packageLists))
             }
         }
+        if let state { cache.save(to: state) }
         for index in indexes {
             for offer in index.offers where !offer.tags.isEmpty {
                 apt.packageTags[offer.name, default: []].formUnion(offer.tags)

@@ -4,17 +4,17 @@ import TenkenBase
 public enum Check {
     public static func run(
         root: HostRoot, policy: Policy, now: Int? = nil, ledger: LedgerState? = nil,
-        contentCache: StateDirectory? = nil
+        cacheDirectory: StateDirectory? = nil
     ) -> CheckReport {
-        run(root: root, now: now, ledger: ledger, contentCache: contentCache) { () throws(Never) in policy }
+        run(root: root, now: now, ledger: ledger, cacheDirectory: cacheDirectory) { () throws(Never) in policy }
     }
 
     /// Loads the policy while the package databases are parsed on another thread.
     /// `now` (unix seconds) is the time ages are measured against; the clock when nil.
-    /// `ledger` defaults to the root's /etc/tenken/ledger.yaml. With `contentCache`, programs
-    /// whose files have not changed since an earlier check are not read again.
+    /// `ledger` defaults to the root's /etc/tenken/ledger.yaml. With `cacheDirectory`, programs
+    /// and apt lists whose files have not changed since an earlier check are not read again.
     public static func run<Failure: Error>(
-        root: HostRoot, now: Int? = nil, ledger: LedgerState? = nil, contentCache: StateDirectory? = nil,
+        root: HostRoot, now: Int? = nil, ledger: LedgerState? = nil, cacheDirectory: StateDirectory? = nil,
         policy load: () throws(Failure) -> Policy
     ) throws(Failure) -> CheckReport {
         let now = now ?? Timestamp.seconds()
@@ -27,7 +27,7 @@ public enum Check {
             loaded = policy
             var request = policy.factRequest
             request.now = now
-            request.contentCache = contentCache
+            request.cacheDirectory = cacheDirectory
             return request
         }
         let policy = loaded!

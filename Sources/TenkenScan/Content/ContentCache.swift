@@ -53,7 +53,7 @@ struct ContentCache {
 
     /// Reads a stored cache; one of other rules, or damaged, is started over (nil: a note says why).
     mutating func load(_ bytes: [UInt8]) -> Localized? {
-        var reader = Reader(bytes: bytes)
+        var reader = ByteReader(bytes: bytes)
         guard reader.take(Self.magic.count) == Self.magic else { return Self.damaged }
         guard let digest = reader.take(32) else { return Self.damaged }
         guard digest == rulesDigest else { return nil }
@@ -75,62 +75,52 @@ struct ContentCache {
     }
 
     func encoded() -> [UInt8] {
-        var bytes = Self.magic + rulesDigest
-        append(&bytes, UInt64(current.count), 4)
+        var writer = ByteWriter()
+        writer.bytes = Self.magic + rulesDigest
+        writer.integer(UInt64(current.count), 4)
         for (identity, outcome) in current {
             for value in [identity.device, identity.inode, UInt64(truncatingIfNeeded: identity.size)] {
-                append(&bytes, value, 8)
+                writer.integer(value, 8)
             }
-            append(&bytes, UInt64(bitPattern: identity.modified), 8)
-            append(&bytes, UInt64(bitPattern: identity.changed), 8)
+            writer.integer(UInt64(bitPattern: identity.modified), 8)
+            writer.integer(UInt64(bitPattern: identity.changed), 8)
             switch outcome {
             case .checksum(let hex):
-                append(&bytes, 0, 1)
-                bytes += hex.count == 32 ? hex : [UInt8](repeating: 0x30, count: 32)
+                writer.integer(0, 1)
+                writer.bytes += hex.count == 32 ? hex : [UInt8](repeating: 0x30, count: 32)
             case .inspected(let result):
-                append(&bytes, 1, 1)
-                append(&bytes, UInt64(Self.formats.firstIndex(of: result.format) ?? 0), 1)
-                append(&bytes, UInt64(result.linked.count), 2)
+                writer.integer(1, 1)
+                writer.integer(UInt64(Self.formats.firstIndex(of: result.format) ?? 0), 1)
+                writer.integer(UInt64(result.linked.count), 2)
                 for (library, engine) in result.linked {
-                    let name = Array(library.utf8.prefix(0xFFFF))
-                    append(&bytes, UInt64(engine), 2)
-                    append(&bytes, UInt64(name.count), 2)
-                    bytes += name
+                    writer.integer(UInt64(engine), 2)
+                    writer.text(library)
                 }
-                append(&bytes, UInt64(result.searchPaths.count), 2)
+                writer.integer(UInt64(result.searchPaths.count), 2)
                 for (path, engine) in result.searchPaths {
-                    let name = Array(path.utf8.prefix(0xFFFF))
-                    append(&bytes, UInt64(engine), 2)
-                    append(&bytes, UInt64(name.count), 2)
-                    bytes += name
+                    writer.integer(UInt64(engine), 2)
+                    writer.text(path)
                 }
-                append(&bytes, UInt64(result.signatures.count), 2)
+                writer.integer(UInt64(result.signatures.count), 2)
                 for signature in result.signatures {
-                    append(&bytes, UInt64(signature.protocolIndex), 2)
-                    append(&bytes, UInt64(signature.signature), 2)
+                    writer.integer(UInt64(signature.protocolIndex), 2)
+                    writer.integer(UInt64(signature.signature), 2)
                 }
                 let lists = result.appImage.map { [$0.names, $0.commands, $0.programs, $0.members] } ?? []
-                append(&bytes, UInt64(lists.count), 1)
+                writer.integer(UInt64(lists.count), 1)
                 for list in lists {
-                    append(&bytes, UInt64(list.count), 2)
-                    for text in list {
-                        let field = Array(text.utf8.prefix(0xFFFF))
-                        append(&bytes, UInt64(field.count), 2)
-                        bytes += field
-                    }
+                    writer.integer(UInt64(list.count), 2)
+                    for text in list { writer.text(text) }
                 }
                 let strings = (result.windows?.strings ?? [:]).sorted { $0.key < $1.key }
-                append(&bytes, UInt64(strings.count), 1)
+                writer.integer(UInt64(strings.count), 1)
                 for (key, value) in strings {
-                    for text in [key, value] {
-                        let field = Array(text.utf8.prefix(0xFFFF))
-                        append(&bytes, UInt64(field.count), 2)
-                        bytes += field
-                    }
+                    writer.text(key)
+                    writer.text(value)
                 }
             }
         }
-        return bytes
+        return writer.bytes
     }
 
     /// Stored by index: new formats go at the end.
@@ -138,7 +128,7 @@ struct ContentCache {
     private static let damaged = Localized(
         ja: "内容のキャッシュが壊れていたため作り直します", en: "the content cache was damaged and is made anew")
 
-    private static func outcome(_ kind: UInt64, _ reader: inout Reader) -> Outcome? {
+    private static func outcome(_ kind: UInt64, _ reader: inout ByteReader) -> Outcome? {
         switch kind {
         case 0:
             guard let hex = reader.take(32) else { return nil }
@@ -148,17 +138,13 @@ struct ContentCache {
             else { return nil }
             var result = ProgramInspector.Result(format: formats[Int(format)])
             for _ in 0..<linkedCount {
-                guard let engine = reader.integer(2), let length = reader.integer(2),
-                    let name = reader.take(Int(length))
-                else { return nil }
-                result.linked.append((String(decoding: name, as: UTF8.self), Int(engine)))
+                guard let engine = reader.integer(2), let name = reader.text() else { return nil }
+                result.linked.append((name, Int(engine)))
             }
             guard let searchCount = reader.integer(2) else { return nil }
             for _ in 0..<searchCount {
-                guard let engine = reader.integer(2), let length = reader.integer(2),
-                    let name = reader.take(Int(length))
-                else { return nil }
-                result.searchPaths.append((String(decoding: name, as: UTF8.self), Int(engine)))
+                guard let engine = reader.integer(2), let path = reader.text() else { return nil }
+                result.searchPaths.append((path, Int(engine)))
             }
             guard let signatureCount = reader.integer(2) else { return nil }
             for _ in 0..<signatureCount {
@@ -171,8 +157,8 @@ struct ContentCache {
                 guard let count = reader.integer(2) else { return nil }
                 var list: [String] = []
                 for _ in 0..<count {
-                    guard let length = reader.integer(2), let text = reader.take(Int(length)) else { return nil }
-                    list.append(String(decoding: text, as: UTF8.self))
+                    guard let text = reader.text() else { return nil }
+                    list.append(text)
                 }
                 lists.append(list)
             }
@@ -183,36 +169,12 @@ struct ContentCache {
             guard let stringCount = reader.integer(1) else { return nil }
             var strings: [String: String] = [:]
             for _ in 0..<stringCount {
-                guard let keyLength = reader.integer(2), let key = reader.take(Int(keyLength)),
-                    let valueLength = reader.integer(2), let value = reader.take(Int(valueLength))
-                else { return nil }
-                strings[String(decoding: key, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
+                guard let key = reader.text(), let value = reader.text() else { return nil }
+                strings[key] = value
             }
             if !strings.isEmpty { result.windows = WindowsVersionInfo(strings: strings) }
             return .inspected(result)
         default: return nil
-        }
-    }
-
-    private func append(_ bytes: inout [UInt8], _ value: UInt64, _ size: Int) {
-        for index in 0..<size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
-    }
-
-    /// Little-endian fields of the stored cache, bounds checked.
-    private struct Reader {
-        let bytes: [UInt8]
-        var offset = 0
-        var atEnd: Bool { offset == bytes.count }
-
-        mutating func take(_ count: Int) -> [UInt8]? {
-            guard count >= 0, count <= bytes.count - offset else { return nil }
-            defer { offset += count }
-            return Array(bytes[offset..<(offset + count)])
-        }
-
-        mutating func integer(_ size: Int) -> UInt64? {
-            guard let field = take(size) else { return nil }
-            return field.reversed().reduce(0) { $0 << 8 | UInt64($1) }
         }
     }
 }

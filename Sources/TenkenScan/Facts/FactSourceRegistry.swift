@@ -80,7 +80,9 @@ public enum FactSourceRegistry {
         case .apt:
             return .init(
                 .apt, .whenRequested, .besidePackages, needs: [.dpkg], produces: ["apt"], adopt: { $0.apt = $1.apt },
-                generate: { root, _, facts in AptSource.collect(root, into: &facts) })
+                generate: { root, request, facts in
+                    AptSource.collect(root, cache: request.cacheDirectory, into: &facts)
+                })
         }
     }
 

@@ -60,9 +60,9 @@ public struct HostFacts: Sendable {
         /// What program content is inspected for; nil: no content inspection (no forbidden
         /// category has engines or protocols).
         public var content: ContentRules?
-        /// Where the content cache is kept (the agent's state directory); nil: every program is
-        /// read again.
-        public var contentCache: StateDirectory?
+        /// Where what earlier checks learned is kept (the agent's state directory): programs'
+        /// content, apt lists' offers; nil: everything is read again.
+        public var cacheDirectory: StateDirectory?
         /// The most entries one program-directory walk reads; nil: the source's own bound.
         public var walkEntryLimit: Int?
         /// How many days back the journal is read for USB connections (0: not at all).

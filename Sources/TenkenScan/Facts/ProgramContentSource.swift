@@ -32,7 +32,7 @@ public enum ProgramContentSource {
             of: candidates.map(\.path), installed: facts.installedPackageNames, issues: &facts.issues)
         let inspector = ProgramInspector(rules: rules)
         var cache = ContentCache(rules: rules)
-        if let state = request.contentCache { load(&cache, from: state, issues: &facts.issues) }
+        if let state = request.cacheDirectory { load(&cache, from: state, issues: &facts.issues) }
         for (candidate, owner) in zip(candidates, owners) {
             guard let identity = candidate.identity else { continue }
             var ownershipState = InspectedProgram.Ownership.unowned
@@ -67,7 +67,7 @@ public enum ProgramContentSource {
                         appImage: result.appImage))
             }
         }
-        if let state = request.contentCache { save(cache, to: state, issues: &facts.issues) }
+        if let state = request.cacheDirectory { save(cache, to: state, issues: &facts.issues) }
         counts.fromCache = cache.hits
         counts.searchedBytes = inspector.searchedBytes
         facts.contentCounts = counts

@@ -156,6 +156,14 @@ public final class Directory {
         return (info.st_mode, info.st_uid, Int(info.st_size), Int(info.st_mtim.tv_sec))
     }
 
+    /// The identity of a child's current version (device, inode, size, mtime, ctime).
+    func identity(_ name: FileName) throws(HostReadError) -> FileIdentity {
+        var info = stat()
+        let result = name.withCString { fstatat(fd, $0, &info, AT_SYMLINK_NOFOLLOW) }
+        guard result == 0 else { throw HostReadError(path: childPath(name), errno: errno) }
+        return FileIdentity(info)
+    }
+
     public func childPath(_ name: FileName) -> String {
         path.hasSuffix("/") ? path + name.display : path + "/" + name.display
     }
