@@ -54,7 +54,7 @@ func benchmarkContent(runs: Int, count: Int, megabytes: Int, policy: Policy) {
     let counts = cold.contentCounts
     print(
         "  \(tree.files) executables, \(tree.bytes >> 20) MB; tenken searched \(counts.searchedBytes >> 20) MB "
-            + "(code and debug sections are not searched), \(cold.inspectedPrograms.count) marked, "
+            + "(debug sections are not searched), \(cold.inspectedPrograms.count) marked, "
             + "\(warm.contentCounts.fromCache) from the warm cache")
     print("    grep -c -a -F     median \(format(grepTimes.median))  p90 \(format(grepTimes.percentile(0.9)))")
     print("    tenken, cold      median \(format(coldTimes.median))  p90 \(format(coldTimes.percentile(0.9)))")

@@ -450,6 +450,105 @@ struct ContentDetectionTests {
             "\(finding.errors)")
     }
 
+    @Test(
+        "a list claiming a file where Debian installs nothing owns nothing; a list edited after a copy is seen through")
+    func listsThatLie() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("transmission-cli", into: unpacked.path)
+        let client = try unpacked.read("usr/bin/transmission-cli")
+        let original = Array("dircolors as installed\n".utf8)
+        try scratch.write("usr/bin/dircolors", original, mode: 0o755)
+        try scratch.write("var/lib/dpkg/info/coreutils.md5sums", "\(md5(original))  usr/bin/dircolors\n")
+        try age(scratch.path + "/var/lib/dpkg/info/coreutils.md5sums")
+        // A line for a client in a home, in the list of an installed package, written after the copy.
+        try scratch.write("home/alice/bin/notes", client, mode: 0o755)
+        try scratch.write("usr/bin/dircolors", client, mode: 0o755)
+        try scratch.write(
+            "var/lib/dpkg/info/coreutils.list", "/.\n/usr\n/usr/bin\n/usr/bin/dircolors\n/home/alice/bin/notes\n")
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        let items = Set(finding.evidence.map(\.item))
+        #expect(items.isSuperset(of: ["/home/alice/bin/notes", "/usr/bin/dircolors"]), "\(items)")
+    }
+
+    @Test(
+        "an AppImage holding another, or whose runtime says AppImage with no image after it, is an error",
+        .enabled(if: Needs.underCI || (clang != nil && mksquashfs), "needs clang and squashfs-tools"))
+    func appImagesThatHide() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let inner = try appImage("xz", ["usr/bin/run": (Array("#!/bin/sh\n".utf8), 0o755)])
+        try scratch.write(
+            "home/alice/Applications/Outer.AppImage", try appImage("xz", ["usr/bin/inner": (inner, 0o755)]), mode: 0o755
+        )
+        var finding = try p2p(scratch.path)
+        #expect(finding.status == .error)
+        #expect(
+            finding.errors.contains { $0.en.contains("an AppImage inside an AppImage is not read") },
+            "\(finding.errors)")
+        try scratch.remove("home/alice/Applications/Outer.AppImage")
+        var runtime = try stubProgram()
+        runtime.replaceSubrange(8...10, with: [0x41, 0x49, 2])
+        try scratch.write(
+            "home/alice/Applications/Broken.AppImage", runtime + [UInt8](repeating: 7, count: 4096), mode: 0o755)
+        finding = try p2p(scratch.path)
+        #expect(finding.status == .error)
+        #expect(finding.errors.contains { $0.en.contains("its SquashFS image is not where its runtime ends") })
+    }
+
+    @Test(
+        "section headers do not hide strings: data marked as code outside any executable segment is searched",
+        .enabled(if: Needs.underCI || clang != nil, "needs clang and binutils"))
+    func lyingSectionHeaders() throws {
+        let signatures = try #require(try catalogSignatures()["gnutella"])
+        let source = try ScratchTree()
+        let strings = signatures.prefix(2).map { "\"" + $0.map { String(format: "\\x%02x", $0) }.joined() + "\"" }
+        // Arrays, not literals: they go to .rodata itself, not to a mergeable-strings section.
+        try source.write(
+            "g.c",
+            "#include <stdio.h>\nconst char s0[] = \(strings[0]);\nconst char s1[] = \(strings[1]);\n"
+                + "int main(int c, char **v) { puts(c % 2 ? s0 : s1); return 0; }\n")
+        let compiler = try #require(Self.clang)
+        #expect(try run([compiler, "-O1", "-o", source.path + "/g", source.path + "/g.c"]).status == 0)
+        let flagged = try run([
+            "/usr/bin/objcopy", "--set-section-flags", ".rodata=alloc,code,readonly", source.path + "/g",
+            source.path + "/lying",
+        ])
+        #expect(flagged.status == 0, "\(flagged.error)")
+        let rules = try PolicyLoader.loadDefault().catalog.contentRules(for: ["p2p"])
+        let bytes = try source.read("lying")
+        let fd = open(source.path + "/lying", O_RDONLY)
+        defer { close(fd) }
+        let result = try ProgramInspector(rules: rules).inspect(FileWindow(fd: fd, size: bytes.count, path: "lying"))
+        #expect(result.signatures.count == 2)
+    }
+
+    @Test("a file shorter than when it was looked at is an error, not a clean read; a catalog without protocols reads")
+    func shortReadsAndEmptyProtocols() throws {
+        let scratch = try ScratchTree()
+        try scratch.write("file", [UInt8](repeating: 0, count: 4096), mode: 0o755)
+        let fd = open(scratch.path + "/file", O_RDONLY)
+        defer { close(fd) }
+        let rules = try PolicyLoader.loadDefault().catalog.contentRules(for: ["p2p"])
+        #expect(throws: HostReadError.self) {
+            try ProgramInspector(rules: rules).inspect(FileWindow(fd: fd, size: 4096 + 100, path: "file"))
+        }
+        let catalog = try CatalogFile(
+            """
+            category: engines-only
+            title: {ja: エンジンのみ, en: engines only}
+            software: []
+            engines:
+              - id: example
+                name: Example engine
+                libraries: [libexample.so]
+            """, file: "engines-only.yaml")
+        let onlyEngines = ContentRules(engines: catalog.engines, protocols: catalog.protocols)
+        let result = try ProgramInspector(rules: onlyEngines).inspect(FileWindow(fd: fd, size: 4096, path: "file"))
+        #expect(result.signatures.isEmpty)
+        #expect(ElfImage.sum(Int.max - 1, 5) == Int.max)
+    }
+
     @Test("with the cache, a second check reads no unchanged program; a rewritten one is read again")
     func cache() throws {
         let scratch = try Fixture.copy("debian-clean")

@@ -12,6 +12,8 @@ struct AppImageReader {
     /// Bounds on what one image may make tenken read: far beyond any real AppImage.
     static let maximumEntries: UInt32 = 200_000
     static let maximumDepth: UInt32 = 64
+    /// The most bytes of programs one image may make tenken read (hard links make one file many).
+    static let maximumProgramBytes = 8 << 30
     static let desktopLimit = 64 << 10
     /// Inner paths kept for evidence, and program names kept for the catalog.
     static let keptMembers = 16
@@ -30,8 +32,10 @@ struct AppImageReader {
         inspect: @escaping (FileWindow) throws(HostReadError) -> ProgramInspector.Result
     ) throws(HostReadError) -> (contents: AppImageContents, marks: ProgramInspector.Result) {
         guard let fd = window.descriptor else {
-            // An AppImage inside an AppImage is searched as data only: one level is what they use.
-            return (AppImageContents(), ProgramInspector.Result(format: .other))
+            // One level is what AppImages use; an image inside one is not read, so it is not seen.
+            throw unreadable(
+                window.path,
+                Localized(ja: "AppImage の中の AppImage は読みません", en: "an AppImage inside an AppImage is not read"))
         }
         var image: OpaquePointer?
         let opened = tenken_squashfs_open(fd, UInt64(offset), UInt64(window.size - offset), &image)
@@ -56,6 +60,10 @@ struct AppImageReader {
         return (walk.contents, walk.marks)
     }
 
+    static func unreadable(_ path: String, _ why: Localized) -> HostReadError {
+        HostReadError(path: path, reason: .refused(why))
+    }
+
     static func damaged(_ path: String, code: Int32) -> HostReadError {
         HostReadError(
             path: path,
@@ -73,6 +81,7 @@ struct AppImageReader {
         var contents = AppImageContents()
         var marks = ProgramInspector.Result(format: .appImage)
         var failure: HostReadError?
+        var programBytes = 0
     }
 
     private static let visitFile: tenken_squashfs_visit = { context, name, size, mode, file in
@@ -86,13 +95,23 @@ struct AppImageReader {
                 let bytes = try window.bytes(at: 0, count: min(window.size, desktopLimit))
                 walk.pointee.contents.addDesktopEntry(bytes)
             }
-            guard mode & 0o111 != 0 else { return 0 }
             let base = member.split(separator: "/").last.map(String.init) ?? member
-            if walk.pointee.contents.programs.count < keptPrograms { walk.pointee.contents.programs.append(base) }
+            // Programs, and what programs load or Wine runs without an execute bit.
+            let lowered = base.lowercased()
+            let loadable =
+                lowered.hasSuffix(".so") || lowered.contains(".so.") || lowered.hasSuffix(".exe")
+                || lowered.hasSuffix(".dll")
+            guard mode & 0o111 != 0 || loadable else { return 0 }
+            if mode & 0o111 != 0, walk.pointee.contents.programs.count < keptPrograms {
+                walk.pointee.contents.programs.append(base)
+            }
+            walk.pointee.programBytes = ElfImage.sum(walk.pointee.programBytes, window.size)
+            guard walk.pointee.programBytes <= maximumProgramBytes else {
+                throw HostReadError(path: walk.pointee.path, reason: .tooLarge(limit: maximumProgramBytes))
+            }
             let found = try walk.pointee.inspect(window)
-            guard !found.linked.isEmpty || !found.signatures.isEmpty else { return 0 }
-            walk.pointee.marks.linked += found.linked
-            walk.pointee.marks.signatures = Array(Set(walk.pointee.marks.signatures + found.signatures))
+            guard found.isMarked else { return 0 }
+            walk.pointee.marks.merge(found)
             if walk.pointee.contents.members.count < keptMembers { walk.pointee.contents.members.append(member) }
             return 0
         } catch {

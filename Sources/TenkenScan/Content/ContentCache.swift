@@ -37,10 +37,16 @@ struct ContentCache {
 
     mutating func record(_ identity: FileIdentity, _ outcome: Outcome) { current[identity] = outcome }
 
-    /// Everything that makes one set of rules find what another would not.
+    /// What the readers find for the same bytes; raised whenever a reader learns to see more, so
+    /// results of an older tenken are not believed.
+    static let readersVersion = 1
+
+    /// Everything that makes one set of rules, or one version of the readers, find what another
+    /// would not.
     static func digest(of rules: ContentRules) -> [UInt8] {
         var hash = SHA256()
         func add(_ text: String) { hash.update(data: Array(text.utf8) + [0]) }
+        add("readers \(readersVersion)")
         for engine in rules.engines { add(engine.id + ":" + engine.libraries.joined(separator: ",")) }
         for item in rules.protocols {
             add(item.id)

@@ -12,9 +12,10 @@ struct ElfImage {
     /// File ranges that hold data rather than code or debug information: where string constants
     /// live. Without section headers (a stripped-to-the-bone file), the whole file.
     let dataRanges: [Range<Int>]
-    /// Where the ELF file ends by its own headers: data after it was appended (an AppImage's
-    /// SquashFS image follows its runtime there).
-    let end: Int
+    /// Where the ELF file may end by its own headers (the section table's end, the last
+    /// section's, the last segment's): data after it was appended, as an AppImage's SquashFS
+    /// image follows its runtime, which looks at the first two.
+    let ends: [Int]
 
     static let magic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
     /// Far more headers and entries than any real program has.
@@ -44,12 +45,24 @@ struct ElfImage {
         let dynamic = try Self.dynamicStrings(window, layout, header, segments: segments)
         needed = dynamic.needed
         searchPaths = dynamic.searchPaths
-        // Clamped to the file first, so no header value can overflow the sum.
-        let sectionsEnd = sectionCount > 0 ? min(sectionOffset, window.size) + sectionCount * sectionSize : 0
-        end = max(sectionsEnd, segments.map { min($0.offset, window.size) + min($0.fileSize, window.size) }.max() ?? 0)
-        dataRanges = try Self.dataRanges(
+        let sections = try Self.dataRanges(
             window, layout, header, offset: sectionOffset, entrySize: sectionSize, count: sectionCount,
-            namesIndex: namesIndex)
+            namesIndex: namesIndex, segments: segments)
+        dataRanges = sections.ranges
+        let tableEnd = sectionCount > 0 ? Self.sum(sectionOffset, sectionCount * sectionSize) : 0
+        let segmentsEnd = segments.map { Self.sum($0.offset, $0.fileSize) }.max() ?? 0
+        ends = [tableEnd, max(tableEnd, sections.lastEnd), segmentsEnd]
+    }
+
+    /// a + b, or Int.max where that would overflow: header values are anything a file says.
+    static func sum(_ a: Int, _ b: Int) -> Int {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : total
+    }
+
+    /// Whether e_ident says this is a type-2 AppImage's runtime ("AI" 2 in its padding).
+    static func saysAppImage(_ ident: [UInt8]) -> Bool {
+        ident.count > 10 && ident[8...10].elementsEqual([0x41, 0x49, 2])
     }
 
     /// Field positions of the two ELF classes.
@@ -72,6 +85,15 @@ struct ElfImage {
         let offset: Int
         let address: UInt64
         let fileSize: Int
+
+        var fileRange: Range<Int> { offset..<ElfImage.sum(offset, fileSize) }
+
+        /// The file offset of a virtual address this PT_LOAD maps, if it does.
+        func fileOffset(of address: UInt64) -> Int? {
+            guard type == 1, address >= self.address, address - self.address < UInt64(fileSize) else { return nil }
+            let (offset, overflow) = offset.addingReportingOverflow(Int(address - self.address))
+            return overflow ? nil : offset
+        }
     }
 
     private static func table(
@@ -102,7 +124,9 @@ struct ElfImage {
                 let address = fields.integer(at: base + at.address, size: layout.word),
                 let fileSize = fields.count(at: base + at.size, size: layout.word)
             else { continue }
-            segments.append(Segment(type: type, offset: fileOffset, address: address, fileSize: fileSize))
+            segments.append(
+                Segment(
+                    type: type, offset: fileOffset, address: address, fileSize: fileSize))
         }
         return segments
     }
@@ -116,7 +140,11 @@ struct ElfImage {
             throw damaged(window, ja: "動的セクションの大きさが不正です", en: "implausible dynamic section size")
         }
         let fields = ByteFields(
-            bytes: try window.bytes(at: dynamic.offset, count: dynamic.fileSize), bigEndian: header.bigEndian)
+            // Where the loader finds it: its address in a PT_LOAD, not what p_offset claims.
+            bytes: try window.bytes(
+                at: segments.lazy.compactMap { $0.fileOffset(of: dynamic.address) }.first ?? dynamic.offset,
+                count: dynamic.fileSize),
+            bigEndian: header.bigEndian)
         var strings: [(tag: UInt64, offset: Int)] = []
         var tableAddress: UInt64?
         var tableSize: Int?
@@ -136,16 +164,12 @@ struct ElfImage {
         }
         guard !strings.isEmpty else { return ([], []) }
         guard let tableAddress, let tableSize,
-            let load = segments.first(where: {
-                $0.type == 1 && tableAddress >= $0.address && tableAddress - $0.address < UInt64($0.fileSize)
-            })
+            let start = segments.lazy.compactMap({ $0.fileOffset(of: tableAddress) }).first
         else {
             throw damaged(
                 window, ja: "動的文字列表がないかファイルの外にあります",
                 en: "the dynamic string table is missing or outside the file")
         }
-        let (start, overflow) = load.offset.addingReportingOverflow(Int(tableAddress - load.address))
-        guard !overflow else { throw damaged(window, ja: "動的文字列表の位置が不正です", en: "the dynamic string table's place") }
         let table = try window.bytes(at: start, count: min(tableSize, window.size - start))
         var needed: [String] = []
         var searchPaths: [String] = []
@@ -164,16 +188,18 @@ struct ElfImage {
         return (needed, searchPaths)
     }
 
-    /// The whole file less the code sections (SHF_EXECINSTR) and debug information: string
-    /// constants are in what remains, wherever a linker or packer put them.
+    /// The whole file less its debug information (most of an unstripped program): string
+    /// constants are in what remains, wherever a linker or packer put them. Section headers are
+    /// not what the loader reads, so a section is skipped only where nothing is loaded from it:
+    /// a section marked as code is searched all the same (one flag would otherwise hide .rodata).
     private static func dataRanges(
         _ window: FileWindow, _ layout: Layout, _ header: ByteFields, offset: Int, entrySize: Int, count: Int,
-        namesIndex: Int
-    ) throws(HostReadError) -> [Range<Int>] {
+        namesIndex: Int, segments: [Segment]
+    ) throws(HostReadError) -> (ranges: [Range<Int>], lastEnd: Int) {
         let bytes = try table(
             window, offset: offset, entrySize: entrySize, count: count, minimumEntry: layout.sectionEntrySize,
             what: Localized(ja: "セクションヘッダー", en: "section header"))
-        guard !bytes.isEmpty else { return [0..<window.size] }
+        guard !bytes.isEmpty else { return ([0..<window.size], 0) }
         let fields = ByteFields(bytes: bytes, bigEndian: header.bigEndian)
         let at = layout.is64 ? (flags: 8, offset: 24, size: 32) : (flags: 8, offset: 16, size: 20)
         func section(_ index: Int) -> (name: Int, type: UInt64, flags: UInt64, range: Range<Int>)? {
@@ -191,14 +217,19 @@ struct ElfImage {
         if namesIndex < count, let table = section(namesIndex), table.range.count <= maximumTableBytes {
             names = try window.bytes(at: table.range.lowerBound, count: table.range.count)
         }
+        let loaded = segments.filter { $0.type == 1 }.map(\.fileRange)
         var skipped: [Range<Int>] = []
+        var lastEnd = 0
         for index in 0..<count {
             guard let entry = section(index), !entry.range.isEmpty else { continue }
-            let isCode = entry.flags & 0x4 != 0
-            let isDebug = entry.name < names.count && names[entry.name...].starts(with: Array(".debug_".utf8))
-            if isCode || isDebug { skipped.append(entry.range) }
+            lastEnd = max(lastEnd, entry.range.upperBound)
+            let isDebug =
+                entry.flags & 0x2 == 0 && entry.name < names.count
+                && names[entry.name...].starts(with: Array(".debug_".utf8))
+                && !loaded.contains { $0.overlaps(entry.range) }
+            if isDebug { skipped.append(entry.range) }
         }
-        return Self.complement(of: skipped, in: 0..<window.size)
+        return (Self.complement(of: skipped, in: 0..<window.size), lastEnd)
     }
 
     /// `whole` less `ranges`, in order.

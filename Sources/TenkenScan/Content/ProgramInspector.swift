@@ -53,24 +53,30 @@ final class ProgramInspector {
                     if let engine = rules.engine(searchedIn: path) { result.searchPaths.append((path, engine)) }
                 }
                 ranges = image.dataRanges
-                if try AppImageReader.hasImage(window, at: image.end) {
+                for end in image.ends where try AppImageReader.hasImage(window, at: end) {
                     // The runtime is searched, not the compressed image after it: its programs are.
-                    ranges = ranges.map { $0.clamped(to: 0..<image.end) }.filter { !$0.isEmpty }
-                    appImageAt = image.end
+                    ranges = ranges.map { $0.clamped(to: 0..<end) }.filter { !$0.isEmpty }
+                    appImageAt = end
+                    break
                 }
-            } catch  where error.isDamage {
-                // Headers a loader would refuse still hide nothing from a search of every byte.
+            } catch  where error.isDamage && !ElfImage.saysAppImage(head) {
+                // Headers a loader would refuse still hide nothing from a search of every byte
+                // (an AppImage's compressed image would: its damage is an error).
                 result.format = .other
             }
+            if appImageAt == nil && ElfImage.saysAppImage(head) {
+                throw AppImageReader.unreadable(
+                    window.path,
+                    Localized(ja: "AppImage のイメージが見つかりません", en: "its SquashFS image is not where its runtime ends"))
+            }
             // An image that cannot be read is an error, never searched as if it were plain data.
-            if let offset = appImageAt, window.descriptor != nil {
+            if let offset = appImageAt {
                 let (contents, marks) = try AppImageReader.read(window, offset: offset) {
                     inner throws(HostReadError) in try self.inspect(inner)
                 }
                 result.format = .appImage
                 result.appImage = contents
-                result.linked += marks.linked
-                result.signatures += marks.signatures
+                result.merge(marks)
             }
         } else if WindowsVersionInfo.isPE(head) {
             result = Result(format: .windows)
@@ -81,11 +87,13 @@ final class ProgramInspector {
         } else {
             result = Result(format: head.starts(with: [0x23, 0x21]) ? .script : .other)
         }
-        let total = ranges.reduce(0) { $0 + $1.count }
+        let total = ranges.reduce(0) { ElfImage.sum($0, $1.count) }
         guard total <= Self.maximumSearchBytes else {
             throw HostReadError(path: window.path, reason: .tooLarge(limit: Self.maximumSearchBytes))
         }
-        var found = [Bool](repeating: false, count: rules.signatureIDs.count)
+        // A catalog with engines and no protocols has nothing to search for.
+        guard !rules.signatureIDs.isEmpty else { return result }
+        var found = [Bool](repeating: false, count: rules.search.patterns.count)
         for range in ranges { try search(window, range, &found) }
         let own = zip(rules.signatureIDs, found).filter(\.1).map(\.0)
         result.signatures = Array(Set(result.signatures + own)).sorted {
@@ -94,8 +102,10 @@ final class ProgramInspector {
         return result
     }
 
-    /// Searches `range` chunk by chunk; consecutive chunks overlap by the longest signature, less
-    /// one byte, so a signature across a chunk boundary is found.
+    /// Searches `range` chunk by chunk; consecutive chunks overlap by the longest signature and
+    /// a byte each side, so a signature across a chunk boundary is found with its context. A
+    /// file that ends before its range does was cut or rewritten while read: an error, since the
+    /// rest went unsearched.
     private func search(_ window: FileWindow, _ range: Range<Int>, _ found: inout [Bool])
         throws(HostReadError)
     {
@@ -106,13 +116,33 @@ final class ProgramInspector {
             let buffer = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<count])
             let read = try window.fill(buffer, at: offset)
             searchedBytes += read
-            let last = read < count || offset + read >= range.upperBound
+            guard read == count else {
+                throw HostReadError(
+                    path: window.path,
+                    reason: .refused(
+                        Localized(
+                            ja: "読み取り中にファイルが短くなりました (点検中に変更された可能性)",
+                            en: "the file ended early while it was read (changed during the check?)")))
+            }
+            let last = offset + read >= range.upperBound
             rules.search.search(
                 UnsafeRawBufferPointer(rebasing: chunk[0..<read]), found: &found,
                 continuesBefore: offset > range.lowerBound, continuesAfter: !last)
             if last { return }
             offset += read - overlap
         }
+    }
+}
+
+extension ProgramInspector.Result {
+    /// Takes in what an AppImage's programs showed, each mark once.
+    mutating func merge(_ inner: ProgramInspector.Result) {
+        for item in inner.linked where !linked.contains(where: { $0.library == item.library }) { linked.append(item) }
+        for item in inner.searchPaths where !searchPaths.contains(where: { $0.path == item.path }) {
+            searchPaths.append(item)
+        }
+        signatures = Array(Set(signatures + inner.signatures))
+        if windows == nil { windows = inner.windows }
     }
 }
 

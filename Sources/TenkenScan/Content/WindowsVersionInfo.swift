@@ -11,7 +11,8 @@ public struct WindowsVersionInfo: Sendable, Hashable {
     static let keptNames: Set<String> = [
         "ProductName", "OriginalFilename", "InternalName", "CompanyName", "FileDescription",
     ]
-    private static let resourceLimit = 1 << 20
+    /// Icons and bitmaps come before the version resource in large programs: read this much.
+    private static let resourceLimit = 32 << 20
     private static let maximumEntries = 256
 
     static func isPE(_ prefix: [UInt8]) -> Bool { prefix.starts(with: [0x4D, 0x5A]) }
@@ -66,7 +67,7 @@ public struct WindowsVersionInfo: Sendable, Hashable {
             throw damaged(window, ja: "リソースがファイルの外にあります", en: "the resources lie outside the file")
         }
         let resources = try window.bytes(at: start, count: length)
-        guard let version = versionBlock(resources, baseAddress: resourceAddress) else { return nil }
+        guard let version = try versionBlock(resources, baseAddress: resourceAddress, window) else { return nil }
         var strings: [String: String] = [:]
         // VS_VERSIONINFO → StringFileInfo → one table per language → the strings.
         for root in blocks(in: version) where root.key == "VS_VERSION_INFO" {
@@ -85,7 +86,10 @@ public struct WindowsVersionInfo: Sendable, Hashable {
     }
 
     /// The VS_VERSIONINFO bytes: type 16 (RT_VERSION), its first name, its first language.
-    private static func versionBlock(_ resources: [UInt8], baseAddress: Int) -> ArraySlice<UInt8>? {
+    /// nil when there is no version resource; one whose entries point elsewhere is damage.
+    private static func versionBlock(
+        _ resources: [UInt8], baseAddress: Int, _ window: FileWindow
+    ) throws(HostReadError) -> ArraySlice<UInt8>? {
         let fields = ByteFields(bytes: resources, bigEndian: false)
         func entries(at offset: Int) -> [(id: UInt64, target: Int)] {
             guard let named = fields.count(at: offset + 12, size: 2), let ids = fields.count(at: offset + 14, size: 2)
@@ -97,14 +101,17 @@ public struct WindowsVersionInfo: Sendable, Hashable {
                 return (id, target)
             }
         }
-        guard let type = entries(at: 0).first(where: { $0.id == 16 }), type.target & 0x8000_0000 != 0,
+        guard let type = entries(at: 0).first(where: { $0.id == 16 }) else { return nil }
+        let outside = damaged(
+            window, ja: "バージョン情報が読める範囲の外を指しています", en: "the version resource points outside the resources")
+        guard type.target & 0x8000_0000 != 0,
             let name = entries(at: type.target & 0x7FFF_FFFF).first, name.target & 0x8000_0000 != 0,
             let language = entries(at: name.target & 0x7FFF_FFFF).first, language.target & 0x8000_0000 == 0,
             let dataAddress = fields.count(at: language.target, size: 4),
             let dataSize = fields.count(at: language.target + 4, size: 4), dataAddress >= baseAddress
-        else { return nil }
+        else { throw outside }
         let offset = dataAddress - baseAddress
-        guard offset <= resources.count, dataSize <= resources.count - offset else { return nil }
+        guard offset <= resources.count, dataSize <= resources.count - offset else { throw outside }
         return resources[offset..<(offset + dataSize)]
     }
 

@@ -14,9 +14,11 @@ struct DpkgFileOwnership {
         let package: String
         /// The path as the package lists it (before a diversion, or under /bin on merged /usr).
         let listedAs: [UInt8]
-        /// When dpkg last wrote the package's list (unix seconds): a file it installed has not
-        /// changed since.
+        /// When dpkg last wrote the package's list and its md5sums (unix seconds; nil: no
+        /// md5sums): a file it installed has not changed since either. Editing a list (to claim a
+        /// file) moves only the list's time.
         let listWritten: Int
+        let checksumsWritten: Int?
     }
 
     private(set) var issues: [FactIssue] = []
@@ -67,6 +69,7 @@ struct DpkgFileOwnership {
             }
         }
         var owners = [Owner?](repeating: nil, count: paths.count)
+        var checksumsWritten: [String: Int?] = [:]
         let entries: [Directory.Entry]
         do { entries = try info.entries() } catch {
             issues.append(.unreadable(.content, error, level: .limited))
@@ -89,9 +92,16 @@ struct DpkgFileOwnership {
             for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
                 guard let candidates = queries[Self.hash(line)] else { continue }
                 for query in candidates where owners[query.index] == nil && query.key.elementsEqual(line) {
-                    if let excluded = query.excluding, excluded == package { continue }
-                    if let only = query.only, only != package { continue }
-                    owners[query.index] = Owner(package: package, listedAs: query.key, listWritten: written)
+                    // The diversions file names packages without their architecture.
+                    let bare = String(package.prefix { $0 != ":" })
+                    if let excluded = query.excluding, excluded == bare { continue }
+                    if let only = query.only, only != bare { continue }
+                    if checksumsWritten[package] == nil {
+                        checksumsWritten[package] = try? info.status(FileName(package + ".md5sums")).modified
+                    }
+                    owners[query.index] = Owner(
+                        package: package, listedAs: query.key, listWritten: written,
+                        checksumsWritten: checksumsWritten[package] ?? nil)
                 }
             }
         }

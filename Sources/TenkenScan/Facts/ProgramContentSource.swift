@@ -28,8 +28,18 @@ public enum ProgramContentSource {
         let candidates = resolved(root, facts.programCandidates, issues: &facts.issues)
         counts.candidates = candidates.count
         let ownership = DpkgFileOwnership(root, issues: &facts.issues)
-        let owners = ownership.owners(
-            of: candidates.map(\.path), installed: facts.installedPackageNames, issues: &facts.issues)
+        // Packages install nothing in the trees users write to: a list claiming a file there owns nothing.
+        let packaged = candidates.indices.filter { mayBePackaged(candidates[$0]) }
+        var owners = [DpkgFileOwnership.Owner?](repeating: nil, count: candidates.count)
+        for (index, owner) in zip(
+            packaged,
+            ownership.owners(
+                of: packaged.map { candidates[$0].path }, installed: facts.installedPackageNames,
+                issues: &facts.issues))
+        {
+            owners[index] = owner
+        }
+        let now = Timestamp.seconds()
         let inspector = ProgramInspector(rules: rules)
         var cache = ContentCache(rules: rules)
         if let state = request.cacheDirectory { load(&cache, from: state, issues: &facts.issues) }
@@ -37,8 +47,13 @@ public enum ProgramContentSource {
             guard let identity = candidate.identity else { continue }
             var ownershipState = InspectedProgram.Ownership.unowned
             if let owner {
-                // dpkg writes a package's list after its files: a file changed since is worth a checksum.
-                if identity.changed <= Int64(owner.listWritten + 1) * 1_000_000_000 {
+                // dpkg writes a package's list and md5sums after its files: a file changed since
+                // either is checked against its md5sum. Times in the future (a clock set back)
+                // prove nothing, nor does a package without md5sums.
+                let written = owner.checksumsWritten.map { min($0, owner.listWritten) }
+                if let written, max(owner.listWritten, owner.checksumsWritten ?? 0) <= now + 60,
+                    identity.changed <= Int64(written + 1) * 1_000_000_000
+                {
                     counts.ownedUnchanged += 1
                     continue
                 }
@@ -74,6 +89,18 @@ public enum ProgramContentSource {
         facts.contentRules = rules
     }
 
+    /// Whether a package may own the file: not in a home, a Wine prefix or the trees Debian
+    /// leaves to users and administrators (/usr/local, /srv, the temporary directories).
+    private static func mayBePackaged(_ candidate: ProgramCandidate) -> Bool {
+        switch candidate.file.location {
+        case .home, .winePrefix: return false
+        case .systemPath, .opt, .other: break
+        }
+        let path = candidate.path.bytes
+        let userTrees = ["/home/", "/root/", "/usr/local/", "/srv/", "/tmp/", "/var/tmp/", "/dev/shm/"]
+        return !userTrees.contains { path.starts(with: Array($0.utf8)) }
+    }
+
     /// The candidates with each symlink replaced by the file it leads to (kept under the link's
     /// name, so evidence says which command runs it), and each file once.
     private static func resolved(
@@ -104,27 +131,50 @@ public enum ProgramContentSource {
     }
 
     /// Opens a candidate for reading only if it is still a regular file (opening a device node
-    /// that replaced it could have effects); nil, with an issue where it matters, otherwise.
+    /// that replaced it could have effects), with the identity of what was opened. A candidate
+    /// replaced by something else since the walk is an error (what it was went unseen); one
+    /// removed since is a note.
     private static func openRegular(
         _ root: HostRoot, _ candidate: ProgramCandidate, issues: inout [FactIssue]
-    ) -> (fd: Int32, size: Int)? {
+    ) -> (fd: Int32, size: Int, identity: FileIdentity)? {
         do {
             let handle = try root.open(candidate.path, flags: LocalFile.pathOnly | O_NOFOLLOW)
             var info = stat()
             let looked = fstat(handle, &info)
             close(handle)
-            guard looked == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            guard looked == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+                issues.append(changed(candidate))
+                return nil
+            }
             let file = try root.open(candidate.path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
             guard fstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
                 close(file)
+                issues.append(changed(candidate))
                 return nil
             }
-            return (file, Int(info.st_size))
+            return (file, Int(info.st_size), FileIdentity(info))
         } catch {
-            // Removed since the walk saw it: nothing is left to hide.
-            if !error.isNotFound { issues.append(.unreadable(.content, error)) }
+            if error.isNotFound {
+                issues.append(
+                    FactIssue(
+                        .content, .limited, .missing, path: candidate.file.path,
+                        Localized(
+                            ja: "\(candidate.file.path): 点検中に削除されました",
+                            en: "\(candidate.file.path): removed during the check")))
+            } else {
+                // A symlink put in its place (O_NOFOLLOW), or a file no longer readable.
+                issues.append(.unreadable(.content, error))
+            }
             return nil
         }
+    }
+
+    private static func changed(_ candidate: ProgramCandidate) -> FactIssue {
+        FactIssue(
+            .content, .error, .unreadable, path: candidate.file.path,
+            Localized(
+                ja: "\(candidate.file.path): 点検中に通常のファイル以外に置き換えられました",
+                en: "\(candidate.file.path): replaced by something other than a file during the check"))
     }
 
     /// What inspection finds in the file; nil when it could not be read (an issue says why).
@@ -132,7 +182,7 @@ public enum ProgramContentSource {
         _ root: HostRoot, _ candidate: ProgramCandidate, _ inspector: ProgramInspector,
         issues: inout [FactIssue]
     ) -> ProgramInspector.Result? {
-        guard let (file, size) = openRegular(root, candidate, issues: &issues) else { return nil }
+        guard let (file, size, _) = openRegular(root, candidate, issues: &issues) else { return nil }
         defer { close(file) }
         do {
             return try inspector.inspect(FileWindow(fd: file, size: size, path: candidate.file.path))
@@ -174,7 +224,7 @@ public enum ProgramContentSource {
 
     /// The file's md5sum as 32 lowercase hex digits, as dpkg's md5sums files write it.
     private static func md5(_ root: HostRoot, _ candidate: ProgramCandidate, issues: inout [FactIssue]) -> [UInt8]? {
-        guard let (file, size) = openRegular(root, candidate, issues: &issues) else { return nil }
+        guard let (file, size, _) = openRegular(root, candidate, issues: &issues) else { return nil }
         defer { close(file) }
         let window = FileWindow(fd: file, size: size, path: candidate.file.path)
         var digest = Insecure.MD5()

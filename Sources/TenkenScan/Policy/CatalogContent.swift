@@ -93,8 +93,10 @@ public struct CatalogProtocol: Sendable, Hashable {
 
     static let keys: Set<String> = ["id", "name", "purpose", "signatures"]
     static let signatureKeys: Set<String> = ["hex", "anywhere", "reason"]
-    /// Shorter strings occur by chance in large programs.
+    /// Shorter strings occur by chance in large programs; longer ones would make the search's
+    /// chunks overlap too much.
     static let shortestSignature = 8
+    static let longestSignature = 256
 
     init(_ yaml: YAMLObject, category: String) throws(PolicyError) {
         id = try yaml.string("id")
@@ -105,8 +107,9 @@ public struct CatalogProtocol: Sendable, Hashable {
         for entry in try yaml.objects("signatures", keys: Self.signatureKeys) {
             let hex = try entry.string("hex")
             guard let bytes = Self.bytes(hex: hex) else { throw entry.error("hex", "'\(hex)' is not hex digits") }
-            guard bytes.count >= Self.shortestSignature else {
-                throw entry.error("hex", "a signature needs at least \(Self.shortestSignature) bytes")
+            guard (Self.shortestSignature...Self.longestSignature).contains(bytes.count) else {
+                throw entry.error(
+                    "hex", "a signature has \(Self.shortestSignature) to \(Self.longestSignature) bytes")
             }
             signatures.append(
                 Signature(
