@@ -109,7 +109,8 @@ struct DpkgFileOwnership {
     }
 
     /// The md5sum dpkg recorded for the owner's file, as 32 hex digits; nil when the package has
-    /// no md5sums file or it does not list the file.
+    /// no md5sums file, it cannot be read, or it does not list the file: then the file is read by
+    /// content, so a failure here costs time, never sight.
     func recordedMD5(_ owner: Owner) -> [UInt8]? {
         guard let info,
             let bytes = try? info.readFile(FileName(owner.package + ".md5sums"), limit: 64 << 20)
@@ -154,6 +155,7 @@ struct DpkgFileOwnership {
     }
 
     /// On a merged-/usr root (/bin a symlink to usr/bin), a list's /bin/ls is the file /usr/bin/ls.
+    /// A link that cannot be read gives no alias, which leaves those files unowned: read by content.
     private func mergedUsrAliases() -> [([UInt8], [UInt8])] {
         var aliases: [([UInt8], [UInt8])] = []
         guard let top = try? root.directory("/") else { return aliases }
