@@ -523,6 +523,37 @@ struct ContentDetectionTests {
         #expect(result.signatures.count == 2)
     }
 
+    @Test("a program dated past 2262 is walked (no overflow); an owned file with no md5sum to check says so")
+    func farDatesAndUnverifiable() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("transmission-cli", into: unpacked.path)
+        let client = try unpacked.read("usr/bin/transmission-cli")
+        try scratch.write("home/alice/bin/later", client, mode: 0o755)
+        let later = Date(timeIntervalSince1970: 10_413_792_000)  // 2300-01-01
+        try FileManager.default.setAttributes(
+            [.modificationDate: later], ofItemAtPath: scratch.path + "/home/alice/bin/later")
+        try scratch.write("usr/bin/dircolors", client, mode: 0o755)
+        try scratch.write("var/lib/dpkg/info/coreutils.list", "/.\n/usr\n/usr/bin\n/usr/bin/dircolors\n")
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .fail)
+        #expect(finding.evidence.contains { $0.item == "/home/alice/bin/later" })
+        let owned = try #require(finding.evidence.first { $0.item == "/usr/bin/dircolors" })
+        #expect(owned.reason?.en.contains("a file of the package coreutils with no md5sum to check it against") == true)
+    }
+
+    @Test(
+        "a bare AppImage runtime, with nothing after it, is only a program",
+        .enabled(if: Needs.underCI || clang != nil, "needs clang"))
+    func bareRuntime() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        var runtime = try stubProgram()
+        runtime.replaceSubrange(8...10, with: [0x41, 0x49, 2])
+        try scratch.write("home/alice/bin/runtime-x86_64", runtime, mode: 0o755)
+        let finding = try p2p(scratch.path)
+        #expect(finding.status == .pass, "\(finding.errors)")
+    }
+
     @Test("a file shorter than when it was looked at is an error, not a clean read; a catalog without protocols reads")
     func shortReadsAndEmptyProtocols() throws {
         let scratch = try ScratchTree()

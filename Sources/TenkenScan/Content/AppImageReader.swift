@@ -132,6 +132,14 @@ public struct AppImageContents: Sendable, Hashable {
     /// The inner paths whose content carried a mark.
     public internal(set) var members: [String] = []
 
+    /// What another image of the same file holds, added to this one's.
+    mutating func merge(_ other: AppImageContents) {
+        names += other.names
+        commands += other.commands
+        programs += other.programs.prefix(max(0, AppImageReader.keptPrograms - programs.count))
+        members += other.members.prefix(max(0, AppImageReader.keptMembers - members.count))
+    }
+
     /// Name= and Exec= of the [Desktop Entry] group.
     mutating func addDesktopEntry(_ bytes: [UInt8]) {
         var inEntry = false

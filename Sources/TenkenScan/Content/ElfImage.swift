@@ -12,10 +12,6 @@ struct ElfImage {
     /// File ranges that hold data rather than code or debug information: where string constants
     /// live. Without section headers (a stripped-to-the-bone file), the whole file.
     let dataRanges: [Range<Int>]
-    /// Where the ELF file may end by its own headers (the section table's end, the last
-    /// section's, the last segment's): data after it was appended, as an AppImage's SquashFS
-    /// image follows its runtime, which looks at the first two.
-    let ends: [Int]
 
     static let magic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
     /// Far more headers and entries than any real program has.
@@ -45,13 +41,39 @@ struct ElfImage {
         let dynamic = try Self.dynamicStrings(window, layout, header, segments: segments)
         needed = dynamic.needed
         searchPaths = dynamic.searchPaths
-        let sections = try Self.dataRanges(
+        dataRanges = try Self.dataRanges(
             window, layout, header, offset: sectionOffset, entrySize: sectionSize, count: sectionCount,
             namesIndex: namesIndex, segments: segments)
-        dataRanges = sections.ranges
-        let tableEnd = sectionCount > 0 ? Self.sum(sectionOffset, sectionCount * sectionSize) : 0
-        let segmentsEnd = segments.map { Self.sum($0.offset, $0.fileSize) }.max() ?? 0
-        ends = [tableEnd, max(tableEnd, sections.lastEnd), segmentsEnd]
+    }
+
+    /// Where an AppImage runtime says its image starts: the end of the section header table, or
+    /// the end of the last section header's section if later (`appimage_get_elf_size`), read
+    /// from the raw header fields, so headers tenken refuses still locate an image. Empty when
+    /// the header cannot be read.
+    static func appImageOffsets(_ window: FileWindow) -> [Int] {
+        guard let ident = try? window.bytes(at: 0, count: min(64, window.size)), ident.count >= 52, isELF(ident)
+        else { return [] }
+        let layout = Layout(is64: ident[4] == 2)
+        let header = ByteFields(bytes: ident, bigEndian: ident[5] == 2)
+        guard ident.count >= layout.headerSize,
+            let tableOffset = header.count(at: layout.sectionOffsetAt, size: layout.word),
+            let entrySize = header.count(at: layout.programCountAt + 2, size: 2),
+            let count = header.count(at: layout.programCountAt + 4, size: 2), count > 0
+        else { return [] }
+        let tableEnd = sum(tableOffset, count * entrySize)
+        var offsets = [tableEnd]
+        let at = layout.is64 ? (offset: 24, size: 32) : (offset: 16, size: 20)
+        if entrySize >= at.size + layout.word,
+            let last = try? window.bytes(at: sum(tableOffset, (count - 1) * entrySize), count: at.size + layout.word)
+        {
+            let fields = ByteFields(bytes: last, bigEndian: header.bigEndian)
+            if let start = fields.count(at: at.offset, size: layout.word),
+                let size = fields.count(at: at.size, size: layout.word)
+            {
+                offsets.append(max(tableEnd, sum(start, size)))
+            }
+        }
+        return Array(Set(offsets.filter { $0 > 0 })).sorted()
     }
 
     /// a + b, or Int.max where that would overflow: header values are anything a file says.
@@ -131,54 +153,51 @@ struct ElfImage {
         return segments
     }
 
-    /// DT_NEEDED, DT_RPATH and DT_RUNPATH strings from the PT_DYNAMIC segment and its string table.
+    /// DT_NEEDED, DT_RPATH and DT_RUNPATH strings, read as ld.so reads them: the last PT_DYNAMIC,
+    /// where its address is loaded, entries up to DT_NULL whatever p_filesz says, and strings
+    /// up to their NUL whatever DT_STRSZ says; each read bounded.
     private static func dynamicStrings(
         _ window: FileWindow, _ layout: Layout, _ header: ByteFields, segments: [Segment]
     ) throws(HostReadError) -> (needed: [String], searchPaths: [String]) {
-        guard let dynamic = segments.first(where: { $0.type == 2 }), dynamic.fileSize > 0 else { return ([], []) }
-        guard dynamic.fileSize <= maximumTableBytes else {
-            throw damaged(window, ja: "動的セクションの大きさが不正です", en: "implausible dynamic section size")
+        guard let dynamic = segments.last(where: { $0.type == 2 }) else { return ([], []) }
+        let start = segments.lazy.compactMap { $0.fileOffset(of: dynamic.address) }.first ?? dynamic.offset
+        guard start < window.size else {
+            throw damaged(window, ja: "動的セクションがファイルの外にあります", en: "the dynamic section lies outside the file")
         }
-        let fields = ByteFields(
-            // Where the loader finds it: its address in a PT_LOAD, not what p_offset claims.
-            bytes: try window.bytes(
-                at: segments.lazy.compactMap { $0.fileOffset(of: dynamic.address) }.first ?? dynamic.offset,
-                count: dynamic.fileSize),
-            bigEndian: header.bigEndian)
+        let length = min(window.size - start, max(dynamic.fileSize, dynamicReadSize), maximumTableBytes)
+        let fields = ByteFields(bytes: try window.bytes(at: start, count: length), bigEndian: header.bigEndian)
         var strings: [(tag: UInt64, offset: Int)] = []
         var tableAddress: UInt64?
-        var tableSize: Int?
         var entry = 0
-        while entry + layout.dynamicEntrySize <= dynamic.fileSize {
+        reading: while entry + layout.dynamicEntrySize <= length {
             guard let tag = fields.integer(at: entry, size: layout.word),
                 let value = fields.integer(at: entry + layout.word, size: layout.word)
             else { break }
             entry += layout.dynamicEntrySize
             switch tag {
-            case 0: entry = Int.max - layout.dynamicEntrySize  // DT_NULL ends the table.
+            case 0: break reading  // DT_NULL ends the table.
             case 1, 15, 29: if value <= UInt64(Int.max) { strings.append((tag, Int(value))) }
             case 5: tableAddress = value
-            case 10: tableSize = value <= UInt64(maximumTableBytes) ? Int(value) : nil
             default: continue
             }
         }
         guard !strings.isEmpty else { return ([], []) }
-        guard let tableAddress, let tableSize,
-            let start = segments.lazy.compactMap({ $0.fileOffset(of: tableAddress) }).first
+        guard let tableAddress, let table = segments.lazy.compactMap({ $0.fileOffset(of: tableAddress) }).first
         else {
             throw damaged(
                 window, ja: "動的文字列表がないかファイルの外にあります",
                 en: "the dynamic string table is missing or outside the file")
         }
-        let table = try window.bytes(at: start, count: min(tableSize, window.size - start))
         var needed: [String] = []
         var searchPaths: [String] = []
         for (tag, offset) in strings {
-            guard offset < table.count else {
+            let at = sum(table, offset)
+            guard at < window.size else {
                 throw damaged(
                     window, ja: "動的項目が文字列表の外を指しています", en: "a dynamic entry points past its string table")
             }
-            let text = ByteText.display(table[offset...].prefix { $0 != 0 })
+            let bytes = try window.bytes(at: at, count: min(longestDynamicString, window.size - at))
+            let text = ByteText.display(bytes.prefix { $0 != 0 }[...])
             if tag == 1 {
                 needed.append(text)
             } else {
@@ -188,6 +207,10 @@ struct ElfImage {
         return (needed, searchPaths)
     }
 
+    /// Enough for any real dynamic table; one longer than p_filesz is read this far.
+    private static let dynamicReadSize = 16 << 10
+    private static let longestDynamicString = 4096
+
     /// The whole file less its debug information (most of an unstripped program): string
     /// constants are in what remains, wherever a linker or packer put them. Section headers are
     /// not what the loader reads, so a section is skipped only where nothing is loaded from it:
@@ -195,11 +218,11 @@ struct ElfImage {
     private static func dataRanges(
         _ window: FileWindow, _ layout: Layout, _ header: ByteFields, offset: Int, entrySize: Int, count: Int,
         namesIndex: Int, segments: [Segment]
-    ) throws(HostReadError) -> (ranges: [Range<Int>], lastEnd: Int) {
+    ) throws(HostReadError) -> [Range<Int>] {
         let bytes = try table(
             window, offset: offset, entrySize: entrySize, count: count, minimumEntry: layout.sectionEntrySize,
             what: Localized(ja: "セクションヘッダー", en: "section header"))
-        guard !bytes.isEmpty else { return ([0..<window.size], 0) }
+        guard !bytes.isEmpty else { return [0..<window.size] }
         let fields = ByteFields(bytes: bytes, bigEndian: header.bigEndian)
         let at = layout.is64 ? (flags: 8, offset: 24, size: 32) : (flags: 8, offset: 16, size: 20)
         func section(_ index: Int) -> (name: Int, type: UInt64, flags: UInt64, range: Range<Int>)? {
@@ -219,17 +242,15 @@ struct ElfImage {
         }
         let loaded = segments.filter { $0.type == 1 }.map(\.fileRange)
         var skipped: [Range<Int>] = []
-        var lastEnd = 0
         for index in 0..<count {
             guard let entry = section(index), !entry.range.isEmpty else { continue }
-            lastEnd = max(lastEnd, entry.range.upperBound)
             let isDebug =
                 entry.flags & 0x2 == 0 && entry.name < names.count
                 && names[entry.name...].starts(with: Array(".debug_".utf8))
                 && !loaded.contains { $0.overlaps(entry.range) }
             if isDebug { skipped.append(entry.range) }
         }
-        return (Self.complement(of: skipped, in: 0..<window.size), lastEnd)
+        return Self.complement(of: skipped, in: 0..<window.size)
     }
 
     /// `whole` less `ranges`, in order.

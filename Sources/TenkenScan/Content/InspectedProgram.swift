@@ -22,6 +22,8 @@ public struct InspectedProgram: Sendable {
         case unowned
         /// A package lists it, but its content is not what dpkg installed (its md5sum differs).
         case replaced(package: String)
+        /// A package lists it and it changed since, with no md5sum to check it against.
+        case unverifiable(package: String)
     }
 
     public let file: ExecutableFile

@@ -26,8 +26,17 @@ public struct FileIdentity: Sendable, Hashable, Codable {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         size = Int(info.st_size)
-        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        modified = Self.nanoseconds(info.st_mtim)
+        changed = Self.nanoseconds(info.st_ctim)
+    }
+
+    /// Saturating: a file may carry any time (`touch -d 2300-01-01`), past what 64-bit
+    /// nanoseconds hold; such times only ever compare as "later".
+    private static func nanoseconds(_ time: timespec) -> Int64 {
+        let (whole, overflow) = Int64(time.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return time.tv_sec < 0 ? Int64.min : Int64.max }
+        let (total, late) = whole.addingReportingOverflow(Int64(time.tv_nsec))
+        return late ? Int64.max : total
     }
 }
 

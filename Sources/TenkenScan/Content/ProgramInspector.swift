@@ -43,7 +43,6 @@ final class ProgramInspector {
         var ranges = [0..<window.size]
         if ElfImage.isELF(head) {
             result = Result(format: .elf)
-            var appImageAt: Int?
             do {
                 let image = try ElfImage(window)
                 for library in image.needed {
@@ -53,30 +52,33 @@ final class ProgramInspector {
                     if let engine = rules.engine(searchedIn: path) { result.searchPaths.append((path, engine)) }
                 }
                 ranges = image.dataRanges
-                for end in image.ends where try AppImageReader.hasImage(window, at: end) {
-                    // The runtime is searched, not the compressed image after it: its programs are.
-                    ranges = ranges.map { $0.clamped(to: 0..<end) }.filter { !$0.isEmpty }
-                    appImageAt = end
-                    break
-                }
-            } catch  where error.isDamage && !ElfImage.saysAppImage(head) {
-                // Headers a loader would refuse still hide nothing from a search of every byte
-                // (an AppImage's compressed image would: its damage is an error).
+            } catch  where error.isDamage {
+                // Headers a loader would refuse still hide nothing from a search of every byte.
                 result.format = .other
             }
-            if appImageAt == nil && ElfImage.saysAppImage(head) {
-                throw AppImageReader.unreadable(
-                    window.path,
-                    Localized(ja: "AppImage のイメージが見つかりません", en: "its SquashFS image is not where its runtime ends"))
-            }
-            // An image that cannot be read is an error, never searched as if it were plain data.
-            if let offset = appImageAt {
-                let (contents, marks) = try AppImageReader.read(window, offset: offset) {
-                    inner throws(HostReadError) in try self.inspect(inner)
+            // Every place a runtime could put an image is read (a decoy at one hides nothing at
+            // another); the runtime is searched, not the compressed images after it.
+            let offsets = ElfImage.appImageOffsets(window)
+            var images: [Int] = []
+            for offset in offsets where try AppImageReader.hasImage(window, at: offset) { images.append(offset) }
+            if let first = images.first {
+                ranges = ranges.map { $0.clamped(to: 0..<first) }.filter { !$0.isEmpty }
+                var contents = AppImageContents()
+                for offset in images {
+                    let (found, marks) = try AppImageReader.read(window, offset: offset) {
+                        inner throws(HostReadError) in try self.inspect(inner)
+                    }
+                    contents.merge(found)
+                    result.merge(marks)
                 }
                 result.format = .appImage
                 result.appImage = contents
-                result.merge(marks)
+            } else if ElfImage.saysAppImage(head), window.size > (offsets.max() ?? 0) {
+                // A runtime with something after it that is no image where it looks: unseen. (A bare
+                // runtime, with nothing after it, is only a program.)
+                throw AppImageReader.unreadable(
+                    window.path,
+                    Localized(ja: "AppImage のイメージが見つかりません", en: "its SquashFS image is not where its runtime ends"))
             }
         } else if WindowsVersionInfo.isPE(head) {
             result = Result(format: .windows)

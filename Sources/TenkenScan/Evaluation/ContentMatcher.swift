@@ -130,6 +130,10 @@ enum ContentMatcher {
                 replaced = Localized(
                     ja: " (パッケージ \(package) のファイルが別の内容に置き換えられています)",
                     en: " (it replaced a file of the package \(package))")
+            } else if case .unverifiable(let package) = program.ownership {
+                replaced = Localized(
+                    ja: " (パッケージ \(package) のファイルですが、照合する md5sum がありません)",
+                    en: " (a file of the package \(package) with no md5sum to check it against)")
             } else if let members = program.appImage?.members, !members.isEmpty {
                 let listed = members.joined(separator: ", ")
                 replaced = Localized(ja: " (AppImage 内の \(listed))", en: " (inside the AppImage: \(listed))")

@@ -52,35 +52,25 @@ public enum ProgramContentSource {
                 // prove nothing, nor does a package without md5sums.
                 let written = owner.checksumsWritten.map { min($0, owner.listWritten) }
                 if let written, max(owner.listWritten, owner.checksumsWritten ?? 0) <= now + 60,
-                    identity.changed <= Int64(written + 1) * 1_000_000_000
+                    identity.changed / 1_000_000_000 <= Int64(written)
                 {
                     counts.ownedUnchanged += 1
                     continue
                 }
                 counts.verifiedByChecksum += 1
-                if let recorded = ownership.recordedMD5(owner),
-                    let actual = checksum(root, candidate, identity, &cache, issues: &facts.issues), actual == recorded
-                {
+                guard let recorded = ownership.recordedMD5(owner) else {
+                    ownershipState = .unverifiable(package: owner.package)
+                    counts.inspected += 1
+                    record(candidate, ownershipState, identity, root, inspector, &cache, into: &facts)
+                    continue
+                }
+                if let actual = checksum(root, candidate, identity, &cache, issues: &facts.issues), actual == recorded {
                     continue
                 }
                 ownershipState = .replaced(package: owner.package)
             }
             counts.inspected += 1
-            let result: ProgramInspector.Result?
-            if case .inspected(let known) = cache.lookUp(identity) {
-                result = known
-            } else {
-                result = inspect(root, candidate, inspector, issues: &facts.issues)
-                if let result { cache.record(identity, .inspected(result)) }
-            }
-            if let result, result.isMarked {
-                facts.inspectedPrograms.append(
-                    InspectedProgram(
-                        file: candidate.file, format: result.format, ownership: ownershipState,
-                        linked: result.linked, searchPaths: result.searchPaths, signatures: result.signatures,
-                        windows: result.windows,
-                        appImage: result.appImage))
-            }
+            record(candidate, ownershipState, identity, root, inspector, &cache, into: &facts)
         }
         if let state = request.cacheDirectory { save(cache, to: state, issues: &facts.issues) }
         counts.fromCache = cache.hits
@@ -177,15 +167,40 @@ public enum ProgramContentSource {
                 en: "\(candidate.file.path): replaced by something other than a file during the check"))
     }
 
-    /// What inspection finds in the file; nil when it could not be read (an issue says why).
+    /// Inspects a candidate (or takes what the cache knows of this version of it) and keeps it
+    /// when it shows a mark.
+    private static func record(
+        _ candidate: ProgramCandidate, _ ownership: InspectedProgram.Ownership, _ identity: FileIdentity,
+        _ root: HostRoot, _ inspector: ProgramInspector, _ cache: inout ContentCache, into facts: inout HostFacts
+    ) {
+        let result: ProgramInspector.Result?
+        if case .inspected(let known) = cache.lookUp(identity) {
+            result = known
+        } else if let (found, opened) = inspect(root, candidate, inspector, issues: &facts.issues) {
+            // Kept under the version that was read, which may be newer than the one the walk saw.
+            cache.record(opened, .inspected(found))
+            result = found
+        } else {
+            result = nil
+        }
+        guard let result, result.isMarked else { return }
+        facts.inspectedPrograms.append(
+            InspectedProgram(
+                file: candidate.file, format: result.format, ownership: ownership, linked: result.linked,
+                searchPaths: result.searchPaths, signatures: result.signatures, windows: result.windows,
+                appImage: result.appImage))
+    }
+
+    /// What inspection finds in the file, with the identity of what was read; nil when it could
+    /// not be read (an issue says why).
     private static func inspect(
         _ root: HostRoot, _ candidate: ProgramCandidate, _ inspector: ProgramInspector,
         issues: inout [FactIssue]
-    ) -> ProgramInspector.Result? {
-        guard let (file, size, _) = openRegular(root, candidate, issues: &issues) else { return nil }
+    ) -> (ProgramInspector.Result, FileIdentity)? {
+        guard let (file, size, identity) = openRegular(root, candidate, issues: &issues) else { return nil }
         defer { close(file) }
         do {
-            return try inspector.inspect(FileWindow(fd: file, size: size, path: candidate.file.path))
+            return (try inspector.inspect(FileWindow(fd: file, size: size, path: candidate.file.path)), identity)
         } catch {
             issues.append(.unreadable(.content, error))
             return nil
