@@ -40,9 +40,7 @@ struct ListCache {
         else { return }
         var entries: [FileIdentity: (offers: [AptIndex.Offer], damaged: Int)] = [:]
         for _ in 0..<count {
-            guard let device = reader.integer(8), let inode = reader.integer(8), let size = reader.integer(8),
-                let modified = reader.integer(8), let changed = reader.integer(8), let damaged = reader.integer(4),
-                let offerCount = reader.integer(4)
+            guard let identity = reader.identity(), let damaged = reader.integer(4), let offerCount = reader.integer(4)
             else { return }
             var offers: [AptIndex.Offer] = []
             for _ in 0..<offerCount {
@@ -56,9 +54,6 @@ struct ListCache {
                 }
                 offers.append(AptIndex.Offer(name: name, version: version, architecture: architecture, tags: tags))
             }
-            let identity = FileIdentity(
-                device: device, inode: inode, size: Int(truncatingIfNeeded: size),
-                modified: Int64(bitPattern: modified), changed: Int64(bitPattern: changed))
             entries[identity] = (offers, Int(damaged))
         }
         guard reader.atEnd else { return }
@@ -72,11 +67,7 @@ struct ListCache {
         writer.bytes = Self.magic + installedDigest
         writer.integer(UInt64(current.count), 4)
         for (identity, entry) in current {
-            for value in [identity.device, identity.inode, UInt64(truncatingIfNeeded: identity.size)] {
-                writer.integer(value, 8)
-            }
-            writer.integer(UInt64(bitPattern: identity.modified), 8)
-            writer.integer(UInt64(bitPattern: identity.changed), 8)
+            writer.identity(identity)
             writer.integer(UInt64(entry.damaged), 4)
             writer.integer(UInt64(entry.offers.count), 4)
             for offer in entry.offers {
@@ -108,6 +99,16 @@ struct ByteReader {
         return field.reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }
 
+    /// A file identity as `ByteWriter.identity` stores it.
+    mutating func identity() -> FileIdentity? {
+        guard let device = integer(8), let inode = integer(8), let size = integer(8), let modified = integer(8),
+            let changed = integer(8)
+        else { return nil }
+        return FileIdentity(
+            device: device, inode: inode, size: Int(truncatingIfNeeded: size),
+            modified: Int64(bitPattern: modified), changed: Int64(bitPattern: changed))
+    }
+
     /// A string stored with its length in two bytes.
     mutating func text() -> String? {
         guard let length = integer(2), let field = take(Int(length)) else { return nil }
@@ -120,6 +121,13 @@ struct ByteWriter {
 
     mutating func integer(_ value: UInt64, _ size: Int) {
         for index in 0..<size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
+    }
+
+    /// Device, inode, size, mtime and ctime, eight bytes each.
+    mutating func identity(_ identity: FileIdentity) {
+        for value in [identity.device, identity.inode, UInt64(truncatingIfNeeded: identity.size)] { integer(value, 8) }
+        integer(UInt64(bitPattern: identity.modified), 8)
+        integer(UInt64(bitPattern: identity.changed), 8)
     }
 
     mutating func text(_ value: String) {

@@ -66,13 +66,9 @@ struct ContentCache {
         guard let count = reader.integer(4) else { return Self.damaged }
         var entries: [FileIdentity: Outcome] = [:]
         for _ in 0..<count {
-            guard let device = reader.integer(8), let inode = reader.integer(8), let size = reader.integer(8),
-                let modified = reader.integer(8), let changed = reader.integer(8), let kind = reader.integer(1),
+            guard let identity = reader.identity(), let kind = reader.integer(1),
                 let outcome = Self.outcome(kind, &reader)
             else { return Self.damaged }
-            let identity = FileIdentity(
-                device: device, inode: inode, size: Int(truncatingIfNeeded: size),
-                modified: Int64(bitPattern: modified), changed: Int64(bitPattern: changed))
             entries[identity] = outcome
         }
         guard reader.atEnd else { return Self.damaged }
@@ -85,11 +81,7 @@ struct ContentCache {
         writer.bytes = Self.magic + rulesDigest
         writer.integer(UInt64(current.count), 4)
         for (identity, outcome) in current {
-            for value in [identity.device, identity.inode, UInt64(truncatingIfNeeded: identity.size)] {
-                writer.integer(value, 8)
-            }
-            writer.integer(UInt64(bitPattern: identity.modified), 8)
-            writer.integer(UInt64(bitPattern: identity.changed), 8)
+            writer.identity(identity)
             switch outcome {
             case .checksum(let hex):
                 writer.integer(0, 1)
