@@ -11,11 +11,7 @@ import Testing
 /// catalog does not name; and the same root without them passes.
 @Suite("forbidden software by content")
 struct ContentDetectionTests {
-    private func p2p(_ root: String) throws -> Finding {
-        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
-        let report = Check.run(root: try HostRoot(root), policy: policy, now: Fixture.now)
-        return try #require(report.finding("no-p2p-software"))
-    }
+    private func p2p(_ root: String) throws -> Finding { try Fixture.finding("no-p2p-software", at: root) }
 
     /// A program of a Debian package, taken out of it and put at `place` under another name.
     struct Placement: Sendable, CustomTestStringConvertible {
@@ -123,12 +119,12 @@ struct ContentDetectionTests {
 
     @Test(
         "a library search path naming an engine is a hint only",
-        .enabled(if: Needs.underCI || clang != nil, "needs clang (the Swift toolchain's)"))
+        .enabled(if: Needs.underCI || Programs.clang != nil, "needs clang (the Swift toolchain's)"))
     func searchPathHint() throws {
         let scratch = try Fixture.copy("debian-clean")
         let source = try ScratchTree()
         try source.write("tool.c", "int main(void) { return 0; }\n")
-        let compiler = try #require(Self.clang)
+        let compiler = try #require(Programs.clang)
         let built = try run([
             compiler, "-O1", "-Wl,-rpath,/opt/app/libtorrent-rasterbar/lib", "-o", source.path + "/tool",
             source.path + "/tool.c",
@@ -210,7 +206,7 @@ struct ContentDetectionTests {
 
     @Test(
         "stand-ins for clients Debian does not ship (gtk-gnutella, Nicotine+, WebTorrent) are found by their protocol",
-        .enabled(if: Needs.underCI || clang != nil, "needs clang (the Swift toolchain's)"))
+        .enabled(if: Needs.underCI || Programs.clang != nil, "needs clang (the Swift toolchain's)"))
     func standIns() throws {
         let scratch = try Fixture.copy("debian-clean")
         let signatures = try catalogSignatures()
@@ -223,7 +219,7 @@ struct ContentDetectionTests {
             "gnutella.c",
             "#include <stdio.h>\nconst char *table[] = {\(strings.joined(separator: ", "))};\n"
                 + "int main(int c, char **v) { puts(table[c % 2]); return 0; }\n")
-        let compiler = try #require(Self.clang)
+        let compiler = try #require(Programs.clang)
         let built = try run([compiler, "-O1", "-o", source.path + "/gnutella", source.path + "/gnutella.c"])
         #expect(built.status == 0, "\(built.error)")
         try scratch.write("home/alice/.local/bin/gtk-gnutella-helper", try source.read("gnutella"), mode: 0o755)
@@ -393,7 +389,7 @@ struct ContentDetectionTests {
 
     @Test(
         "an AppImage is known by what is inside it, whatever its name and compression",
-        .enabled(if: Needs.underCI || (clang != nil && mksquashfs), "needs clang and squashfs-tools"),
+        .enabled(if: Needs.underCI || (Programs.clang != nil && mksquashfs), "needs clang and squashfs-tools"),
         arguments: ["gzip", "xz", "zstd"])
     func appImages(_ compression: String) throws {
         let scratch = try Fixture.copy("debian-clean")
@@ -427,7 +423,7 @@ struct ContentDetectionTests {
 
     @Test(
         "an AppImage whose image cannot be read is an error, never a pass; a harmless one passes",
-        .enabled(if: Needs.underCI || (clang != nil && mksquashfs), "needs clang and squashfs-tools"))
+        .enabled(if: Needs.underCI || (Programs.clang != nil && mksquashfs), "needs clang and squashfs-tools"))
     func unreadableAppImage() throws {
         let scratch = try Fixture.copy("debian-clean")
         let harmless = try appImage(
@@ -474,7 +470,7 @@ struct ContentDetectionTests {
 
     @Test(
         "an AppImage holding another, or whose runtime says AppImage with no image after it, is an error",
-        .enabled(if: Needs.underCI || (clang != nil && mksquashfs), "needs clang and squashfs-tools"))
+        .enabled(if: Needs.underCI || (Programs.clang != nil && mksquashfs), "needs clang and squashfs-tools"))
     func appImagesThatHide() throws {
         let scratch = try Fixture.copy("debian-clean")
         let inner = try appImage("xz", ["usr/bin/run": (Array("#!/bin/sh\n".utf8), 0o755)])
@@ -498,7 +494,7 @@ struct ContentDetectionTests {
 
     @Test(
         "section headers do not hide strings: data marked as code outside any executable segment is searched",
-        .enabled(if: Needs.underCI || clang != nil, "needs clang and binutils"))
+        .enabled(if: Needs.underCI || Programs.clang != nil, "needs clang and binutils"))
     func lyingSectionHeaders() throws {
         let signatures = try #require(try catalogSignatures()["gnutella"])
         let source = try ScratchTree()
@@ -508,7 +504,7 @@ struct ContentDetectionTests {
             "g.c",
             "#include <stdio.h>\nconst char s0[] = \(strings[0]);\nconst char s1[] = \(strings[1]);\n"
                 + "int main(int c, char **v) { puts(c % 2 ? s0 : s1); return 0; }\n")
-        let compiler = try #require(Self.clang)
+        let compiler = try #require(Programs.clang)
         #expect(try run([compiler, "-O1", "-o", source.path + "/g", source.path + "/g.c"]).status == 0)
         let flagged = try run([
             "/usr/bin/objcopy", "--set-section-flags", ".rodata=alloc,code,readonly", source.path + "/g",
@@ -544,7 +540,7 @@ struct ContentDetectionTests {
 
     @Test(
         "a bare AppImage runtime, with nothing after it, is only a program",
-        .enabled(if: Needs.underCI || clang != nil, "needs clang"))
+        .enabled(if: Needs.underCI || Programs.clang != nil, "needs clang"))
     func bareRuntime() throws {
         let scratch = try Fixture.copy("debian-clean")
         var runtime = try stubProgram()
@@ -633,7 +629,7 @@ struct ContentDetectionTests {
     private func stubProgram() throws -> [UInt8] {
         let source = try ScratchTree()
         try source.write("stub.c", "int main(void) { return 0; }\n")
-        let compiler = try #require(Self.clang)
+        let compiler = try #require(Programs.clang)
         let built = try run([compiler, "-O1", "-o", source.path + "/stub", source.path + "/stub.c"])
         #expect(built.status == 0, "\(built.error)")
         return try source.read("stub")
@@ -650,11 +646,6 @@ struct ContentDetectionTests {
         #expect(made.status == 0, "\(made.error)")
         return try stubProgram() + (try tree.read("image"))
     }
-
-    static let clang: String? = {
-        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        return (paths + ["/usr/bin"]).map { $0 + "/clang" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
 
     /// The default catalog's signatures by protocol id: tests build their inputs from the catalog
     /// so no signature is spelled out in tenken's sources (or its test program).

@@ -9,11 +9,7 @@ import Testing
 /// and a tree it cannot finish is a gap with its path, never a pass.
 @Suite("program-file walk")
 struct ProgramWalkTests {
-    private func p2p(_ root: String) throws -> Finding {
-        let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
-        let report = Check.run(root: try HostRoot(root), policy: policy, now: Fixture.now)
-        return try #require(report.finding("no-p2p-software"))
-    }
+    private func p2p(_ root: String) throws -> Finding { try Fixture.finding("no-p2p-software", at: root) }
 
     @Test(
         "a client anywhere a user can write is found, at any real depth",

@@ -28,7 +28,7 @@ public enum DebianArchive {
         defer { try? FileManager.default.removeItem(atPath: incoming) }
         // apt downloads as _apt, which must be able to write there.
         chmod(incoming, 0o777)
-        let result = try run(["/usr/bin/apt-get", "download", "-q", package], directory: incoming)
+        let result = try TenkenTestSupport.run(["/usr/bin/apt-get", "download", "-q", package], directory: incoming)
         guard result.status == 0 else {
             throw Failure("apt-get download \(package) failed (\(result.status)): \(result.error)")
         }
@@ -44,7 +44,7 @@ public enum DebianArchive {
     public static func unpack(_ package: String, into directory: String) throws -> String {
         let archive = try deb(package)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let result = try run(["/usr/bin/dpkg-deb", "-x", archive, directory])
+        let result = try TenkenTestSupport.run(["/usr/bin/dpkg-deb", "-x", archive, directory])
         guard result.status == 0 else { throw Failure("dpkg-deb -x \(archive) failed: \(result.error)") }
         return directory
     }
@@ -52,23 +52,6 @@ public enum DebianArchive {
     private static func cached(_ package: String) throws -> String? {
         try FileManager.default.contentsOfDirectory(atPath: cache)
             .filter { $0.hasPrefix(package + "_") && $0.hasSuffix(".deb") }.sorted().last.map { cache + "/" + $0 }
-    }
-
-    private static func run(_ arguments: [String], directory: String? = nil) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(filePath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        if let directory { process.currentDirectoryURL = URL(filePath: directory) }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let errorText = error.fileHandleForReading.readDataToEndOfFile()
-        _ = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(
-            status: process.terminationStatus, output: "", error: String(decoding: errorText, as: UTF8.self))
     }
 
     public struct Failure: Error, CustomStringConvertible {

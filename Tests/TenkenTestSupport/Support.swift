@@ -15,6 +15,13 @@ public enum Fixture {
 
     public static func root(_ name: String) throws -> HostRoot { try HostRoot(path(name)) }
 
+    /// The finding of one default-policy rule, checked alone on the root at `path`.
+    public static func finding(_ rule: String, at path: String) throws -> Finding {
+        let policy = try PolicyLoader.loadDefault().selecting([rule]).get()
+        let report = Check.run(root: try HostRoot(path), policy: policy, now: now)
+        return try #require(report.finding(rule))
+    }
+
     /// A writable copy of a fixture root (cp -a keeps its symlinks and modes).
     public static func copy(_ name: String) throws -> ScratchTree {
         let scratch = try ScratchTree()
@@ -117,6 +124,11 @@ public enum Programs {
     static let directory = URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent()
     public static let tenken = directory.appending(path: "tenken").path
     public static let collector = directory.appending(path: "tenken-collector").path
+    /// The C compiler Swift ships, found on the PATH: what tests build stand-in programs with.
+    public static let clang: String? = {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        return (paths + ["/usr/bin"]).map { $0 + "/clang" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
 }
 
 /// A finished program's exit status and output.
@@ -126,15 +138,17 @@ public struct CommandResult {
     public let error: String
 }
 
-/// Runs a program with an argument list (no shell) and returns its status and output.
+/// Runs a program with an argument list (no shell), in `directory` if given, and returns its
+/// status and output.
 @discardableResult
-public func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws
-    -> CommandResult
-{
+public func run(
+    _ arguments: [String], environment: [String: String]? = nil, input: String? = nil, directory: String? = nil
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(filePath: arguments[0])
     process.arguments = Array(arguments.dropFirst())
     if let environment { process.environment = environment }
+    if let directory { process.currentDirectoryURL = URL(filePath: directory) }
     if let input {
         let pipe = Pipe()
         process.standardInput = pipe

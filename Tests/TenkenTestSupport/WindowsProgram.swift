@@ -12,10 +12,7 @@ public enum WindowsProgram {
             && preprocessor != nil
     }
 
-    static let preprocessor: String? = {
-        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        return (paths + ["/usr/bin"]).map { $0 + "/clang" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
+    static let preprocessor = Programs.clang
 
     /// The bytes of a PE executable whose StringFileInfo holds `strings` (name, value).
     public static func build(_ strings: [(String, String)]) throws -> [UInt8] {
