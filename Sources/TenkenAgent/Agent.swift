@@ -39,6 +39,10 @@ public final class Agent: Sendable {
     let notifier = ServiceNotifier()
     let deviceEvents: any DeviceEventSource
 
+    /// What checks keep between them: the program walk, with its change journal (fanotify), so a
+    /// periodic check reads only directories that changed since the last.
+    let memory = CheckMemory()
+
     public init(configuration: Configuration, log: AgentLog, deviceEvents: any DeviceEventSource) {
         self.configuration = configuration
         self.log = log
@@ -62,7 +66,8 @@ public final class Agent: Sendable {
         do {
             let root = try HostRoot(configuration.root)
             report = try Check.run(
-                root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }, cacheDirectory: cache
+                root: root, ledger: configuration.ledgerFile.map { LedgerFile.load(file: $0) }, cacheDirectory: cache,
+                memory: memory
             ) {
                 () throws(PolicyError) in
                 try PolicyLoader.load(file: configuration.policyFile, rules: configuration.rules)

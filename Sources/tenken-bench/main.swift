@@ -5,7 +5,7 @@ import TenkenScan
     import Glibc
 #endif
 
-// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|dpkg|walk|content|ingest]
+// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|dpkg|walk|content|agent|ingest]
 //              [--entries N] [--files N] [--megabytes N] [--machines N] [--reports N] [--plain]
 // Each benchmark runs against its named peer in one run, alternated so machine noise falls on
 // both alike: pending updates against `apt list --upgradable` (same answer required), then
@@ -46,6 +46,11 @@ if suite == "content" {
     benchmarkContent(
         runs: Int(option("--runs", default: "5")) ?? 5, count: Int(option("--files", default: "1000")) ?? 1000,
         megabytes: Int(option("--megabytes", default: "1024")) ?? 1024, policy: policy)
+    exit(0)
+}
+if suite == "agent" {
+    let rules = option("--rules", default: "no-p2p-software,no-personal-cloud-sync,no-remote-access-software")
+    benchmarkAgentCheck(root: root, rootPath: rootPath, runs: runs, rules: rules.split(separator: ",").map(String.init))
     exit(0)
 }
 if suite == "dpkg" {

@@ -1,2 +1,3 @@
 #include "rooted_io.h"
 #include "socket_diag.h"
+#include "change_journal.h"

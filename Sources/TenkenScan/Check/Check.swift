@@ -4,18 +4,21 @@ import TenkenBase
 public enum Check {
     public static func run(
         root: HostRoot, policy: Policy, now: Int? = nil, ledger: LedgerState? = nil,
-        cacheDirectory: StateDirectory? = nil
+        cacheDirectory: StateDirectory? = nil, memory: CheckMemory? = nil
     ) -> CheckReport {
-        run(root: root, now: now, ledger: ledger, cacheDirectory: cacheDirectory) { () throws(Never) in policy }
+        run(root: root, now: now, ledger: ledger, cacheDirectory: cacheDirectory, memory: memory) {
+            () throws(Never) in policy
+        }
     }
 
     /// Loads the policy while the package databases are parsed on another thread.
     /// `now` (unix seconds) is the time ages are measured against; the clock when nil.
     /// `ledger` defaults to the root's /etc/tenken/ledger.yaml. With `cacheDirectory`, programs
-    /// and apt lists whose files have not changed since an earlier check are not read again.
+    /// and apt lists whose files have not changed since an earlier check are not read again; with
+    /// `memory` (the agent's), directories its journal saw no change in are not read again either.
     public static func run<Failure: Error>(
         root: HostRoot, now: Int? = nil, ledger: LedgerState? = nil, cacheDirectory: StateDirectory? = nil,
-        policy load: () throws(Failure) -> Policy
+        memory: CheckMemory? = nil, policy load: () throws(Failure) -> Policy
     ) throws(Failure) -> CheckReport {
         let now = now ?? Timestamp.seconds()
         let started = Timestamp.now()
@@ -28,6 +31,7 @@ public enum Check {
             var request = policy.factRequest
             request.now = now
             request.cacheDirectory = cacheDirectory
+            request.memory = memory
             return request
         }
         let policy = loaded!

@@ -56,31 +56,60 @@ public enum ExecutableSource {
     /// below a home); a tree deeper than this is a gap, not a pass.
     static let maximumDepth = 64
 
+    /// What the walk makes of one entry, kept with its directory for the next walk (the agent's).
+    enum WalkRecord: Sendable {
+        /// A file whose name the policy asks about.
+        case named(ExecutableFile)
+        /// A program to look inside.
+        case candidate(ProgramCandidate)
+    }
+
+    /// How a walk went, for the benchmark and the README.
+    public struct Counts: Sendable {
+        public internal(set) var directoriesRead = 0
+        /// Directories taken from the agent's memory without being read (the journal saw no change in them).
+        public internal(set) var directoriesTaken = 0
+        /// Why every directory was read although the agent keeps a memory; nil: only changes were read.
+        public internal(set) var fullWalk: String?
+    }
+
     static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
-        var walk = TreeWalk(
-            root: root, source: .files, entryLimit: request.walkEntryLimit ?? maximumEntriesPerWalk,
-            depthLimit: maximumDepth)
         let wanted = ProgramNameFilter(request.programNames)
         let inspecting = request.content.map { !$0.isEmpty } ?? false
-        var found: [ExecutableFile] = []
-        var candidates: [ProgramCandidate] = []
+        let entryLimit = request.walkEntryLimit ?? maximumEntriesPerWalk
+        let fingerprint =
+            [root.path, String(inspecting), String(entryLimit)] + (request.programNames.map { $0.sorted() } ?? ["*"])
+        let now = request.now > 0 ? request.now : Timestamp.seconds()
+        let remembered = request.memory?.walkMemory(fingerprint: fingerprint, now: now)
+        var walk = TreeWalk<WalkRecord>(
+            root: root, source: .files, entryLimit: entryLimit, depthLimit: maximumDepth, memory: remembered?.memory)
         var unseen: [HostReadError] = []
         // /usr/local/bin is walked with /usr/local, yet its symlinks are commands all the same.
         let onPath = Set(systemPaths)
         var keepingNames = true
-        func visit(_ entry: TreeWalk.Entry, _ location: ExecutableFile.Location) {
-            guard entry.kind == .file || entry.kind == .symlink else { return }
+        // A file with several names can change through a name in a directory the walk does not
+        // read: the walk has the journal watch the file itself.
+        func visit(_ entry: TreeWalk<WalkRecord>.Entry, _ location: ExecutableFile.Location, _ made: inout [WalkRecord])
+            -> TreeWalk<WalkRecord>.Sight
+        {
+            guard entry.kind == .file || entry.kind == .symlink else { return .seen }
             let named = keepingNames && wanted.keeps(entry.name)
-            let look = inspecting ? programCandidate(entry, onPath: onPath.contains(entry.directory)) : .notAProgram
-            if case .notAProgram = look, !named { return }
+            let look =
+                inspecting
+                ? programCandidate(entry, onPath: onPath.contains(entry.directory)) : .notAProgram(single: true)
+            if case .notAProgram(let single) = look, !named { return single ? .seen : .severalNames }
             let file = ExecutableFile(
                 directory: entry.directory, name: FileName(bytes: Array(entry.name)), location: location)
-            if named { found.append(file) }
-            let path = HostPath(bytes: entry.directoryBytes).appending(file.name)
+            if named { made.append(.named(file)) }
             switch look {
-            case .notAProgram: break
-            case .program(let identity): candidates.append(ProgramCandidate(path: path, file: file, identity: identity))
-            case .unseen(let code): unseen.append(HostReadError(path: file.path, errno: code))
+            case .notAProgram(let single): return single ? .seen : .severalNames
+            case .program(let identity, let single):
+                let path = HostPath(bytes: entry.directoryBytes).appending(file.name)
+                made.append(.candidate(ProgramCandidate(path: path, file: file, identity: identity)))
+                return single ? .seen : .severalNames
+            case .unseen(let code):
+                unseen.append(HostReadError(path: file.path, errno: code))
+                return .unseen
             }
         }
         // A directory is entered once: the whole trees first, so the PATH walk does not claim
@@ -101,16 +130,33 @@ public enum ExecutableSource {
                 walk.walk(HostPath(path), reach: .whole, place: .other, descend: enterWinePrefix, visit: visit)
             }
         }
+        if let memory = request.memory, let remembered {
+            memory.keep(
+                walk, fingerprint: fingerprint, mountTable: remembered.mountTable, fullWalk: remembered.fullWalk != nil,
+                now: now)
+        }
+        var found: [ExecutableFile] = []
+        var candidates: [ProgramCandidate] = []
+        for record in walk.records {
+            switch record {
+            case .named(let file): found.append(file)
+            case .candidate(let candidate): candidates.append(candidate)
+            }
+        }
         facts.executables = found
         facts.programCandidates = candidates
+        facts.walkCounts = Counts(
+            directoriesRead: walk.directoriesRead, directoriesTaken: walk.directoriesTaken,
+            fullWalk: remembered.map { $0.fullWalk } ?? "no memory")
         facts.issues += walk.issues + unseen.map { .unreadable(.files, $0) }
     }
 
     /// What the walk learned of an entry as a program to look inside.
+    /// `single`: false for a file with more than one name.
     private enum Look {
-        case notAProgram
+        case notAProgram(single: Bool)
         /// nil for a symlink: its target is looked at when inspected.
-        case program(FileIdentity?)
+        case program(FileIdentity?, single: Bool)
         /// It could not be looked at (errno): what it is stays unknown, which is a gap.
         case unseen(Int32)
     }
@@ -119,9 +165,9 @@ public enum ExecutableSource {
     /// or a Windows program or AppImage, which run without one. A symlink counts only in a PATH
     /// directory, where it is a command (elsewhere its target is walked, or is not a program's
     /// place).
-    private static func programCandidate(_ entry: TreeWalk.Entry, onPath: Bool) -> Look {
-        if entry.kind == .symlink { return onPath ? .program(nil) : .notAProgram }
-        guard entry.kind == .file else { return .notAProgram }
+    private static func programCandidate(_ entry: TreeWalk<WalkRecord>.Entry, onPath: Bool) -> Look {
+        if entry.kind == .symlink { return onPath ? .program(nil, single: true) : .notAProgram(single: true) }
+        guard entry.kind == .file else { return .notAProgram(single: true) }
         var info = stat()
         let looked = entry.name.withMemoryRebound(to: CChar.self) { name -> Int32 in
             // The name in readdir's buffer ends with its NUL.
@@ -129,12 +175,13 @@ public enum ExecutableSource {
         }
         guard looked == 0 else {
             // Gone since it was listed: nothing to inspect.
-            return errno == ENOENT ? .notAProgram : .unseen(errno)
+            return errno == ENOENT ? .notAProgram(single: true) : .unseen(errno)
         }
+        let single = info.st_nlink <= 1 || (info.st_mode & S_IFMT) != S_IFREG
         guard (info.st_mode & S_IFMT) == S_IFREG,
             info.st_mode & 0o111 != 0 || ProgramNameFilter.runsWithoutExecuteBit(entry.name)
-        else { return .notAProgram }
-        return .program(FileIdentity(info))
+        else { return .notAProgram(single: single) }
+        return .program(FileIdentity(info), single: single)
     }
 
     /// Below a `drive_c`, files are Windows programs of a Wine prefix, wherever the prefix lives

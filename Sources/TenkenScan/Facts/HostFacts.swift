@@ -20,6 +20,7 @@ public struct HostFacts: Sendable {
     public var contentRules: ContentRules?
     /// What the content source read and skipped, for the benchmark.
     public internal(set) var contentCounts = ProgramContentSource.Counts()
+    public internal(set) var walkCounts = ExecutableSource.Counts()
     public var processes: [RunningProcess] = []
     public var listeningSockets: [ListeningSocket] = []
     /// Patch state; nil when no rule asked for it or the root has no dpkg database.
@@ -63,6 +64,9 @@ public struct HostFacts: Sendable {
         /// Where what earlier checks learned is kept (the agent's state directory): programs'
         /// content, apt lists' offers; nil: everything is read again.
         public var cacheDirectory: StateDirectory?
+        /// What the agent keeps between its checks (the program walk, with its change journal);
+        /// nil: every directory is read.
+        public var memory: CheckMemory?
         /// The most entries one program-directory walk reads; nil: the source's own bound.
         public var walkEntryLimit: Int?
         /// How many days back the journal is read for USB connections (0: not at all).

@@ -1,0 +1,182 @@
+import Foundation
+import TenkenTestSupport
+import Testing
+
+@testable import TenkenBase
+@testable import TenkenScan
+
+/// fanotify with file handles needs CAP_SYS_ADMIN: tests run as root, as CI does.
+private enum Journaling {
+    static let available = CheckMemory().isJournaling
+}
+
+/// The agent's memory of the program walk: a directory is taken from the previous walk only
+/// while the change journal (real fanotify, on the file systems the fixture lives on) saw no
+/// change in it. Every way of putting a program where the walk looks is seen by the next check,
+/// and after each, the journaled walk finds exactly what a full walk of the same tree finds.
+@Suite("change journal", .serialized, .enabled(if: Journaling.available))
+struct ChangeJournalTests {
+    private let scratch: ScratchTree
+    private let root: HostRoot
+    private let request: HostFacts.Request
+    private let client: [UInt8]
+
+    init() throws {
+        scratch = try Fixture.copy("debian-clean")
+        root = try HostRoot(scratch.path)
+        request = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get().factRequest
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("ctorrent", into: unpacked.path)
+        client = try unpacked.read("usr/bin/ctorrent")
+        try scratch.write("home/alice/Documents/report.txt", "text")
+        try scratch.write("home/alice/bin/tool", [0x7F, 0x45, 0x4C, 0x46], mode: 0o755)
+    }
+
+    /// One check with the memory, checked against a full walk of the same tree.
+    private func check(_ memory: CheckMemory, _ comment: Comment) -> HostFacts {
+        var remembering = request
+        remembering.memory = memory
+        let journaled = HostFacts.collect(from: root, request: remembering)
+        let full = HostFacts.collect(from: root, request: request)
+        #expect(journaled.executables.map(\.path) == full.executables.map(\.path), comment)
+        #expect(
+            journaled.programCandidates.map { [$0.path.display, "\($0.identity.map(\.inode) ?? 0)"] }
+                == full.programCandidates.map { [$0.path.display, "\($0.identity.map(\.inode) ?? 0)"] }, comment)
+        #expect(
+            journaled.programCandidates.map(\.identity) == full.programCandidates.map(\.identity), comment)
+        #expect(journaled.issues.map(\.message.en) == full.issues.map(\.message.en), comment)
+        #expect(
+            journaled.inspectedPrograms.map(\.file.path) == full.inspectedPrograms.map(\.file.path), comment)
+        return journaled
+    }
+
+    private func found(_ facts: HostFacts, _ path: String) -> Bool {
+        facts.inspectedPrograms.contains { $0.file.path == path }
+    }
+
+    @Test("an unchanged tree is taken, not read; a change is read in its directory only")
+    func unchangedIsTaken() throws {
+        let memory = CheckMemory()
+        let first = check(memory, "first")
+        #expect(first.walkCounts.fullWalk == "the first walk")
+        #expect(first.walkCounts.directoriesTaken == 0 && first.walkCounts.directoriesRead > 0)
+        let second = check(memory, "second")
+        #expect(second.walkCounts.fullWalk == nil)
+        #expect(second.walkCounts.directoriesRead == 0, "\(second.walkCounts)")
+        #expect(second.walkCounts.directoriesTaken == first.walkCounts.directoriesRead)
+
+        try scratch.write("home/alice/bin/notes", client, mode: 0o755)
+        let third = check(memory, "a client added")
+        #expect(found(third, "/home/alice/bin/notes"))
+        #expect(third.walkCounts.directoriesRead == 1, "\(third.walkCounts)")
+        #expect(check(memory, "after").walkCounts.directoriesRead == 0)
+    }
+
+    @Test("each way of putting a client where the walk looks is seen by the next check")
+    func everyWayIn() throws {
+        let memory = CheckMemory()
+        _ = check(memory, "first")
+        _ = check(memory, "second")
+        let ways: [(String, String, () throws -> Void)] = [
+            (
+                "a new directory tree", "/home/alice/.local/share/x/y/z/helper",
+                { try scratch.write("home/alice/.local/share/x/y/z/helper", client, mode: 0o755) }
+            ),
+            (
+                "copied over a program in place (same inode; its directory does not change)", "/home/alice/bin/tool",
+                {
+                    let handle = try #require(FileHandle(forWritingAtPath: scratch.path + "/home/alice/bin/tool"))
+                    try handle.truncate(atOffset: 0)
+                    try handle.write(contentsOf: client)
+                    try handle.close()
+                }
+            ),
+            (
+                "a file made executable", "/home/alice/Documents/report.txt",
+                {
+                    try scratch.write("home/alice/Documents/report.txt", client)
+                    _ = check(memory, "written, not executable")
+                    chmod(scratch.path + "/home/alice/Documents/report.txt", 0o755)
+                }
+            ),
+            (
+                "a directory moved in from a place the walk does not read", "/home/alice/moved/run",
+                {
+                    try scratch.write("var/lib/stash/run", client, mode: 0o755)
+                    _ = check(memory, "stashed")
+                    try FileManager.default.moveItem(
+                        atPath: scratch.path + "/var/lib/stash", toPath: scratch.path + "/home/alice/moved")
+                }
+            ),
+        ]
+        for (way, path, make) in ways {
+            try make()
+            let facts = check(memory, Comment(rawValue: way))
+            #expect(found(facts, path), Comment(rawValue: way))
+            #expect(facts.walkCounts.fullWalk == nil, Comment(rawValue: way))
+        }
+    }
+
+    @Test("a file with another name outside the walked trees is watched itself; a new name means a full walk")
+    func hardLinks() throws {
+        try scratch.write("home/alice/Documents/linked", client)
+        try FileManager.default.createDirectory(atPath: scratch.path + "/var/lib/x", withIntermediateDirectories: true)
+        #expect(link(scratch.path + "/home/alice/Documents/linked", scratch.path + "/var/lib/x/other") == 0)
+        try scratch.write("home/alice/Documents/single", client)
+        let memory = CheckMemory()
+        _ = check(memory, "first")
+        _ = check(memory, "second")
+        // Made executable through the name the walk does not read.
+        chmod(scratch.path + "/var/lib/x/other", 0o755)
+        let facts = check(memory, "made executable through its other name")
+        #expect(found(facts, "/home/alice/Documents/linked"))
+        // A second name given after the walk, then used.
+        #expect(link(scratch.path + "/home/alice/Documents/single", scratch.path + "/var/lib/x/late") == 0)
+        chmod(scratch.path + "/var/lib/x/late", 0o755)
+        let late = check(memory, "a name given after the walk")
+        #expect(found(late, "/home/alice/Documents/single"))
+        #expect(late.walkCounts.fullWalk == "a file with several names changed")
+    }
+
+    @Test("a mount over a directory, lost events, a changed policy and the daily walk read everything")
+    func fullWalks() throws {
+        let memory = CheckMemory()
+        _ = check(memory, "first")
+        _ = check(memory, "second")
+        let mountPoint = scratch.path + "/home/alice/mnt"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        _ = check(memory, "a directory to mount on")
+        // The journal needs CAP_SYS_ADMIN, which is also what mounting takes.
+        let mounted = try run(["/usr/bin/mount", "-t", "tmpfs", "-o", "size=16m", "tenken-test", mountPoint])
+        try #require(mounted.status == 0, "\(mounted.error)")
+        defer { _ = try? run(["/usr/bin/umount", mountPoint]) }
+        try scratch.write("home/alice/mnt/client", client, mode: 0o755)
+        let facts = check(memory, "mounted")
+        #expect(facts.walkCounts.fullWalk == "the mounts changed")
+        #expect(found(facts, "/home/alice/mnt/client"))
+        // The tmpfs is journaled from then on.
+        try scratch.write("home/alice/mnt/second", client, mode: 0o755)
+        let next = check(memory, "on the mounted file system")
+        #expect(next.walkCounts.fullWalk == nil)
+        #expect(next.walkCounts.directoriesRead == 1)
+        #expect(found(next, "/home/alice/mnt/second"))
+
+        let small = CheckMemory(journalCapacity: 8)
+        _ = check(small, "first")
+        for index in 0..<20 { try scratch.write("home/alice/many/\(index)", "") }
+        #expect(check(small, "many changes").walkCounts.fullWalk == "more than 8 changes")
+
+        let daily = CheckMemory(fullWalkInterval: 0)
+        _ = check(daily, "first")
+        #expect(check(daily, "second").walkCounts.fullWalk == "due for a full walk")
+
+        var other = request
+        other.programNames = ["something-else"]
+        other.memory = memory
+        #expect(
+            HostFacts.collect(from: root, request: other).walkCounts.fullWalk == "the policy asks for other programs")
+
+        memory.stop()
+        #expect(check(memory, "stopped").walkCounts.fullWalk == "the journal stopped")
+    }
+}
