@@ -149,7 +149,8 @@ struct ChangeJournalTests {
         // The journal needs CAP_SYS_ADMIN, which is also what mounting takes.
         let mounted = try run(["/usr/bin/mount", "-t", "tmpfs", "-o", "size=16m", "tenken-test", mountPoint])
         try #require(mounted.status == 0, "\(mounted.error)")
-        defer { _ = try? run(["/usr/bin/umount", mountPoint]) }
+        var unmounted = false
+        defer { if !unmounted { _ = try? run(["/usr/bin/umount", "--lazy", mountPoint]) } }
         try scratch.write("home/alice/mnt/client", client, mode: 0o755)
         let facts = check(memory, "mounted")
         #expect(facts.walkCounts.fullWalk == "the mounts changed")
@@ -160,6 +161,11 @@ struct ChangeJournalTests {
         #expect(next.walkCounts.fullWalk == nil)
         #expect(next.walkCounts.directoriesRead == 1)
         #expect(found(next, "/home/alice/mnt/second"))
+        // The journal holds nothing open on it: a user's mount can still be unmounted.
+        let unmounting = try run(["/usr/bin/umount", mountPoint])
+        #expect(unmounting.status == 0, "\(unmounting.error)")
+        unmounted = unmounting.status == 0
+        #expect(check(memory, "unmounted").walkCounts.fullWalk == "the mounts changed")
 
         let small = CheckMemory(journalCapacity: 8)
         _ = check(small, "first")

@@ -38,8 +38,9 @@ public final class ChangeJournal: @unchecked Sendable {
     private let state = Mutex(Changes())
     /// Where events are read into; used only with `state`'s lock held.
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
-    /// Per file system (by id): a descriptor of a directory on it, to look files up by handle.
-    private let mounts = Mutex([[UInt8]: Int32]())
+    /// Per file system (by id): the path of a directory on it, opened to look files up by handle.
+    /// Paths, not descriptors: an open descriptor would keep a user's mount busy.
+    private let mounts = Mutex([[UInt8]: [UInt8]]())
     private var thread: pthread_t?
     private let stopping = Atomic<Bool>(false)
 
@@ -78,7 +79,6 @@ public final class ChangeJournal: @unchecked Sendable {
 
     deinit {
         buffer.deallocate()
-        for fd in mounts.withLock({ $0.values }) { close(fd) }
         close(journal)
         close(stopPipe.read)
         close(stopPipe.write)
@@ -100,14 +100,13 @@ public final class ChangeJournal: @unchecked Sendable {
         guard !stopping.load(ordering: .sequentiallyConsistent), tenken_journal_mark(journal, fd) == 0 else {
             return false
         }
-        // open_by_handle_at refuses an O_PATH descriptor as its anchor.
-        let anchor = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        mounts.withLock { known in
-            if known[fileSystem] == nil, anchor >= 0 {
-                known[fileSystem] = anchor
-            } else if anchor >= 0 {
-                close(anchor)
-            }
+        var link = [UInt8](repeating: 0, count: 4096)
+        let length = link.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { readlink("/proc/self/fd/\(fd)", $0.baseAddress!, $0.count) }
+        }
+        if length > 0 && length < link.count {
+            let path = Array(link[0..<length])
+            mounts.withLock { known in if known[fileSystem] == nil { known[fileSystem] = path } }
         }
         return true
     }
@@ -139,7 +138,13 @@ public final class ChangeJournal: @unchecked Sendable {
     private func otherNames(_ file: Key) -> String? {
         guard file.count > 12 else { return "a change without a usable file handle" }
         let fileSystem = Array(file[0..<8])
-        guard let anchor = mounts.withLock({ $0[fileSystem] }) else { return "a change on an unknown file system" }
+        guard let path = mounts.withLock({ $0[fileSystem] }) else { return "a change on an unknown file system" }
+        // open_by_handle_at refuses an O_PATH descriptor as its anchor.
+        let anchor = path.withUnsafeBufferPointer { bytes in
+            FileName(bytes: Array(bytes)).withCString { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        }
+        guard anchor >= 0 else { return "a changed file on a file system no longer where it was" }
+        defer { close(anchor) }
         var info = stat()
         let handle = Array(file[8...])
         guard tenken_stat_by_handle(anchor, handle, Int32(handle.count), &info) == 0 else {
