@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import TenkenTestSupport
 import Testing
@@ -184,5 +185,82 @@ struct ChangeJournalTests {
 
         memory.stop()
         #expect(check(memory, "stopped").walkCounts.fullWalk == "the journal stopped")
+    }
+}
+
+/// What else the agent keeps between checks: dpkg's ownership answers while the journal vouches
+/// for dpkg's database, the content and lists caches in memory, and apt read for tags only when
+/// no rule needs pending updates.
+@Suite("agent memory", .serialized, .enabled(if: Journaling.available))
+struct AgentMemoryTests {
+    @Test("dpkg's answers are kept until its database changes, even by an edit in place")
+    func ownershipKept() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("ctorrent", into: unpacked.path)
+        let client = try unpacked.read("usr/bin/ctorrent")
+        // A client under /usr/lib that a package's list claims, with its md5sum: dpkg's own file.
+        let listPath = "var/lib/dpkg/info/coreutils.list"
+        let sumsPath = "var/lib/dpkg/info/coreutils.md5sums"
+        let list = "/.\n/usr\n/usr/lib\n/usr/lib/coreutils\n"
+        try scratch.write("usr/lib/coreutils/helper", client, mode: 0o755)
+        try scratch.write(listPath, list + "/usr/lib/coreutils/helper\n")
+        let digest = Insecure.MD5.hash(data: client).map { String(format: "%02x", $0) }.joined()
+        try scratch.write(sumsPath, "\(digest)  usr/lib/coreutils/helper\n")
+        var request = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get().factRequest
+        let memory = CheckMemory()
+        request.memory = memory
+        let root = try HostRoot(scratch.path)
+        let first = HostFacts.collect(from: root, request: request)
+        #expect(first.contentCounts.ownersLookedUp > 0)
+        #expect(!first.inspectedPrograms.contains { $0.file.path == "/usr/lib/coreutils/helper" })
+        let second = HostFacts.collect(from: root, request: request)
+        #expect(second.contentCounts.ownersLookedUp == 0)
+        // The claim taken out of the list, in place (same file, no rename): the next check asks again.
+        let handle = try #require(FileHandle(forWritingAtPath: scratch.path + "/" + listPath))
+        try handle.truncate(atOffset: UInt64(list.utf8.count))
+        try handle.close()
+        let third = HostFacts.collect(from: root, request: request)
+        #expect(third.contentCounts.ownersLookedUp > 0)
+        #expect(third.inspectedPrograms.contains { $0.file.path == "/usr/lib/coreutils/helper" })
+    }
+
+    @Test("the content cache is kept in memory and written only when it changed")
+    func contentCacheInMemory() throws {
+        let scratch = try Fixture.copy("debian-clean")
+        try scratch.write("home/alice/bin/tool", [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1], mode: 0o755)
+        let stateTree = try ScratchTree()
+        var request = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get().factRequest
+        request.cacheDirectory = try StateDirectory(stateTree.path + "/state")
+        request.memory = CheckMemory()
+        let root = try HostRoot(scratch.path)
+        let first = HostFacts.collect(from: root, request: request)
+        #expect(first.contentCounts.fromCache == 0 && first.contentCounts.inspected > 0)
+        let cacheFile = stateTree.path + "/state/content-cache"
+        let written = try FileManager.default.attributesOfItem(atPath: cacheFile)[.systemFileNumber] as? Int
+        let second = HostFacts.collect(from: root, request: request)
+        #expect(second.contentCounts.fromCache == first.contentCounts.inspected)
+        // Nothing learned: the file is the one the first check wrote.
+        #expect(try FileManager.default.attributesOfItem(atPath: cacheFile)[.systemFileNumber] as? Int == written)
+        // Not read again: the memory holds it.
+        try FileManager.default.removeItem(atPath: cacheFile)
+        #expect(
+            HostFacts.collect(from: root, request: request).contentCounts.fromCache == first.contentCounts.inspected)
+    }
+
+    @Test("apt is read for tags only unless a rule needs pending updates")
+    func tagsOnly() throws {
+        let policy = try PolicyLoader.loadDefault()
+        let software = try policy.selecting(["no-p2p-software"]).get().factRequest
+        #expect(!software.pendingUpdates)
+        let patches = policy.factRequest
+        #expect(patches.pendingUpdates)
+        let root = try Fixture.root("workstation")
+        let tags = HostFacts.collect(from: root, request: software)
+        let full = HostFacts.collect(from: root, request: patches)
+        #expect(tags.apt?.packageTags == full.apt?.packageTags)
+        #expect(tags.apt?.listFiles == full.apt?.listFiles)
+        #expect(tags.apt?.pendingUpdates.isEmpty == true)
+        #expect(full.apt?.pendingUpdates.isEmpty == false)
     }
 }

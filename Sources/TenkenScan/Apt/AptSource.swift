@@ -10,21 +10,12 @@ enum AptSource {
     static let listsPath = AptFacts.listsPath
     static let maximumListSize = 1 << 30
 
-    static func collect(_ root: HostRoot, cache state: StateDirectory? = nil, into facts: inout HostFacts) {
+    /// Reads everything the patch rules judge when the request asks for pending updates; only
+    /// the lists' Debian tags otherwise (what forbidden-software rules read).
+    static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
         guard facts.dpkgAvailable else { return }
         var apt = AptFacts()
-        readLists(root, cache: state, facts: &facts, into: &apt)
-        apt.lastUpgradeAt = lastUpgrade(root, issues: &facts.issues)
-        apt.reboot = rebootState(root, packages: facts.debianPackages, issues: &facts.issues)
-        let config = AptConfig(root)
-        facts.issues += config.issues
-        apt.automaticUpdates.packageInstalled = facts.debianPackages.contains {
-            $0.name == "unattended-upgrades" && $0.isPresent
-        }
-        apt.automaticUpdates.unattendedUpgrade = config["APT::Periodic::Unattended-Upgrade"]?.value
-        apt.automaticUpdates.setIn = config["APT::Periodic::Unattended-Upgrade"]?.file
-        apt.automaticUpdates.updatePackageLists = config["APT::Periodic::Update-Package-Lists"]?.value
-        facts.apt = apt
+        readLists(root, request: request, facts: &facts, into: &apt)
         if apt.listFiles.isEmpty {
             // Expected on every Debian system: without them pending updates cannot be known.
             facts.issues.append(
@@ -36,11 +27,27 @@ enum AptSource {
                         en: "no package lists in \(listsPath): pending updates cannot be known (run apt update)"),
                     about: .packageLists))
         }
+        guard request.pendingUpdates else {
+            facts.apt = apt
+            return
+        }
+        apt.lastUpgradeAt = lastUpgrade(root, issues: &facts.issues)
+        apt.reboot = rebootState(root, packages: facts.debianPackages, issues: &facts.issues)
+        let config = AptConfig(root)
+        facts.issues += config.issues
+        apt.automaticUpdates.packageInstalled = facts.debianPackages.contains {
+            $0.name == "unattended-upgrades" && $0.isPresent
+        }
+        apt.automaticUpdates.unattendedUpgrade = config["APT::Periodic::Unattended-Upgrade"]?.value
+        apt.automaticUpdates.setIn = config["APT::Periodic::Unattended-Upgrade"]?.file
+        apt.automaticUpdates.updatePackageLists = config["APT::Periodic::Update-Package-Lists"]?.value
+        facts.apt = apt
     }
 
     private static func readLists(
-        _ root: HostRoot, cache state: StateDirectory?, facts: inout HostFacts, into apt: inout AptFacts
+        _ root: HostRoot, request: HostFacts.Request, facts: inout HostFacts, into apt: inout AptFacts
     ) {
+        let state = request.cacheDirectory
         let directory: Directory
         let entries: [Directory.Entry]
         do {
@@ -54,13 +61,22 @@ enum AptSource {
         let prefixes = AptSources.listPrefixes(root, issues: &facts.issues)
         let names = entries.map(\.name.display)
         let releases = names.filter { $0.hasSuffix("_InRelease") || $0.hasSuffix("_Release") }
-        apt.listsUpdatedAt = listsUpdated(root, releases: releases, in: directory, issues: &facts.issues)
+        if request.pendingUpdates {
+            apt.listsUpdatedAt = listsUpdated(root, releases: releases, in: directory, issues: &facts.issues)
+        }
 
         let installed = Set(facts.debianPackages.filter(\.isPresent).map(\.name))
         let native = facts.debianPackages.first { $0.name == "dpkg" }?.architecture ?? "amd64"
         var indexes: [AptIndex] = []
         var cache = ListCache(installed: installed)
-        if let state { cache.load(from: state) }
+        // The agent keeps the cache in memory; it is for the same installed packages or not used.
+        if let known = request.memory?.kept(ListCache.slot, as: ListCache.self, fromPreviousCheck: false),
+            known.installedDigest == cache.installedDigest
+        {
+            cache = known
+        } else if let state {
+            cache.load(from: state)
+        }
         for name in names.sorted() {
             guard let (stem, format) = packagesList(name) else { continue }
             if let prefixes, !prefixes.contains(where: { stem.hasPrefix($0) }) { continue }
@@ -88,20 +104,23 @@ enum AptSource {
                                 en: "\(path): \(damaged) stanzas without Package or Version"),
                             about: .packageLists))
                 }
-                indexes.append(
-                    AptIndex(
-                        file: path, release: try release(for: stem, among: releases, in: directory), offers: offers))
+                // The Release file decides which offers are security updates; tags need none.
+                let release =
+                    request.pendingUpdates ? try release(for: stem, among: releases, in: directory) : AptRelease()
+                indexes.append(AptIndex(file: path, release: release, offers: offers))
                 apt.listFiles.append(path)
             } catch {
                 facts.issues.append(.unreadable(.apt, error, about: .packageLists))
             }
         }
         if let state { cache.save(to: state) }
+        request.memory?.keep(ListCache.slot, cache.carriedOver())
         for index in indexes {
             for offer in index.offers where !offer.tags.isEmpty {
                 apt.packageTags[offer.name, default: []].formUnion(offer.tags)
             }
         }
+        guard request.pendingUpdates else { return }
         apt.pendingUpdates = CandidateSelection.pendingUpdates(
             installed: facts.debianPackages, indexes: indexes,
             nativeArchitecture: native)

@@ -6,12 +6,12 @@ import TenkenBase
 /// that have not changed since the last `apt update`. Kept beside the content cache, for one set
 /// of installed packages: installing or removing one starts it over. Like that cache, it only
 /// saves time: one that cannot be read is ignored.
-struct ListCache {
+struct ListCache: Sendable {
     static let fileName = "lists-cache"
     static let magic = Array("tenken-lists-cache 1\n".utf8)
     static let maximumBytes = 64 << 20
 
-    private let installedDigest: [UInt8]
+    let installedDigest: [UInt8]
     private var earlier: [FileIdentity: (offers: [AptIndex.Offer], damaged: Int)] = [:]
     private var current: [FileIdentity: (offers: [AptIndex.Offer], damaged: Int)] = [:]
 
@@ -30,6 +30,17 @@ struct ListCache {
     mutating func record(_ identity: FileIdentity, offers: [AptIndex.Offer], damaged: Int) {
         current[identity] = (offers, damaged)
     }
+
+    /// The cache as the next check starts with it (the agent keeps it in memory): the lists this check used.
+    func carriedOver() -> ListCache {
+        var next = self
+        next.earlier = current
+        next.current = [:]
+        return next
+    }
+
+    /// The agent's memory slot.
+    static let slot = "lists-cache"
 
     mutating func load(from state: StateDirectory) {
         guard let bytes = try? state.read(Self.fileName, limit: Self.maximumBytes, privateFile: true) else { return }

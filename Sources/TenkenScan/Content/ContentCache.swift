@@ -6,8 +6,8 @@ import TenkenBase
 /// clock back), so a periodic check reads only what changed. It lives in tenken's state
 /// directory (root's, 0600), as trustworthy as the machine key beside it, and is kept only for
 /// the rules it was made with: a new catalog starts it over.
-struct ContentCache {
-    enum Outcome {
+struct ContentCache: Sendable {
+    enum Outcome: Sendable {
         /// The file's md5sum (32 hex digits), for an owned file changed since its list.
         case checksum([UInt8])
         /// What inspection found (nothing, or marks).
@@ -36,6 +36,23 @@ struct ContentCache {
     }
 
     mutating func record(_ identity: FileIdentity, _ outcome: Outcome) { current[identity] = outcome }
+
+    /// Whether writing it back would change what the next check reads: something was learned,
+    /// or an entry was not used (its file is gone or changed).
+    var changed: Bool { current.count != hits || earlier.count != hits }
+
+    /// The cache as the next check starts with it (the agent keeps it in memory rather than
+    /// reading the file again): what this check used or learned.
+    func carriedOver() -> ContentCache {
+        var next = self
+        next.earlier = current
+        next.current = [:]
+        next.hits = 0
+        return next
+    }
+
+    /// The agent's memory slot.
+    static let slot = "content-cache"
 
     /// What the readers find for the same bytes; raised whenever a reader learns to see more, so
     /// results of an older tenken are not believed.

@@ -1,5 +1,10 @@
+import CRootedIO
 import Synchronization
 import TenkenBase
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What the agent keeps between its checks so that a periodic check reads only what changed
 /// since the last one: the program walk's directories, vouched for by a change journal. Without
@@ -15,6 +20,18 @@ public final class CheckMemory: Sendable {
     let journal: ChangeJournal?
     private let kept = Mutex<KeptWalk?>(nil)
     private let mountTablePath: String
+    private let drained = Mutex(Drained())
+    /// What other sources keep between checks, by name, with the check that last vouched for it.
+    private let slots = Mutex([String: (check: Int, value: any Sendable)]())
+
+    /// The journal's changes as this check drained them.
+    struct Drained: Sendable {
+        /// Each drain starts a check: a source's memory is good for the check after the one it was made in.
+        var check = 0
+        var touched: Set<ChangeJournal.Key> = []
+        /// Events were lost, or the walk read everything: nothing can be vouched for.
+        var lost = true
+    }
 
     struct KeptWalk: Sendable {
         let fingerprint: [String]
@@ -53,7 +70,7 @@ public final class CheckMemory: Sendable {
         // The changes are drained first: whatever happens after this is journaled for the next walk.
         let changes = journal.drain()
         let mountTable = (try? LocalFile.read(atPath: mountTablePath, limit: 64 << 20)) ?? []
-        return kept.withLock { kept in
+        let walking = kept.withLock { kept in
             var memory = WalkMemory<ExecutableSource.WalkRecord>(previous: [:], touched: [], journal: journal)
             let reason: String?
             if let last = kept {
@@ -79,6 +96,49 @@ public final class CheckMemory: Sendable {
             }
             return (memory, mountTable, reason)
         }
+        drained.withLock { now in
+            now = Drained(check: now.check + 1, touched: changes.touched, lost: walking.2 != nil)
+        }
+        return walking
+    }
+
+    /// This check's number.
+    var check: Int { drained.withLock { $0.check } }
+
+    /// Whether the journal vouches that nothing in the directory at `path` under `root`, nor the
+    /// directory itself, changed since the previous check: no event was lost, its file system is
+    /// journaled, and no change was made in it. A file system seen for the first time is marked
+    /// now, and vouched for from the next check on.
+    func unchanged(_ root: HostRoot, directory path: String) -> Bool {
+        guard let journal else { return false }
+        let now = drained.withLock { $0 }
+        guard !now.lost, let fd = try? root.open(path, flags: O_RDONLY | O_DIRECTORY) else { return false }
+        defer { close(fd) }
+        var id = [UInt8](repeating: 0, count: 8)
+        guard tenken_file_system_id(fd, &id) == 0 else { return false }
+        guard journal.isMarked(id) else {
+            _ = journal.mark(fd, fileSystem: id)
+            return false
+        }
+        var handle = [UInt8](repeating: 0, count: 4 + 128)
+        let length = tenken_file_handle(fd, &handle, Int32(handle.count))
+        return length > 0 && !now.touched.contains(id + handle[0..<Int(length)])
+    }
+
+    /// What a source kept in the previous check under `name`; nil when it kept nothing, or kept it
+    /// in an earlier check (a check in between did not vouch for it), or kept something else.
+    func kept<Value: Sendable>(_ name: String, as type: Value.Type, fromPreviousCheck: Bool = true) -> Value? {
+        let current = check
+        return slots.withLock { slots in
+            guard let slot = slots[name], !fromPreviousCheck || slot.check + 1 == current else { return nil }
+            return slot.value as? Value
+        }
+    }
+
+    /// Keeps `value` under `name` for the next check.
+    func keep(_ name: String, _ value: any Sendable) {
+        let current = check
+        slots.withLock { $0[name] = (current, value) }
     }
 
     /// Keeps what a walk saw for the next one; a walk cut short, or one the mounts changed under,

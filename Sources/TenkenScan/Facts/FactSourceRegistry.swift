@@ -81,7 +81,7 @@ public enum FactSourceRegistry {
             return .init(
                 .apt, .whenRequested, .besidePackages, needs: [.dpkg], produces: ["apt"], adopt: { $0.apt = $1.apt },
                 generate: { root, request, facts in
-                    AptSource.collect(root, cache: request.cacheDirectory, into: &facts)
+                    AptSource.collect(root, request: request, into: &facts)
                 })
         }
     }

@@ -67,6 +67,10 @@ public struct HostFacts: Sendable {
         /// What the agent keeps between its checks (the program walk, with its change journal);
         /// nil: every directory is read.
         public var memory: CheckMemory?
+        /// Whether apt's lists are read for pending updates, the last upgrade, reboots and automatic
+        /// updates; without it only their Debian tags are read. A policy asks for it only when it
+        /// has patch rules.
+        public var pendingUpdates = true
         /// The most entries one program-directory walk reads; nil: the source's own bound.
         public var walkEntryLimit: Int?
         /// How many days back the journal is read for USB connections (0: not at all).

@@ -20,6 +20,8 @@ public enum ProgramContentSource {
         public internal(set) var searchedBytes = 0
         /// Files whose checksum or inspection the cache already held.
         public internal(set) var fromCache = 0
+        /// Paths whose owner was looked up in dpkg's file lists (not kept from the previous check).
+        public internal(set) var ownersLookedUp = 0
     }
 
     public static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
@@ -30,19 +32,45 @@ public enum ProgramContentSource {
         let ownership = DpkgFileOwnership(root, issues: &facts.issues)
         // Packages install nothing in the trees users write to: a list claiming a file there owns nothing.
         let packaged = candidates.indices.filter { mayBePackaged(candidates[$0]) }
+        let installed = facts.installedPackageNames
+        let previous = KeptOwnership.previous(request.memory, root, installed: installed)
+        var kept = KeptOwnership(installed: installed)
         var owners = [DpkgFileOwnership.Owner?](repeating: nil, count: candidates.count)
-        for (index, owner) in zip(
-            packaged,
-            ownership.owners(
-                of: packaged.map { candidates[$0].path }, installed: facts.installedPackageNames,
-                issues: &facts.issues))
-        {
-            owners[index] = owner
+        // Only what the previous check did not ask is asked of dpkg's lists.
+        let unknown = packaged.filter { previous?.owners.index(forKey: candidates[$0].path) == nil }
+        var ownershipIssues: [FactIssue] = []
+        counts.ownersLookedUp = unknown.count
+        let answers = ownership.owners(
+            of: unknown.map { candidates[$0].path }, installed: installed, issues: &ownershipIssues)
+        // updateValue: a nil answer (nobody owns it) is an answer, kept as such.
+        for (index, owner) in zip(unknown, answers) { kept.owners.updateValue(owner, forKey: candidates[index].path) }
+        for index in packaged {
+            let path = candidates[index].path
+            if kept.owners.index(forKey: path) == nil {
+                kept.owners.updateValue(previous?.owners[path] ?? nil, forKey: path)
+            }
+            owners[index] = kept.owners[path] ?? nil
+        }
+        facts.issues += ownershipIssues
+        func recordedMD5(_ owner: DpkgFileOwnership.Owner) -> [UInt8]? {
+            if let known = previous?.checksums[owner] {
+                kept.checksums.updateValue(known, forKey: owner)
+                return known
+            }
+            let read = ownership.recordedMD5(owner)
+            kept.checksums.updateValue(read, forKey: owner)
+            return read
         }
         let now = Timestamp.seconds()
         let inspector = ProgramInspector(rules: rules)
         var cache = ContentCache(rules: rules)
-        if let state = request.cacheDirectory { load(&cache, from: state, issues: &facts.issues) }
+        if let known = request.memory?.kept(ContentCache.slot, as: ContentCache.self, fromPreviousCheck: false),
+            known.rulesDigest == cache.rulesDigest
+        {
+            cache = known
+        } else if let state = request.cacheDirectory {
+            load(&cache, from: state, issues: &facts.issues)
+        }
         for (candidate, owner) in zip(candidates, owners) {
             guard let identity = candidate.identity else { continue }
             var ownershipState = InspectedProgram.Ownership.unowned
@@ -58,7 +86,7 @@ public enum ProgramContentSource {
                     continue
                 }
                 counts.verifiedByChecksum += 1
-                guard let recorded = ownership.recordedMD5(owner) else {
+                guard let recorded = recordedMD5(owner) else {
                     ownershipState = .unverifiable(package: owner.package)
                     counts.inspected += 1
                     record(candidate, ownershipState, identity, root, inspector, &cache, into: &facts)
@@ -72,7 +100,12 @@ public enum ProgramContentSource {
             counts.inspected += 1
             record(candidate, ownershipState, identity, root, inspector, &cache, into: &facts)
         }
-        if let state = request.cacheDirectory { save(cache, to: state, issues: &facts.issues) }
+        if let state = request.cacheDirectory, cache.changed { save(cache, to: state, issues: &facts.issues) }
+        if let memory = request.memory {
+            memory.keep(ContentCache.slot, cache.carriedOver())
+            // Answers that met a read error are asked again.
+            if ownershipIssues.isEmpty { memory.keep(KeptOwnership.slot, kept) }
+        }
         counts.fromCache = cache.hits
         counts.searchedBytes = inspector.searchedBytes
         facts.contentCounts = counts

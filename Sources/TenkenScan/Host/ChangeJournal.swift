@@ -41,6 +41,7 @@ public final class ChangeJournal: @unchecked Sendable {
     /// Per file system (by id): the path of a directory on it, opened to look files up by handle.
     /// Paths, not descriptors: an open descriptor would keep a user's mount busy.
     private let mounts = Mutex([[UInt8]: [UInt8]]())
+    private let marked = Mutex(Set<[UInt8]>())
     private var thread: pthread_t?
     private let stopping = Atomic<Bool>(false)
 
@@ -100,6 +101,7 @@ public final class ChangeJournal: @unchecked Sendable {
         guard !stopping.load(ordering: .sequentiallyConsistent), tenken_journal_mark(journal, fd) == 0 else {
             return false
         }
+        _ = marked.withLock { $0.insert(fileSystem) }
         var link = [UInt8](repeating: 0, count: 4096)
         let length = link.withUnsafeMutableBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { readlink("/proc/self/fd/\(fd)", $0.baseAddress!, $0.count) }
@@ -110,6 +112,9 @@ public final class ChangeJournal: @unchecked Sendable {
         }
         return true
     }
+
+    /// Whether the file system with this id is journaled.
+    func isMarked(_ fileSystem: [UInt8]) -> Bool { marked.withLock { $0.contains(fileSystem) } }
 
     /// What changed since the last drain, and starts collecting anew. A file whose link count
     /// changed is looked up: if it now has more than one name, one of them may be in a directory

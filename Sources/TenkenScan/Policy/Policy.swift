@@ -29,6 +29,7 @@ public struct Policy: Sendable {
     public var factRequest: HostFacts.Request {
         var request = HostFacts.Request()
         request.programNames = []
+        request.pendingUpdates = false
         var inspected: [String] = []
         for rule in rules {
             if case .software(.forbiddenSoftware(let categories)) = rule.kind {

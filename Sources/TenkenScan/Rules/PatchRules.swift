@@ -54,6 +54,8 @@ public enum PatchRule: RuleFamily {
     var ruleKind: RuleKind { .patches(self) }
     var sources: Set<FactSource> { [.dpkg, .apt] }
 
+    func refine(_ request: inout HostFacts.Request) { request.pendingUpdates = true }
+
     static let day = 86_400
 
     /// What of apt's facts each rule reads: a gap elsewhere does not hold it back.
