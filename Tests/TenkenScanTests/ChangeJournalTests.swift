@@ -118,6 +118,26 @@ struct ChangeJournalTests {
         }
     }
 
+    @Test("a subdirectory that cannot be opened stays a gap in every later check, never dropped from its parent")
+    func unopenableStaysAGap() throws {
+        let memory = CheckMemory()
+        _ = check(memory, "first")
+        _ = check(memory, "second")
+        chmod(scratch.path + "/home/alice/bin", 0)
+        defer { chmod(scratch.path + "/home/alice/bin", 0o755) }
+        // As the nobody user on this thread only (the file-system uid is per thread, and giving up
+        // uid 0 there drops the capability to read past permissions), with the journal still on.
+        let gap = "/home/alice/bin: permission denied"
+        let facts = try FileSystemUser.nobody { [check] in
+            (check(memory, "made unreadable"), check(memory, "nothing changed since"), check(memory, "and again"))
+        }
+        for (index, checked) in [facts.0, facts.1, facts.2].enumerated() {
+            #expect(checked.issues.contains { $0.message.en == gap }, "check \(index): \(checked.issues)")
+            #expect(checked.walkCounts.fullWalk == nil)
+        }
+        #expect(facts.2.walkCounts.directoriesRead >= 1, "the parent of the gap is read each time")
+    }
+
     @Test("a file with another name outside the walked trees is watched itself; a new name means a full walk")
     func hardLinks() throws {
         try scratch.write("home/alice/Documents/linked", client)
@@ -229,6 +249,20 @@ struct AgentMemoryTests {
     func contentCacheInMemory() throws {
         let scratch = try Fixture.copy("debian-clean")
         try scratch.write("home/alice/bin/tool", [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1], mode: 0o755)
+        // An owned file a client was copied over: both its checksum and its inspection are kept.
+        let unpacked = try ScratchTree()
+        try DebianArchive.unpack("ctorrent", into: unpacked.path)
+        try scratch.write("usr/bin/dircolors", try unpacked.read("usr/bin/ctorrent"), mode: 0o755)
+        let installed = Insecure.MD5.hash(data: Array("dircolors as installed\n".utf8))
+        try scratch.write("var/lib/dpkg/info/coreutils.list", "/.\n/usr\n/usr/bin\n/usr/bin/dircolors\n")
+        try scratch.write(
+            "var/lib/dpkg/info/coreutils.md5sums",
+            installed.map { String(format: "%02x", $0) }.joined() + "  usr/bin/dircolors\n")
+        for file in ["coreutils.list", "coreutils.md5sums"] {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -3600)],
+                ofItemAtPath: scratch.path + "/var/lib/dpkg/info/" + file)
+        }
         let stateTree = try ScratchTree()
         var request = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get().factRequest
         request.cacheDirectory = try StateDirectory(stateTree.path + "/state")
@@ -236,16 +270,21 @@ struct AgentMemoryTests {
         let root = try HostRoot(scratch.path)
         let first = HostFacts.collect(from: root, request: request)
         #expect(first.contentCounts.fromCache == 0 && first.contentCounts.inspected > 0)
+        #expect(first.contentCounts.verifiedByChecksum == 1)
+        #expect(first.inspectedPrograms.contains { $0.file.path == "/usr/bin/dircolors" })
         let cacheFile = stateTree.path + "/state/content-cache"
         let written = try FileManager.default.attributesOfItem(atPath: cacheFile)[.systemFileNumber] as? Int
         let second = HostFacts.collect(from: root, request: request)
-        #expect(second.contentCounts.fromCache == first.contentCounts.inspected)
+        // Every inspection, and the checksum, from the cache.
+        #expect(second.contentCounts.fromCache == first.contentCounts.inspected + 1)
+        #expect(second.inspectedPrograms.contains { $0.file.path == "/usr/bin/dircolors" })
         // Nothing learned: the file is the one the first check wrote.
         #expect(try FileManager.default.attributesOfItem(atPath: cacheFile)[.systemFileNumber] as? Int == written)
         // Not read again: the memory holds it.
         try FileManager.default.removeItem(atPath: cacheFile)
         #expect(
-            HostFacts.collect(from: root, request: request).contentCounts.fromCache == first.contentCounts.inspected)
+            HostFacts.collect(from: root, request: request).contentCounts.fromCache
+                == first.contentCounts.inspected + 1)
     }
 
     @Test("apt is read for tags only unless a rule needs pending updates")
@@ -262,5 +301,20 @@ struct AgentMemoryTests {
         #expect(tags.apt?.listFiles == full.apt?.listFiles)
         #expect(tags.apt?.pendingUpdates.isEmpty == true)
         #expect(full.apt?.pendingUpdates.isEmpty == false)
+    }
+}
+
+/// Runs work with this thread's file-system uid set to nobody's: permission checks as that user,
+/// while the process (and the change journal's thread) keeps root's capabilities otherwise.
+enum FileSystemUser {
+    private typealias SetFileSystemUID = @convention(c) (UInt32) -> Int32
+
+    static func nobody<T>(_ work: () throws -> T) throws -> T {
+        // setfsuid is not in Swift's Glibc module; glibc exports it.
+        let symbol = try #require(dlsym(nil, "setfsuid"))
+        let setfsuid = unsafeBitCast(symbol, to: SetFileSystemUID.self)
+        _ = setfsuid(65534)
+        defer { _ = setfsuid(0) }
+        return try work()
     }
 }

@@ -20,22 +20,45 @@ struct ContentCache: Sendable {
     static let maximumBytes = 256 << 20
 
     let rulesDigest: [UInt8]
-    private var earlier: [FileIdentity: Outcome] = [:]
+    /// An owned file that changed has both a checksum and, when that differs, an inspection:
+    /// each is kept under its own key, or each check would replace the other and redo both.
+    struct Key: Hashable, Sendable {
+        let identity: FileIdentity
+        let isChecksum: Bool
+    }
+    private var earlier: [Key: Outcome] = [:]
     /// What this check used or learned: all that is written back, so entries of files that are
     /// gone do not pile up.
-    private var current: [FileIdentity: Outcome] = [:]
+    private var current: [Key: Outcome] = [:]
+    /// Entries of `earlier` used by this check, each once.
     private(set) var hits = 0
 
     init(rules: ContentRules) { rulesDigest = Self.digest(of: rules) }
 
-    mutating func lookUp(_ identity: FileIdentity) -> Outcome? {
-        guard let found = earlier[identity] else { return nil }
-        hits += 1
-        current[identity] = found
+    mutating func checksum(_ identity: FileIdentity) -> [UInt8]? {
+        guard case .checksum(let hex) = lookUp(Key(identity: identity, isChecksum: true)) else { return nil }
+        return hex
+    }
+
+    mutating func inspection(_ identity: FileIdentity) -> ProgramInspector.Result? {
+        guard case .inspected(let result) = lookUp(Key(identity: identity, isChecksum: false)) else { return nil }
+        return result
+    }
+
+    private mutating func lookUp(_ key: Key) -> Outcome? {
+        guard let found = earlier[key] else { return nil }
+        // A file met twice (two names the walk could not tell apart) is one use.
+        if current.updateValue(found, forKey: key) == nil { hits += 1 }
         return found
     }
 
-    mutating func record(_ identity: FileIdentity, _ outcome: Outcome) { current[identity] = outcome }
+    mutating func record(_ identity: FileIdentity, _ outcome: Outcome) {
+        if case .checksum = outcome {
+            current[Key(identity: identity, isChecksum: true)] = outcome
+        } else {
+            current[Key(identity: identity, isChecksum: false)] = outcome
+        }
+    }
 
     /// Whether writing it back would change what the next check reads: something was learned,
     /// or an entry was not used (its file is gone or changed).
@@ -47,6 +70,8 @@ struct ContentCache: Sendable {
         var next = self
         next.earlier = current
         next.current = [:]
+        // Sized for a check that uses it all, as most do: no table grown entry by entry.
+        next.current.reserveCapacity(current.count)
         next.hits = 0
         return next
     }
@@ -81,12 +106,13 @@ struct ContentCache: Sendable {
         guard let digest = reader.take(32) else { return Self.damaged }
         guard digest == rulesDigest else { return nil }
         guard let count = reader.integer(4) else { return Self.damaged }
-        var entries: [FileIdentity: Outcome] = [:]
+        var entries: [Key: Outcome] = [:]
+        entries.reserveCapacity(Int(min(count, 1 << 20)))
         for _ in 0..<count {
             guard let identity = reader.identity(), let kind = reader.integer(1),
                 let outcome = Self.outcome(kind, &reader)
             else { return Self.damaged }
-            entries[identity] = outcome
+            entries[Key(identity: identity, isChecksum: kind == 0)] = outcome
         }
         guard reader.atEnd else { return Self.damaged }
         earlier = entries
@@ -97,8 +123,8 @@ struct ContentCache: Sendable {
         var writer = ByteWriter()
         writer.bytes = Self.magic + rulesDigest
         writer.integer(UInt64(current.count), 4)
-        for (identity, outcome) in current {
-            writer.identity(identity)
+        for (key, outcome) in current {
+            writer.identity(key.identity)
             switch outcome {
             case .checksum(let hex):
                 writer.integer(0, 1)

@@ -35,7 +35,7 @@ public final class CheckMemory: Sendable {
 
     struct KeptWalk: Sendable {
         let fingerprint: [String]
-        let trees: [String: WalkedDirectory<ExecutableSource.WalkRecord>]
+        let trees: [String: WalkedTree<ExecutableSource.WalkRecord>]
         let fileSystems: [UInt64: (id: [UInt8], journaled: Bool)]
         let mountTable: [UInt8]
         let fullWalkAt: Int
@@ -71,7 +71,8 @@ public final class CheckMemory: Sendable {
         let changes = journal.drain()
         let mountTable = (try? LocalFile.read(atPath: mountTablePath, limit: 64 << 20)) ?? []
         let walking = kept.withLock { kept in
-            var memory = WalkMemory<ExecutableSource.WalkRecord>(previous: [:], touched: [], journal: journal)
+            var memory = WalkMemory<ExecutableSource.WalkRecord>(
+                previous: [:], touched: IdentitySet(), journal: journal)
             let reason: String?
             if let last = kept {
                 if let lost = changes.everything {
@@ -89,7 +90,7 @@ public final class CheckMemory: Sendable {
                 if !mountTable.isEmpty && mountTable == last.mountTable { memory.fileSystems = last.fileSystems }
                 if reason == nil {
                     memory.previous = last.trees
-                    memory.touched = changes.touched
+                    memory.touched = IdentitySet(changes.touched.lazy.map { ChangeJournal.digest($0) })
                 }
             } else {
                 reason = "the first walk"

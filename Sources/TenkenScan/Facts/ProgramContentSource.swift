@@ -120,8 +120,11 @@ public enum ProgramContentSource {
         case .systemPath, .opt, .other: break
         }
         let path = candidate.path.bytes
-        let userTrees = ["/home/", "/root/", "/usr/local/", "/srv/", "/tmp/", "/var/tmp/", "/dev/shm/"]
-        return !userTrees.contains { path.starts(with: Array($0.utf8)) }
+        return !userTrees.contains { path.starts(with: $0) }
+    }
+
+    private static let userTrees = ["/home/", "/root/", "/usr/local/", "/srv/", "/tmp/", "/var/tmp/", "/dev/shm/"].map {
+        Array($0.utf8)
     }
 
     /// The candidates with each symlink replaced by the file it leads to (kept under the link's
@@ -129,7 +132,8 @@ public enum ProgramContentSource {
     private static func resolved(
         _ root: HostRoot, _ candidates: [ProgramCandidate], issues: inout [FactIssue]
     ) -> [ProgramCandidate] {
-        var seen = Set(candidates.compactMap { $0.identity.map { [$0.device, $0.inode] } })
+        var seen = IdentitySet(capacity: candidates.count)
+        for identity in candidates.lazy.compactMap(\.identity) { seen.insert(identity.device, identity.inode) }
         var result: [ProgramCandidate] = []
         for candidate in candidates {
             guard candidate.identity == nil else {
@@ -145,7 +149,7 @@ public enum ProgramContentSource {
             defer { close(file) }
             var info = stat()
             guard fstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mode & 0o111 != 0,
-                seen.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted
+                seen.insert(UInt64(info.st_dev), UInt64(info.st_ino))
             else { continue }
             let target = root.pathUnderRoot(of: file) ?? candidate.path
             result.append(ProgramCandidate(path: target, file: candidate.file, identity: FileIdentity(info)))
@@ -207,7 +211,7 @@ public enum ProgramContentSource {
         _ root: HostRoot, _ inspector: ProgramInspector, _ cache: inout ContentCache, into facts: inout HostFacts
     ) {
         let result: ProgramInspector.Result?
-        if case .inspected(let known) = cache.lookUp(identity) {
+        if let known = cache.inspection(identity) {
             result = known
         } else if let (found, opened) = inspect(root, candidate, inspector, issues: &facts.issues) {
             // Kept under the version that was read, which may be newer than the one the walk saw.
@@ -244,7 +248,7 @@ public enum ProgramContentSource {
         _ root: HostRoot, _ candidate: ProgramCandidate, _ identity: FileIdentity, _ cache: inout ContentCache,
         issues: inout [FactIssue]
     ) -> [UInt8]? {
-        if case .checksum(let known) = cache.lookUp(identity) { return known }
+        if let known = cache.checksum(identity) { return known }
         guard let computed = md5(root, candidate, issues: &issues) else { return nil }
         cache.record(identity, .checksum(computed))
         return computed

@@ -20,6 +20,16 @@ public final class ChangeJournal: @unchecked Sendable {
     /// the handle's type and bytes, exactly as fanotify reports them.
     public typealias Key = [UInt8]
 
+    /// A key as the walk keeps it: 64 bits, the same for the same key within this process. Two
+    /// keys with one digest only make a directory be read again, never taken unread.
+    static func digest(_ key: some Collection<UInt8>) -> UInt64 {
+        var hasher = Hasher()
+        if key.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            Array(key).withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
     /// What was drained since the last time.
     public struct Changes: Sendable {
         /// Nothing can be vouched for (why, for the counts): read everything again.

@@ -11,12 +11,16 @@ import TenkenBase
 public final class HostRoot: Sendable {
     public let path: String
     private let fd: Int32
+    /// Where the kernel says the root is, read once for `pathUnderRoot` (asked for each symlink
+    /// on the PATH). A root moved since has files outside this path: none is given a path then.
+    private let location: [UInt8]?
 
     public init(_ path: String = "/") throws(HostReadError) {
         let fd = tenken_open_root(path)
         guard fd >= 0 else { throw HostReadError(path: path, errno: errno) }
         self.path = path
         self.fd = fd
+        location = Self.linkTarget(ofDescriptor: fd)
     }
 
     deinit { close(fd) }
@@ -73,7 +77,7 @@ public final class HostRoot: Sendable {
     /// Where an open file is, as a path under this root (what a symlink led to); nil when the
     /// kernel does not say or the file is not below the root.
     func pathUnderRoot(of file: Int32) -> HostPath? {
-        guard let rootPath = Self.linkTarget(ofDescriptor: fd), let filePath = Self.linkTarget(ofDescriptor: file),
+        guard let rootPath = location, let filePath = Self.linkTarget(ofDescriptor: file),
             filePath.starts(with: rootPath)
         else { return nil }
         if rootPath == [0x2F] { return HostPath(bytes: filePath) }
@@ -83,12 +87,11 @@ public final class HostRoot: Sendable {
     }
 
     private static func linkTarget(ofDescriptor file: Int32) -> [UInt8]? {
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = buffer.withUnsafeMutableBufferPointer { target in
-            target.withMemoryRebound(to: CChar.self) { readlink("/proc/self/fd/\(file)", $0.baseAddress!, $0.count) }
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { target in
+            let count = readlink("/proc/self/fd/\(file)", target.baseAddress!, target.count)
+            guard count > 0, count < target.count else { return nil }
+            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(target)[0..<count]).map { $0 }
         }
-        guard count > 0, count < buffer.count else { return nil }
-        return Array(buffer[0..<count])
     }
 
     func open(_ path: String, flags: Int32) throws(HostReadError) -> Int32 { try open(HostPath(path), flags: flags) }

@@ -58,17 +58,35 @@ struct TreeWalk<Record: Sendable> {
     private(set) var records: [Record] = []
     private var memory: WalkMemory<Record>?
     /// This walk's trees by start, for the next walk (with a memory only).
-    private(set) var walked: [String: WalkedDirectory<Record>] = [:]
+    private(set) var walked: [String: WalkedTree<Record>] = [:]
     /// False once a bound cut a walk short: such a walk is not kept.
     private(set) var complete = true
     /// Directories read and directories taken again, for the counts.
     private(set) var directoriesRead = 0
     private(set) var directoriesTaken = 0
-    private var entered = Set<DirectoryIdentity>()
+    /// Devices and inodes of the directories entered, so none is entered twice.
+    private var entered: IdentitySet
 
-    private struct DirectoryIdentity: Hashable {
-        let device: UInt64
-        let inode: UInt64
+    /// How the walk of one directory ended, for the directory that holds it.
+    private enum Outcome {
+        case walked
+        /// Entered already by this walk (a bind mount, starts that overlap): nothing to add.
+        case enteredAlready
+        /// Something in it went unseen (an issue says what) or it is gone although the journal
+        /// vouched for its parent: the directory that holds it is read by the next walk.
+        case gap
+        /// The entry bound was reached: the whole walk from this start ends.
+        case spent
+    }
+
+    /// A directory of the previous walk, with what the journal says of that walk's tree.
+    private struct Earlier {
+        let tree: WalkedTree<Record>
+        let marks: WalkedTree<Record>.Marks
+        let index: Int
+
+        func at(_ other: Int) -> Earlier { Earlier(tree: tree, marks: marks, index: other) }
+        var directory: WalkedTree<Record>.Directory { tree.directories[index] }
     }
 
     init(root: HostRoot, source: FactSource, entryLimit: Int, depthLimit: Int, memory: WalkMemory<Record>? = nil) {
@@ -77,6 +95,8 @@ struct TreeWalk<Record: Sendable> {
         self.entryLimit = entryLimit
         self.depthLimit = depthLimit
         self.memory = memory
+        // Sized for the previous walk, so the set is not grown a directory at a time.
+        entered = IdentitySet(capacity: max(4096, memory?.previous.values.reduce(0) { $0 + $1.directories.count } ?? 0))
     }
 
     /// The file systems this walk met, with their ids and whether they are journaled.
@@ -95,21 +115,36 @@ struct TreeWalk<Record: Sendable> {
         }
         var walk = Progress(budget: entryLimit, reach: reach, start: start.display)
         let startKey = reach.rawValue + ":" + start.display
-        let previous = memory?.previous[startKey]
+        var tree = WalkedTree<Record>.Builder(keepsDirectories: memory != nil)
+        let outcome: Outcome
         var info = stat()
-        var node: WalkedDirectory<Record>?
-        if let previous, let memory, memory.unchanged(previous), fstat(fd, &info) == 0,
-            UInt64(info.st_dev) == previous.device, UInt64(info.st_ino) == previous.inode
+        if let previous = memory?.previous[startKey], let touched = memory?.touched, fstat(fd, &info) == 0,
+            UInt64(info.st_dev) == previous.directories[0].device, UInt64(info.st_ino) == previous.directories[0].inode
         {
-            close(fd)
-            var path = start.bytes
-            (_, node) = take(previous, path: &path, depth: 1, place: place, &walk, descend: descend, visit: visit)
+            let earlier = Earlier(tree: previous, marks: .init(previous, touched: touched), index: 0)
+            if earlier.marks.unchanged(0) {
+                close(fd)
+                // A start nothing touched is shared as it was.
+                if fitsWhole(earlier, walk) {
+                    enterWhole(earlier, &walk)
+                    records += previous.records
+                    walked[startKey] = previous
+                    return
+                }
+                var path = start.bytes
+                outcome = take(earlier, path: &path, depth: 1, place: place, &walk, &tree, descend, visit)
+            } else {
+                outcome = read(
+                    fd, path: start.display, bytes: start.bytes, name: [], depth: 1, place: place, earlier: earlier,
+                    &walk, &tree, descend, visit)
+            }
         } else {
-            (_, node) = walkDirectory(
-                fd, path: start.display, bytes: start.bytes, depth: 1, place: place, previous: previous, &walk,
-                descend: descend, visit: visit)
+            outcome = read(
+                fd, path: start.display, bytes: start.bytes, name: [], depth: 1, place: place, earlier: nil, &walk,
+                &tree, descend, visit)
         }
-        if memory != nil, let node { walked[startKey] = node }
+        records += tree.records
+        if memory != nil, outcome == .walked { walked[startKey] = WalkedTree(tree) }
         if walk.budget < 0 {
             complete = false
             issues.append(
@@ -139,115 +174,137 @@ struct TreeWalk<Record: Sendable> {
         var tooDeep: String?
     }
 
-    /// Takes a directory of the previous walk as it was, without reading it, and does the same
-    /// for each subdirectory that did not change; those that did are read. Returns false when the
-    /// entry budget is spent, and the directory as this walk leaves it (nil: entered already).
-    private mutating func take<Place>(
-        _ node: WalkedDirectory<Record>, path: inout [UInt8], depth: Int, place: Place, _ walk: inout Progress,
-        descend: Descend<Place>, visit: Visit<Place>
-    ) -> (Bool, WalkedDirectory<Record>?) {
-        guard entered.insert(DirectoryIdentity(device: node.device, inode: node.inode)).inserted else {
-            return (true, nil)
-        }
-        directoriesTaken += 1
-        walk.budget -= node.entryCount
-        if walk.budget < 0 { return (false, nil) }
-        // Copied only when a subdirectory changed.
-        var items: [WalkedDirectory<Record>.Item]?
-        for (index, item) in node.items.enumerated() {
-            switch item {
-            case .record(let record):
-                records.append(record)
-                items?.append(item)
-            case .directory(let name, let child):
-                let inner = name.withUnsafeBufferPointer { descend($0, place) }
-                let length = path.count
-                if path.last != 0x2F { path.append(0x2F) }
-                path += name
-                defer { path.removeSubrange(length...) }
-                var keepGoing = true
-                var now: WalkedDirectory<Record>?
-                if let inner {
-                    (keepGoing, now) = enter(child, path: &path, depth: depth + 1, place: inner, &walk, descend, visit)
-                }
-                if now !== child && items == nil { items = Array(node.items[..<index]) }
-                if let now { items?.append(.directory(name: name, now)) }
-                if !keepGoing { return (false, nil) }
-            }
-        }
-        guard let items else { return (true, node) }
-        return (
-            true,
-            WalkedDirectory(
-                device: node.device, inode: node.inode, key: node.key, memberKeys: node.memberKeys,
-                entryCount: node.entryCount, items: items)
-        )
+    /// Whether a subtree of the previous walk can be taken whole: nothing in it changed, it fits
+    /// the entry budget left, and this walk entered none of its directories (starts overlap).
+    private func fitsWhole(_ earlier: Earlier, _ walk: Progress) -> Bool {
+        let top = earlier.directory
+        guard earlier.marks.unchanged(earlier.tree, subtree: earlier.index), top.subtreeEntries <= walk.budget
+        else { return false }
+        return !earlier.tree.directories[earlier.index..<top.end].contains { entered.contains($0.device, $0.inode) }
     }
 
-    /// A subdirectory of a directory taken as it was: taken too if unchanged, else opened and read.
-    private mutating func enter<Place>(
-        _ child: WalkedDirectory<Record>, path: inout [UInt8], depth: Int, place: Place, _ walk: inout Progress,
-        _ descend: Descend<Place>, _ visit: Visit<Place>
-    ) -> (Bool, WalkedDirectory<Record>?) {
+    /// Counts a subtree that `fitsWhole` as entered and taken.
+    private mutating func enterWhole(_ earlier: Earlier, _ walk: inout Progress) {
+        let top = earlier.directory
+        for directory in earlier.tree.directories[earlier.index..<top.end] {
+            entered.insert(directory.device, directory.inode)
+        }
+        walk.budget -= top.subtreeEntries
+        directoriesTaken += top.end - earlier.index
+    }
+
+    /// Takes a directory of the previous walk that no change touched as it was, without reading
+    /// it, and goes on into its subdirectories: those whose subtrees nothing touched are copied
+    /// whole, the others taken the same way or, if they changed, read.
+    private mutating func take<Place>(
+        _ earlier: Earlier, path: inout [UInt8], depth: Int, place: Place, _ walk: inout Progress,
+        _ tree: inout WalkedTree<Record>.Builder, _ descend: Descend<Place>, _ visit: Visit<Place>
+    ) -> Outcome {
+        let node = earlier.directory
+        guard entered.insert(node.device, node.inode) else { return .enteredAlready }
+        directoriesTaken += 1
+        walk.budget -= node.entryCount
+        if walk.budget < 0 { return .spent }
+        let index = tree.open(device: node.device, inode: node.inode, name: earlier.tree.name(earlier.index))
+        var cursor = node.recordsStart
+        var gap = false
+        for child in earlier.tree.children(earlier.index) {
+            let inner = earlier.tree.directories[child]
+            tree.records += earlier.tree.records[cursor..<inner.recordsStart]
+            cursor = inner.recordsEnd
+            let name = earlier.tree.name(child)
+            guard let innerPlace = name.withUnsafeBufferPointer({ descend($0, place) }) else { continue }
+            let length = path.count
+            if path.last != 0x2F { path.append(0x2F) }
+            path += name
+            let outcome = subdirectory(
+                earlier.at(child), path: &path, depth: depth + 1, place: innerPlace, &walk, &tree, descend, visit)
+            path.removeSubrange(length...)
+            switch outcome {
+            case .spent: return .spent
+            case .gap: gap = true
+            case .walked, .enteredAlready: break
+            }
+        }
+        tree.records += earlier.tree.records[cursor..<node.recordsEnd]
+        tree.close(
+            index, key: gap ? nil : node.key, members: earlier.tree.memberKeys[node.members],
+            entryCount: node.entryCount)
+        return .walked
+    }
+
+    /// A subdirectory of a directory taken as it was, at `path`: copied whole, taken, or opened
+    /// and read, as the journal says.
+    private mutating func subdirectory<Place>(
+        _ earlier: Earlier, path: inout [UInt8], depth: Int, place: Place, _ walk: inout Progress,
+        _ tree: inout WalkedTree<Record>.Builder, _ descend: Descend<Place>, _ visit: Visit<Place>
+    ) -> Outcome {
         guard depth <= depthLimit else {
             if walk.tooDeep == nil { walk.tooDeep = ByteText.display(path[...]) }
-            return (true, nil)
+            return .walked
         }
-        if let memory, memory.unchanged(child) {
-            return take(child, path: &path, depth: depth, place: place, &walk, descend: descend, visit: visit)
+        if earlier.marks.unchanged(earlier.index) {
+            if fitsWhole(earlier, walk) {
+                enterWhole(earlier, &walk)
+                tree.copy(earlier.tree, subtree: earlier.index)
+                return .walked
+            }
+            return take(earlier, path: &path, depth: depth, place: place, &walk, &tree, descend, visit)
         }
-        let display = ByteText.display(path[...])
         let fd: Int32
         do {
             fd = try root.open(HostPath(bytes: path), flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
         } catch {
-            // Gone since, or replaced by a symlink: nothing was left unseen.
+            // Gone since, or replaced by a symlink: nothing is unseen, but its parent is read next time.
             if !(error.isNotFound || error.reason == .system(errno: ELOOP) || error.reason == .notADirectory) {
                 issues.append(.unreadable(source, error))
             }
-            return (true, nil)
+            return .gap
         }
-        return walkDirectory(
-            fd, path: display, bytes: path, depth: depth, place: place, previous: child, &walk, descend: descend,
-            visit: visit)
+        return read(
+            fd, path: ByteText.display(path[...]), bytes: path, name: earlier.tree.name(earlier.index), depth: depth,
+            place: place, earlier: earlier, &walk, &tree, descend, visit)
     }
 
     /// Reads one open directory (and closes it), then the subdirectories `descend` accepts,
-    /// taking those of `previous` (the same directory in the previous walk) that did not change.
-    /// Returns false when the entry budget is spent, which ends the whole walk, and the
-    /// directory as read (nil: entered already, or not readable).
-    private mutating func walkDirectory<Place>(
-        _ fd: Int32, path: String, bytes directoryBytes: [UInt8], depth: Int, place: Place,
-        previous: WalkedDirectory<Record>?, _ walk: inout Progress, descend: Descend<Place>, visit: Visit<Place>
-    ) -> (Bool, WalkedDirectory<Record>?) {
+    /// taking those of `earlier` (the same directory in the previous walk) that did not change.
+    private mutating func read<Place>(
+        _ fd: Int32, path: String, bytes directoryBytes: [UInt8], name: some Collection<UInt8>, depth: Int,
+        place: Place, earlier: Earlier?, _ walk: inout Progress, _ tree: inout WalkedTree<Record>.Builder,
+        _ descend: Descend<Place>, _ visit: Visit<Place>
+    ) -> Outcome {
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let code = errno
             close(fd)
             issues.append(.unreadable(source, HostReadError(path: path, errno: code)))
-            return (true, nil)
+            return .gap
         }
         let device = UInt64(info.st_dev)
         let inode = UInt64(info.st_ino)
-        guard entered.insert(DirectoryIdentity(device: device, inode: inode)).inserted else {
+        guard entered.insert(device, inode) else {
             close(fd)
-            return (true, nil)
+            return .enteredAlready
         }
         directoriesRead += 1
         // The key is taken before the first entry is read, so a change made while reading is journaled.
         let key = memory != nil ? journalKey(fd, device: device) : nil
-        let earlier = previous.flatMap { $0.device == device && $0.inode == inode ? $0.directories : nil } ?? [:]
+        // The previous walk's subdirectories of this same directory, by name.
+        var before: [[UInt8]: Int] = [:]
+        if let earlier, earlier.directory.device == device, earlier.directory.inode == inode {
+            for child in earlier.tree.children(earlier.index) { before[Array(earlier.tree.name(child))] = child }
+        }
         guard let stream = fdopendir(fd) else {
             let code = errno
             close(fd)
             issues.append(.unreadable(source, HostReadError(path: path, errno: code)))
-            return (true, nil)
+            return .gap
         }
         defer { closedir(stream) }
-        var items: [WalkedDirectory<Record>.Item] = []
-        var members: [ChangeJournal.Key] = []
+        let index = tree.open(device: device, inode: inode, name: name)
+        var members: [UInt64] = []
         var count = 0
-        // A gap met here (an entry not looked at, a subdirectory not read) keeps it out of the memory.
+        // A gap met here (an entry not looked at, a subdirectory not read) has it read by the next walk.
         var troubled = false
         while true {
             // readdir says "no more" and "failed" alike; only errno tells them apart.
@@ -262,54 +319,46 @@ struct TreeWalk<Record: Sendable> {
             }
             count += 1
             walk.budget -= 1
-            if walk.budget < 0 { return (false, nil) }
+            if walk.budget < 0 { return .spent }
             let type = raw.pointee.d_type
             let entryInode = UInt64(raw.pointee.d_ino)
-            let keepGoing = withUnsafePointer(to: &raw.pointee.d_name) { tuple in
+            let outcome = withUnsafePointer(to: &raw.pointee.d_name) { tuple in
                 tuple.withMemoryRebound(to: UInt8.self, capacity: MemoryLayout.size(ofValue: tuple.pointee)) {
-                    name -> Bool in
+                    name -> Outcome in
                     let bytes = UnsafeBufferPointer(start: name, count: strlen(UnsafeRawPointer(name)))
-                    if isDotOrDotDot(bytes) { return true }
+                    if isDotOrDotDot(bytes) { return .walked }
                     guard let kind = Directory.EntryKind(direntType: type) ?? kindByStat(fd, name, path: path, bytes)
-                    else {
-                        troubled = true
-                        return true
-                    }
+                    else { return .gap }
                     guard kind == .directory else {
-                        var made: [Record] = []
                         let entry = Entry(
                             name: bytes, kind: kind, directory: path, directoryBytes: directoryBytes, directoryFD: fd)
-                        switch visit(entry, place, &made) {
-                        case .seen: break
-                        case .unseen: troubled = true
+                        switch visit(entry, place, &tree.records) {
+                        case .seen: return .walked
+                        case .unseen: return .gap
                         case .severalNames:
-                            if let key, let member = fileKey(fd, name, fileSystem: key.prefix(8)) {
-                                members.append(member)
-                            } else {
-                                troubled = true
+                            guard let key, let member = fileKey(fd, name, fileSystem: key.prefix(8)) else {
+                                return .gap
                             }
+                            members.append(ChangeJournal.digest(member))
+                            return .walked
                         }
-                        records += made
-                        items += made.map { .record($0) }
-                        return true
                     }
-                    guard walk.reach == .whole, let inner = descend(bytes, place) else { return true }
-                    let childBytes = (directoryBytes.last == 0x2F ? directoryBytes : directoryBytes + [0x2F]) + bytes
-                    let childName = Array(bytes)
+                    guard walk.reach == .whole, let inner = descend(bytes, place) else { return .walked }
+                    var childBytes = directoryBytes
+                    if childBytes.last != 0x2F { childBytes.append(0x2F) }
+                    childBytes += bytes
                     // The same directory as in the previous walk (its inode, as readdir says), unchanged: taken.
-                    let before = earlier[childName].flatMap { $0.inode == entryInode ? $0 : nil }
-                    if let before, let memory, memory.unchanged(before) {
-                        var childPath = childBytes
-                        let (keepGoing, node) = take(
-                            before, path: &childPath, depth: depth + 1, place: inner, &walk, descend: descend,
-                            visit: visit)
-                        if let node { items.append(.directory(name: childName, node)) }
-                        return keepGoing
+                    if let earlier, let child = before[Array(bytes)],
+                        earlier.tree.directories[child].inode == entryInode, earlier.marks.unchanged(child)
+                    {
+                        return subdirectory(
+                            earlier.at(child), path: &childBytes, depth: depth + 1, place: inner, &walk, &tree,
+                            descend, visit)
                     }
                     let childPath = Self.childPath(path, bytes)
                     guard depth < depthLimit else {
                         if walk.tooDeep == nil { walk.tooDeep = childPath }
-                        return true
+                        return .walked
                     }
                     let child = name.withMemoryRebound(to: CChar.self, capacity: bytes.count + 1) {
                         openat(fd, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -317,28 +366,25 @@ struct TreeWalk<Record: Sendable> {
                     guard child >= 0 else {
                         let code = errno
                         // Gone since it was listed, or replaced by a symlink: nothing was left unseen.
-                        if code != ENOENT && code != ELOOP {
-                            troubled = true
-                            issues.append(.unreadable(source, HostReadError(path: childPath, errno: code)))
-                        }
-                        return true
+                        if code == ENOENT || code == ELOOP { return .walked }
+                        issues.append(.unreadable(source, HostReadError(path: childPath, errno: code)))
+                        return .gap
                     }
-                    let (keepGoing, node) = walkDirectory(
-                        child, path: childPath, bytes: childBytes, depth: depth + 1, place: inner, previous: before,
-                        &walk, descend: descend, visit: visit)
-                    if let node { items.append(.directory(name: childName, node)) }
-                    return keepGoing
+                    let previous = earlier.flatMap { earlier in before[Array(bytes)].map { earlier.at($0) } }
+                    return read(
+                        child, path: childPath, bytes: childBytes, name: bytes, depth: depth + 1, place: inner,
+                        earlier: previous, &walk, &tree, descend, visit)
                 }
             }
-            if !keepGoing { return (false, nil) }
+            switch outcome {
+            case .spent: return .spent
+            case .gap: troubled = true
+            case .walked, .enteredAlready: break
+            }
         }
-        guard memory != nil else { return (true, nil) }
-        return (
-            true,
-            WalkedDirectory(
-                device: device, inode: inode, key: troubled ? nil : key, memberKeys: members, entryCount: count,
-                items: items)
-        )
+        tree.close(
+            index, key: troubled ? nil : key.map { ChangeJournal.digest($0) }, members: members, entryCount: count)
+        return .walked
     }
 
     /// The journal's key for the entry `name` of the open directory `fd`, on the file system `fileSystem`.

@@ -1,0 +1,142 @@
+/// What one walk learned below one start, kept so that the next walk can take again, without
+/// reading them, the directories the change journal says nothing changed in. Kept flat, in the
+/// order the walk met it: directories in preorder, so a directory's subtree is one run of
+/// `directories` and its records one run of `records`. A subtree nothing touched is then taken
+/// as two copies, and a start nothing touched is shared as it is, whatever its size.
+final class WalkedTree<Record: Sendable>: Sendable {
+    struct Directory: Sendable {
+        let device: UInt64
+        let inode: UInt64
+        /// The digest of the journal's key for it; nil when its file system is not journaled or
+        /// a gap was met in it, so every walk reads it.
+        var key: UInt64?
+        /// Digests of the keys of its files that have other names, in `memberKeys`: a change
+        /// through any of those names is a change here.
+        var members: Range<Int>
+        /// Its name in `names` (the start's is empty).
+        let name: Range<Int>
+        /// Entries readdir returned, counted against the walk's bound as if read.
+        var entryCount: Int
+        /// Entries in its whole subtree, itself included.
+        var subtreeEntries: Int
+        /// Past its subtree in `directories`.
+        var end: Int
+        /// Its subtree's records in `records`, its own and its subdirectories' in walk order.
+        let recordsStart: Int
+        var recordsEnd: Int
+    }
+
+    let directories: [Directory]
+    let records: [Record]
+    let names: [UInt8]
+    let memberKeys: [UInt64]
+
+    init(_ builder: Builder) {
+        directories = builder.directories
+        records = builder.records
+        names = builder.names
+        memberKeys = builder.memberKeys
+    }
+
+    func name(_ index: Int) -> ArraySlice<UInt8> { names[directories[index].name] }
+
+    /// The direct subdirectories of `index`, in walk order.
+    func children(_ index: Int) -> some Sequence<Int> {
+        sequence(first: index + 1) { [directories] in directories[$0].end }.lazy.prefix { [directories] in
+            $0 < directories[index].end
+        }
+    }
+
+    /// A tree as a walk makes it: directories opened when entered and closed when left, and
+    /// runs of an earlier tree copied in whole.
+    struct Builder {
+        private(set) var directories: [Directory] = []
+        var records: [Record] = []
+        private(set) var names: [UInt8] = []
+        private(set) var memberKeys: [UInt64] = []
+        /// False: only records are kept (a walk with no memory to keep its directories for).
+        let keepsDirectories: Bool
+
+        init(keepsDirectories: Bool = true) { self.keepsDirectories = keepsDirectories }
+
+        /// Starts a directory; its subdirectories and records follow until it is closed.
+        mutating func open(device: UInt64, inode: UInt64, name: some Collection<UInt8>) -> Int {
+            guard keepsDirectories else { return -1 }
+            let nameStart = names.count
+            names += name
+            directories.append(
+                Directory(
+                    device: device, inode: inode, key: nil, members: 0..<0, name: nameStart..<names.count,
+                    entryCount: 0, subtreeEntries: 0, end: 0, recordsStart: records.count, recordsEnd: 0))
+            return directories.count - 1
+        }
+
+        mutating func close(_ index: Int, key: UInt64?, members: some Collection<UInt64>, entryCount: Int) {
+            guard keepsDirectories else { return }
+            let memberStart = memberKeys.count
+            memberKeys += members
+            var entries = entryCount
+            var child = index + 1
+            while child < directories.count {
+                entries += directories[child].subtreeEntries
+                child = directories[child].end
+            }
+            directories[index].key = key
+            directories[index].members = memberStart..<memberKeys.count
+            directories[index].entryCount = entryCount
+            directories[index].subtreeEntries = entries
+            directories[index].end = directories.count
+            directories[index].recordsEnd = records.count
+        }
+
+        /// Copies the subtree of `index` in `tree` (its directories and records) as it was.
+        mutating func copy(_ tree: WalkedTree, subtree index: Int) {
+            let top = tree.directories[index]
+            let shift = directories.count - index
+            let recordShift = records.count - top.recordsStart
+            directories.reserveCapacity(directories.count + top.end - index)
+            for var directory in tree.directories[index..<top.end] {
+                let nameStart = names.count
+                names += tree.names[directory.name]
+                let memberStart = memberKeys.count
+                memberKeys += tree.memberKeys[directory.members]
+                directory = Directory(
+                    device: directory.device, inode: directory.inode, key: directory.key,
+                    members: memberStart..<memberKeys.count, name: nameStart..<names.count,
+                    entryCount: directory.entryCount, subtreeEntries: directory.subtreeEntries,
+                    end: directory.end + shift, recordsStart: directory.recordsStart + recordShift,
+                    recordsEnd: directory.recordsEnd + recordShift)
+                directories.append(directory)
+            }
+            records += tree.records[top.recordsStart..<top.recordsEnd]
+        }
+    }
+
+    /// Which directories of this tree a walk must read again (`dirty`: not journaled, or a change
+    /// touched it or a file with another name in it), and which subtrees hold none of them.
+    struct Marks {
+        private let dirty: [Bool]
+        /// Dirty directories before each index, so a subtree's count is a subtraction.
+        private let dirtyBefore: [Int32]
+
+        init(_ tree: WalkedTree, touched: IdentitySet) {
+            var dirty = [Bool](repeating: false, count: tree.directories.count)
+            var before = [Int32](repeating: 0, count: tree.directories.count + 1)
+            for (index, directory) in tree.directories.enumerated() {
+                let touchedHere =
+                    (directory.key.map { touched.contains($0) } ?? true)
+                    || tree.memberKeys[directory.members].contains { touched.contains($0) }
+                dirty[index] = touchedHere
+                before[index + 1] = before[index] + (touchedHere ? 1 : 0)
+            }
+            self.dirty = dirty
+            dirtyBefore = before
+        }
+
+        func unchanged(_ index: Int) -> Bool { !dirty[index] }
+
+        func unchanged(_ tree: WalkedTree, subtree index: Int) -> Bool {
+            dirtyBefore[tree.directories[index].end] == dirtyBefore[index]
+        }
+    }
+}
