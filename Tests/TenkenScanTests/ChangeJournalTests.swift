@@ -138,6 +138,66 @@ struct ChangeJournalTests {
         #expect(facts.2.walkCounts.directoriesRead >= 1, "the parent of the gap is read each time")
     }
 
+    @Test("a home inside another walked tree that stops being a home is walked as part of that tree")
+    func homeNoLongerAHome() throws {
+        let passwd = String(decoding: try scratch.read("etc/passwd"), as: UTF8.self)
+        try scratch.write("etc/passwd", passwd + "app:x:1001:1001::/srv/app:/bin/sh\n")
+        try scratch.write("srv/app/bin/helper", client, mode: 0o755)
+        let memory = CheckMemory()
+        _ = check(memory, "first")
+        #expect(found(check(memory, "second"), "/srv/app/bin/helper"))
+        // userdel without --remove: the files stay, /srv does not change.
+        try scratch.write("etc/passwd", passwd)
+        let after = check(memory, "no longer a home")
+        #expect(found(after, "/srv/app/bin/helper"))
+        #expect(after.walkCounts.fullWalk == nil)
+    }
+
+    @Test("the entry bound met inside an unchanged directory: what a full walk finds before the cut is found")
+    func boundInsideTakenDirectory() throws {
+        for tree in ["one", "two"] {
+            for number in 0..<200 {
+                try scratch.write("usr/libexec/p/\(tree)/tool-\(number)", "#!/bin/sh\n", mode: 0o755)
+            }
+        }
+        // The bound is per start: /usr/libexec is the largest, and the smallest bound that cuts
+        // nothing is its size. The directory walked first (readdir's order) gets more entries.
+        let order = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/usr/libexec/p")
+        let (first, last) = (order[0], order[1])
+        func cut(_ limit: Int) -> Bool {
+            var bounded = request
+            bounded.walkEntryLimit = limit
+            return HostFacts.collect(from: root, request: bounded).issues.contains { $0.kind == .cutShort }
+        }
+        var low = 1
+        var high = 1 << 20
+        while low < high {
+            let middle = (low + high) / 2
+            if cut(middle) { low = middle + 1 } else { high = middle }
+        }
+        let memory = CheckMemory()
+        var bounded = request
+        bounded.walkEntryLimit = low
+        bounded.memory = memory
+        func boundedCheck(_ comment: Comment) -> HostFacts {
+            let journaled = HostFacts.collect(from: root, request: bounded)
+            var full = bounded
+            full.memory = nil
+            let fresh = HostFacts.collect(from: root, request: full)
+            #expect(journaled.programCandidates.map(\.path) == fresh.programCandidates.map(\.path), comment)
+            #expect(journaled.issues.map(\.message.en) == fresh.issues.map(\.message.en), comment)
+            return journaled
+        }
+        _ = boundedCheck("first")
+        #expect(boundedCheck("second").walkCounts.directoriesTaken > 0)
+        // 100 more entries in the directory walked first: the bound now falls inside the other,
+        // which did not change.
+        for number in 0..<100 { try scratch.write("usr/libexec/p/\(first)/file-\(number)", "") }
+        let facts = boundedCheck("bound inside an unchanged directory")
+        #expect(facts.issues.contains { $0.kind == .cutShort })
+        #expect(facts.programCandidates.contains { $0.path.display.hasPrefix("/usr/libexec/p/\(last)/") })
+    }
+
     @Test("a file with another name outside the walked trees is watched itself; a new name means a full walk")
     func hardLinks() throws {
         try scratch.write("home/alice/Documents/linked", client)
@@ -316,5 +376,25 @@ enum FileSystemUser {
         _ = setfsuid(65534)
         defer { _ = setfsuid(0) }
         return try work()
+    }
+}
+
+@Suite("identity set")
+struct IdentitySetTests {
+    @Test("pairs are found once inserted, through growth, including zero; others are not")
+    func insertAndFind() {
+        var set = IdentitySet(capacity: 1)
+        #expect(!set.contains(0, 0))
+        let first = set.insert(0, 0)
+        let second = set.insert(0, 0)
+        #expect(first && !second, "a second insert says it was there")
+        for device in 0..<50 {
+            for inode in 0..<200 { set.insert(UInt64(device), UInt64(inode) << 32) }
+        }
+        #expect(set.count == 50 * 200)
+        #expect(set.contains(49, 199 << 32) && set.contains(0, 0))
+        #expect(!set.contains(50, 0) && !set.contains(0, 1) && !set.contains(1, 0 << 32 | 1))
+        let digests = IdentitySet([7, 1 << 63, 0])
+        #expect(digests.contains(7) && digests.contains(1 << 63) && digests.contains(0) && !digests.contains(8))
     }
 }

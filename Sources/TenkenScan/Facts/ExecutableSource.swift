@@ -48,7 +48,7 @@ public enum ExecutableSource {
     /// Where packages put programs that are not on the PATH: walked whole for programs no
     /// package owns (`make install`, a copy), which are inspected by content. Names alone are not
     /// looked for there: the files of an installed package are its package's business.
-    public static let packageTrees = ["/usr/lib", "/usr/libexec", "/usr/games"]
+    public static let packageTrees = ["/usr/lib", "/usr/libexec"]
     /// A bound on any one walk, so a hostile tree cannot make the scan run forever (the request
     /// may set another); reaching it leaves the walk incomplete.
     static let maximumEntriesPerWalk = 10_000_000
@@ -122,7 +122,10 @@ public enum ExecutableSource {
         }
         for path in systemPaths {
             // /bin on merged-/usr systems is /usr/bin, already entered: it is not listed twice.
-            walk.walk(HostPath(path), reach: .entries, place: .systemPath, descend: { _, _ in nil }, visit: visit)
+            // /usr/games is on the PATH and packages install below it: walked whole, so what is
+            // below is seen (a later walk of it as a package tree would find it entered).
+            let reach: TreeWalk<WalkRecord>.Reach = path == "/usr/games" ? .whole : .entries
+            walk.walk(HostPath(path), reach: reach, place: .systemPath, descend: enterWinePrefix, visit: visit)
         }
         if inspecting {
             keepingNames = false

@@ -70,7 +70,9 @@ struct TreeWalk<Record: Sendable> {
     /// How the walk of one directory ended, for the directory that holds it.
     private enum Outcome {
         case walked
-        /// Entered already by this walk (a bind mount, starts that overlap): nothing to add.
+        /// Entered already by this walk (a bind mount, starts that overlap): nothing to add. Its
+        /// parent is still read by the next walk: whether another start enters it first can
+        /// change without a change in the parent (a user removed, whose home was that start).
         case enteredAlready
         /// Something in it went unseen (an issue says what) or it is gone although the journal
         /// vouched for its parent: the directory that holds it is read by the next walk.
@@ -135,13 +137,13 @@ struct TreeWalk<Record: Sendable> {
                 outcome = take(earlier, path: &path, depth: 1, place: place, &walk, &tree, descend, visit)
             } else {
                 outcome = read(
-                    fd, path: start.display, bytes: start.bytes, name: [], depth: 1, place: place, earlier: earlier,
-                    &walk, &tree, descend, visit)
+                    fd, path: start.display, bytes: start.bytes, name: [], position: 0, depth: 1, place: place,
+                    earlier: earlier, &walk, &tree, descend, visit)
             }
         } else {
             outcome = read(
-                fd, path: start.display, bytes: start.bytes, name: [], depth: 1, place: place, earlier: nil, &walk,
-                &tree, descend, visit)
+                fd, path: start.display, bytes: start.bytes, name: [], position: 0, depth: 1, place: place,
+                earlier: nil, &walk, &tree, descend, visit)
         }
         records += tree.records
         if memory != nil, outcome == .walked { walked[startKey] = WalkedTree(tree) }
@@ -195,7 +197,9 @@ struct TreeWalk<Record: Sendable> {
 
     /// Takes a directory of the previous walk that no change touched as it was, without reading
     /// it, and goes on into its subdirectories: those whose subtrees nothing touched are copied
-    /// whole, the others taken the same way or, if they changed, read.
+    /// whole, the others taken the same way or, if they changed, read. Its entries are charged
+    /// to the bound in readdir's order, each subdirectory's subtree where it was listed, so a
+    /// bound met here cuts where a walk reading it would, with the same records before the cut.
     private mutating func take<Place>(
         _ earlier: Earlier, path: inout [UInt8], depth: Int, place: Place, _ walk: inout Progress,
         _ tree: inout WalkedTree<Record>.Builder, _ descend: Descend<Place>, _ visit: Visit<Place>
@@ -203,14 +207,32 @@ struct TreeWalk<Record: Sendable> {
         let node = earlier.directory
         guard entered.insert(node.device, node.inode) else { return .enteredAlready }
         directoriesTaken += 1
-        walk.budget -= node.entryCount
-        if walk.budget < 0 { return .spent }
-        let index = tree.open(device: node.device, inode: node.inode, name: earlier.tree.name(earlier.index))
+        let index = tree.open(
+            device: node.device, inode: node.inode, name: earlier.tree.name(earlier.index), position: node.position)
+        var charged = 0
         var cursor = node.recordsStart
+        // Meets the entries up to `position`, copying their records (those up to `end`); false
+        // when the bound falls among them, after copying the records of the entries before it.
+        func meet(upTo position: Int, recordsBefore end: Int, _ walk: inout Progress) -> Bool {
+            let wanted = position - charged
+            if wanted <= walk.budget {
+                walk.budget -= wanted
+                charged = position
+                tree.copyRecords(earlier.tree, cursor..<end)
+                cursor = end
+                return true
+            }
+            let last = Int32(clamping: charged + walk.budget)
+            var met = cursor
+            while met < end && earlier.tree.positions[met] <= last { met += 1 }
+            tree.copyRecords(earlier.tree, cursor..<met)
+            walk.budget = -1
+            return false
+        }
         var gap = false
         for child in earlier.tree.children(earlier.index) {
             let inner = earlier.tree.directories[child]
-            tree.records += earlier.tree.records[cursor..<inner.recordsStart]
+            guard meet(upTo: inner.position, recordsBefore: inner.recordsStart, &walk) else { return .spent }
             cursor = inner.recordsEnd
             let name = earlier.tree.name(child)
             guard let innerPlace = name.withUnsafeBufferPointer({ descend($0, place) }) else { continue }
@@ -222,11 +244,11 @@ struct TreeWalk<Record: Sendable> {
             path.removeSubrange(length...)
             switch outcome {
             case .spent: return .spent
-            case .gap: gap = true
-            case .walked, .enteredAlready: break
+            case .gap, .enteredAlready: gap = true
+            case .walked: break
             }
         }
-        tree.records += earlier.tree.records[cursor..<node.recordsEnd]
+        guard meet(upTo: node.entryCount, recordsBefore: node.recordsEnd, &walk) else { return .spent }
         tree.close(
             index, key: gap ? nil : node.key, members: earlier.tree.memberKeys[node.members],
             entryCount: node.entryCount)
@@ -262,15 +284,16 @@ struct TreeWalk<Record: Sendable> {
             return .gap
         }
         return read(
-            fd, path: ByteText.display(path[...]), bytes: path, name: earlier.tree.name(earlier.index), depth: depth,
-            place: place, earlier: earlier, &walk, &tree, descend, visit)
+            fd, path: ByteText.display(path[...]), bytes: path, name: earlier.tree.name(earlier.index),
+            position: earlier.directory.position, depth: depth, place: place, earlier: earlier, &walk, &tree, descend,
+            visit)
     }
 
     /// Reads one open directory (and closes it), then the subdirectories `descend` accepts,
     /// taking those of `earlier` (the same directory in the previous walk) that did not change.
     private mutating func read<Place>(
-        _ fd: Int32, path: String, bytes directoryBytes: [UInt8], name: some Collection<UInt8>, depth: Int,
-        place: Place, earlier: Earlier?, _ walk: inout Progress, _ tree: inout WalkedTree<Record>.Builder,
+        _ fd: Int32, path: String, bytes directoryBytes: [UInt8], name: some Collection<UInt8>, position: Int,
+        depth: Int, place: Place, earlier: Earlier?, _ walk: inout Progress, _ tree: inout WalkedTree<Record>.Builder,
         _ descend: Descend<Place>, _ visit: Visit<Place>
     ) -> Outcome {
         var info = stat()
@@ -301,7 +324,7 @@ struct TreeWalk<Record: Sendable> {
             return .gap
         }
         defer { closedir(stream) }
-        let index = tree.open(device: device, inode: inode, name: name)
+        let index = tree.open(device: device, inode: inode, name: name, position: position)
         var members: [UInt64] = []
         var count = 0
         // A gap met here (an entry not looked at, a subdirectory not read) has it read by the next walk.
@@ -332,7 +355,10 @@ struct TreeWalk<Record: Sendable> {
                     guard kind == .directory else {
                         let entry = Entry(
                             name: bytes, kind: kind, directory: path, directoryBytes: directoryBytes, directoryFD: fd)
-                        switch visit(entry, place, &tree.records) {
+                        let before = tree.records.count
+                        let sight = visit(entry, place, &tree.records)
+                        tree.placed(since: before, at: count)
+                        switch sight {
                         case .seen: return .walked
                         case .unseen: return .gap
                         case .severalNames:
@@ -372,14 +398,14 @@ struct TreeWalk<Record: Sendable> {
                     }
                     let previous = earlier.flatMap { earlier in before[Array(bytes)].map { earlier.at($0) } }
                     return read(
-                        child, path: childPath, bytes: childBytes, name: bytes, depth: depth + 1, place: inner,
-                        earlier: previous, &walk, &tree, descend, visit)
+                        child, path: childPath, bytes: childBytes, name: bytes, position: count, depth: depth + 1,
+                        place: inner, earlier: previous, &walk, &tree, descend, visit)
                 }
             }
             switch outcome {
             case .spent: return .spent
-            case .gap: troubled = true
-            case .walked, .enteredAlready: break
+            case .gap, .enteredAlready: troubled = true
+            case .walked: break
             }
         }
         tree.close(

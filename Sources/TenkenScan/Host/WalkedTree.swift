@@ -15,6 +15,10 @@ final class WalkedTree<Record: Sendable>: Sendable {
         var members: Range<Int>
         /// Its name in `names` (the start's is empty).
         let name: Range<Int>
+        /// Where readdir listed it in its parent: the parent's entries up to and including it
+        /// (0 for the start). A walk taking the parent charges its bound in that order, so the
+        /// bound cuts where reading would.
+        let position: Int
         /// Entries readdir returned, counted against the walk's bound as if read.
         var entryCount: Int
         /// Entries in its whole subtree, itself included.
@@ -28,12 +32,15 @@ final class WalkedTree<Record: Sendable>: Sendable {
 
     let directories: [Directory]
     let records: [Record]
+    /// For each record, the position of its entry in its directory (as `Directory.position`).
+    let positions: [Int32]
     let names: [UInt8]
     let memberKeys: [UInt64]
 
     init(_ builder: Builder) {
         directories = builder.directories
         records = builder.records
+        positions = builder.positions
         names = builder.names
         memberKeys = builder.memberKeys
     }
@@ -51,7 +58,9 @@ final class WalkedTree<Record: Sendable>: Sendable {
     /// runs of an earlier tree copied in whole.
     struct Builder {
         private(set) var directories: [Directory] = []
+        /// Appended by the walk's visitor; `placed(at:)` then gives the new ones their entry's position.
         var records: [Record] = []
+        private(set) var positions: [Int32] = []
         private(set) var names: [UInt8] = []
         private(set) var memberKeys: [UInt64] = []
         /// False: only records are kept (a walk with no memory to keep its directories for).
@@ -60,14 +69,15 @@ final class WalkedTree<Record: Sendable>: Sendable {
         init(keepsDirectories: Bool = true) { self.keepsDirectories = keepsDirectories }
 
         /// Starts a directory; its subdirectories and records follow until it is closed.
-        mutating func open(device: UInt64, inode: UInt64, name: some Collection<UInt8>) -> Int {
+        mutating func open(device: UInt64, inode: UInt64, name: some Collection<UInt8>, position: Int) -> Int {
             guard keepsDirectories else { return -1 }
             let nameStart = names.count
             names += name
             directories.append(
                 Directory(
                     device: device, inode: inode, key: nil, members: 0..<0, name: nameStart..<names.count,
-                    entryCount: 0, subtreeEntries: 0, end: 0, recordsStart: records.count, recordsEnd: 0))
+                    position: position, entryCount: 0, subtreeEntries: 0, end: 0, recordsStart: records.count,
+                    recordsEnd: 0))
             return directories.count - 1
         }
 
@@ -89,6 +99,18 @@ final class WalkedTree<Record: Sendable>: Sendable {
             directories[index].recordsEnd = records.count
         }
 
+        /// Gives the records the visitor appended since there were `count` the position of their entry.
+        mutating func placed(since count: Int, at position: Int) {
+            guard keepsDirectories else { return }
+            positions += repeatElement(Int32(clamping: position), count: records.count - count)
+        }
+
+        /// Copies records of `tree` (its records in `range`) as they were.
+        mutating func copyRecords(_ tree: WalkedTree, _ range: Range<Int>) {
+            records += tree.records[range]
+            positions += tree.positions[range]
+        }
+
         /// Copies the subtree of `index` in `tree` (its directories and records) as it was.
         mutating func copy(_ tree: WalkedTree, subtree index: Int) {
             let top = tree.directories[index]
@@ -103,12 +125,13 @@ final class WalkedTree<Record: Sendable>: Sendable {
                 directory = Directory(
                     device: directory.device, inode: directory.inode, key: directory.key,
                     members: memberStart..<memberKeys.count, name: nameStart..<names.count,
-                    entryCount: directory.entryCount, subtreeEntries: directory.subtreeEntries,
+                    position: directory.position, entryCount: directory.entryCount,
+                    subtreeEntries: directory.subtreeEntries,
                     end: directory.end + shift, recordsStart: directory.recordsStart + recordShift,
                     recordsEnd: directory.recordsEnd + recordShift)
                 directories.append(directory)
             }
-            records += tree.records[top.recordsStart..<top.recordsEnd]
+            copyRecords(tree, top.recordsStart..<top.recordsEnd)
         }
     }
 
