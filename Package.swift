@@ -67,6 +67,8 @@ let package = Package(
                 .embedInCode("catalog/antivirus.yaml"),
                 .embedInCode("catalog/on-access.yaml"),
                 .embedInCode("contracts.json"),
+                .embedInCode("distro-info/debian.csv"),
+                .embedInCode("distro-info/ubuntu.csv"),
             ]
         ),
         // The base layer: localized text, the report model, the JSON reader, JWS signing, zstd,

@@ -9,4 +9,10 @@ public enum EmbeddedPolicies {
         "catalog/on-access.yaml": PackageResources.on_access_yaml,
         "contracts.json": PackageResources.contracts_json,
     ]
+
+    /// Debian's distro-info-data (0.58+deb12u7, ISC licence): releases and their support dates.
+    public static let distroInfo: [String: [UInt8]] = [
+        "debian.csv": PackageResources.debian_csv,
+        "ubuntu.csv": PackageResources.ubuntu_csv,
+    ]
 }

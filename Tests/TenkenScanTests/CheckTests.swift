@@ -226,7 +226,8 @@ struct CheckTests {
     func emptyRoot() throws {
         let scratch = try ScratchTree()
         let report = try check(scratch.path)
-        #expect(report.findings.filter { $0.errors.isEmpty }.count == 19)
+        #expect(report.findings.filter { $0.errors.isEmpty }.count == 20)
+        #expect(report.finding("os-release-supported")?.status == .notApplicable)
         #expect(report.finding("machine-registered")?.status == .error)
         #expect(
             report.finding("machine-registered")?.errors.first?.en.contains("no ledger at /etc/tenken/ledger.yaml")
@@ -246,7 +247,7 @@ struct CheckTests {
             (object["startedAt"] as? String)?.range(
                 of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
         let findings = try #require(object["findings"] as? [[String: Any]])
-        #expect(findings.count == 22)
+        #expect(findings.count == 23)
         #expect(findings.allSatisfy { ($0["title"] as? [String: String])?.keys.sorted() == ["en", "ja"] })
         #expect((object["policy"] as? [String: Any])?["digest"] as? String == (try PolicyLoader.loadDefault()).digest)
     }

@@ -47,7 +47,8 @@ struct PolicyLoaderTests {
         #expect(
             policy.rules.map(\.id) == [
                 "no-p2p-software", "no-personal-cloud-sync", "no-remote-access-software", "security-updates-applied",
-                "other-updates-applied", "package-lists-fresh", "reboot-not-pending", "automatic-security-updates",
+                "os-release-supported", "other-updates-applied", "package-lists-fresh", "reboot-not-pending",
+                "automatic-security-updates",
                 "antivirus-installed", "antivirus-definitions-current", "on-access-scanning", "machine-registered",
                 "media-registered", "mobile-devices", "registered-media-encrypted", "disk-encryption",
                 "authentication-required",

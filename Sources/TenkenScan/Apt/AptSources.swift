@@ -6,6 +6,16 @@ import TenkenBase
 enum AptSources {
     /// The prefixes, or nil when no sources file exists; unreadable files are added to `issues`.
     static func listPrefixes(_ root: HostRoot, issues: inout [FactIssue]) -> [String]? {
+        entries(root, issues: &issues, source: .apt, about: .packageLists)?.map {
+            listPrefix(uri: $0.uri, suite: $0.suite)
+        }
+    }
+
+    /// The enabled `deb` entries of every sources file, or nil when no sources file exists;
+    /// unreadable files are issues of `source`.
+    static func entries(
+        _ root: HostRoot, issues: inout [FactIssue], source: FactSource, about part: FactPart?
+    ) -> [(uri: String, suite: String)]? {
         var entries: [(uri: String, suite: String)] = []
         var found = false
         func read(_ path: String) -> String? {
@@ -13,7 +23,7 @@ enum AptSources {
                 guard let bytes = try root.readFileIfPresent(path, limit: 16 << 20) else { return nil }
                 return String(decoding: bytes, as: UTF8.self)
             } catch {
-                issues.append(.unreadable(.apt, error, about: .packageLists))
+                issues.append(.unreadable(source, error, about: part))
                 return nil
             }
         }
@@ -26,7 +36,7 @@ enum AptSources {
             files = try root.directoryIfPresent("/etc/apt/sources.list.d")?.entries() ?? []
         } catch {
             // The lists of the sources it holds would be ignored as left behind: pending updates unknown.
-            issues.append(.unreadable(.apt, error, about: .packageLists))
+            issues.append(.unreadable(source, error, about: part))
         }
         for file in files.sorted(by: { $0.name.display < $1.name.display }) {
             let name = file.name.display
@@ -43,7 +53,7 @@ enum AptSources {
             }
         }
         guard found else { return nil }
-        return entries.map { listPrefix(uri: $0.uri, suite: $0.suite) }
+        return entries
     }
 
     /// "deb [arch=amd64 signed-by=...] http://deb.debian.org/debian bookworm main"

@@ -40,6 +40,9 @@ public enum FactSource: String, Sendable, Codable, CaseIterable {
     case logs
     /// nftables, ufw and firewalld settings.
     case firewall
+    /// The release (os-release, debian_version, lsb-release, base-files) and its support dates
+    /// (distro-info), with the extended-support archives configured.
+    case release
     /// apt's lists, configuration, history and reboot flags (needs the installed packages).
     case apt
 }

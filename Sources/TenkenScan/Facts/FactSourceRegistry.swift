@@ -77,6 +77,10 @@ public enum FactSourceRegistry {
         case .sshd: return control(.sshd, produces: ["sshd"], SshdSource.collect)
         case .logs: return control(.logs, produces: ["logRetention"], LogRetentionSource.collect)
         case .firewall: return control(.firewall, produces: ["firewalls"], FirewallSource.collect)
+        case .release:
+            return .init(.release, .whenRequested, .afterPackages, needs: [.dpkg], produces: ["release"]) {
+                root, _, facts in ReleaseSource.collect(root, into: &facts)
+            }
         case .apt:
             return .init(
                 .apt, .whenRequested, .besidePackages, needs: [.dpkg], produces: ["apt"], adopt: { $0.apt = $1.apt },

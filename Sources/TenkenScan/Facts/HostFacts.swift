@@ -25,6 +25,8 @@ public struct HostFacts: Sendable {
     public var listeningSockets: [ListeningSocket] = []
     /// Patch state; nil when no rule asked for it or the root has no dpkg database.
     public var apt: AptFacts?
+    /// The release and its support dates; nil when no rule asked, or the root is not Debian's or Ubuntu's.
+    public var release: ReleaseFacts?
     /// USB devices connected now (sysfs) and connections the journal recorded.
     public var usbDevices: [UsbDevice] = []
     public var usbHistory: [UsbConnection] = []

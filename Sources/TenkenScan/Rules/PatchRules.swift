@@ -11,6 +11,8 @@ public enum PatchRule: RuleFamily {
     case rebootNotRequired
     /// unattended-upgrades installed and enabled in APT::Periodic.
     case automaticUpdates
+    /// The release still gets security updates (distro-info's dates); warns `warnDays` before the end.
+    case releaseSupported(warnDays: Int)
 
     /// The family's rule kinds as a policy's `kind:` names them.
     public enum Name: String, CaseIterable, Sendable {
@@ -18,6 +20,7 @@ public enum PatchRule: RuleFamily {
         case packageListsFresh = "package-lists-fresh"
         case rebootNotRequired = "reboot-not-required"
         case automaticUpdates = "automatic-updates"
+        case releaseSupported = "release-supported"
     }
 
     public var name: Name {
@@ -26,6 +29,7 @@ public enum PatchRule: RuleFamily {
         case .packageListsFresh: return .packageListsFresh
         case .rebootNotRequired: return .rebootNotRequired
         case .automaticUpdates: return .automaticUpdates
+        case .releaseSupported: return .releaseSupported
         }
     }
 
@@ -34,6 +38,7 @@ public enum PatchRule: RuleFamily {
         case .pendingUpdates: return ["updates", "max-days"]
         case .packageListsFresh: return ["max-age-days"]
         case .rebootNotRequired, .automaticUpdates: return []
+        case .releaseSupported: return ["warn-days"]
         }
     }
 
@@ -48,13 +53,20 @@ public enum PatchRule: RuleFamily {
         case .packageListsFresh: self = .packageListsFresh(maxAgeDays: try yaml.count("max-age-days", default: 7))
         case .rebootNotRequired: self = .rebootNotRequired
         case .automaticUpdates: self = .automaticUpdates
+        case .releaseSupported: self = .releaseSupported(warnDays: try yaml.count("warn-days", default: 90))
         }
     }
 
     var ruleKind: RuleKind { .patches(self) }
-    var sources: Set<FactSource> { [.dpkg, .apt] }
+    var sources: Set<FactSource> {
+        if case .releaseSupported = self { return [.dpkg, .release] }
+        return [.dpkg, .apt]
+    }
 
-    func refine(_ request: inout HostFacts.Request) { request.pendingUpdates = true }
+    func refine(_ request: inout HostFacts.Request) {
+        if case .releaseSupported = self { return }
+        request.pendingUpdates = true
+    }
 
     static let day = 86_400
 
@@ -65,10 +77,15 @@ public enum PatchRule: RuleFamily {
         case .packageListsFresh: [.listsUpdated]
         case .rebootNotRequired: [.rebootState]
         case .automaticUpdates: [.updateSettings]
+        // Not apt's: every gap of the release source concerns it.
+        case .releaseSupported: []
         }
     }
 
     func evaluate(_ rule: Rule, in context: EvaluationContext) -> Finding {
+        if case .releaseSupported(let warnDays) = self {
+            return ReleaseSupport.evaluate(rule, warnDays: warnDays, in: context)
+        }
         let facts = context.facts
         let now = context.now
         let issues = context.issues(from: sources, about: parts)
@@ -161,6 +178,9 @@ public enum PatchRule: RuleFamily {
                         en: "unattended-upgrades " + (automatic.packageInstalled ? "installed" : "not installed")
                             + ", APT::Periodic::Unattended-Upgrade " + shown.en)))
             status = enabled ? .pass : Evaluator.violated(rule)
+        case .releaseSupported(let warnDays):
+            // Decided above, without apt's facts; here only for the switch to be exhaustive.
+            return ReleaseSupport.evaluate(rule, warnDays: warnDays, in: context)
         }
         return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues)
     }
