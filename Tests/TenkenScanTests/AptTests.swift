@@ -95,6 +95,27 @@ struct AptTests {
         #expect(answer(updates) == (try aptUpgradable(Fixture.path(fixture))))
     }
 
+    @Test("a held package's update is still pending, as apt lists it, marked held, and still fails")
+    func holds() throws {
+        let scratch = try Fixture.copy("workstation")
+        let status = String(decoding: try scratch.read("var/lib/dpkg/status"), as: UTF8.self)
+        let held = status.replacing(
+            /Package: openssl\nStatus: install ok installed/, with: "Package: openssl\nStatus: hold ok installed")
+        #expect(held != status)
+        try scratch.write("var/lib/dpkg/status", held)
+        let updates = try ours(scratch.path)
+        #expect(answer(updates) == (try aptUpgradable(scratch.path)))
+        #expect(updates.first { $0.name == "openssl" }?.isHeld == true)
+        #expect(updates.filter(\.isHeld).count == 1)
+        let policy = try PolicyLoader.loadDefault().selecting(["security-updates-applied"]).get()
+        let finding = try #require(
+            Check.run(root: try HostRoot(scratch.path), policy: policy, now: Fixture.now).finding(
+                "security-updates-applied"))
+        #expect(finding.status == .fail)
+        let evidence = try #require(finding.evidence.first { $0.item == "openssl" })
+        #expect(evidence.held == true && evidence.note?.en.contains("held with apt-mark hold") == true)
+    }
+
     @Test("workstation: security suite, compressed list, older security version ignored, stale list ignored")
     func workstationDetails() throws {
         let updates = try ours(Fixture.path("workstation"))
@@ -213,7 +234,7 @@ struct AptTests {
             AptSources.listPrefix(uri: "https://user:pw@repo.example.jp/apt", suite: "./") == "repo.example.jp_apt_")
     }
 
-    @Test("stale lists fail, an upgrade within the grace period only warns")
+    @Test("stale lists fail; a recent upgrade of something else does not excuse a pending security update")
     func agesAndGrace() throws {
         let scratch = try Fixture.copy("workstation")
         let old = Int(Date().timeIntervalSince1970) - 30 * 86_400
@@ -221,6 +242,7 @@ struct AptTests {
             var times = [timespec(tv_sec: old, tv_nsec: 0), timespec(tv_sec: old, tv_nsec: 0)]
             #expect(utimensat(AT_FDCWD, scratch.path + "/var/lib/apt/lists/" + name, &times, 0) == 0)
         }
+        // An upgrade two days ago used to count as "patched recently"; it no longer decides.
         let recent = Date(timeIntervalSinceNow: -2 * 86_400)
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
@@ -228,9 +250,7 @@ struct AptTests {
             "var/log/dpkg.log", "\(formatter.string(from: recent)) upgrade bash:amd64 5.2.15-2+b7 5.2.15-2+b8\n")
         let report = Check.run(root: try HostRoot(scratch.path), policy: try PolicyLoader.loadDefault())
         #expect(report.finding("package-lists-fresh")?.status == .fail)
-        #expect(report.finding("security-updates-applied")?.status == .warn)
-        let note = report.finding("security-updates-applied")?.evidence.last?.note?.en
-        #expect(note == "the last package upgrade was 2 days ago")
+        #expect(report.finding("security-updates-applied")?.status == .fail)
     }
 
     @Test("no lists at all: pending updates cannot be known (error), lists never fetched (fail)")

@@ -97,6 +97,12 @@ public struct Evidence: Sendable, Codable, Hashable {
     /// True when what was seen can do what the rule forbids but is not made for it (a podcast
     /// client that can fetch torrents): it warns, named as dual-use. Absent otherwise.
     public var dualUse: Bool?
+    /// A pending update: when tenken first saw it pending (RFC 3339 UTC), and how many whole
+    /// days ago that was; absent when not known.
+    public var firstSeen: String?
+    public var ageDays: Int?
+    /// A pending update held back (`apt-mark hold`); absent otherwise.
+    public var held: Bool?
 
     public init(
         source: Source, confidence: Confidence = .confirmed, software: String, item: String,

@@ -78,6 +78,7 @@ struct Messages {
             what =
                 "\(kind) \(evidence.item) \(evidence.installed ?? "") → "
                 + "\(evidence.version ?? "") (\(evidence.archive ?? ""))"
+                + (evidence.note.map { ": " + $0[language] } ?? "")
         case .state, .device:
             let note = evidence.note?[language] ?? ""
             what = evidence.item.isEmpty ? note : "\(evidence.item): \(note)"

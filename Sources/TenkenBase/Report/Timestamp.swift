@@ -40,6 +40,12 @@ public enum Timestamp {
         return String(full.prefix(10)) + " " + String(full.dropFirst(11).prefix(5)) + " UTC"
     }
 
+    /// The date in Japan time (UTC+9, no daylight saving), "2026-12-03": the day a person in
+    /// the client's office would write.
+    public static func japanDate(_ seconds: Int) -> String {
+        String(format(seconds: seconds + 9 * 3600).prefix(10))
+    }
+
     /// Times read from disk outside 1970-9999 are not dates (and would overflow gmtime).
     public static let plausible = 0...253_402_300_799
 

@@ -12,8 +12,6 @@ public struct AptFacts: Sendable {
     /// When the package lists were last refreshed (unix seconds): apt's periodic stamp or the
     /// newest Release file.
     public var listsUpdatedAt: Int?
-    /// When dpkg last upgraded a package (unix seconds), from /var/log/dpkg.log.
-    public var lastUpgradeAt: Int?
     public var reboot = RebootState()
     public var automaticUpdates = AutomaticUpdates()
 

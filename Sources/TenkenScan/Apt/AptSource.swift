@@ -31,7 +31,6 @@ enum AptSource {
             facts.apt = apt
             return
         }
-        apt.lastUpgradeAt = lastUpgrade(root, issues: &facts.issues)
         apt.reboot = rebootState(root, packages: facts.debianPackages, issues: &facts.issues)
         let config = AptConfig(root)
         facts.issues += config.issues
@@ -124,6 +123,17 @@ enum AptSource {
         apt.pendingUpdates = CandidateSelection.pendingUpdates(
             installed: facts.debianPackages, indexes: indexes,
             nativeArchitecture: native)
+        // Ages need a history, kept in the state directory; without one they are unknown.
+        if let state {
+            let now = request.now > 0 ? request.now : Timestamp.seconds()
+            var history = UpdateHistory.load(from: state, root: root, now: now, issues: &facts.issues)
+            let seen = history.record(apt.pendingUpdates, installed: facts.debianPackages, now: now)
+            for index in apt.pendingUpdates.indices {
+                apt.pendingUpdates[index].firstSeen = seen[index].at
+                apt.pendingUpdates[index].pendingAtLeastSince = seen[index].atLeastSince
+            }
+            history.save(to: state, issues: &facts.issues)
+        }
     }
 
     /// When the lists were last downloaded: the newest Release file, or apt's update stamp if newer.
@@ -168,46 +178,6 @@ enum AptSource {
         guard let owner else { return AptRelease() }
         let bytes = try directory.readFile(FileName(owner), limit: 256 << 20)
         return AptRelease(String(decoding: bytes, as: UTF8.self))
-    }
-
-    /// The newest "upgrade" in /var/log/dpkg.log and its first rotation.
-    private static func lastUpgrade(_ root: HostRoot, issues: inout [FactIssue]) -> Int? {
-        var newest: Int?
-        for path in ["/var/log/dpkg.log", "/var/log/dpkg.log.1"] {
-            let bytes: [UInt8]
-            do {
-                guard let present = try root.readFileIfPresent(path, limit: 256 << 20) else { continue }
-                bytes = present
-            } catch {
-                issues.append(.unreadable(.apt, error, about: .upgradeLog))
-                continue
-            }
-            for line in ByteText.split(bytes[...], on: 0x0A) {
-                // "2026-11-21 22:37:58 upgrade libc6:amd64 2.36-9+deb12u13 2.36-9+deb12u14"
-                guard line.count > 28, line[line.startIndex + 20..<line.startIndex + 28].elementsEqual("upgrade ".utf8),
-                    let time = localTime(String(decoding: line.prefix(19), as: UTF8.self)),
-                    Timestamp.plausible.contains(time)
-                else { continue }
-                newest = max(newest ?? time, time)
-            }
-        }
-        return newest
-    }
-
-    /// "YYYY-MM-DD HH:MM:SS" in the machine's local time, as dpkg writes it.
-    static func localTime(_ text: String) -> Int? {
-        let numbers = text.split(whereSeparator: { $0 == "-" || $0 == " " || $0 == ":" }).compactMap { Int32($0) }
-        guard numbers.count == 6 else { return nil }
-        var parts = tm()
-        parts.tm_year = numbers[0] - 1900
-        parts.tm_mon = numbers[1] - 1
-        parts.tm_mday = numbers[2]
-        parts.tm_hour = numbers[3]
-        parts.tm_min = numbers[4]
-        parts.tm_sec = numbers[5]
-        parts.tm_isdst = -1
-        let time = mktime(&parts)
-        return time == -1 ? nil : Int(time)
     }
 
     private static func rebootState(

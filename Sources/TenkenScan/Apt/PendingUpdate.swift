@@ -7,6 +7,25 @@ public struct PendingUpdate: Sendable, Hashable, Codable {
     /// Archives offering the candidate, as apt names them ("bookworm-security").
     public let archives: [String]
     public let isSecurity: Bool
+    /// Held back with `apt-mark hold` (dpkg's selection is hold): still pending, a hold excuses nothing.
+    public var isHeld = false
+    /// When tenken first saw it pending (a security update: pending as one), from the update
+    /// history; nil when that is not known.
+    public var firstSeen: Int?
+    /// Pending for an unknown time, at least since this: the history began with it pending.
+    public var pendingAtLeastSince: Int?
+
+    public init(
+        name: String, architecture: String, installed: String, candidate: String, archives: [String],
+        isSecurity: Bool
+    ) {
+        self.name = name
+        self.architecture = architecture
+        self.installed = installed
+        self.candidate = candidate
+        self.archives = archives
+        self.isSecurity = isSecurity
+    }
 }
 
 /// apt's candidate selection with no preferences file: every version gets its archive's default
@@ -47,12 +66,12 @@ enum CandidateSelection {
             }
             guard let candidate = best?.version, candidate > current else { continue }
             let releases = versions[candidate]!.releases
-            updates.append(
-                PendingUpdate(
-                    name: package.name, architecture: package.architecture, installed: package.version,
-                    candidate: candidate.text,
-                    archives: Array(Set(releases.map(\.name))).sorted(), isSecurity: releases.contains { $0.isSecurity }
-                ))
+            var update = PendingUpdate(
+                name: package.name, architecture: package.architecture, installed: package.version,
+                candidate: candidate.text,
+                archives: Array(Set(releases.map(\.name))).sorted(), isSecurity: releases.contains { $0.isSecurity })
+            update.isHeld = package.status.hasPrefix("hold ")
+            updates.append(update)
         }
         return updates.sorted { ($0.name, $0.architecture) < ($1.name, $1.architecture) }
     }

@@ -5,8 +5,8 @@ public enum FactPart: String, Sendable, Hashable {
     case packageLists
     /// When the lists were last downloaded (Release files, the update stamp).
     case listsUpdated
-    /// dpkg's log: when packages were last upgraded.
-    case upgradeLog
+    /// When each pending update was first seen (the state directory's update history).
+    case updateHistory
     /// Whether a reboot is pending (/run/reboot-required, the running kernel).
     case rebootState
     /// apt's configuration: automatic updates.

@@ -3,8 +3,9 @@ import TenkenBase
 /// Rules on patching (001 第6条7, 002 第11条(10)エ): pending updates, fresh package lists,
 /// pending reboot, automatic updates.
 public enum PatchRule: RuleFamily {
-    /// No pending update (security ones, or the others) older than `maxDays` since the last upgrade.
-    case pendingUpdates(security: Bool, maxDays: Int)
+    /// No pending update (security ones, or the others) first seen more than `maxDays` ago;
+    /// `unknownAge` is the status of one whose age is not known (no history yet).
+    case pendingUpdates(security: Bool, maxDays: Int, unknownAge: UnknownAge)
     /// `apt update` ran within `maxAgeDays`.
     case packageListsFresh(maxAgeDays: Int)
     /// No reboot pending for an installed kernel or library.
@@ -13,6 +14,11 @@ public enum PatchRule: RuleFamily {
     case automaticUpdates
     /// The release still gets security updates (distro-info's dates); warns `warnDays` before the end.
     case releaseSupported(warnDays: Int)
+
+    /// What an update of unknown age makes of the rule: its action, or a warning.
+    public enum UnknownAge: String, Sendable, Hashable {
+        case fail, warn
+    }
 
     /// The family's rule kinds as a policy's `kind:` names them.
     public enum Name: String, CaseIterable, Sendable {
@@ -35,7 +41,7 @@ public enum PatchRule: RuleFamily {
 
     static func parameters(of name: Name) -> Set<String> {
         switch name {
-        case .pendingUpdates: return ["updates", "max-days"]
+        case .pendingUpdates: return ["updates", "max-days", "unknown-age"]
         case .packageListsFresh: return ["max-age-days"]
         case .rebootNotRequired, .automaticUpdates: return []
         case .releaseSupported: return ["warn-days"]
@@ -49,7 +55,14 @@ public enum PatchRule: RuleFamily {
             guard updates == "security" || updates == "other" else {
                 throw yaml.error("updates", "'\(updates)' is not security or other")
             }
-            self = .pendingUpdates(security: updates == "security", maxDays: try yaml.count("max-days", default: 7))
+            // The clauses want patches applied before work starts: an unknown age fails a security update.
+            let unknown = try yaml.optionalString("unknown-age") ?? (updates == "security" ? "fail" : "warn")
+            guard let unknownAge = UnknownAge(rawValue: unknown) else {
+                throw yaml.error("unknown-age", "'\(unknown)' is not fail or warn")
+            }
+            self = .pendingUpdates(
+                security: updates == "security", maxDays: try yaml.count("max-days", default: 7), unknownAge: unknownAge
+            )
         case .packageListsFresh: self = .packageListsFresh(maxAgeDays: try yaml.count("max-age-days", default: 7))
         case .rebootNotRequired: self = .rebootNotRequired
         case .automaticUpdates: self = .automaticUpdates
@@ -73,7 +86,7 @@ public enum PatchRule: RuleFamily {
     /// What of apt's facts each rule reads: a gap elsewhere does not hold it back.
     var parts: Set<FactPart> {
         switch self {
-        case .pendingUpdates: [.packageLists, .upgradeLog]
+        case .pendingUpdates: [.packageLists, .updateHistory]
         case .packageListsFresh: [.listsUpdated]
         case .rebootNotRequired: [.rebootState]
         case .automaticUpdates: [.updateSettings]
@@ -106,22 +119,13 @@ public enum PatchRule: RuleFamily {
         var evidence: [Evidence] = []
         let status: Finding.Status
         switch self {
-        case .pendingUpdates(let security, let maxDays):
+        case .pendingUpdates(let security, let maxDays, let unknownAge):
             let updates = apt.pendingUpdates.filter { $0.isSecurity == security }
-            evidence = updates.map {
-                Evidence(
-                    source: .update, software: "", item: $0.name, version: $0.candidate,
-                    detail: $0.isSecurity ? "security" : nil, installed: $0.installed,
-                    archive: $0.archives.joined(separator: ","))
-            }
-            // An upgrade "in the future" (a wrong clock, an edited log) proves nothing.
-            let age = apt.lastUpgradeAt.flatMap { $0 <= now + Self.day ? now - $0 : nil }
-            if !updates.isEmpty { evidence.append(lastUpgradeEvidence(age)) }
-            if !updates.isEmpty {
-                status = (age ?? .max) > maxDays * Self.day ? Evaluator.violated(rule) : .warn
-            } else {
-                status = issues.contains { $0.level == .error } ? .error : .pass
-            }
+            let judged = UpdateAge.judge(
+                updates, maxDays: maxDays, unknownAge: unknownAge, rule: rule, now: now,
+                incomplete: issues.contains { $0.level == .error })
+            return Evaluator.finding(
+                rule, status: judged.status, evidence: judged.evidence, issues: issues, notes: judged.notes)
         case .packageListsFresh(let maxAgeDays):
             if let updated = apt.listsUpdatedAt, updated <= now + Self.day {
                 let days = max(0, now - updated) / Self.day
@@ -183,19 +187,5 @@ public enum PatchRule: RuleFamily {
             return ReleaseSupport.evaluate(rule, warnDays: warnDays, in: context)
         }
         return Evaluator.finding(rule, status: status, evidence: evidence, issues: issues)
-    }
-
-    private func lastUpgradeEvidence(_ age: Int?) -> Evidence {
-        guard let age else {
-            return Evidence(
-                source: .state, software: "", item: "/var/log/dpkg.log",
-                note: Localized(
-                    ja: "パッケージ更新の記録がありません", en: "no package upgrade is recorded"))
-        }
-        let days = max(0, age) / Self.day
-        return Evidence(
-            source: .state, software: "", item: "/var/log/dpkg.log",
-            note: Localized(
-                ja: "最後のパッケージ更新は \(days) 日前です", en: "the last package upgrade was \(days) days ago"))
     }
 }
