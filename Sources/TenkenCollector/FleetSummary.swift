@@ -22,6 +22,8 @@ public struct FleetSummary: Sendable, Encodable {
         public let severity: String
         public let title: Localized
         public let clauses: [String]
+        /// True when the collector's own record, not the machine's report, says it fails.
+        public var byCollector: Bool?
     }
 
     /// One enrolled machine: who it is, when it was last heard from, and its latest verdict and problems.
@@ -37,6 +39,9 @@ public struct FleetSummary: Sendable, Encodable {
         public let verdict: String?
         public let report: ReportHeader?
         public let problems: [Problem]
+        /// Since when, by the collector's record, its oldest pending security update has waited.
+        public let securityUpdatesPendingSince: String?
+        public let securityUpdatesPendingDays: Int?
     }
 
     /// One rule across the fleet: the machines where it fails, warns or could not be checked.
@@ -79,7 +84,12 @@ public struct FleetSummary: Sendable, Encodable {
     public let rules: [Rule]
     public let contracts: [Contract]
 
-    public init(_ states: [MachineState], now: Int, silentAfterHours: Int, contracts index: ContractIndex) {
+    /// `securityUpdateDays`: how long a security update may wait by the collector's record before
+    /// the machine fails, whatever its report says (the default policy's limit).
+    public init(
+        _ states: [MachineState], now: Int, silentAfterHours: Int, contracts index: ContractIndex,
+        securityUpdateDays: Int = 7
+    ) {
         generatedAt = Timestamp.format(seconds: now)
         self.silentAfterHours = silentAfterHours
         var counts = Counts()
@@ -87,16 +97,29 @@ public struct FleetSummary: Sendable, Encodable {
         var rules: [String: Rule] = [:]
         for state in states {
             let silent = (state.lastSeen ?? state.enrolledAt) < now - silentAfterHours * 3600
-            let problems = state.problems.map {
+            var problems = state.problems.map {
                 Problem(
                     ruleId: $0.ruleID, status: $0.status, severity: $0.severity,
                     title: Localized(ja: $0.titleJa, en: $0.titleEn), clauses: $0.clauses)
+            }
+            var verdict = state.lastReport?.verdict
+            let pendingDays = state.securityPendingSince.map { max(0, now - $0) / 86_400 }
+            // A machine that deleted its own update history reports its updates as new; the
+            // collector remembers when it first saw them.
+            if let pendingDays, pendingDays > securityUpdateDays,
+                !problems.contains(where: { $0.ruleId == Self.securityRule && $0.status == "fail" })
+            {
+                problems.removeAll { $0.ruleId == Self.securityRule }
+                problems.append(Self.securityProblem(days: pendingDays, limit: securityUpdateDays))
+                if verdict == "compliant" { verdict = "non-compliant" }
             }
             let machine = Machine(
                 keyId: state.machine.keyID, hostname: state.machine.hostname, machineId: state.machine.machineID,
                 dmiSerial: state.machine.dmiSerial, enrolledAt: Timestamp.format(seconds: state.enrolledAt),
                 lastSeen: state.lastSeen.map { Timestamp.format(seconds: $0) }, silent: silent,
-                verdict: state.lastReport?.verdict, report: state.lastReport, problems: problems)
+                verdict: verdict, report: state.lastReport, problems: problems,
+                securityUpdatesPendingSince: state.securityPendingSince.map { Timestamp.format(seconds: $0) },
+                securityUpdatesPendingDays: pendingDays)
             machines.append(machine)
             counts.machines += 1
             if silent { counts.silent += 1 }
@@ -126,6 +149,18 @@ public struct FleetSummary: Sendable, Encodable {
             ($0.fail.count, $0.warn.count, $1.ruleId) > ($1.fail.count, $1.warn.count, $0.ruleId)
         }
         contracts = index.contracts.map { Self.contract($0, machines: machines) }
+    }
+
+    static let securityRule = "security-updates-applied"
+
+    /// The security rule failed by the collector's record.
+    static func securityProblem(days: Int, limit: Int) -> Problem {
+        Problem(
+            ruleId: securityRule, status: "fail", severity: "high",
+            title: Localized(
+                ja: "セキュリティ更新が \(days) 日間未適用です (上限 \(limit) 日、集計サーバーの記録による)",
+                en: "security updates pending for \(days) days (limit \(limit), by the collector's record)"),
+            clauses: ["001 第6条7", "002 第11条(10)エ"], byCollector: true)
     }
 
     /// One contract's view: a machine complies when its latest, current report fails no rule

@@ -81,11 +81,18 @@ public struct Ingest: Sendable {
         guard let signed = CompactToken(verified) else {
             throw Refusal(reason: .invalid, message: "the payload cannot be stored")
         }
+        // A machine's own first sighting is believed only when it is earlier: it can only make
+        // an update older, never younger than this report.
+        let sightings = report.securityUpdates.map { update in
+            UpdateSighting(
+                package: update.package, installed: update.installed,
+                firstSeen: min(started, update.firstSeen.flatMap(Timestamp.parse).map { max(0, $0) } ?? started))
+        }
         let stored = StoredReport(
             reportID: report.reportId, keyID: verified.keyID, sequence: report.sequence, receivedAt: now,
             startedAt: started,
             hostname: report.hostname, policyID: report.policyID, verdict: report.verdict, signed: signed,
-            problems: report.problems)
+            problems: report.problems, securityUpdates: sightings)
         switch try await store.store(stored) {
         case .stored: return .stored(reportID: report.reportId)
         case .duplicate: return .duplicate(reportID: report.reportId)

@@ -5,14 +5,27 @@ import TenkenBase
 /// bytes). Signed by an enrolled key is not the same as well formed: a field given twice,
 /// sizes and values are checked too.
 public struct IngestedReport: Equatable, Sendable {
-    /// The fields of one finding the collector keeps; its evidence is skipped.
+    /// The fields of one finding the collector keeps; of its evidence, only pending security updates.
     public struct Finding: Equatable, Sendable {
         var ruleId: String
         var status: String
         var severity: String
         var title: Localized
         var clauses: [String]
+        var securityUpdates: [SecurityUpdate] = []
     }
+
+    /// A pending security update a finding names: the collector keeps when it first saw each, so
+    /// a machine that deletes its own history does not make its updates young again.
+    public struct SecurityUpdate: Equatable, Sendable {
+        var package: String
+        var installed: String
+        /// When the machine says it first saw it pending (RFC 3339), if it says.
+        var firstSeen: String?
+    }
+
+    /// Every pending security update the findings name.
+    var securityUpdates: [SecurityUpdate] { findings.flatMap(\.securityUpdates) }
 
     var schema: String
     var reportId: String
@@ -87,6 +100,13 @@ public struct IngestedReport: Equatable, Sendable {
         guard Set(findings.map(\.ruleId)).count == findings.count else {
             return "a rule appears twice among the findings"
         }
+        // Kept one per row, so every name fits a row and one report cannot fill the database.
+        guard securityUpdates.count <= 20_000,
+            securityUpdates.allSatisfy({
+                (1...200).contains($0.package.utf8.count) && (1...200).contains($0.installed.utf8.count)
+                    && ($0.firstSeen?.utf8.count ?? 0) <= 40
+            })
+        else { return "oversized pending update" }
         for finding in findings {
             guard Self.statuses.contains(finding.status), Self.severities.contains(finding.severity) else {
                 return "finding \(finding.ruleId.prefix(60)): unknown status or severity"
@@ -137,8 +157,17 @@ extension IngestedReport.Finding {
         var severity: String?
         var title: Localized?
         var clauses: [String]?
+        var updates: [IngestedReport.SecurityUpdate]?
         try reader.object { reader, key in
             switch key {
+            case "evidence":
+                try IngestedReport.once(&updates, key) {
+                    var all: [IngestedReport.SecurityUpdate] = []
+                    try reader.array { reader in
+                        if let update = try Self.securityUpdate(&reader) { all.append(update) }
+                    }
+                    return all
+                }
             case "ruleId": try IngestedReport.once(&ruleId, key) { try reader.string() }
             case "status": try IngestedReport.once(&status, key) { try reader.string() }
             case "severity": try IngestedReport.once(&severity, key) { try reader.string() }
@@ -157,7 +186,29 @@ extension IngestedReport.Finding {
             status: try IngestedReport.required(status, "status"),
             severity: try IngestedReport.required(severity, "severity"),
             title: try IngestedReport.required(title, "title"),
-            clauses: try IngestedReport.required(clauses, "clauses"))
+            clauses: try IngestedReport.required(clauses, "clauses"), securityUpdates: updates ?? [])
+    }
+
+    /// One evidence item, read only as far as a pending security update needs: its source,
+    /// package, installed version, kind and first sighting; nil for every other evidence.
+    private static func securityUpdate(_ reader: inout JSONReader) throws -> IngestedReport.SecurityUpdate? {
+        var source: String?
+        var item: String?
+        var installed: String?
+        var detail: String?
+        var firstSeen: String?
+        try reader.object { reader, key in
+            switch key {
+            case "source": try IngestedReport.once(&source, "evidence.source") { try reader.string() }
+            case "item": try IngestedReport.once(&item, "evidence.item") { try reader.string() }
+            case "installed": try IngestedReport.once(&installed, "evidence.installed") { try reader.string() }
+            case "detail": try IngestedReport.once(&detail, "evidence.detail") { try reader.string() }
+            case "firstSeen": try IngestedReport.once(&firstSeen, "evidence.firstSeen") { try reader.string() }
+            default: try reader.skipValue()
+            }
+        }
+        guard source == "update", detail == "security", let item, let installed else { return nil }
+        return IngestedReport.SecurityUpdate(package: item, installed: installed, firstSeen: firstSeen)
     }
 
     private static func localized(_ reader: inout JSONReader) throws -> Localized {

@@ -55,9 +55,25 @@ public struct StoredReport: Sendable, Equatable {
     public let signed: CompactToken
     /// Rules that did not pass (fail, warn, error); passes are in the token.
     public let problems: [StoredFinding]
+    /// The pending security updates it names, each with the earlier of when the machine says it
+    /// first saw it and when this report was made.
+    public var securityUpdates: [UpdateSighting] = []
 
     /// The signed report as the machine sent it ("" if its stored copy is damaged).
     public var token: String { signed.token ?? "" }
+}
+
+/// A pending security update as a report names it, with when it was first seen.
+public struct UpdateSighting: Sendable, Equatable {
+    public let package: String
+    public let installed: String
+    public let firstSeen: Int
+
+    public init(package: String, installed: String, firstSeen: Int) {
+        self.package = package
+        self.installed = installed
+        self.firstSeen = firstSeen
+    }
 }
 
 /// A rule that did not pass in a stored report, kept beside the token for the fleet views.
@@ -78,6 +94,9 @@ public struct MachineState: Sendable, Equatable {
     public let lastSeen: Int?
     public let lastReport: ReportHeader?
     public let problems: [StoredFinding]
+    /// Since when, by the collector's record, the oldest security update its latest report names
+    /// has been pending: the earliest sighting in any of its reports, whatever the machine keeps.
+    public var securityPendingSince: Int?
 }
 
 /// A stored report without its contents: enough to list a machine's reports.

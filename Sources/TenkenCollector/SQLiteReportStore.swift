@@ -128,6 +128,18 @@ public final class SQLiteReportStore: ReportStore {
             try db.execute(sql: "UPDATE reports SET problems = '[]' WHERE problems IS NULL AND jws_header IS NOT NULL")
             try db.drop(table: "problems")
         }
+        migrator.registerMigration("v4 update sightings") { db in
+            // When the collector first saw each pending security update of each machine: a
+            // machine's age is the earlier of its own record and this one.
+            try db.create(table: "update_sightings", options: .withoutRowID) { table in
+                table.column("key_id", .text).notNull()
+                table.column("package", .text).notNull()
+                table.column("installed", .text).notNull()
+                table.column("first_seen", .integer).notNull()
+                table.primaryKey(["key_id", "package", "installed"])
+            }
+            try db.alter(table: "machines") { table in table.add(column: "security_pending_since", .integer) }
+        }
         return migrator
     }
 
@@ -233,7 +245,30 @@ public final class SQLiteReportStore: ReportStore {
         ).execute(arguments: [
             report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID,
         ])
+        try storeSightings(report, in: db)
         return .stored
+    }
+
+    /// Keeps the earliest sighting of each pending security update, forgets those of versions no
+    /// longer installed, and notes the oldest the report names.
+    private static func storeSightings(_ report: StoredReport, in db: Database) throws {
+        var oldest: Int?
+        for sighting in report.securityUpdates {
+            try db.cachedStatement(
+                sql: "DELETE FROM update_sightings WHERE key_id = ? AND package = ? AND installed <> ?"
+            ).execute(arguments: [report.keyID, sighting.package, sighting.installed])
+            let first = try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        INSERT INTO update_sightings (key_id, package, installed, first_seen) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (key_id, package, installed) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen)
+                        RETURNING first_seen
+                        """),
+                arguments: [report.keyID, sighting.package, sighting.installed, sighting.firstSeen])
+            if let first { oldest = min(oldest ?? first, first) }
+        }
+        try db.cachedStatement(sql: "UPDATE machines SET security_pending_since = ? WHERE key_id = ?")
+            .execute(arguments: [oldest, report.keyID])
     }
 
     public func reports(keyID: String) async throws -> [StoredReport] {
@@ -289,7 +324,7 @@ public final class SQLiteReportStore: ReportStore {
                             reportID: $0, sequence: row["r_sequence"], startedAt: row["started_at"],
                             receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
                     },
-                    problems: problems)
+                    problems: problems, securityPendingSince: row["security_pending_since"])
             }
         }
     }

@@ -291,6 +291,74 @@ struct CollectorTests {
         #expect(metrics.contains("tenken_ingest_duration_seconds_bucket"))
     }
 
+    @Test(
+        "the collector keeps when it first saw each pending security update: a deleted history does not make it young")
+    func updateSightings() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        let admin = try await collector.adminToken()
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/m")
+        let machine = EnrolledMachine(
+            keyID: MachineKey.thumbprint(key.publicKey), publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
+            machineID: "machine-m", hostname: "pc-m", dmiSerial: nil)
+        #expect(
+            try await collector.store.enroll(
+                tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine,
+                now: Timestamp.seconds()))
+        let now = Timestamp.seconds()
+        // A compliant report whose only finding warns: a security update within the machine's own limit.
+        func send(_ sequence: Int, daysAgo: Int, _ updates: [(String, String, Int?)]) async throws {
+            let (file, _) = try Signer(scratch: scratch, key: key).signed(
+                sequence: sequence, startedAt: Timestamp.format(seconds: now - daysAgo * 86_400)
+            ) { object in
+                let evidence: [[String: Any]] = updates.map { package, installed, seenDaysAgo in
+                    var item: [String: Any] = [
+                        "source": "update", "confidence": "confirmed", "software": "", "item": package,
+                        "version": installed + "+1", "installed": installed, "detail": "security",
+                        "archive": "bookworm-security",
+                    ]
+                    if let seenDaysAgo { item["firstSeen"] = Timestamp.format(seconds: now - seenDaysAgo * 86_400) }
+                    return item
+                }
+                object["findings"] = [
+                    [
+                        "ruleId": "security-updates-applied", "kind": "pending-updates", "status": "warn",
+                        "severity": "high", "title": ["ja": "更新", "en": "updates"],
+                        "remediation": ["ja": "", "en": ""], "clauses": ["001 第6条7"], "evidence": evidence,
+                        "errors": [], "notes": [],
+                    ]
+                ]
+                object["verdict"] = "compliant"
+            }
+            #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
+        }
+        func fleetMachine() async throws -> [String: Any] {
+            let fleet =
+                try JSONSerialization.jsonObject(
+                    with: Data(try await curl.get("/api/v1/fleet", token: admin).body.utf8)) as! [String: Any]
+            return (fleet["machines"] as! [[String: Any]])[0]
+        }
+        try await send(1, daysAgo: 10, [("openssl", "3.0.19-1~deb12u2", nil)])
+        // The machine deleted its history: the same update, "first seen" yesterday.
+        try await send(2, daysAgo: 1, [("openssl", "3.0.19-1~deb12u2", 1)])
+        var seen = try await fleetMachine()
+        #expect(seen["securityUpdatesPendingDays"] as? Int == 10, "\(seen)")
+        #expect(seen["verdict"] as? String == "non-compliant", "the collector's record fails it")
+        let problem = try #require((seen["problems"] as? [[String: Any]])?.first)
+        #expect(problem["ruleId"] as? String == "security-updates-applied" && problem["status"] as? String == "fail")
+        #expect(problem["byCollector"] as? Bool == true)
+        // Upgraded openssl (its sighting goes); a machine's claim that an update is older is believed.
+        try await send(3, daysAgo: 0, [("openssl", "3.0.22-1~deb12u2", nil), ("libc6", "2.36-9+deb12u9", 30)])
+        seen = try await fleetMachine()
+        #expect(seen["securityUpdatesPendingDays"] as? Int == 30, "\(seen)")
+        // Nothing pending: nothing to remember against it.
+        try await send(4, daysAgo: 0, [])
+        seen = try await fleetMachine()
+        #expect(seen["securityUpdatesPendingDays"] == nil && seen["verdict"] as? String == "compliant", "\(seen)")
+    }
+
     @Test("fleet summary: silent machines, rules ranked by failures, contracts grouped by clause")
     func summary() {
         let now = 1_795_003_600
