@@ -1,3 +1,4 @@
+import Crypto
 /// Where the collector keeps machines, tokens and reports. SQLite (GRDB, WAL) is the embedded
 /// default (`SQLiteReportStore`); another database goes behind the same protocol.
 public protocol ReportStore: Sendable {
@@ -73,6 +74,15 @@ public struct UpdateSighting: Sendable, Equatable {
         self.package = package
         self.installed = installed
         self.firstSeen = firstSeen
+    }
+
+    /// Which updates (package and installed version) a report names, as SHA-256 of the sorted
+    /// names and versions (stable: it is stored). A report naming the same ones as the machine's
+    /// previous report changes no sighting but by a claim of an earlier one, which only the
+    /// machine's own record loses.
+    static func digest(_ sightings: [UpdateSighting]) -> String {
+        let text = sightings.map { $0.package + "\u{0}" + $0.installed }.sorted().joined(separator: "\n")
+        return SHA256.hash(data: Array(text.utf8)).map { String($0, radix: 16) }.joined()
     }
 }
 

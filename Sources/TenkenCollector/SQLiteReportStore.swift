@@ -5,7 +5,7 @@ import TenkenBase
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
 public final class SQLiteReportStore: ReportStore {
     private let database: DatabasePool
-    private let reportWriter: GroupCommit<(report: StoredReport, problems: String), StoreOutcome>
+    private let reportWriter: GroupCommit<(report: StoredReport, problems: String, sightings: String), StoreOutcome>
     let walSync: WALSync
 
     public init(path: String) throws {
@@ -138,7 +138,11 @@ public final class SQLiteReportStore: ReportStore {
                 table.column("first_seen", .integer).notNull()
                 table.primaryKey(["key_id", "package", "installed"])
             }
-            try db.alter(table: "machines") { table in table.add(column: "security_pending_since", .integer) }
+            try db.alter(table: "machines") { table in
+                table.add(column: "security_pending_since", .integer)
+                // Of the updates (package and installed version) its latest report named.
+                table.add(column: "sightings_digest", .text)
+            }
         }
         return migrator
     }
@@ -187,15 +191,16 @@ public final class SQLiteReportStore: ReportStore {
     /// acknowledged too, and its first copy may have been committed a moment ago, not yet synced.
     /// The writer meanwhile goes on with the next batch.
     public func store(_ report: StoredReport) async throws -> StoreOutcome {
-        let problems = try Self.encode(report.problems)  // here, not on the single writer
-        let outcome = try await reportWriter.submit((report, problems))
+        // Here, not on the single writer.
+        let problems = try Self.encode(report.problems)
+        let outcome = try await reportWriter.submit((report, problems, UpdateSighting.digest(report.securityUpdates)))
         try await walSync.sync()
         return outcome
     }
 
     /// Reports arriving together are stored in one transaction, each in a savepoint of its own.
     private static func storeBatch(
-        _ reports: [(report: StoredReport, problems: String)],
+        _ reports: [(report: StoredReport, problems: String, sightings: String)],
         in database: DatabasePool
     ) throws -> [Result<StoreOutcome, any Error>] {
         try database.write { db in
@@ -203,7 +208,8 @@ public final class SQLiteReportStore: ReportStore {
                 Result {
                     var outcome = StoreOutcome.stored
                     try db.inSavepoint {
-                        outcome = try store(report.report, problems: report.problems, in: db)
+                        outcome = try store(
+                            report.report, problems: report.problems, sightings: report.sightings, in: db)
                         return outcome == .stored ? .commit : .rollback
                     }
                     return outcome
@@ -214,16 +220,19 @@ public final class SQLiteReportStore: ReportStore {
 
     /// Statements are cached (parsed once per connection): this runs on the single writer, so
     /// its every microsecond is one the whole fleet waits for.
-    private static func store(_ report: StoredReport, problems: String, in db: Database) throws -> StoreOutcome {
+    private static func store(
+        _ report: StoredReport, problems: String, sightings: String, in db: Database
+    ) throws -> StoreOutcome {
         if let owner = try String.fetchOne(
             db.cachedStatement(sql: "SELECT key_id FROM reports WHERE report_id = ?"), arguments: [report.reportID])
         {
             return owner == report.keyID ? .duplicate : .idTaken
         }
-        let last =
-            try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT last_sequence FROM machines WHERE key_id = ?"),
-                arguments: [report.keyID]) ?? 0
+        let machine = try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT last_sequence, sightings_digest, security_pending_since FROM machines WHERE key_id = ?"),
+            arguments: [report.keyID])
+        let last: Int = machine?["last_sequence"] ?? 0
         guard report.sequence > last else { return .replayed }
         try db.cachedStatement(
             sql: """
@@ -236,39 +245,59 @@ public final class SQLiteReportStore: ReportStore {
             report.hostname, report.policyID, report.verdict, problems, "",
             report.signed.header, Data(report.signed.payload), report.signed.signature,
         ])
+        // The same updates as the machine's previous report (most reports): nothing to read or write.
+        let digest: String? = machine?["sightings_digest"]
+        let pendingSince =
+            digest == sightings
+            ? machine?["security_pending_since"] as Int? : try storeSightings(report, in: db)
         // The hostname shown is the one the machine reports now (it may be renamed after enrollment).
         try db.cachedStatement(
             sql: """
-                UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?,
-                    hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
+                UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?, security_pending_since = ?,
+                    sightings_digest = ?, hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
                 """
         ).execute(arguments: [
-            report.sequence, report.receivedAt, report.reportID, report.hostname, report.hostname, report.keyID,
+            report.sequence, report.receivedAt, report.reportID, pendingSince, sightings,
+            report.hostname, report.hostname, report.keyID,
         ])
-        try storeSightings(report, in: db)
         return .stored
     }
 
     /// Keeps the earliest sighting of each pending security update, forgets those of versions no
-    /// longer installed, and notes the oldest the report names.
-    private static func storeSightings(_ report: StoredReport, in db: Database) throws {
+    /// longer installed, and returns the oldest the report names. The machine's sightings are read
+    /// in one statement and only what changed is written: on the single writer, a report whose
+    /// updates were all seen before costs one read.
+    private static func storeSightings(_ report: StoredReport, in db: Database) throws -> Int? {
+        // Package, then installed version (several with multiarch), then when first seen.
+        var known: [String: [String: Int]] = [:]
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT package, installed, first_seen FROM update_sightings WHERE key_id = ?"),
+            arguments: [report.keyID])
+        while let row = try rows.next() { known[row["package"], default: [:]][row["installed"]] = row["first_seen"] }
+        var reported: [String: Set<String>] = [:]
         var oldest: Int?
         for sighting in report.securityUpdates {
+            reported[sighting.package, default: []].insert(sighting.installed)
+            if let kept = known[sighting.package]?[sighting.installed], kept <= sighting.firstSeen {
+                oldest = min(oldest ?? kept, kept)
+                continue
+            }
             try db.cachedStatement(
-                sql: "DELETE FROM update_sightings WHERE key_id = ? AND package = ? AND installed <> ?"
-            ).execute(arguments: [report.keyID, sighting.package, sighting.installed])
-            let first = try Int.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        INSERT INTO update_sightings (key_id, package, installed, first_seen) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (key_id, package, installed) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen)
-                        RETURNING first_seen
-                        """),
-                arguments: [report.keyID, sighting.package, sighting.installed, sighting.firstSeen])
-            if let first { oldest = min(oldest ?? first, first) }
+                sql:
+                    "INSERT OR REPLACE INTO update_sightings (key_id, package, installed, first_seen) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [report.keyID, sighting.package, sighting.installed, sighting.firstSeen])
+            known[sighting.package, default: [:]][sighting.installed] = sighting.firstSeen
+            oldest = min(oldest ?? sighting.firstSeen, sighting.firstSeen)
         }
-        try db.cachedStatement(sql: "UPDATE machines SET security_pending_since = ? WHERE key_id = ?")
-            .execute(arguments: [oldest, report.keyID])
+        // A package reported at another version was upgraded: what was seen of the old one goes.
+        for (package, versions) in reported {
+            for stale in (known[package] ?? [:]).keys where !versions.contains(stale) {
+                try db.cachedStatement(
+                    sql: "DELETE FROM update_sightings WHERE key_id = ? AND package = ? AND installed = ?"
+                ).execute(arguments: [report.keyID, package, stale])
+            }
+        }
+        return oldest
     }
 
     public func reports(keyID: String) async throws -> [StoredReport] {
