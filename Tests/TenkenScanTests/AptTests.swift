@@ -65,12 +65,13 @@ struct AptTests {
 
     // MARK: pending updates, with apt as the oracle
 
-    private func aptUpgradable(_ root: String) throws -> Set<String> {
+    private func aptUpgradable(_ root: String, options: [String] = []) throws -> Set<String> {
         let cache = try ScratchTree()
-        let result = try run([
-            "/usr/bin/apt", "list", "--upgradable", "-o", "Dir=" + root,
-            "-o", "Dir::State::status=" + root + "/var/lib/dpkg/status", "-o", "Dir::Cache=" + cache.path,
-        ])
+        let result = try run(
+            [
+                "/usr/bin/apt", "list", "--upgradable", "-o", "Dir=" + root,
+                "-o", "Dir::State::status=" + root + "/var/lib/dpkg/status", "-o", "Dir::Cache=" + cache.path,
+            ] + options.flatMap { ["-o", $0] })
         return Set(
             result.output.split(separator: "\n").compactMap { line -> String? in
                 let words = line.split(separator: " ")
@@ -93,6 +94,63 @@ struct AptTests {
     func fixturesMatchApt(_ fixture: String) throws {
         let updates = try ours(Fixture.path(fixture))
         #expect(answer(updates) == (try aptUpgradable(Fixture.path(fixture))))
+    }
+
+    @Test(
+        "pins and the default release are applied as apt applies them",
+        arguments: [
+            ("a version pin keeps openssl", "Package: openssl\nPin: version 3.0.19*\nPin-Priority: 1001\n", nil),
+            (
+                "the security archive lowered below the installed version",
+                "Package: *\nPin: release a=oldstable-security\nPin-Priority: 50\n", nil
+            ),
+            (
+                "every version from the origin refused", "Package: *\nPin: origin deb.debian.org\nPin-Priority: -1\n",
+                nil
+            ),
+            (
+                "a regex of names, a codename pin; a specific record before a general one",
+                "Package: /^ca-/\nPin: release n=bookworm-security\nPin-Priority: 10\n\n"
+                    + "Package: *\nPin: release n=bookworm-security\nPin-Priority: 990\n", nil
+            ),
+            (
+                "a glob and a component, with a comment",
+                "# local policy\nPackage: open*\nPin: release c=main, o=Debian\nPin-Priority: 99\n", nil
+            ),
+            ("the default release", "", "bookworm-updates"),
+            (
+                "the default release and a pin above it", "Package: apt\nPin: release n=bookworm\nPin-Priority: 995\n",
+                "bookworm-updates"
+            ),
+        ] as [(String, String, String?)])
+    func preferencesMatchApt(_ example: (String, String, String?)) throws {
+        let (name, preferences, defaultRelease) = example
+        let scratch = try Fixture.copy("workstation")
+        if !preferences.isEmpty { try scratch.write("etc/apt/preferences.d/local.pref", preferences) }
+        // Files apt ignores by their names: so does tenken.
+        try scratch.write("etc/apt/preferences.d/old.disabled", "Package: *\nPin: release a=*\nPin-Priority: -10\n")
+        var options: [String] = []
+        if let defaultRelease {
+            try scratch.write("etc/apt/apt.conf.d/10default", "APT::Default-Release \"\(defaultRelease)\";\n")
+            // apt reads its configuration before -o Dir applies: given on the command line instead.
+            options.append("APT::Default-Release=" + defaultRelease)
+        }
+        let ours = try self.ours(scratch.path)
+        let apts = try aptUpgradable(scratch.path, options: options)
+        #expect(answer(ours) == apts, Comment(rawValue: name))
+        // Each example changes the answer: the pins are not a no-op that would match apt anyway.
+        #expect(answer(ours) != answer(try self.ours(Fixture.path("workstation"))), Comment(rawValue: name))
+    }
+
+    @Test("a preferences record apt cannot use is an error for the update rules")
+    func damagedPreferences() throws {
+        let scratch = try Fixture.copy("workstation")
+        try scratch.write("etc/apt/preferences", "Package: openssl\nPin-Priority: 1001\n")
+        let facts = HostFacts.collect(from: try HostRoot(scratch.path), request: HostFacts.Request(sources: [.apt]))
+        #expect(
+            facts.issues.contains {
+                $0.level == .error && $0.path == "/etc/apt/preferences" && $0.part == .packageLists
+            })
     }
 
     @Test("a held package's update is still pending, as apt lists it, marked held, and still fails")

@@ -5,6 +5,8 @@ public struct AptRelease: Sendable, Hashable {
     public var label = ""
     public var suite = ""
     public var codename = ""
+    /// The release's version number ("12.8"), which `Pin: release v=` matches.
+    public var version = ""
     public var notAutomatic = false
     public var butAutomaticUpgrades = false
 
@@ -21,6 +23,7 @@ public struct AptRelease: Sendable, Hashable {
         label = fields["Label"] ?? ""
         suite = fields["Suite"] ?? ""
         codename = fields["Codename"] ?? ""
+        version = fields["Version"] ?? ""
         notAutomatic = fields["NotAutomatic"]?.lowercased() == "yes"
         butAutomaticUpgrades = fields["ButAutomaticUpgrades"]?.lowercased() == "yes"
     }

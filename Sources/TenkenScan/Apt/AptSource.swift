@@ -120,9 +120,11 @@ enum AptSource {
             }
         }
         guard request.pendingUpdates else { return }
+        // Pins and the default release, applied as apt applies them.
+        let preferences = AptPreferences(root, defaultRelease: AptConfig(root)["APT::Default-Release"]?.value)
+        facts.issues += preferences.issues
         apt.pendingUpdates = CandidateSelection.pendingUpdates(
-            installed: facts.debianPackages, indexes: indexes,
-            nativeArchitecture: native)
+            installed: facts.debianPackages, indexes: indexes, nativeArchitecture: native, preferences: preferences)
         // Ages need a history, kept in the state directory; without one they are unknown.
         if let state {
             let now = request.now > 0 ? request.now : Timestamp.seconds()

@@ -28,36 +28,48 @@ public struct PendingUpdate: Sendable, Hashable, Codable {
     }
 }
 
-/// apt's candidate selection with no preferences file: every version gets its archive's default
-/// priority (500, or 100/1 for NotAutomatic archives), the installed version at least 100; the
-/// highest priority wins, then the highest version, and below 1000 a version older than the
-/// installed one is never a candidate.
+/// apt's candidate selection: every version gets a priority (without preferences, its archive's
+/// default: 500, or 100/1 for NotAutomatic archives, the installed version at least 100; with
+/// them, as `AptPreferences` says); the highest priority wins, then the highest version; below
+/// 1000 a version older than the installed one is never a candidate, and below 0 none is.
 enum CandidateSelection {
-    static func pendingUpdates(installed: [DebianPackage], indexes: [AptIndex], nativeArchitecture: String)
-        -> [PendingUpdate]
-    {
-        var offered: [String: [(offer: AptIndex.Offer, release: AptRelease)]] = [:]
-        for index in indexes {
-            for offer in index.offers { offered[offer.name, default: []].append((offer, index.release)) }
+    static func pendingUpdates(
+        installed: [DebianPackage], indexes: [AptIndex], nativeArchitecture: String,
+        preferences: AptPreferences = AptPreferences()
+    ) -> [PendingUpdate] {
+        var offered: [String: [(offer: AptIndex.Offer, release: AptRelease, place: Int)]] = [:]
+        let places = indexes.map { AptPreferences.Place(release: $0.release, list: $0.file) }
+        for (number, index) in indexes.enumerated() {
+            for offer in index.offers { offered[offer.name, default: []].append((offer, index.release, number)) }
         }
         var updates: [PendingUpdate] = []
         for package in installed where package.isPresent {
             guard let offers = offered[package.name] else { continue }
             let architecture = package.architecture == "all" ? nativeArchitecture : package.architecture
             let current = DebianVersion(package.version)
-            var versions: [DebianVersion: (priority: Int, releases: [AptRelease])] = [current: (100, [])]
-            for (offer, release) in offers {
+            var versions: [DebianVersion: (priority: Int, releases: [AptRelease], places: [Int])] = [
+                current: (100, [], [])
+            ]
+            for (offer, release, place) in offers {
                 let offerArchitecture = offer.architecture == "all" ? nativeArchitecture : offer.architecture
                 guard offerArchitecture == architecture else { continue }
                 let version = DebianVersion(offer.version)
-                var entry = versions[version] ?? (0, [])
+                var entry = versions[version] ?? (0, [], [])
                 entry.priority = max(entry.priority, release.defaultPriority)
                 entry.releases.append(release)
+                entry.places.append(place)
                 versions[version] = entry
+            }
+            if !preferences.isEmpty {
+                for (version, entry) in versions {
+                    versions[version]?.priority = preferences.priority(
+                        package: package.name, version: version.text, places: entry.places.map { places[$0] },
+                        installed: version == current)
+                }
             }
             var best: (version: DebianVersion, priority: Int)?
             for (version, entry) in versions {
-                if entry.priority < 1000 && version < current { continue }
+                if entry.priority < 0 || (entry.priority < 1000 && version < current) { continue }
                 if best == nil || entry.priority > best!.priority
                     || (entry.priority == best!.priority && version > best!.version)
                 {
