@@ -142,6 +142,24 @@ struct AptTests {
         #expect(answer(ours) != answer(try self.ours(Fixture.path("workstation"))), Comment(rawValue: name))
     }
 
+    @Test("a pin that keeps a security update away: apt no longer lists it, the security rule still fails")
+    func pinnedAway() throws {
+        let scratch = try Fixture.copy("workstation")
+        try scratch.write(
+            "etc/apt/preferences.d/keep", "Package: openssl\nPin: version 3.0.19*\nPin-Priority: 1001\n")
+        let facts = HostFacts.collect(from: try HostRoot(scratch.path), request: HostFacts.Request(sources: [.apt]))
+        let apt = try #require(facts.apt)
+        #expect(!apt.pendingUpdates.contains { $0.name == "openssl" })
+        #expect(apt.pinnedSecurityUpdates.map(\.name) == ["openssl"])
+        let policy = try PolicyLoader.loadDefault().selecting(["security-updates-applied"]).get()
+        let finding = try #require(
+            Check.run(root: try HostRoot(scratch.path), policy: policy, now: Fixture.now).finding(
+                "security-updates-applied"))
+        #expect(finding.status == .fail)
+        let evidence = try #require(finding.evidence.first { $0.item == "openssl" })
+        #expect(evidence.pinned == true && evidence.note?.en.contains("kept from being the candidate") == true)
+    }
+
     @Test("a preferences record apt cannot use is an error for the update rules")
     func damagedPreferences() throws {
         let scratch = try Fixture.copy("workstation")

@@ -101,8 +101,10 @@ public struct Evidence: Sendable, Codable, Hashable {
     /// days ago that was; absent when not known.
     public var firstSeen: String?
     public var ageDays: Int?
-    /// A pending update held back (`apt-mark hold`); absent otherwise.
+    /// A pending update held back (`apt-mark hold`), or kept from being the candidate by an APT
+    /// pin; absent otherwise.
     public var held: Bool?
+    public var pinned: Bool?
 
     public init(
         source: Source, confidence: Confidence = .confirmed, software: String, item: String,

@@ -5,6 +5,9 @@ public struct AptFacts: Sendable {
 
     public var listFiles: [String] = []
     public var pendingUpdates: [PendingUpdate] = []
+    /// Security updates APT preferences keep from being candidates: not in apt's list, but the
+    /// security rules count them.
+    public var pinnedSecurityUpdates: [PendingUpdate] = []
     /// The Debian tags the lists give each installed package (any version they offer).
     public var packageTags: [String: Set<String>] = [:]
     /// Lists whose offers came from the lists cache, unparsed (for tests and the benchmark).

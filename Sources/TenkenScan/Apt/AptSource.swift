@@ -123,16 +123,24 @@ enum AptSource {
         // Pins and the default release, applied as apt applies them.
         let preferences = AptPreferences(root, defaultRelease: AptConfig(root)["APT::Default-Release"]?.value)
         facts.issues += preferences.issues
-        apt.pendingUpdates = CandidateSelection.pendingUpdates(
+        let updates = CandidateSelection.pendingUpdates(
             installed: facts.debianPackages, indexes: indexes, nativeArchitecture: native, preferences: preferences)
+        apt.pendingUpdates = updates.filter { !$0.isPinned }
+        apt.pinnedSecurityUpdates = updates.filter(\.isPinned)
         // Ages need a history, kept in the state directory; without one they are unknown.
         if let state {
             let now = request.now > 0 ? request.now : Timestamp.seconds()
             var history = UpdateHistory.load(from: state, root: root, now: now, issues: &facts.issues)
-            let seen = history.record(apt.pendingUpdates, installed: facts.debianPackages, now: now)
+            let seen = history.record(
+                apt.pendingUpdates + apt.pinnedSecurityUpdates, installed: facts.debianPackages, now: now)
             for index in apt.pendingUpdates.indices {
                 apt.pendingUpdates[index].firstSeen = seen[index].at
                 apt.pendingUpdates[index].pendingAtLeastSince = seen[index].atLeastSince
+            }
+            for index in apt.pinnedSecurityUpdates.indices {
+                let at = apt.pendingUpdates.count + index
+                apt.pinnedSecurityUpdates[index].firstSeen = seen[at].at
+                apt.pinnedSecurityUpdates[index].pendingAtLeastSince = seen[at].atLeastSince
             }
             history.save(to: state, issues: &facts.issues)
         }

@@ -9,6 +9,8 @@ public struct PendingUpdate: Sendable, Hashable, Codable {
     public let isSecurity: Bool
     /// Held back with `apt-mark hold` (dpkg's selection is hold): still pending, a hold excuses nothing.
     public var isHeld = false
+    /// A security update APT preferences keep away: apt does not list it, yet it is not applied.
+    public var isPinned = false
     /// When tenken first saw it pending (a security update: pending as one), from the update
     /// history; nil when that is not known.
     public var firstSeen: Int?
@@ -60,31 +62,47 @@ enum CandidateSelection {
                 entry.places.append(place)
                 versions[version] = entry
             }
+            let byDefault = candidate(versions.mapValues(\.priority), current: current)
+            var chosen = byDefault
             if !preferences.isEmpty {
+                var pinned: [DebianVersion: Int] = [:]
                 for (version, entry) in versions {
-                    versions[version]?.priority = preferences.priority(
+                    pinned[version] = preferences.priority(
                         package: package.name, version: version.text, places: entry.places.map { places[$0] },
                         installed: version == current)
                 }
+                chosen = candidate(pinned, current: current)
             }
-            var best: (version: DebianVersion, priority: Int)?
-            for (version, entry) in versions {
-                if entry.priority < 0 || (entry.priority < 1000 && version < current) { continue }
-                if best == nil || entry.priority > best!.priority
-                    || (entry.priority == best!.priority && version > best!.version)
-                {
-                    best = (version, entry.priority)
-                }
+            func update(_ version: DebianVersion, pinned: Bool) -> PendingUpdate {
+                let releases = versions[version]!.releases
+                var update = PendingUpdate(
+                    name: package.name, architecture: package.architecture, installed: package.version,
+                    candidate: version.text, archives: Array(Set(releases.map(\.name))).sorted(),
+                    isSecurity: releases.contains { $0.isSecurity })
+                update.isHeld = package.status.hasPrefix("hold ")
+                update.isPinned = pinned
+                return update
             }
-            guard let candidate = best?.version, candidate > current else { continue }
-            let releases = versions[candidate]!.releases
-            var update = PendingUpdate(
-                name: package.name, architecture: package.architecture, installed: package.version,
-                candidate: candidate.text,
-                archives: Array(Set(releases.map(\.name))).sorted(), isSecurity: releases.contains { $0.isSecurity })
-            update.isHeld = package.status.hasPrefix("hold ")
-            updates.append(update)
+            if let chosen, chosen > current {
+                updates.append(update(chosen, pinned: false))
+            } else if let byDefault, byDefault > current, versions[byDefault]!.releases.contains(where: \.isSecurity) {
+                // A pin that keeps a security update away: apt no longer lists it, and it is still not applied.
+                updates.append(update(byDefault, pinned: true))
+            }
         }
         return updates.sorted { ($0.name, $0.architecture) < ($1.name, $1.architecture) }
+    }
+
+    /// The version apt would pick by these priorities: the highest priority, then the highest
+    /// version; none below 0, and none older than the installed one below 1000.
+    private static func candidate(_ priorities: [DebianVersion: Int], current: DebianVersion) -> DebianVersion? {
+        var best: (version: DebianVersion, priority: Int)?
+        for (version, priority) in priorities {
+            if priority < 0 || (priority < 1000 && version < current) { continue }
+            if best == nil || priority > best!.priority || (priority == best!.priority && version > best!.version) {
+                best = (version, priority)
+            }
+        }
+        return best?.version
     }
 }

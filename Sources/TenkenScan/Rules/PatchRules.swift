@@ -120,7 +120,10 @@ public enum PatchRule: RuleFamily {
         let status: Finding.Status
         switch self {
         case .pendingUpdates(let security, let maxDays, let unknownAge):
-            let updates = apt.pendingUpdates.filter { $0.isSecurity == security }
+            // A pin does not excuse a security update any more than a hold does.
+            let updates = (apt.pendingUpdates + (security ? apt.pinnedSecurityUpdates : [])).filter {
+                $0.isSecurity == security
+            }
             let judged = UpdateAge.judge(
                 updates, maxDays: maxDays, unknownAge: unknownAge, rule: rule, now: now,
                 incomplete: issues.contains { $0.level == .error })

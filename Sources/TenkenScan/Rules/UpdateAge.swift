@@ -41,6 +41,15 @@ enum UpdateAge {
                 source: .update, software: "", item: update.name, version: update.candidate,
                 detail: update.isSecurity ? "security" : nil, installed: update.installed,
                 archive: update.archives.joined(separator: ","), note: note)
+            if update.isPinned {
+                evidence.pinned = true
+                let pinned = Localized(
+                    ja: "APT の優先度設定 (pin) で候補から外されていますが、適用済みにはなりません",
+                    en: "kept from being the candidate by an APT pin, which does not count as applied")
+                evidence.note =
+                    note.map { Localized(ja: $0.ja + "。" + pinned.ja, en: $0.en + "; " + pinned.en) } ?? pinned
+                note = evidence.note
+            }
             if update.isHeld {
                 evidence.held = true
                 let held = Localized(
