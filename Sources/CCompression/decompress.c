@@ -128,3 +128,116 @@ int tenken_decompress(enum tenken_compression format, const uint8_t *input, size
     *out_length = buffer.length;
     return 0;
 }
+
+/// Streams the output through a window of `window` bytes: each time it fills, and at the end,
+/// `each(context, data, length)` gets what it holds (non-zero from it stops with that status).
+/// Memory is the window, whatever the file inflates to; `limit` still bounds the total.
+int tenken_decompress_each(enum tenken_compression format, const uint8_t *input, size_t length, size_t limit,
+                           size_t window, int (*each)(void *context, const uint8_t *data, size_t length),
+                           void *context) {
+    if (window == 0) return -1;
+    uint8_t *data = malloc(window);
+    if (!data) return -1;
+    size_t total = 0;
+    int status = 0;
+    // One window at a time: decompress until the window is full or the stream ends.
+    switch (format) {
+    case TENKEN_GZIP: {
+        z_stream stream;
+        memset(&stream, 0, sizeof stream);
+        if (inflateInit2(&stream, 15 + 32) != Z_OK) { status = -1; goto done; }
+        stream.next_in = (Bytef *)input;
+        stream.avail_in = (uInt)length;
+        int code = Z_OK;
+        while (code != Z_STREAM_END) {
+            stream.next_out = data;
+            stream.avail_out = (uInt)window;
+            code = inflate(&stream, Z_NO_FLUSH);
+            size_t produced = window - stream.avail_out;
+            if (code != Z_OK && code != Z_STREAM_END && !(code == Z_BUF_ERROR && produced > 0)) {
+                inflateEnd(&stream); status = -1; goto done;
+            }
+            if (code == Z_STREAM_END && stream.avail_in > 0) {
+                if (inflateReset(&stream) != Z_OK) { inflateEnd(&stream); status = -1; goto done; }
+                code = Z_OK;
+            }
+            if (code != Z_STREAM_END && stream.avail_in == 0 && produced < window) {
+                inflateEnd(&stream); status = -1; goto done;  // truncated
+            }
+            total += produced;
+            if (total > limit) { inflateEnd(&stream); status = -2; goto done; }
+            if (produced > 0 && (status = each(context, data, produced)) != 0) { inflateEnd(&stream); goto done; }
+        }
+        inflateEnd(&stream);
+        break;
+    }
+    case TENKEN_LZ4: {
+        LZ4F_dctx *lz;
+        if (LZ4F_isError(LZ4F_createDecompressionContext(&lz, LZ4F_VERSION))) { status = -1; goto done; }
+        size_t consumed = 0, hint = 1;
+        while (consumed < length || hint != 0) {
+            size_t produced = window, taken = length - consumed;
+            hint = LZ4F_decompress(lz, data, &produced, input + consumed, &taken, NULL);
+            if (LZ4F_isError(hint)) { LZ4F_freeDecompressionContext(lz); status = -1; goto done; }
+            consumed += taken;
+            if (produced == 0 && taken == 0) break;  // no progress: truncated (checked below)
+            total += produced;
+            if (total > limit) { LZ4F_freeDecompressionContext(lz); status = -2; goto done; }
+            if (produced > 0 && (status = each(context, data, produced)) != 0) {
+                LZ4F_freeDecompressionContext(lz); goto done;
+            }
+        }
+        LZ4F_freeDecompressionContext(lz);
+        if (hint != 0) status = -1;
+        break;
+    }
+    case TENKEN_ZSTD: {
+        ZSTD_DStream *zs = ZSTD_createDStream();
+        if (!zs) { status = -1; goto done; }
+        ZSTD_inBuffer in = { input, length, 0 };
+        size_t code = 1;
+        int frame_starts = 1;
+        while (in.pos < in.size || code != 0) {
+            if (frame_starts && tenken_zstd_legacy_frame(input + in.pos, length - in.pos)) {
+                ZSTD_freeDStream(zs); status = -1; goto done;
+            }
+            ZSTD_outBuffer out = { data, window, 0 };
+            size_t before = in.pos;
+            code = ZSTD_decompressStream(zs, &out, &in);
+            if (ZSTD_isError(code)) { ZSTD_freeDStream(zs); status = -1; goto done; }
+            frame_starts = code == 0;
+            if (code != 0 && in.pos == in.size && before == in.pos && out.pos == 0) {
+                ZSTD_freeDStream(zs); status = -1; goto done;
+            }
+            total += out.pos;
+            if (total > limit) { ZSTD_freeDStream(zs); status = -2; goto done; }
+            if (out.pos > 0 && (status = each(context, data, out.pos)) != 0) { ZSTD_freeDStream(zs); goto done; }
+        }
+        ZSTD_freeDStream(zs);
+        break;
+    }
+    case TENKEN_XZ: {
+        lzma_stream xz = LZMA_STREAM_INIT;
+        if (lzma_stream_decoder(&xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) { status = -1; goto done; }
+        xz.next_in = input;
+        xz.avail_in = length;
+        lzma_ret code = LZMA_OK;
+        while (code != LZMA_STREAM_END) {
+            xz.next_out = data;
+            xz.avail_out = window;
+            code = lzma_code(&xz, xz.avail_in ? LZMA_RUN : LZMA_FINISH);
+            if (code != LZMA_OK && code != LZMA_STREAM_END) { lzma_end(&xz); status = -1; goto done; }
+            size_t produced = window - xz.avail_out;
+            total += produced;
+            if (total > limit) { lzma_end(&xz); status = -2; goto done; }
+            if (produced > 0 && (status = each(context, data, produced)) != 0) { lzma_end(&xz); goto done; }
+        }
+        lzma_end(&xz);
+        break;
+    }
+    default: status = -1;
+    }
+done:
+    free(data);
+    return status;
+}

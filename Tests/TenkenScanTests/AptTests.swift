@@ -1,3 +1,4 @@
+import CCompression
 import Foundation
 import TenkenTestSupport
 import Testing
@@ -273,6 +274,67 @@ struct AptTests {
         try scratch.write(compressed, Array(bytes.prefix(bytes.count / 2)))
         let damaged = HostFacts.collect(from: try HostRoot(scratch.path), request: HostFacts.Request(sources: [.apt]))
         #expect(damaged.issues.contains { $0.source == .apt && $0.message.en.contains("damaged or truncated") })
+    }
+
+    @Test("a list read in chunks of any size parses as the whole: stanzas cut anywhere, CRLF too")
+    func streamedInChunks() throws {
+        let path =
+            Fixture.path("workstation")
+            + "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"
+        let plain = Array(try Data(contentsOf: URL(filePath: path)))
+        let crlf = Array(String(decoding: plain, as: UTF8.self).replacing("\n", with: "\r\n").utf8)
+        let names = Set(["apt", "bash", "openssl", "ca-certificates", "libc6", "qbittorrent"])
+        for bytes in [plain, crlf] {
+            let whole = bytes.withUnsafeBufferPointer { AptIndex.parse($0, names: names) }
+            #expect(!whole.offers.isEmpty)
+            for size in [1, 2, 3, 7, 64, 1000, 4096, bytes.count] {
+                var stream = ListStream(names: names)
+                var start = 0
+                while start < bytes.count {
+                    let end = min(bytes.count, start + size)
+                    _ = bytes[start..<end].withUnsafeBufferPointer { stream.feed($0) }
+                    start = end
+                }
+                stream.finish()
+                #expect(stream.offers == whole.offers && stream.damaged == whole.damaged, "chunks of \(size)")
+            }
+        }
+    }
+
+    @Test("a decompression bomb costs little memory and is refused by its size; a list with no stanza end is damaged")
+    func decompressionBomb() throws {
+        let scratch = try Fixture.copy("workstation")
+        let list = "var/lib/apt/lists/deb.debian.org_debian_dists_bookworm-updates_main_binary-amd64_Packages"
+        try scratch.remove(list)
+        // 100 MB of empty lines, gzipped to about 100 KB: inflated whole, it would take 100 MB.
+        try run([
+            "/bin/sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' '\\n' | gzip -1 > \"$0\"",
+            scratch.path + "/" + list + ".gz",
+        ])
+        let measured = try run([
+            "/usr/bin/python3", "-c",
+            "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+                + "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+            Programs.tenken, "check", "--json", "--root", scratch.path, "--rules", "security-updates-applied",
+        ])
+        let peak = Int(measured.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
+        #expect(peak < 64 * 1024, "peak resident memory \(peak) KB")
+        // Past the inflation bound it is refused (the bound is lowered here to keep the test short).
+        let directory = try HostRoot(scratch.path).directory("/var/lib/apt/lists")
+        #expect(throws: HostReadError.self) {
+            try CompressedFile.parseList(
+                directory, FileName(String(list.split(separator: "/").last!) + ".gz"), format: TENKEN_GZIP,
+                path: list, names: ["apt"], limit: 1 << 30, inflatedLimit: 10 << 20)
+        }
+        // A list that never ends a stanza (zeros) is damaged, found without reading it all.
+        try scratch.remove(list + ".gz")
+        try run([
+            "/bin/sh", "-c", "head -c 100000000 /dev/zero | gzip -1 > \"$0\"", scratch.path + "/" + list + ".gz",
+        ])
+        let zeros = HostFacts.collect(from: try HostRoot(scratch.path), request: HostFacts.Request(sources: [.apt]))
+        #expect(
+            zeros.issues.contains { $0.kind == .damaged && $0.path?.hasSuffix(".gz") == true },
+            "\(zeros.issues.map(\.message.en))")
     }
 
     // MARK: configuration and state

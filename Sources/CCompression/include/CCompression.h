@@ -13,6 +13,13 @@ enum tenken_compression { TENKEN_GZIP = 1, TENKEN_LZ4 = 2, TENKEN_ZSTD = 3, TENK
 int tenken_decompress(enum tenken_compression format, const uint8_t *input, size_t length, size_t limit,
                       uint8_t **out, size_t *out_length);
 
+/// Like tenken_decompress, but the output goes to `each` a window of `window` bytes at a time,
+/// so memory stays the window's whatever the input inflates to. A non-zero return from `each`
+/// stops and is returned; otherwise 0, -1 (corrupt or truncated) or -2 (more than `limit`).
+int tenken_decompress_each(enum tenken_compression format, const uint8_t *input, size_t length, size_t limit,
+                           size_t window, int (*each)(void *context, const uint8_t *data, size_t length),
+                           void *context);
+
 /// The most a zstd frame of `length` input bytes can take.
 size_t tenken_zstd_bound(size_t length);
 

@@ -88,10 +88,9 @@ enum AptSource {
                     (offers, damaged) = known
                     apt.listsReused += 1
                 } else {
-                    let bytes = try directory.readFile(FileName(name), limit: maximumListSize)
-                    (offers, damaged) = try CompressedFile.withContents(bytes, format: format, path: path) {
-                        AptIndex.parse($0, names: installed)
-                    }
+                    (offers, damaged) = try CompressedFile.parseList(
+                        directory, FileName(name), format: format, path: path, names: installed,
+                        limit: maximumListSize)
                     cache.record(identity, offers: offers, damaged: damaged)
                 }
                 if damaged > 0 {

@@ -96,6 +96,27 @@ public final class Directory {
         return try LocalFile.readAll(file, path: path, sizeHint: size, limit: limit)
     }
 
+    /// Reads a child regular file a chunk at a time into `body` (false from it stops), so a
+    /// large file costs one chunk of memory; more than `limit` bytes in all is an error.
+    public func readChunks(
+        _ name: FileName, chunk: Int = 1 << 20, limit: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Bool
+    ) throws(HostReadError) {
+        let (file, _, path) = try openRegularFile(name)
+        defer { close(file) }
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunk)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            let got = read(file, buffer.baseAddress!, chunk)
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { throw HostReadError(path: path, errno: errno) }
+            if got == 0 { return }
+            total += got
+            guard total <= limit else { throw HostReadError(path: path, reason: .tooLarge(limit: limit)) }
+            guard body(UnsafeBufferPointer(rebasing: buffer[..<got])) else { return }
+        }
+    }
+
     /// The first `count` bytes of a child regular file (fewer if it is shorter).
     public func readPrefix(_ name: FileName, count: Int) throws(HostReadError) -> [UInt8] {
         let (file, _, path) = try openRegularFile(name)
