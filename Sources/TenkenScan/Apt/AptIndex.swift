@@ -107,25 +107,7 @@ enum CompressedFile {
     static let suffixes: [(String, tenken_compression?)] = [
         ("", nil), (".gz", TENKEN_GZIP), (".lz4", TENKEN_LZ4), (".zst", TENKEN_ZSTD), (".xz", TENKEN_XZ),
     ]
-
-    /// Calls `body` with the file's uncompressed bytes. Corrupt data is an error, not a short list.
-    static func withContents<R>(
-        _ bytes: [UInt8], format: tenken_compression?, path: String,
-        _ body: (UnsafeBufferPointer<UInt8>) -> R
-    ) throws(HostReadError) -> R {
-        guard let format else { return bytes.withUnsafeBufferPointer(body) }
-        var output: UnsafeMutablePointer<UInt8>?
-        var length = 0
-        let limit = 512 << 20  // Debian's largest Packages list is ~70 MB uncompressed
-        let status = bytes.withUnsafeBufferPointer {
-            tenken_decompress(format, $0.baseAddress, $0.count, limit, &output, &length)
-        }
-        guard status == 0, let output else {
-            throw HostReadError(path: path, reason: status == -2 ? .tooLarge(limit: limit) : .corrupt)
-        }
-        defer { free(output) }
-        return body(UnsafeBufferPointer(start: output, count: length))
-    }
+}
 }
 
 /// A Packages list parsed as it streams in: each chunk's complete stanzas at once, the stanza it
