@@ -108,7 +108,6 @@ enum CompressedFile {
         ("", nil), (".gz", TENKEN_GZIP), (".lz4", TENKEN_LZ4), (".zst", TENKEN_ZSTD), (".xz", TENKEN_XZ),
     ]
 }
-}
 
 /// A Packages list parsed as it streams in: each chunk's complete stanzas at once, the stanza it
 /// ends inside kept for the next. Memory is a chunk and one stanza, whatever the list's size or
