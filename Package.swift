@@ -54,6 +54,7 @@ let package = Package(
         .target(name: "CSquashFS", cSettings: fortify, linkerSettings: [.linkedLibrary("squashfs")]),
         // openat2(RESOLVE_IN_ROOT): every host read stays inside --root, even through absolute symlinks.
         .target(name: "CRootedIO", cSettings: fortify),
+        .target(name: "CProcessMemory", cSettings: fortify),
         // The default policy and software catalog, compiled into the binary so `tenken check` needs no files.
         .target(
             name: "TenkenPolicies",
@@ -104,6 +105,7 @@ let package = Package(
                 "TenkenBase",
                 "TenkenScan",
                 "CSystemd",
+                "CProcessMemory",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

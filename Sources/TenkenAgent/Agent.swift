@@ -1,3 +1,4 @@
+import CProcessMemory
 import Synchronization
 import TenkenBase
 import TenkenScan
@@ -94,6 +95,13 @@ public final class Agent: Sendable {
         }
     }
 
+    /// Between checks the agent waits for hours: what it needed only while working (free heap
+    /// pages, the pages of its own code) is given back, so it sits idle in a few megabytes.
+    /// What it keeps for the next check (the walk, the lists' offers) stays.
+    func releaseIdleMemory() {
+        _ = tenken_release_idle_memory()
+    }
+
     /// Sends what the spool holds, once.
     public func deliver() async -> SpoolSender.Result {
         let link: CollectorLink
@@ -113,6 +121,7 @@ public final class Agent: Sendable {
 
     /// Runs until the task is cancelled (SIGTERM).
     public func run() async {
+        tenken_map_large_buffers()
         let (triggers, trigger) = AsyncStream.makeStream(of: Trigger.self, bufferingPolicy: .bufferingNewest(1))
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let watcher = ChangeWatcher(root: configuration.root, directories: configuration.watchedDirectories)
@@ -179,6 +188,7 @@ public final class Agent: Sendable {
             }
             covered = changes.load(ordering: .relaxed)
             if checkAndSpool() { wake.yield() }
+            releaseIdleMemory()
         }
     }
 
@@ -194,6 +204,7 @@ public final class Agent: Sendable {
                     log(.info, ja: "収集サーバーへ \(sent) 件送信しました", en: "sent \(sent) report(s) to the collector")
                 }
                 waiting = false
+                releaseIdleMemory()
                 guard await iterator.next() != nil else { return }
             case .retryLater(let sent, let reason):
                 let delay = backoff.next()
@@ -208,6 +219,7 @@ public final class Agent: Sendable {
                     try await Task.sleep(for: delay)
                     wake.yield()
                 }
+                releaseIdleMemory()
                 let woken = await iterator.next() != nil
                 timer.cancel()
                 guard woken else { return }

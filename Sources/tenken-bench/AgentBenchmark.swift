@@ -1,3 +1,4 @@
+import CProcessMemory
 import TenkenBase
 import TenkenScan
 
@@ -56,15 +57,21 @@ func benchmarkAgentCheck(root: HostRoot, rootPath: String, runs: Int, rules: [St
     for source in FactSourceRegistry.all where source.isRequested(by: request) {
         print("    \(source.name.padding(16)) \(format(phases[source.name]!.median))")
     }
+    // What the agent holds between checks: the heap still in use once this check's facts are gone.
     let walked = facts.walkCounts
+    let counts = facts.contentCounts
+    let packageCount = facts.debianPackages.count
+    facts = HostFacts()
+    _ = tenken_release_idle_memory()
+    let kept = tenken_heap_in_use()
     print(
         "  walk: \(walked.directoriesRead) directories read, \(walked.directoriesTaken) taken unchanged"
             + (walked.fullWalk.map { " (read all: \($0))" } ?? ""))
-    let counts = facts.contentCounts
     print(
-        "  \(facts.debianPackages.count) packages, \(counts.candidates) programs looked at "
+        "  \(packageCount) packages, \(counts.candidates) programs looked at "
             + "(\(counts.ownedUnchanged) owned and unchanged, \(counts.fromCache) from the cache, "
             + "\(counts.inspected) inspected)")
+    print("  heap kept between checks (walk, caches): \(mebibytes(kept / 1024))")
     print("  whole check     \(format(checks.median))  p90 \(format(checks.percentile(0.9)))  (median)")
     print("  dpkg-query -W   \(format(peerTimes.median))  p90 \(format(peerTimes.percentile(0.9)))")
     let ratio = checks.median / peerTimes.median

@@ -5,12 +5,19 @@ import TenkenScan
     import Glibc
 #endif
 
-// tenken-bench [--root DIR] [--runs N] [--tenken PATH] [--suite all|apt|check|dpkg|walk|content|agent|ingest]
+// tenken-bench [--root DIR] [--runs N] [--tenken PATH]
+//              [--suite all|apt|check|dpkg|walk|content|agent|updates|ingest]
 //              [--entries N] [--files N] [--megabytes N] [--machines N] [--reports N] [--plain]
 // Each benchmark runs against its named peer in one run, alternated so machine noise falls on
 // both alike: pending updates against `apt list --upgradable` (same answer required), then
 // `tenken check` against `dpkg-query -W` as whole commands, plus each phase in-process.
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--peak-of" {
+    // Run by `peakResidentKiB` as a small go-between; see there.
+    guard arguments.count > 1, let peak = peakOfChild(Array(arguments.dropFirst())) else { exit(2) }
+    print(peak)
+    exit(0)
+}
 @MainActor func option(_ name: String, default value: String) -> String {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return value }
     return arguments[index + 1]
@@ -49,8 +56,22 @@ if suite == "content" {
     exit(0)
 }
 if suite == "agent" {
+
     let rules = option("--rules", default: "no-p2p-software,no-personal-cloud-sync,no-remote-access-software")
     benchmarkAgentCheck(root: root, rootPath: rootPath, runs: runs, rules: rules.split(separator: ",").map(String.init))
+    exit(0)
+}
+if suite == "updates" {
+    // Issue 16: a cold parse of the lists against apt; the patch rules as the agent checks them, lists
+    // unchanged, against dpkg-query; the lists parsed, cached and kept; memory of check and agent.
+    print("tenken-bench: root \(rootPath), \(runs) runs")
+    benchmarkPendingUpdates(root: root, rootPath: rootPath, runs: runs)
+    print("")
+    benchmarkAgentCheck(root: root, rootPath: rootPath, runs: runs, rules: patchRules)
+    benchmarkListsCache(root: root, runs: runs)
+    benchmarkMemory(
+        tenken: tenkenPath, agent: (ownDirectory.isEmpty ? "." : ownDirectory) + "/tenken-agent", rootPath: rootPath,
+        runs: 3)
     exit(0)
 }
 if suite == "dpkg" {

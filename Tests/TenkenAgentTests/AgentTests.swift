@@ -1,3 +1,4 @@
+import CProcessMemory
 import Foundation
 import Synchronization
 import TenkenTestSupport
@@ -329,6 +330,25 @@ struct AgentTests {
         let held = await spool.whileSending { await sender.drain() }
         #expect(held == .retryLater(sent: 0, reason: "another tenken agent is sending this spool"))
         await client.shutdown()
+    }
+
+    @Test("between checks the agent gives back its code's pages and its heap's free pages")
+    func idleMemoryReleased() throws {
+        func residentFileKiB() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("RssFile:") })
+            return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+        }
+        // A freed buffer larger than a page, which malloc_trim gives back.
+        var scratch = [UInt8](repeating: 1, count: 8 << 20)
+        scratch[0] = 2
+        scratch = []
+        let before = try residentFileKiB()
+        let paged = tenken_release_idle_memory()
+        let after = try residentFileKiB()
+        #expect(paged > 0)
+        // The test binary's code was resident; most of it is no longer (other tests fault some back).
+        #expect(after < before - 1024, "RssFile \(before) kB → \(after) kB")
     }
 
     @Test("backoff doubles with jitter up to its limit and starts over after a success")

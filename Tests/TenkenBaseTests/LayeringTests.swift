@@ -17,7 +17,9 @@ struct LayeringTests {
         "TenkenScan": [
             "TenkenBase", "CCompression", "CRootedIO", "CSquashFS", "CSystemd", "CYAML", "TenkenPolicies", "Crypto",
         ],
-        "TenkenAgent": ["TenkenBase", "TenkenScan", "CSystemd", "AsyncHTTPClient", "NIOCore", "NIOSSL"],
+        "TenkenAgent": [
+            "TenkenBase", "TenkenScan", "CSystemd", "CProcessMemory", "AsyncHTTPClient", "NIOCore", "NIOSSL",
+        ],
         "TenkenCollector": [
             "TenkenBase", "Hummingbird", "HummingbirdTLS", "NIOCore", "NIOSSL", "X509", "SwiftASN1",
             "GRDB", "Prometheus", "Crypto",

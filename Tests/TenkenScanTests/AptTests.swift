@@ -143,6 +143,34 @@ struct AptTests {
         #expect(answer(ours) != answer(try self.ours(Fixture.path("workstation"))), Comment(rawValue: name))
     }
 
+    @Test("a Release header: clearsigned or not, CRLF, fields after the hash lists, nothing read past its end")
+    func releaseHeader() {
+        let hashes = (0..<2000).map { _ in " \(String(repeating: "0", count: 64)) 123 main/binary-amd64/Packages\n" }
+        let header =
+            "Origin: Debian\nLabel: Debian-Security\nSuite: stable-security\nVersion: 12\nCodename: bookworm-security\n"
+            + "SHA256:\n" + hashes.joined() + "NotAutomatic: yes\nButAutomaticUpgrades: yes\n"
+        let signed =
+            "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n" + header
+            + "-----BEGIN PGP SIGNATURE-----\n\nSuite: planted\n-----END PGP SIGNATURE-----\n"
+        for text in [header, signed, signed.replacing("\n", with: "\r\n")] {
+            let release = AptRelease(Array(text.utf8))
+            #expect(release.origin == "Debian" && release.label == "Debian-Security" && release.version == "12")
+            #expect(release.suite == "stable-security" && release.codename == "bookworm-security")
+            #expect(release.isSecurity && release.notAutomatic && release.butAutomaticUpgrades)
+            #expect(release.defaultPriority == 100)
+        }
+        // Field names compare without case; a header without a suite is named by its codename.
+        let lower = AptRelease(Array("origin: Debian\ncodename: bookworm\n".utf8))
+        #expect(lower.origin == "Debian" && lower.name == "bookworm" && lower.defaultPriority == 500)
+    }
+
+    /// `security-updates-applied` alone, checked on the root.
+    private func securityFinding(_ root: String) throws -> Finding {
+        let policy = try PolicyLoader.loadDefault().selecting(["security-updates-applied"]).get()
+        return try #require(
+            Check.run(root: try HostRoot(root), policy: policy, now: Fixture.now).finding("security-updates-applied"))
+    }
+
     @Test("a pin that keeps a security update away: apt no longer lists it, the security rule still fails")
     func pinnedAway() throws {
         let scratch = try Fixture.copy("workstation")
@@ -152,10 +180,7 @@ struct AptTests {
         let apt = try #require(facts.apt)
         #expect(!apt.pendingUpdates.contains { $0.name == "openssl" })
         #expect(apt.pinnedSecurityUpdates.map(\.name) == ["openssl"])
-        let policy = try PolicyLoader.loadDefault().selecting(["security-updates-applied"]).get()
-        let finding = try #require(
-            Check.run(root: try HostRoot(scratch.path), policy: policy, now: Fixture.now).finding(
-                "security-updates-applied"))
+        let finding = try securityFinding(scratch.path)
         #expect(finding.status == .fail)
         let evidence = try #require(finding.evidence.first { $0.item == "openssl" })
         #expect(evidence.pinned == true && evidence.note?.en.contains("kept from being the candidate") == true)
@@ -184,10 +209,7 @@ struct AptTests {
         #expect(answer(updates) == (try aptUpgradable(scratch.path)))
         #expect(updates.first { $0.name == "openssl" }?.isHeld == true)
         #expect(updates.filter(\.isHeld).count == 1)
-        let policy = try PolicyLoader.loadDefault().selecting(["security-updates-applied"]).get()
-        let finding = try #require(
-            Check.run(root: try HostRoot(scratch.path), policy: policy, now: Fixture.now).finding(
-                "security-updates-applied"))
+        let finding = try securityFinding(scratch.path)
         #expect(finding.status == .fail)
         let evidence = try #require(finding.evidence.first { $0.item == "openssl" })
         #expect(evidence.held == true && evidence.note?.en.contains("held with apt-mark hold") == true)

@@ -186,7 +186,7 @@ enum AptSource {
         .max { $0.count < $1.count }
         guard let owner else { return AptRelease() }
         let bytes = try directory.readFile(FileName(owner), limit: 256 << 20)
-        return AptRelease(String(decoding: bytes, as: UTF8.self))
+        return AptRelease(bytes)
     }
 
     private static func rebootState(

@@ -4,30 +4,84 @@
 /// `directories` and its records one run of `records`. A subtree nothing touched is then taken
 /// as two copies, and a start nothing touched is shared as it is, whatever its size.
 final class WalkedTree<Record: Sendable>: Sendable {
+    /// One directory, packed into 72 bytes: the agent keeps one for each directory it walks
+    /// (31,000 on a desktop) between checks. Counts and indexes are stored in 32 bits (a walk's
+    /// entry bound is far below that); the properties give them as `Int`.
     struct Directory: Sendable {
         let device: UInt64
         let inode: UInt64
+        private var keyDigest: UInt64
+        private var hasKey: Bool
+        private var memberBounds: (UInt32, UInt32)
+        private let nameBounds: (UInt32, UInt32)
+        private let storedPosition: Int32
+        private var storedEntryCount: Int32
+        private var storedSubtreeEntries: Int32
+        private var storedEnd: Int32
+        private let storedRecordsStart: Int32
+        private var storedRecordsEnd: Int32
+
+        init(
+            device: UInt64, inode: UInt64, key: UInt64?, members: Range<Int>, name: Range<Int>, position: Int,
+            entryCount: Int, subtreeEntries: Int, end: Int, recordsStart: Int, recordsEnd: Int
+        ) {
+            self.device = device
+            self.inode = inode
+            keyDigest = key ?? 0
+            hasKey = key != nil
+            memberBounds = (UInt32(members.lowerBound), UInt32(members.upperBound))
+            nameBounds = (UInt32(name.lowerBound), UInt32(name.upperBound))
+            storedPosition = Int32(clamping: position)
+            storedEntryCount = Int32(clamping: entryCount)
+            storedSubtreeEntries = Int32(clamping: subtreeEntries)
+            storedEnd = Int32(end)
+            storedRecordsStart = Int32(recordsStart)
+            storedRecordsEnd = Int32(recordsEnd)
+        }
+
         /// The digest of the journal's key for it; nil when its file system is not journaled or
         /// a gap was met in it, so every walk reads it.
-        var key: UInt64?
+        var key: UInt64? {
+            get { hasKey ? keyDigest : nil }
+            set {
+                keyDigest = newValue ?? 0
+                hasKey = newValue != nil
+            }
+        }
         /// Digests of the keys of its files that have other names, in `memberKeys`: a change
         /// through any of those names is a change here.
-        var members: Range<Int>
+        var members: Range<Int> {
+            get { Int(memberBounds.0)..<Int(memberBounds.1) }
+            set { memberBounds = (UInt32(newValue.lowerBound), UInt32(newValue.upperBound)) }
+        }
         /// Its name in `names` (the start's is empty).
-        let name: Range<Int>
+        var name: Range<Int> { Int(nameBounds.0)..<Int(nameBounds.1) }
         /// Where readdir listed it in its parent: the parent's entries up to and including it
         /// (0 for the start). A walk taking the parent charges its bound in that order, so the
         /// bound cuts where reading would.
-        let position: Int
+        var position: Int { Int(storedPosition) }
         /// Entries readdir returned, counted against the walk's bound as if read.
-        var entryCount: Int
-        /// Entries in its whole subtree, itself included.
-        var subtreeEntries: Int
+        var entryCount: Int {
+            get { Int(storedEntryCount) }
+            set { storedEntryCount = Int32(clamping: newValue) }
+        }
+        /// Entries in its whole subtree, itself included (a count past 2^31 is kept as 2^31 - 1,
+        /// which is still more than any walk's bound).
+        var subtreeEntries: Int {
+            get { Int(storedSubtreeEntries) }
+            set { storedSubtreeEntries = Int32(clamping: newValue) }
+        }
         /// Past its subtree in `directories`.
-        var end: Int
+        var end: Int {
+            get { Int(storedEnd) }
+            set { storedEnd = Int32(newValue) }
+        }
         /// Its subtree's records in `records`, its own and its subdirectories' in walk order.
-        let recordsStart: Int
-        var recordsEnd: Int
+        var recordsStart: Int { Int(storedRecordsStart) }
+        var recordsEnd: Int {
+            get { Int(storedRecordsEnd) }
+            set { storedRecordsEnd = Int32(newValue) }
+        }
     }
 
     let directories: [Directory]
