@@ -1,10 +1,15 @@
 import Crypto
 import FoundationEssentials
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
 import NIOSSL
 import TenkenBase
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The collector's HTTPS endpoints.
 /// Open: /healthz; POST /api/v1/enroll (a one-time token binds a machine's public key);
@@ -22,6 +27,11 @@ public enum CollectorApplication {
         public var maximumClockAhead = 300
         /// Machines not heard from for this long are shown as silent.
         public var silentAfterHours = 24
+        /// Connections open at once; more wait in the listen backlog. Below the unit's
+        /// LimitNOFILE (65536), which also covers the database and the journal.
+        public var maximumConnections = 16_384
+        /// How long a client may take to send a request (`ConnectionDeadline`).
+        var deadlines = ConnectionDeadline.Limits()
 
         public init(host: String, port: Int, certificate: String, privateKey: String) {
             self.host = host
@@ -37,7 +47,27 @@ public enum CollectorApplication {
             certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKey, format: .pem)))
         tls.minimumTLSVersion = .tlsv12
+        // AEAD suites only: TLS 1.2 would otherwise also offer CBC with SHA-1 (TLS 1.3's are all AEAD).
+        tls.cipherSuiteValues = [
+            .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        ]
         return tls
+    }
+
+    /// The connections this process can hold: the configured cap, within its file limit, whose
+    /// soft value is raised to the hard one first. Each connection is a file, and the database,
+    /// its WAL and the journal need some too; past the cap, clients wait in the listen backlog
+    /// instead of meeting EMFILE.
+    static func connectionCap(_ configured: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return min(configured, 768) }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return max(16, min(configured, Int(clamping: limit.rlim_cur) - 256))
     }
 
     public static func make(
@@ -47,17 +77,23 @@ public enum CollectorApplication {
         Application(
             router: router(store: store, configuration: configuration, metrics: metrics),
             server: try .tls(
-                .http1(),
+                .http1(
+                    configuration: .init(additionalChannelHandlers: [
+                        ConnectionDeadline(limits: configuration.deadlines)
+                    ])),
                 tlsConfiguration: tls(certificate: configuration.certificate, privateKey: configuration.privateKey)),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
-                serverName: "tenken-collector"))
+                serverName: "tenken-collector",
+                availableConnectionsDelegate: MaximumAvailableConnections(
+                    connectionCap(configuration.maximumConnections))))
     }
 
     static func router(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics) -> Router<
         BasicRequestContext
     > {
         let router = Router()
+        router.add(middleware: SecurityHeaders(authenticated: false))
         let ingest = Ingest(
             store: store, maximumClockAhead: configuration.maximumClockAhead,
             maximumReportSize: configuration.maximumBodySize)
@@ -67,12 +103,18 @@ public enum CollectorApplication {
             let body = try await request.body.collect(upTo: 64 << 10)
             guard let enrollment = try? JSONDecoder().decode(Enrollment.self, from: Data(buffer: body)),
                 enrollment.isReasonable,
-                let raw = Base64URL.decode(enrollment.publicKey),
-                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                let raw = Base64URL.decode(enrollment.publicKey)
             else {
                 throw HTTPError(
                     .badRequest,
                     message: "expected {token, publicKey (base64url Ed25519), machineId, hostname, dmiSerial?}")
+            }
+            // A small-order key verifies forged signatures for any report: never enrolled.
+            if let problem = StrictEd25519.publicKeyProblem(raw) {
+                throw HTTPError(.badRequest, message: "publicKey refused: \(problem)")
+            }
+            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                throw HTTPError(.badRequest, message: "publicKey is not an Ed25519 public key")
             }
             let machine = EnrolledMachine(
                 keyID: MachineKey.thumbprint(key), publicKey: enrollment.publicKey, machineID: enrollment.machineId,
@@ -105,7 +147,8 @@ public enum CollectorApplication {
             }
         }
 
-        let admin = router.group().add(middleware: AdminAuthentication(store: store))
+        let admin = router.group().add(middleware: SecurityHeaders(authenticated: true))
+            .add(middleware: AdminAuthentication(store: store))
         @Sendable func fleet() async throws -> FleetSummary {
             FleetSummary(
                 try await store.fleet(), now: Timestamp.seconds(), silentAfterHours: configuration.silentAfterHours,
@@ -212,7 +255,7 @@ public enum CollectorApplication {
             status: .ok,
             headers: [
                 .contentType: "text/html; charset=utf-8",
-                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }

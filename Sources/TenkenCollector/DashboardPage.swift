@@ -39,8 +39,11 @@ enum DashboardPage {
             let verdict = machine.verdict ?? "none"
             let problems = machine.problems.map { "\(escape($0.status)): \(escape($0.title[language]))" }.joined(
                 separator: "<br>")
+            let reportedName = machine.reportedHostname.map {
+                "<br><small>\(t("報告上の名前: ", "reports itself as "))\(escape($0))</small>"
+            }
             html +=
-                "<tr><td>\(escape(machine.hostname))<br><small>\(escape(machine.machineId))</small></td>"
+                "<tr><td>\(escape(machine.hostname))\(reportedName ?? "")<br><small>\(escape(machine.machineId))</small></td>"
                 + "<td class=\"\(escape(verdict))\">\(escape(verdictText(machine.verdict, ja: ja)))</td>"
                 + "<td class=\"\(machine.silent ? "silent" : "")\">\(escape(machine.lastSeen ?? "-"))"
                 + "\(machine.silent ? t("（報告途絶）", " (silent)") : "")</td>"

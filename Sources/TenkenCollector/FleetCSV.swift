@@ -7,14 +7,19 @@ enum FleetCSV {
         let ja = language == .ja
         var table = CSVTable(
             header: ja
-                ? ["ホスト名", "machine-id", "DMIシリアル", "鍵ID", "最終受信", "報告途絶", "判定", "ルール", "状態", "重要度", "項目", "条項"]
+                ? [
+                    "ホスト名", "報告上のホスト名", "machine-id", "DMIシリアル", "鍵ID", "最終受信", "報告途絶", "判定", "ルール", "状態", "重要度", "項目",
+                    "条項",
+                ]
                 : [
-                    "hostname", "machine-id", "dmi serial", "key id", "last seen", "silent", "verdict", "rule",
+                    "hostname", "reported hostname", "machine-id", "dmi serial", "key id", "last seen", "silent",
+                    "verdict", "rule",
                     "status", "severity", "title", "clauses",
                 ])
         for machine in summary.machines {
             let head = [
-                machine.hostname, machine.machineId, machine.dmiSerial ?? "", machine.keyId, machine.lastSeen ?? "",
+                machine.hostname, machine.reportedHostname ?? "", machine.machineId, machine.dmiSerial ?? "",
+                machine.keyId, machine.lastSeen ?? "",
                 machine.silent ? (ja ? "はい" : "yes") : "", machine.verdict ?? (ja ? "報告なし" : "no report"),
             ]
             if machine.problems.isEmpty { table.append(head + ["", "", "", "", ""]) }

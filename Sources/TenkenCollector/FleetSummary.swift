@@ -29,7 +29,10 @@ public struct FleetSummary: Sendable, Encodable {
     /// One enrolled machine: who it is, when it was last heard from, and its latest verdict and problems.
     public struct Machine: Sendable, Encodable {
         public let keyId: String
+        /// The name it enrolled with; a machine does not rename itself in the fleet.
         public let hostname: String
+        /// The name its latest report gives, when another.
+        public let reportedHostname: String?
         public let machineId: String
         public let dmiSerial: String?
         public let enrolledAt: String
@@ -114,7 +117,8 @@ public struct FleetSummary: Sendable, Encodable {
                 if verdict == "compliant" { verdict = "non-compliant" }
             }
             let machine = Machine(
-                keyId: state.machine.keyID, hostname: state.machine.hostname, machineId: state.machine.machineID,
+                keyId: state.machine.keyID, hostname: state.machine.hostname,
+                reportedHostname: state.reportedHostname, machineId: state.machine.machineID,
                 dmiSerial: state.machine.dmiSerial, enrolledAt: Timestamp.format(seconds: state.enrolledAt),
                 lastSeen: state.lastSeen.map { Timestamp.format(seconds: $0) }, silent: silent,
                 verdict: verdict, report: state.lastReport, problems: problems,

@@ -25,6 +25,10 @@ public struct Ingest: Sendable {
             case unknownKey = "unknown_key"
             case future, replayed
             case tooLarge = "too_large"
+            /// The report names another machine than the enrolled one (machine-id, DMI serial).
+            case otherMachine = "other_machine"
+            /// Dated before the machine enrolled, or its sequence jumps far ahead.
+            case implausible
         }
         public let reason: Reason
         public let message: String
@@ -34,13 +38,17 @@ public struct Ingest: Sendable {
             case .invalid: return 400
             case .unknownKey: return 403
             case .future: return 422
-            case .replayed: return 409
+            case .replayed, .implausible: return 409
             case .tooLarge: return 413
+            case .otherMachine: return 400
             }
         }
     }
 
     private let keys: EnrolledKeyCache
+    /// The most a report's sequence may be above the machine's last stored one. An agent counts
+    /// one per check (a few a day); a report far ahead would make all its later ones replays.
+    public static let maximumSequenceStep = 10_000
 
     public init(store: any ReportStore, maximumClockAhead: Int = 300, maximumReportSize: Int = 1 << 20) {
         self.store = store
@@ -54,8 +62,8 @@ public struct Ingest: Sendable {
         do { verified = try JWS.verify(bytes: body[...]) } catch {
             throw Refusal(reason: .invalid, message: "invalid signature: \(error.reason)")
         }
-        guard let enrolled = try await keys.publicKey(keyID: verified.keyID),
-            enrolled == Array(verified.publicKey.rawRepresentation)
+        guard let enrolled = try await keys.machine(keyID: verified.keyID),
+            enrolled.publicKey == Array(verified.publicKey.rawRepresentation)
         else {
             throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled")
         }
@@ -78,6 +86,17 @@ public struct Ingest: Sendable {
                 reason: .future,
                 message: "the report is dated \(started - now) s in the future (check the machine's clock)")
         }
+        // A key speaks for the machine it enrolled: a report of another (a copied key, a key
+        // moved to a clean machine) is not that machine's.
+        guard report.machineID == enrolled.machineID else {
+            throw Refusal(reason: .otherMachine, message: "the report's machine-id is not the enrolled machine's")
+        }
+        if let serial = enrolled.dmiSerial, !serial.isEmpty, report.dmiSerial != serial {
+            throw Refusal(reason: .otherMachine, message: "the report's DMI serial is not the enrolled machine's")
+        }
+        guard started >= enrolled.enrolledAt - maximumClockAhead else {
+            throw Refusal(reason: .implausible, message: "the report is dated before the machine enrolled")
+        }
         guard let signed = CompactToken(verified) else {
             throw Refusal(reason: .invalid, message: "the payload cannot be stored")
         }
@@ -99,6 +118,11 @@ public struct Ingest: Sendable {
         case .replayed:
             throw Refusal(
                 reason: .replayed, message: "sequence \(report.sequence) is not above the last one stored (replay)")
+        case .sequenceTooFarAhead(let last):
+            throw Refusal(
+                reason: .implausible,
+                message: "sequence \(report.sequence) is more than \(Self.maximumSequenceStep) above the last one "
+                    + "stored (\(last))")
         case .idTaken:
             throw Refusal(
                 reason: .replayed, message: "report id \(report.reportId) belongs to another machine's report")

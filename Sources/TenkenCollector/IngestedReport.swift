@@ -33,7 +33,14 @@ public struct IngestedReport: Equatable, Sendable {
     var startedAt: String
     var verdict: String
     var hostname: String
+    var machineID: String
+    var dmiSerial: String?
+    /// What was checked: "/" for the machine itself, another directory for an image or a copy.
+    var root: String
     var policyID: String
+    var policyDigest: String
+    /// Findings by status as the report counts them; they must be what its findings give.
+    var counts: [String: Int]
     var findings: [Finding]
 
     struct Unreadable: Error, CustomStringConvertible {
@@ -46,8 +53,10 @@ public struct IngestedReport: Equatable, Sendable {
         var sequence: Int?
         var startedAt: String?
         var verdict: String?
-        var hostname: String?
-        var policyID: String?
+        var host: [String: String?]?
+        var root: String?
+        var policy: [String: String?]?
+        var counts: [String: Int]?
         var findings: [Finding]?
         var reader = JSONReader(json)
         try reader.object { reader, key in
@@ -57,12 +66,23 @@ public struct IngestedReport: Equatable, Sendable {
             case "sequence": try Self.once(&sequence, key) { try reader.integer() }
             case "startedAt": try Self.once(&startedAt, key) { try reader.string() }
             case "verdict": try Self.once(&verdict, key) { try reader.string() }
+            case "root": try Self.once(&root, key) { try reader.string() }
             case "host":
-                try Self.once(&hostname, "host.hostname") {
-                    try Self.member("hostname", of: &reader) { try $0.string() }
+                try Self.once(&host, key) {
+                    try Self.strings(["hostname", "machineId", "dmiSerial"], of: &reader, in: key)
                 }
-            case "policy":
-                try Self.once(&policyID, "policy.id") { try Self.member("id", of: &reader) { try $0.string() } }
+            case "policy": try Self.once(&policy, key) { try Self.strings(["id", "digest"], of: &reader, in: key) }
+            case "counts":
+                try Self.once(&counts, key) {
+                    var all: [String: Int] = [:]
+                    try reader.object { reader, status in
+                        guard all[status] == nil else {
+                            throw Unreadable(description: "counts.\(status) is given twice")
+                        }
+                        all[status] = try reader.integer()
+                    }
+                    return all
+                }
             case "findings":
                 try Self.once(&findings, key) {
                     var all: [Finding] = []
@@ -78,9 +98,29 @@ public struct IngestedReport: Equatable, Sendable {
         self.sequence = try Self.required(sequence, "sequence")
         self.startedAt = try Self.required(startedAt, "startedAt")
         self.verdict = try Self.required(verdict, "verdict")
-        self.hostname = try Self.required(hostname, "host.hostname")
-        self.policyID = try Self.required(policyID, "policy.id")
+        let hostFields = try Self.required(host, "host")
+        hostname = try Self.required(hostFields["hostname"] ?? nil, "host.hostname")
+        machineID = try Self.required(hostFields["machineId"] ?? nil, "host.machineId")
+        dmiSerial = hostFields["dmiSerial"] ?? nil
+        self.root = try Self.required(root, "root")
+        let policyFields = try Self.required(policy, "policy")
+        policyID = try Self.required(policyFields["id"] ?? nil, "policy.id")
+        policyDigest = try Self.required(policyFields["digest"] ?? nil, "policy.digest")
+        self.counts = try Self.required(counts, "counts")
         self.findings = try Self.required(findings, "findings")
+    }
+
+    /// The string members `names` of an object (null for an absent optional one); others skipped.
+    private static func strings(
+        _ names: Set<String>, of reader: inout JSONReader, in object: String
+    ) throws -> [String: String?] {
+        var values: [String: String?] = [:]
+        try reader.object { reader, key in
+            guard names.contains(key) else { return try reader.skipValue() }
+            guard values[key] == nil else { throw Unreadable(description: "\(object).\(key) is given twice") }
+            values[key] = try reader.null() ? nil as String? : try reader.string()
+        }
+        return values
     }
 
     static let verdicts: Set = ["compliant", "non-compliant", "incomplete"]
@@ -94,7 +134,9 @@ public struct IngestedReport: Equatable, Sendable {
         else { return "reportId must be 1 to 64 of [0-9a-z-]" }
         guard sequence > 0 else { return "sequence must be positive" }
         guard Self.verdicts.contains(verdict) else { return "unknown verdict" }
-        guard hostname.utf8.count <= 255, policyID.utf8.count <= 200, findings.count <= 2000 else {
+        guard hostname.utf8.count <= 255, machineID.utf8.count <= 200, (dmiSerial?.utf8.count ?? 0) <= 200,
+            root.utf8.count <= 4096, policyID.utf8.count <= 200, policyDigest.utf8.count <= 200, findings.count <= 2000
+        else {
             return "oversized field"
         }
         guard Set(findings.map(\.ruleId)).count == findings.count else {
@@ -125,6 +167,12 @@ public struct IngestedReport: Equatable, Sendable {
         guard verdict == CheckReport.Verdict(following: statuses).rawValue else {
             return "the verdict \(verdict) does not follow from the findings"
         }
+        // Nor its counts: every status, each the number of findings that have it.
+        var computed: [String: Int] = [:]
+        for status in TenkenBase.Finding.Status.allCases {
+            computed[status.rawValue] = findings.filter { $0.status == status.rawValue }.count
+        }
+        guard counts == computed else { return "the counts do not follow from the findings" }
         return nil
     }
 
@@ -136,17 +184,6 @@ public struct IngestedReport: Equatable, Sendable {
     static func required<Value>(_ field: Value?, _ name: String) throws -> Value {
         guard let field else { throw Unreadable(description: "\(name) is missing") }
         return field
-    }
-
-    /// One member of an object, the others skipped.
-    private static func member<Value>(
-        _ name: String, of reader: inout JSONReader, _ read: (inout JSONReader) throws -> Value
-    ) throws -> Value {
-        var value: Value?
-        try reader.object { reader, key in
-            if key == name { try once(&value, name) { try read(&reader) } } else { try reader.skipValue() }
-        }
-        return try required(value, name)
     }
 }
 

@@ -1,4 +1,5 @@
 import Crypto
+
 /// Where the collector keeps machines, tokens and reports. SQLite (GRDB, WAL) is the embedded
 /// default (`SQLiteReportStore`); another database goes behind the same protocol.
 public protocol ReportStore: Sendable {
@@ -29,9 +30,13 @@ public struct EnrolledMachine: Sendable, Equatable, Codable {
     public let hostname: String
     public let dmiSerial: String?
     public var lastSequence = 0
+    /// When it enrolled (unix seconds; 0 before it is stored): no report of it is older.
+    public var enrolledAt = 0
 
     public init(
-        keyID: String, publicKey: String, machineID: String, hostname: String, dmiSerial: String?, lastSequence: Int = 0
+        keyID: String, publicKey: String, machineID: String, hostname: String, dmiSerial: String?,
+        lastSequence: Int = 0,
+        enrolledAt: Int = 0
     ) {
         self.keyID = keyID
         self.publicKey = publicKey
@@ -39,6 +44,7 @@ public struct EnrolledMachine: Sendable, Equatable, Codable {
         self.hostname = hostname
         self.dmiSerial = dmiSerial
         self.lastSequence = lastSequence
+        self.enrolledAt = enrolledAt
     }
 }
 
@@ -107,6 +113,8 @@ public struct MachineState: Sendable, Equatable {
     /// Since when, by the collector's record, the oldest security update its latest report names
     /// has been pending: the earliest sighting in any of its reports, whatever the machine keeps.
     public var securityPendingSince: Int?
+    /// The hostname its latest report gives, when that is not the enrolled one.
+    public var reportedHostname: String?
 }
 
 /// A stored report without its contents: enough to list a machine's reports.
@@ -126,6 +134,9 @@ public enum StoreOutcome: Sendable, Equatable {
     case duplicate
     /// The sequence is not above the machine's last one.
     case replayed
+    /// The sequence is more than `Ingest.maximumSequenceStep` above the machine's last one: stored,
+    /// it would make every later report of the machine a replay.
+    case sequenceTooFarAhead(last: Int)
     /// Another machine's report has this id.
     case idTaken
 }

@@ -2,19 +2,23 @@ import FoundationEssentials
 import GRDB
 import TenkenBase
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
 public final class SQLiteReportStore: ReportStore {
     private let database: DatabasePool
     private let reportWriter: GroupCommit<(report: StoredReport, problems: String, sightings: String), StoreOutcome>
     let walSync: WALSync
 
+    /// Why the database cannot be opened where it was asked for.
+    public struct Unusable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public init(path: String) throws {
-        // /var/lib/tenken-collector does not exist before the first run; reports stay private.
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try FileManager.default.createDirectory(
-                atPath: String(path[..<slash]), withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-        }
+        try Self.prepareFiles(path)
         var configuration = Configuration()
         // A report is acknowledged only after its transaction is on disk (the agent then deletes
         // its copy), power loss included. Commits are not synced by SQLite (NORMAL) but by
@@ -28,6 +32,28 @@ public final class SQLiteReportStore: ReportStore {
         self.walSync = walSync
         reportWriter = GroupCommit(label: "tenken.report-writer") { reports in
             try Self.storeBatch(reports, in: database)
+        }
+    }
+
+    /// The directory must exist: a mistyped `--database` is an error, not a new, empty fleet
+    /// (systemd's StateDirectory makes /var/lib/tenken-collector). The database, and its -wal and
+    /// -shm files, which SQLite creates with the database's mode, are 0600 whatever the umask.
+    private static func prepareFiles(_ path: String) throws {
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        var info = stat()
+        guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw Unusable(description: "the database's directory \(directory) does not exist (check --database)")
+        }
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else {
+            throw Unusable(description: "cannot open the database \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard fchmod(descriptor, 0o600) == 0 else {
+            throw Unusable(description: "cannot make the database \(path) private: \(String(cString: strerror(errno)))")
+        }
+        for companion in [path + "-wal", path + "-shm"] where chmod(companion, 0o600) != 0 && errno != ENOENT {
+            throw Unusable(description: "cannot make \(companion) private: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -144,6 +170,10 @@ public final class SQLiteReportStore: ReportStore {
                 table.add(column: "sightings_digest", .text)
             }
         }
+        migrator.registerMigration("v5 reported hostname") { db in
+            // The name a machine's latest report gives, when it is not the enrolled one (shown beside it).
+            try db.alter(table: "machines") { table in table.add(column: "reported_hostname", .text) }
+        }
         return migrator
     }
 
@@ -234,6 +264,7 @@ public final class SQLiteReportStore: ReportStore {
             arguments: [report.keyID])
         let last: Int = machine?["last_sequence"] ?? 0
         guard report.sequence > last else { return .replayed }
+        guard report.sequence - last <= Ingest.maximumSequenceStep else { return .sequenceTooFarAhead(last: last) }
         try db.cachedStatement(
             sql: """
                 INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
@@ -250,11 +281,13 @@ public final class SQLiteReportStore: ReportStore {
         let pendingSince =
             digest == sightings
             ? machine?["security_pending_since"] as Int? : try storeSightings(report, in: db)
-        // The hostname shown is the one the machine reports now (it may be renamed after enrollment).
+        // The name shown stays the enrolled one: a machine cannot rename itself into another's
+        // place in the fleet. The name it reports, when it differs, is kept beside it.
         try db.cachedStatement(
             sql: """
                 UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?, security_pending_since = ?,
-                    sightings_digest = ?, hostname = CASE WHEN ? = '' THEN hostname ELSE ? END WHERE key_id = ?
+                    sightings_digest = ?, reported_hostname = CASE WHEN ? = hostname THEN NULL ELSE ? END
+                WHERE key_id = ?
                 """
         ).execute(arguments: [
             report.sequence, report.receivedAt, report.reportID, pendingSince, sightings,
@@ -353,7 +386,8 @@ public final class SQLiteReportStore: ReportStore {
                             reportID: $0, sequence: row["r_sequence"], startedAt: row["started_at"],
                             receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
                     },
-                    problems: problems, securityPendingSince: row["security_pending_since"])
+                    problems: problems, securityPendingSince: row["security_pending_since"],
+                    reportedHostname: row["reported_hostname"])
             }
         }
     }
@@ -373,7 +407,7 @@ public final class SQLiteReportStore: ReportStore {
     private static func machine(_ row: Row) -> EnrolledMachine {
         EnrolledMachine(
             keyID: row["key_id"], publicKey: row["public_key"], machineID: row["machine_id"], hostname: row["hostname"],
-            dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"])
+            dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"], enrolledAt: row["enrolled_at"])
     }
 
     static func encode(_ problems: [StoredFinding]) throws -> String {

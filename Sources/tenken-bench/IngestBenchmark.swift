@@ -52,13 +52,21 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
         return
     }
 
+    guard let policy = try? PolicyLoader.loadDefault() else {
+        await client.shutdown()
+        return
+    }
+    let template = Check.run(root: root, policy: policy)
     // Machines enroll over HTTPS as `tenken enroll` does; the collector may still be starting.
+    // They share the machine-id of the report they all send (as clones of one image do), since
+    // the collector takes a report only with its key's enrolled machine-id.
     var keys: [MachineKey] = []
     for (index, token) in tokens.enumerated() {
         let key = MachineKey(privateKey: .init())
         var identity = HostIdentity()
         identity.hostname = "bench-\(index)"
-        identity.machineID = String(repeating: "0", count: 24) + String(format8(index))
+        identity.machineID = template.host.machineID
+        identity.dmiSerial = template.host.dmiSerial
         for attempt in 0..<100 {
             do {
                 _ = try await client.enroll(token: token, key: key, identity: identity)
@@ -75,11 +83,6 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
         keys.append(key)
     }
 
-    guard let policy = try? PolicyLoader.loadDefault() else {
-        await client.shutdown()
-        return
-    }
-    let template = Check.run(root: root, policy: policy)
     let perMachine = reports / machines
     print(
         "  \(machines) machines × \(perMachine) reports, "
@@ -110,7 +113,8 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
             machine: EnrolledMachine(
                 keyID: MachineKey.thumbprint(key.publicKey),
                 publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
-                machineID: "in-process", hostname: "in-process", dmiSerial: nil), now: Timestamp.seconds())
+                machineID: template.host.machineID, hostname: "in-process", dmiSerial: template.host.dmiSerial),
+            now: Timestamp.seconds())
         let bodies = tokensByMachine[0].map { Array($0.0.utf8) }
         var phases = [String: Samples]()
         for body in bodies {
@@ -187,11 +191,6 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
 private func format1(_ value: Double) -> String {
     let tenths = Int((value * 10).rounded())
     return "\(tenths / 10).\(tenths % 10)"
-}
-
-private func format8(_ value: Int) -> String {
-    let digits = String(value)
-    return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }
 
 /// Sends each machine's reports in order, all machines at once; the time of each request.

@@ -43,13 +43,16 @@ struct VerifyCommand: ParsableCommand {
         let text = String(decoding: bytes, as: UTF8.self)
         var expected: Curve25519.Signing.PublicKey?
         if let publicKey {
-            guard let raw = Base64URL.decode(publicKey),
-                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
-            else {
+            guard let raw = Base64URL.decode(publicKey) else {
                 throw CommandFailure(
                     message: ja ? "--public-key が Ed25519 公開鍵ではありません" : "--public-key is not an Ed25519 public key")
             }
-            expected = key
+            do { expected = try StrictEd25519.publicKey(raw) } catch {
+                throw CommandFailure(
+                    message: ja
+                        ? "--public-key は受け付けられません (小位数の点または非正規の符号化): \(error.reason)"
+                        : "--public-key is refused: \(error.reason)")
+            }
         }
         do {
             let verified = try JWS.verify(text, expected: expected)

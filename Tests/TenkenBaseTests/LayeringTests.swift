@@ -21,7 +21,8 @@ struct LayeringTests {
             "TenkenBase", "TenkenScan", "CSystemd", "CProcessMemory", "AsyncHTTPClient", "NIOCore", "NIOSSL",
         ],
         "TenkenCollector": [
-            "TenkenBase", "Hummingbird", "HummingbirdTLS", "NIOCore", "NIOSSL", "X509", "SwiftASN1",
+            "TenkenBase", "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "NIOCore", "NIOSSL", "NIOHTTPTypes",
+            "X509", "SwiftASN1",
             "GRDB", "Prometheus", "Crypto",
         ],
         "TenkenCommandLine": ["TenkenBase", "ArgumentParser"],

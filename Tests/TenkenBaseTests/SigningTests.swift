@@ -63,6 +63,81 @@ struct SigningTests {
         #expect(throws: JWS.Invalid.self) { try JWS.verify("not a token") }
     }
 
+    @Test("small-order and non-canonical keys, R and S are refused (RFC 8032 §5.1.7); real keys still verify")
+    func strictEd25519() throws {
+        #expect(Ed25519Vectors.smallOrderPoints.count == 14)
+        for point in Ed25519Vectors.smallOrderPoints {
+            #expect(StrictEd25519.publicKeyProblem(point) != nil, "\(point)")
+            #expect(throws: StrictEd25519.Refused.self) { try StrictEd25519.publicKey(point) }
+            #expect(StrictEd25519.signatureProblem(point + [UInt8](repeating: 0, count: 32)) != nil)
+            // The forgery the equation alone accepts: refused by JWS.verify, with the reason.
+            let identity = Ed25519Vectors.smallOrderPoints[0]
+            #expect(
+                throws: JWS.Invalid.self, "\(point)",
+                performing: { try JWS.verify(Ed25519Vectors.forgedToken(key: point, r: identity)) })
+        }
+        #expect(throws: JWS.Invalid(reason: "the header's key is refused: the public key is a point of small order")) {
+            try JWS.verify(
+                Ed25519Vectors.forgedToken(key: [UInt8](repeating: 0, count: 32), r: Ed25519Vectors.smallOrderPoints[0])
+            )
+        }
+        // Real keys pass; S at or above the group order L does not, S = L − 1 does.
+        let order = Ed25519Vectors.hexBytes("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+        var generator = SeededGenerator(seed: 7)
+        for _ in 0..<200 {
+            let key = Curve25519.Signing.PrivateKey()
+            #expect(StrictEd25519.publicKeyProblem(Array(key.publicKey.rawRepresentation)) == nil)
+            let message = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let signature = Array(try key.signature(for: message))
+            #expect(StrictEd25519.signatureProblem(signature) == nil)
+            #expect(key.publicKey.isValidSignature(signature, for: message))
+            // S + L (below 2^256, as S < L < 2^253) is the same scalar: a lax verifier accepts it.
+            var carry = 0
+            var malleable = signature
+            for index in 0..<32 {
+                let sum = Int(signature[32 + index]) + Int(order[index]) + carry
+                malleable[32 + index] = UInt8(sum & 0xFF)
+                carry = sum >> 8
+            }
+            #expect(StrictEd25519.signatureProblem(malleable)?.contains("group order") == true)
+        }
+        let rOfRealPoint = Array(try Curve25519.Signing.PrivateKey().signature(for: [1]).prefix(32))
+        #expect(StrictEd25519.signatureProblem(rOfRealPoint + order)?.contains("not below the group order") == true)
+        var belowOrder = order
+        belowOrder[0] -= 1
+        #expect(StrictEd25519.signatureProblem(rOfRealPoint + belowOrder) == nil)
+        #expect(StrictEd25519.publicKeyProblem([1, 2, 3]) != nil && StrictEd25519.signatureProblem([]) != nil)
+    }
+
+    @Test(
+        "header parameters tenken does not write are refused: b64, jku, x5u, a private jwk member, a wrong kid or typ")
+    func unknownHeaderParameters() throws {
+        let scratch = try ScratchTree()
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path)
+        let payload = Base64URL.encode(Array(#"{"verdict":"compliant"}"#.utf8))
+        let jwk = key.jwk
+        let kid = MachineKey.thumbprint(key.publicKey)
+        func token(_ header: String) throws -> String {
+            let input = Base64URL.encode(Array(header.utf8)) + "." + payload
+            return input + "." + Base64URL.encode(Array(try key.privateKey.signature(for: Array(input.utf8))))
+        }
+        #expect((try? JWS.verify(try token(#"{"alg":"EdDSA","jwk":\#(jwk),"kid":"\#(kid)"}"#))) != nil)
+        let refused: [(String, String)] = [
+            (#"{"alg":"EdDSA","b64":false,"jwk":\#(jwk)}"#, "header parameter b64 is not supported"),
+            (#"{"alg":"EdDSA","jku":"https://x","jwk":\#(jwk)}"#, "header parameter jku is not supported"),
+            (#"{"alg":"EdDSA","x5u":"https://x","jwk":\#(jwk)}"#, "header parameter x5u is not supported"),
+            (
+                #"{"alg":"EdDSA","jwk":{"crv":"Ed25519","kty":"OKP","x":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","d":"AA"}}"#,
+                "jwk member d is not accepted"
+            ),
+            (#"{"alg":"EdDSA","jwk":\#(jwk),"kid":"other"}"#, "the header's kid is not the key's thumbprint"),
+            (#"{"alg":"EdDSA","jwk":\#(jwk),"typ":"JWT"}"#, "header type JWT is not accepted (tenken-report+jws only)"),
+        ]
+        for (header, reason) in refused {
+            #expect(throws: JWS.Invalid(reason: reason), "\(header)") { try JWS.verify(try token(header)) }
+        }
+    }
+
     @Test(
         """
         an independent JOSE library (Python joserfc) verifies the report and agrees on the RFC 7638 thumbprint; \

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import TenkenTestSupport
@@ -15,6 +16,9 @@ struct CollectorTests {
     struct Signer {
         let scratch: ScratchTree
         let key: MachineKey
+        /// The identity the reports give (the collector wants the enrolled one); the fixture's by default.
+        var machineID = Fixture.workstationMachineID
+        var dmiSerial: String?
         static let policy = try! PolicyLoader.loadDefault().selecting(["no-p2p-software", "reboot-not-pending"]).get()
 
         /// `compressed`: as agents send reports (`ReportPayload`), else as `tenken check --sign`.
@@ -26,7 +30,20 @@ struct CollectorTests {
             report.sequence = sequence
             var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
             if let startedAt { object["startedAt"] = startedAt }
+            var host = object["host"] as! [String: Any]
+            host["machineId"] = machineID
+            host["dmiSerial"] = dmiSerial
+            object["host"] = host
+            let counts = object["counts"] as? [String: Int]
             edit(&object)
+            // An edit of the findings gets the counts that follow from them, unless it set its own.
+            if object["counts"] as? [String: Int] == counts, let findings = object["findings"] as? [[String: Any]] {
+                var computed = Dictionary(uniqueKeysWithValues: Finding.Status.allCases.map { ($0.rawValue, 0) })
+                for finding in findings {
+                    if let status = finding["status"] as? String { computed[status, default: 0] += 1 }
+                }
+                object["counts"] = computed
+            }
             let name = "report-\(sequence)-\(report.reportID).jws"
             let json = Array(try JSONSerialization.data(withJSONObject: object))
             try scratch.write(name, try ReportPayload.sign(json, with: key, compressed: compressed))
@@ -58,7 +75,7 @@ struct CollectorTests {
         try scratch.write(
             "enroll.json",
             #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","#
-                + #""machineId":"5f3c8e1a","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#
+                + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#
         )
         #expect(
             try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status
@@ -74,7 +91,7 @@ struct CollectorTests {
                 == 400)
         #expect(try await collector.store.machine(keyID: MachineKey.thumbprint(key.publicKey))?.dmiSerial == "PF3ABCDE")
 
-        let signer = Signer(scratch: scratch, key: key)
+        let signer = Signer(scratch: scratch, key: key, dmiSerial: "PF3ABCDE")
         let (first, firstReport) = try signer.signed(sequence: 1)
         let stored = try await curl.post("/api/v1/reports", file: first)
         #expect(stored.status == 201)
@@ -82,15 +99,21 @@ struct CollectorTests {
         let again = try await curl.post("/api/v1/reports", file: first)
         #expect(again.status == 200 && again.body.contains("\"duplicate\":true"))
         #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 1).0).status == 409)
-        // Dated ten minutes ahead of the collector: 422, which the agent retries; an old report is fine.
+        // Dated ten minutes ahead of the collector: 422, which the agent retries; an older one is fine,
+        // but not one from before the machine enrolled.
         let future = try await curl.post(
             "/api/v1/reports",
             file: try signer.signed(sequence: 2, startedAt: Timestamp.format(seconds: Timestamp.seconds() + 600)).0)
         #expect(future.status == 422 && future.body.contains("future"))
         #expect(
             try await curl.post(
-                "/api/v1/reports", file: try signer.signed(sequence: 2, startedAt: "2026-01-05T08:00:00.000Z").0
+                "/api/v1/reports",
+                file: try signer.signed(sequence: 2, startedAt: Timestamp.format(seconds: Timestamp.seconds() - 60)).0
             ).status == 201)
+        let beforeEnrollment = try await curl.post(
+            "/api/v1/reports",
+            file: try signer.signed(sequence: 3, startedAt: Timestamp.format(seconds: Timestamp.seconds() - 3600)).0)
+        #expect(beforeEnrollment.status == 409 && beforeEnrollment.body.contains("before the machine enrolled"))
         // Signed by an enrolled key is not the same as well formed.
         #expect(
             try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 3) { $0["verdict"] = "pwned" }.0)
@@ -130,6 +153,21 @@ struct CollectorTests {
         #expect(try await curl.post("/api/v1/reports", file: scratch.path + "/forged.jws").status == 400)
         let stranger = Signer(
             scratch: scratch, key: try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/stranger"))
+        // The enrolled key speaks only for the enrolled machine: not another machine-id or DMI serial.
+        var elsewhere = signer
+        elsewhere.machineID = "0123456789abcdef0123456789abcdef"
+        let otherID = try await curl.post("/api/v1/reports", file: try elsewhere.signed(sequence: 3).0)
+        #expect(otherID.status == 400 && otherID.body.contains("machine-id is not the enrolled"), "\(otherID.body)")
+        elsewhere = signer
+        elsewhere.dmiSerial = nil
+        let noSerial = try await curl.post("/api/v1/reports", file: try elsewhere.signed(sequence: 3).0)
+        #expect(noSerial.status == 400 && noSerial.body.contains("DMI serial"), "\(noSerial.body)")
+        // Counts that do not follow from the findings; a sequence that would make later reports replays.
+        let counts = try await curl.post(
+            "/api/v1/reports", file: try signer.signed(sequence: 3) { $0["counts"] = ["pass": 99] }.0)
+        #expect(counts.status == 400 && counts.body.contains("counts do not follow"), "\(counts.body)")
+        let leap = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2 + 10_001).0)
+        #expect(leap.status == 409 && leap.body.contains("more than 10000 above"), "\(leap.body)")
         #expect(try await curl.post("/api/v1/reports", file: try stranger.signed(sequence: 3).0).status == 403)
         try scratch.write("huge.jws", String(repeating: "a", count: 2 << 20))
         #expect(try await curl.post("/api/v1/reports", file: scratch.path + "/huge.jws").status == 413)
@@ -160,6 +198,214 @@ struct CollectorTests {
         #expect(page.contains("<td class=\"incomplete\">incomplete</td>"), "\(page)")
     }
 
+    @Test("a small-order key is never enrolled; a report forged for one is refused at ingest and by tenken verify")
+    func smallOrderKeys() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        for (index, point) in Ed25519Vectors.smallOrderPoints.enumerated() {
+            try scratch.write(
+                "enroll-\(index).json",
+                #"{"token":"\#(try await collector.enrollmentToken())","publicKey":"\#(Base64URL.encode(point))","#
+                    + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"pc"}"#)
+            let refused = try await curl.post(
+                "/api/v1/enroll", file: scratch.path + "/enroll-\(index).json", type: "application/json")
+            #expect(refused.status == 400 && refused.body.contains("publicKey refused"), "\(point): \(refused.body)")
+        }
+        #expect(try await collector.store.fleet().isEmpty)
+        // A small-order key already in the store (enrolled before keys were checked): the identity,
+        // for which R = identity and S = 0 verify every message. Its forged "compliant" report is
+        // refused, and so is it by `tenken verify`.
+        let zero = [UInt8](repeating: 0, count: 32)
+        let identity = Ed25519Vectors.smallOrderPoints[0]
+        let zeroKey = try Curve25519.Signing.PublicKey(rawRepresentation: identity)
+        let token = CollectorApplication.newToken()
+        try await collector.store.addEnrollmentToken(hash: CollectorApplication.tokenHash(token), now: 1)
+        #expect(
+            try await collector.store.enroll(
+                tokenHash: CollectorApplication.tokenHash(token),
+                machine: EnrolledMachine(
+                    keyID: MachineKey.thumbprint(zeroKey), publicKey: Base64URL.encode(identity),
+                    machineID: Fixture.workstationMachineID, hostname: "pc", dmiSerial: nil), now: 1))
+        let report = Check.run(root: try Fixture.root("workstation"), policy: Signer.policy)
+        var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
+        object["sequence"] = 1
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        try scratch.write(
+            "forged.jws",
+            Ed25519Vectors.forgedToken(key: identity, r: identity, payload: json))
+        // The signature equation alone accepts it: the refusal is the strict check's.
+        #expect(zeroKey.isValidSignature(identity + zero, for: Array("anything".utf8)))
+        let ingested = try await curl.post("/api/v1/reports", file: scratch.path + "/forged.jws")
+        #expect(ingested.status == 400 && ingested.body.contains("small order"), "\(ingested.body)")
+        #expect(try await collector.store.reports(keyID: MachineKey.thumbprint(zeroKey)).isEmpty)
+        let verify = try run([Programs.tenken, "verify", scratch.path + "/forged.jws", "--lang", "en"])
+        #expect(verify.status == 1 && verify.error.contains("small order"), "\(verify.error)")
+        let pinned = try run([
+            Programs.tenken, "verify", scratch.path + "/forged.jws", "--public-key", Base64URL.encode(identity),
+            "--lang",
+            "en",
+        ])
+        #expect(pinned.status != 0 && pinned.error.contains("refused"), "\(pinned.error)")
+    }
+
+    @Test(
+        """
+        TLS 1.2 offers AEAD suites only; every answer has HSTS, nosniff and frame-ancestors, authenticated ones \
+        no-store; the database and its -wal and -shm are 0600; a missing database directory is an error
+        """
+    )
+    func hardening() async throws {
+        let scratch = try ScratchTree()
+        // As a permissive umask would leave it: the collector makes it private.
+        try scratch.write("collector/collector.sqlite", "", mode: 0o644)
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        for (cipher, served) in [
+            ("ECDHE-ECDSA-AES128-SHA", false), ("ECDHE-ECDSA-AES256-SHA", false),
+            ("ECDHE-ECDSA-AES128-GCM-SHA256", true), ("ECDHE-ECDSA-CHACHA20-POLY1305", true),
+        ] {
+            let reply = try await curl(["--tls-max", "1.2", "--ciphers", cipher, collector.base + "/healthz"])
+            #expect((reply.status == 200) == served, "\(cipher): \(reply.status)")
+        }
+        func headers(_ path: String, token: String? = nil) async throws -> (status: Int, headers: String) {
+            let reply = try await curl(
+                (token.map { ["-H", "Authorization: Bearer " + $0] } ?? []) + [
+                    "-D", "-", "-o", "/dev/null", collector.base + path,
+                ])
+            return (reply.status, reply.body.lowercased())
+        }
+        let admin = try await collector.adminToken()
+        for (path, token, status, isPrivate) in [
+            ("/healthz", nil, 200, false), ("/no-such-page", nil, 404, false), ("/", nil, 401, true),
+            ("/?lang=en", admin, 200, true), ("/api/v1/fleet?format=csv", admin, 200, true),
+            ("/api/v1/fleet", admin, 200, true), ("/api/v1/reports/none", admin, 404, true),
+        ] as [(String, String?, Int, Bool)] {
+            let answer = try await headers(path, token: token)
+            #expect(answer.status == status, "\(path)")
+            #expect(answer.headers.contains("strict-transport-security: max-age=31536000"), "\(path)")
+            #expect(answer.headers.contains("x-content-type-options: nosniff"), "\(path)")
+            #expect(answer.headers.contains("frame-ancestors 'none'"), "\(path): \(answer.headers)")
+            #expect(answer.headers.contains("cache-control: no-store") == isPrivate, "\(path): \(answer.headers)")
+        }
+        _ = try await collector.enrollmentToken()
+        for file in ["collector.sqlite", "collector.sqlite-wal", "collector.sqlite-shm"] {
+            var info = stat()
+            #expect(stat(scratch.path + "/collector/" + file, &info) == 0, "\(file)")
+            #expect(info.st_mode & 0o777 == 0o600, "\(file): \(String(info.st_mode & 0o777, radix: 8))")
+        }
+        #expect(throws: SQLiteReportStore.Unusable.self) {
+            try SQLiteReportStore(path: scratch.path + "/mistyped/collector.sqlite")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/mistyped"))
+    }
+
+    /// Holds `idle` connections that never start TLS and `slow` ones that, after their handshake,
+    /// send a request head a byte a second; prints "open" once all are open, then, when done, how
+    /// many of each the collector closed and the longest any was kept.
+    static let slowClients = """
+        import json, resource, socket, ssl, sys, time
+        port, ca, idle_count, slow_count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(idle_count)]
+        context = ssl.create_default_context(cafile=ca)
+        slow = [context.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+                for _ in range(slow_count)]
+        opened = time.monotonic()
+        print("open", flush=True)
+        head = b"GET /healthz HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-Slow: " + b"a" * 60
+        closed = {"idle": {}, "slow": {}}
+        for second in range(30):
+            for index, client in enumerate(slow):
+                if index in closed["slow"]:
+                    continue
+                try:
+                    client.send(head[second:second + 1])
+                except OSError:
+                    closed["slow"][index] = time.monotonic() - opened
+            for index, client in enumerate(idle):
+                if index in closed["idle"]:
+                    continue
+                client.setblocking(False)
+                try:
+                    if client.recv(1) == b"":
+                        closed["idle"][index] = time.monotonic() - opened
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed["idle"][index] = time.monotonic() - opened
+            if len(closed["idle"]) == idle_count and len(closed["slow"]) == slow_count:
+                break
+            time.sleep(1)
+        print(json.dumps({kind: {"closed": len(times), "longest": max(times.values(), default=0)}
+                          for kind, times in closed.items()}), flush=True)
+        """
+
+    @Test(
+        """
+        started under the unit's file limit, the collector answers at once while 2,000 idle and slow clients hold \
+        connections, and closes them all
+        """,
+        Needs.programs("/usr/bin/prlimit"))
+    func slowAndIdleClients() async throws {
+        let scratch = try ScratchTree()
+        let unit = try String(
+            contentsOfFile: URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appending(path: "packaging/tenken-collector.service").path,
+            encoding: .utf8)
+        let unitLimit = try #require(
+            unit.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") }.flatMap { Int($0.dropFirst(12)) })
+        #expect(unitLimit >= 4096)
+        // The unit's limit, or this machine's hard limit where that is lower (20,000 in the sandbox here).
+        var hard = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &hard)
+        let limit = min(unitLimit, Int(clamping: hard.rlim_max))
+        let collector = try await LoopbackCollector(
+            directory: scratch.path + "/collector", launcher: ["/usr/bin/prlimit", "--nofile=\(limit):\(limit)", "--"])
+        defer { Task { await collector.stop() } }
+        try scratch.write("slow.py", Self.slowClients)
+        let clients = Process()
+        clients.executableURL = URL(filePath: "/usr/bin/env")
+        clients.arguments = [
+            "python3", scratch.path + "/slow.py", String(collector.port), collector.files.caCertificate, "1500", "500",
+        ]
+        let output = Pipe()
+        clients.standardOutput = output
+        try clients.run()
+        defer { if clients.isRunning { clients.terminate() } }
+        // Read off the cooperative threads: the clients take seconds between lines.
+        @Sendable func line() async -> String? {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    var bytes: [UInt8] = []
+                    while let byte = output.fileHandleForReading.readData(ofLength: 1).first, byte != 0x0A {
+                        bytes.append(byte)
+                    }
+                    continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+        #expect(await line() == "open")
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        for _ in 0..<5 {
+            let clock = ContinuousClock()
+            let started = clock.now
+            #expect(try await curl(["--max-time", "5", collector.base + "/healthz"]).status == 200)
+            #expect(clock.now - started < .seconds(1), "a request waited \(clock.now - started) among 2,000 clients")
+        }
+        let summary = try #require(await line())
+        let result = try JSONSerialization.jsonObject(with: Data(summary.utf8)) as! [String: [String: Double]]
+        // Both kinds have 10 s from the accept to a complete request head. The clients see a close
+        // late: a slow one at its second write after it (the first still fits the send buffer).
+        #expect(result["idle"]?["closed"] == 1500, "\(summary)")
+        #expect(result["slow"]?["closed"] == 500, "\(summary)")
+        #expect((result["idle"]?["longest"] ?? 99) < 14 && (result["slow"]?["longest"] ?? 99) < 20, "\(summary)")
+        #expect(try await curl.get("/healthz").status == 200)
+    }
+
     @Test(
         """
         reports compressed as agents send them: read, kept as signed byte for byte; \
@@ -173,7 +419,7 @@ struct CollectorTests {
         let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
         let admin = try await collector.adminToken()
         let (key, keyID) = try await Self.enrollDirectly(in: collector.store, scratch: scratch, name: "agent")
-        let signer = Signer(scratch: scratch, key: key)
+        let signer = Signer(scratch: scratch, key: key, machineID: "agent")
 
         let (file, report) = try signer.signed(sequence: 1, compressed: true)
         #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
@@ -224,7 +470,9 @@ struct CollectorTests {
                     tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine,
                     now: Timestamp.seconds()))
             if name == "a" {
-                let (file, _) = try Signer(scratch: scratch, key: key).signed(sequence: 1) { object in
+                let (file, _) = try Signer(scratch: scratch, key: key, machineID: "machine-" + name).signed(
+                    sequence: 1
+                ) { object in
                     var host = object["host"] as! [String: Any]
                     host["hostname"] = "<script>alert(1)</script>"
                     object["host"] = host
@@ -268,8 +516,8 @@ struct CollectorTests {
         let csv = try scratch.read("fleet.csv")
         #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
         let csvText = String(decoding: csv.dropFirst(3), as: UTF8.self)
-        #expect(csvText.hasPrefix("ホスト名,machine-id,") && csvText.contains("\r\n"))
-        #expect(csvText.contains("\r\n'=cmd|' /C calc'!A0,machine-b,"))  // no formula for Excel to run
+        #expect(csvText.hasPrefix("ホスト名,報告上のホスト名,machine-id,") && csvText.contains("\r\n"))
+        #expect(csvText.contains("\r\n'=cmd|' /C calc'!A0,,machine-b,"))  // no formula for Excel to run
         #expect(csvText.contains("no-p2p-software,fail,critical,"))
         let contractCSV = try await curl.get("/api/v1/contracts/002?format=csv&lang=en", token: admin).body
         #expect(
@@ -303,14 +551,15 @@ struct CollectorTests {
         let machine = EnrolledMachine(
             keyID: MachineKey.thumbprint(key.publicKey), publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
             machineID: "machine-m", hostname: "pc-m", dmiSerial: nil)
+        // Enrolled a month ago: its reports of the last days are after that.
         #expect(
             try await collector.store.enroll(
                 tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine,
-                now: Timestamp.seconds()))
+                now: Timestamp.seconds() - 30 * 86_400))
         let now = Timestamp.seconds()
         // A compliant report whose only finding warns: a security update within the machine's own limit.
         func send(_ sequence: Int, daysAgo: Int, _ updates: [(String, String, Int?)]) async throws {
-            let (file, _) = try Signer(scratch: scratch, key: key).signed(
+            let (file, _) = try Signer(scratch: scratch, key: key, machineID: "machine-m").signed(
                 sequence: sequence, startedAt: Timestamp.format(seconds: now - daysAgo * 86_400)
             ) { object in
                 let evidence: [[String: Any]] = updates.map { package, installed, seenDaysAgo in

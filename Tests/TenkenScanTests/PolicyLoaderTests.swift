@@ -70,6 +70,19 @@ struct PolicyLoaderTests {
         #expect(policy.rules.first { $0.id == "no-p2p-software" }?.action == .fail)
     }
 
+    @Test("a check of some rules names another digest than the policy's; all of them, the same one")
+    func subsetDigest() throws {
+        let policy = try PolicyLoader.loadDefault()
+        let all = try policy.selecting(policy.rules.map(\.id)).get()
+        #expect(all.digest == policy.digest)
+        let one = try policy.selecting(["no-p2p-software"]).get()
+        let two = try policy.selecting(["no-p2p-software", "screen-lock"]).get()
+        #expect(one.digest != policy.digest && two.digest != policy.digest && one.digest != two.digest)
+        #expect(one.digest.hasPrefix("sha256:") && one.digest.count == policy.digest.count)
+        // The order asked in does not matter: the rules keep the policy's order.
+        #expect(try policy.selecting(["screen-lock", "no-p2p-software"]).get().digest == two.digest)
+    }
+
     @Test("the embedded policy is byte-for-byte the one in Policies/")
     func embeddedMatchesFiles() throws {
         let policies = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../Policies")

@@ -21,8 +21,12 @@ public final class LoopbackCollector: @unchecked Sendable {
     private var process: Process?
 
     /// Creates the CA (once per directory) and serves on a free port, the same one on every `start`.
-    public init(directory: String) async throws {
+    /// What the server is started through (`prlimit`, say); empty: started directly.
+    let launcher: [String]
+
+    public init(directory: String, launcher: [String] = []) async throws {
         self.directory = directory
+        self.launcher = launcher
         files = CertificateAuthority.Files(directory: directory + "/tls")
         if !FileManager.default.fileExists(atPath: files.caCertificate) {
             try CertificateAuthority.create(in: files, hosts: ["localhost", "127.0.0.1"])
@@ -36,10 +40,13 @@ public final class LoopbackCollector: @unchecked Sendable {
     /// Starts the server (again, after `stop` or `kill9`) and waits until it answers.
     public func start() async throws {
         let process = Process()
-        process.executableURL = URL(filePath: Self.binary)
-        process.arguments = [
-            "serve", "--dir", files.directory, "--database", database, "--listen", "127.0.0.1", "--port", String(port),
-        ]
+        let command =
+            launcher + [
+                Self.binary, "serve", "--dir", files.directory, "--database", database, "--listen", "127.0.0.1",
+                "--port", String(port),
+            ]
+        process.executableURL = URL(filePath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

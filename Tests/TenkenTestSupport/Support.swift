@@ -9,6 +9,8 @@ public enum Fixture {
         .appending(path: "Fixtures").path
     /// The time the fixtures' ages are measured against: 2026-11-18T12:06:40Z.
     public static let now = 1_795_003_600
+    /// The workstation root's /etc/machine-id: the identity its reports give.
+    public static let workstationMachineID = "5f3c8e1a9b2d4c6e8f0a1b2c3d4e5f60"
 
     /// The fixture root `name`, with its planted programs in place (see `Planted`).
     public static func path(_ name: String) -> String { Planted.roots.path(name) }

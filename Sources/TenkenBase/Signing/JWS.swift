@@ -33,7 +33,7 @@ public enum JWS {
     }
 
     /// Why a token was not accepted: not a compact JWS, an unaccepted header, another key, or a bad signature.
-    public struct Invalid: Error, Sendable, CustomStringConvertible {
+    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
         public let reason: String
         public var description: String { reason }
     }
@@ -64,18 +64,27 @@ public enum JWS {
         else {
             throw Invalid(reason: "not a JWS in compact serialization")
         }
-        guard let header = try? Header(json: headerBytes) else {
+        let header: Header
+        do { header = try Header(json: headerBytes) } catch let refused as Invalid { throw refused } catch {
             throw Invalid(reason: "the protected header is not valid JSON")
         }
         guard let algorithm = header.algorithm else { throw Invalid(reason: "the protected header names no algorithm") }
         guard algorithm == "EdDSA" else { throw Invalid(reason: "algorithm \(algorithm) is not accepted (EdDSA only)") }
         guard !header.critical else { throw Invalid(reason: "unsupported critical header parameters") }
+        if let type = header.type, type != Self.type {
+            throw Invalid(reason: "header type \(type) is not accepted (\(Self.type) only)")
+        }
         var key = expected
+        if let expected, let problem = StrictEd25519.publicKeyProblem(Array(expected.rawRepresentation)) {
+            throw Invalid(reason: "the expected key is refused: \(problem)")
+        }
         if let jwk = header.jwk {
-            guard jwk["kty"] == "OKP", jwk["crv"] == "Ed25519", let x = jwk["x"], let raw = Base64URL.decode(x),
-                let embedded = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
-            else {
+            guard jwk["kty"] == "OKP", jwk["crv"] == "Ed25519", let x = jwk["x"], let raw = Base64URL.decode(x) else {
                 throw Invalid(reason: "the header's key is not an Ed25519 JWK")
+            }
+            let embedded: Curve25519.Signing.PublicKey
+            do { embedded = try StrictEd25519.publicKey(raw) } catch {
+                throw Invalid(reason: "the header's key is refused: \(error.reason)")
             }
             if let expected, expected.rawRepresentation != embedded.rawRepresentation {
                 throw Invalid(reason: "signed by another key than the expected one")
@@ -83,6 +92,10 @@ public enum JWS {
             key = key ?? embedded
         }
         guard let key else { throw Invalid(reason: "no key to verify with") }
+        if let keyID = header.keyID, keyID != MachineKey.thumbprint(key) {
+            throw Invalid(reason: "the header's kid is not the key's thumbprint")
+        }
+        if let problem = StrictEd25519.signatureProblem(signature) { throw Invalid(reason: problem) }
         let signingInput = bytes[parts[0].startIndex..<parts[1].endIndex]
         guard key.isValidSignature(signature, for: signingInput) else {
             throw Invalid(reason: "the signature does not match")
@@ -98,49 +111,49 @@ public enum JWS {
         Base64URL.decode(header).flatMap { try? Header(json: $0).contentType }
     }
 
-    /// The protected header's parameters that matter here; a parameter given twice makes the
-    /// header unreadable (RFC 7515 §4 allows refusing it, and two readers could differ).
+    /// The protected header, whose parameters are all ones tenken writes: any other (`b64`,
+    /// which changes what is signed, `x5u`, `jku`, a private member in the key) is refused, as
+    /// is a parameter given twice (RFC 7515 §4 allows refusing it, and two readers could differ).
     private struct Header {
         var algorithm: String?
         var contentType: String?
-        /// The public JWK's string members (kty, crv, x).
+        var type: String?
+        var keyID: String?
+        /// The public JWK's members (kty, crv, x).
         var jwk: [String: String]?
         var critical = false
 
         init(json: [UInt8]) throws {
             var reader = JSONReader(json)
             var seen: Set<String> = []
-            var algorithm: String?
-            var contentType: String?
-            var jwk: [String: String]?
-            var critical = false
+            var header = Header(empty: ())
             try reader.object { reader, key in
                 guard seen.insert(key).inserted else { throw Invalid(reason: "header parameter \(key) given twice") }
                 switch key {
-                case "alg": algorithm = try reader.string()
-                case "cty": contentType = try reader.string()
+                case "alg": header.algorithm = try reader.string()
+                case "cty": header.contentType = try reader.string()
+                case "typ": header.type = try reader.string()
+                case "kid": header.keyID = try reader.string()
                 case "crit":
-                    critical = true
+                    header.critical = true
                     try reader.skipValue()
                 case "jwk":
                     var members: [String: String] = [:]
                     try reader.object { reader, name in
-                        if ["kty", "crv", "x"].contains(name) {
-                            guard members[name] == nil else { throw Invalid(reason: "jwk.\(name) given twice") }
-                            members[name] = try reader.string()
-                        } else {
-                            try reader.skipValue()
+                        guard ["kty", "crv", "x"].contains(name) else {
+                            throw Invalid(reason: "jwk member \(name) is not accepted")
                         }
+                        guard members[name] == nil else { throw Invalid(reason: "jwk.\(name) given twice") }
+                        members[name] = try reader.string()
                     }
-                    jwk = members
-                default: try reader.skipValue()
+                    header.jwk = members
+                default: throw Invalid(reason: "header parameter \(key) is not supported")
                 }
             }
             try reader.end()
-            self.algorithm = algorithm
-            self.contentType = contentType
-            self.jwk = jwk
-            self.critical = critical
+            self = header
         }
+
+        private init(empty: Void) {}
     }
 }
