@@ -2,9 +2,10 @@ import Synchronization
 import TenkenBase
 
 /// Enrolled machines by key id, remembered after the first lookup: a key id is a hash of its
-/// key, and what enrollment bound to it (the key, machine-id, DMI serial, the time) does not
-/// change, so most reports then need no database read before their write. Unknown ids are not
-/// remembered (the machine may enroll a moment later).
+/// key, and what enrollment bound to it (the key, machine-id, DMI serial, the time, the policy)
+/// does not change (a command that changes one must forget the entry), so most reports then
+/// need no database read before their write. Unknown ids are not remembered (the machine may
+/// enroll a moment later).
 final class EnrolledKeyCache: Sendable {
     /// What enrollment bound to a key.
     struct Enrolled: Sendable {
@@ -12,6 +13,7 @@ final class EnrolledKeyCache: Sendable {
         let machineID: String
         let dmiSerial: String?
         let enrolledAt: Int
+        let policyDigest: String
     }
 
     private let store: any ReportStore
@@ -27,7 +29,8 @@ final class EnrolledKeyCache: Sendable {
             return nil
         }
         let enrolled = Enrolled(
-            publicKey: raw, machineID: machine.machineID, dmiSerial: machine.dmiSerial, enrolledAt: machine.enrolledAt)
+            publicKey: raw, machineID: machine.machineID, dmiSerial: machine.dmiSerial, enrolledAt: machine.enrolledAt,
+            policyDigest: machine.policyDigest)
         machines.withLock { $0[keyID] = enrolled }
         return enrolled
     }

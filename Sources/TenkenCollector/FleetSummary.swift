@@ -40,6 +40,9 @@ public struct FleetSummary: Sendable, Encodable {
         public let silent: Bool
         /// compliant, non-compliant or incomplete from the latest report; nil before the first.
         public let verdict: String?
+        /// Whether the latest report checked the machine's whole expected policy on its own root;
+        /// one that did not is never shown compliant.
+        public let fullCheck: Bool?
         public let report: ReportHeader?
         public let problems: [Problem]
         /// Since when, by the collector's record, its oldest pending security update has waited.
@@ -116,12 +119,18 @@ public struct FleetSummary: Sendable, Encodable {
                 problems.append(Self.securityProblem(days: pendingDays, limit: securityUpdateDays))
                 if verdict == "compliant" { verdict = "non-compliant" }
             }
+            // A check of some rules, of another policy or of another root found nothing to fail,
+            // but it did not look at everything the policy asks for.
+            if let report = state.lastReport, !report.fullCheck, verdict == "compliant" {
+                verdict = "incomplete"
+                problems.append(Self.partialCheckProblem)
+            }
             let machine = Machine(
                 keyId: state.machine.keyID, hostname: state.machine.hostname,
                 reportedHostname: state.reportedHostname, machineId: state.machine.machineID,
                 dmiSerial: state.machine.dmiSerial, enrolledAt: Timestamp.format(seconds: state.enrolledAt),
                 lastSeen: state.lastSeen.map { Timestamp.format(seconds: $0) }, silent: silent,
-                verdict: verdict, report: state.lastReport, problems: problems,
+                verdict: verdict, fullCheck: state.lastReport?.fullCheck, report: state.lastReport, problems: problems,
                 securityUpdatesPendingSince: state.securityPendingSince.map { Timestamp.format(seconds: $0) },
                 securityUpdatesPendingDays: pendingDays)
             machines.append(machine)
@@ -158,6 +167,15 @@ public struct FleetSummary: Sendable, Encodable {
     static let securityRule = "security-updates-applied"
 
     /// The security rule failed by the collector's record.
+    static let partialCheck = "full-check"
+
+    static let partialCheckProblem = Problem(
+        ruleId: partialCheck, status: "error", severity: "high",
+        title: Localized(
+            ja: "全項目の点検ではありません (指定されたポリシーの全ルールを端末自身に対して点検した報告ではない)",
+            en: "not a full check (the report is not of every rule of the machine's policy, on the machine itself)"),
+        clauses: [], byCollector: true)
+
     static func securityProblem(days: Int, limit: Int) -> Problem {
         Problem(
             ruleId: securityRule, status: "fail", severity: "high",
@@ -187,10 +205,13 @@ public struct FleetSummary: Sendable, Encodable {
                     clauses[clause] = entry
                 }
             }
-            let unchecked = machine.problems.contains { problem in
-                problem.status == "error"
-                    && problem.clauses.contains { ContractIndex.contractID(of: $0) == contract.id }
-            }
+            // A partial check fails what it found failing, and leaves the rest unknown.
+            let unchecked =
+                machine.fullCheck != true
+                || machine.problems.contains { problem in
+                    problem.status == "error"
+                        && problem.clauses.contains { ContractIndex.contractID(of: $0) == contract.id }
+                }
             if failing {
                 result.nonCompliant.append(machine.keyId)
             } else if unchecked {

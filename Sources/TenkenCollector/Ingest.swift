@@ -107,11 +107,14 @@ public struct Ingest: Sendable {
                 package: update.package, installed: update.installed,
                 firstSeen: min(started, update.firstSeen.flatMap(Timestamp.parse).map { max(0, $0) } ?? started))
         }
+        // Stored either way, but only a check of the whole expected policy on the machine itself
+        // (not --rules, another policy, or --root over a copy) can show the machine compliant.
         let stored = StoredReport(
             reportID: report.reportId, keyID: verified.keyID, sequence: report.sequence, receivedAt: now,
             startedAt: started,
             hostname: report.hostname, policyID: report.policyID, verdict: report.verdict, signed: signed,
-            problems: report.problems, securityUpdates: sightings)
+            problems: report.problems, securityUpdates: sightings,
+            fullCheck: report.policyDigest == enrolled.policyDigest && report.root == "/")
         switch try await store.store(stored) {
         case .stored: return .stored(reportID: report.reportId)
         case .duplicate: return .duplicate(reportID: report.reportId)

@@ -1,9 +1,12 @@
 import Crypto
+import TenkenBase
 
 /// Where the collector keeps machines, tokens and reports. SQLite (GRDB, WAL) is the embedded
 /// default (`SQLiteReportStore`); another database goes behind the same protocol.
 public protocol ReportStore: Sendable {
-    func addEnrollmentToken(hash: String, now: Int) async throws
+    /// A one-time enrollment token; `policyDigest` names the policy its machine must be checked
+    /// with (nil: the collector's default).
+    func addEnrollmentToken(hash: String, now: Int, policyDigest: String?) async throws
     /// Marks the token used and binds the key; false when the token is unknown or already used.
     func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> Bool
     func machine(keyID: String) async throws -> EnrolledMachine?
@@ -21,6 +24,12 @@ public protocol ReportStore: Sendable {
     func isAdminToken(hash: String) async throws -> Bool
 }
 
+extension ReportStore {
+    public func addEnrollmentToken(hash: String, now: Int) async throws {
+        try await addEnrollmentToken(hash: hash, now: now, policyDigest: nil)
+    }
+}
+
 /// A machine bound to its Ed25519 key at enrollment, with the identity it gave and its last sequence
 /// number (the replay check).
 public struct EnrolledMachine: Sendable, Equatable, Codable {
@@ -32,11 +41,14 @@ public struct EnrolledMachine: Sendable, Equatable, Codable {
     public var lastSequence = 0
     /// When it enrolled (unix seconds; 0 before it is stored): no report of it is older.
     public var enrolledAt = 0
+    /// The digest of the policy it must be checked with: only a report made with it, on the
+    /// machine's own root, is a full check.
+    public var policyDigest = ""
 
     public init(
         keyID: String, publicKey: String, machineID: String, hostname: String, dmiSerial: String?,
         lastSequence: Int = 0,
-        enrolledAt: Int = 0
+        enrolledAt: Int = 0, policyDigest: String = PolicyDigest.embeddedDefault
     ) {
         self.keyID = keyID
         self.publicKey = publicKey
@@ -45,6 +57,7 @@ public struct EnrolledMachine: Sendable, Equatable, Codable {
         self.dmiSerial = dmiSerial
         self.lastSequence = lastSequence
         self.enrolledAt = enrolledAt
+        self.policyDigest = policyDigest
     }
 }
 
@@ -65,6 +78,9 @@ public struct StoredReport: Sendable, Equatable {
     /// The pending security updates it names, each with the earlier of when the machine says it
     /// first saw it and when this report was made.
     public var securityUpdates: [UpdateSighting] = []
+    /// Made with the machine's expected policy, all its rules, on the machine's own root: only
+    /// such a report may show the machine compliant.
+    public var fullCheck = true
 
     /// The signed report as the machine sent it ("" if its stored copy is damaged).
     public var token: String { signed.token ?? "" }
@@ -125,6 +141,8 @@ public struct ReportHeader: Sendable, Equatable, Codable {
     public let receivedAt: Int
     public let verdict: String
     public let policyID: String
+    /// See `StoredReport.fullCheck`; false for reports stored before it was recorded.
+    public var fullCheck = true
 }
 
 /// What `store` did with a report; the collector acknowledges or refuses it accordingly.

@@ -174,6 +174,14 @@ public final class SQLiteReportStore: ReportStore {
             // The name a machine's latest report gives, when it is not the enrolled one (shown beside it).
             try db.alter(table: "machines") { table in table.add(column: "reported_hostname", .text) }
         }
+        migrator.registerMigration("v6 expected policy") { db in
+            // The policy each machine must be checked with (a token may name one); whether each
+            // report was made with it, on the machine's own root. Reports stored before are not
+            // known to be full checks.
+            try db.alter(table: "enrollment_tokens") { table in table.add(column: "policy_digest", .text) }
+            try db.alter(table: "machines") { table in table.add(column: "policy_digest", .text) }
+            try db.alter(table: "reports") { table in table.add(column: "full_check", .boolean) }
+        }
         return migrator
     }
 
@@ -185,10 +193,11 @@ public final class SQLiteReportStore: ReportStore {
         return result
     }
 
-    public func addEnrollmentToken(hash: String, now: Int) async throws {
+    public func addEnrollmentToken(hash: String, now: Int, policyDigest: String?) async throws {
         try await durableWrite { db in
             try db.execute(
-                sql: "INSERT INTO enrollment_tokens (hash, created_at) VALUES (?, ?)", arguments: [hash, now])
+                sql: "INSERT INTO enrollment_tokens (hash, created_at, policy_digest) VALUES (?, ?, ?)",
+                arguments: [hash, now, policyDigest])
         }
     }
 
@@ -199,13 +208,19 @@ public final class SQLiteReportStore: ReportStore {
                 sql: "UPDATE enrollment_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL",
                 arguments: [now, tokenHash])
             guard db.changesCount == 1 else { return false }
+            // The token's policy, when the administrator named one; else the collector's default.
+            let tokenPolicy = try String.fetchOne(
+                db, sql: "SELECT policy_digest FROM enrollment_tokens WHERE hash = ?", arguments: [tokenHash])
             try db.execute(
                 sql: """
-                    INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(key_id) DO UPDATE SET machine_id = excluded.machine_id, hostname = excluded.hostname, dmi_serial = excluded.dmi_serial
+                    INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at, policy_digest)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(key_id) DO UPDATE SET machine_id = excluded.machine_id, hostname = excluded.hostname,
+                        dmi_serial = excluded.dmi_serial, policy_digest = excluded.policy_digest
                     """,
                 arguments: [
                     machine.keyID, machine.publicKey, machine.machineID, machine.hostname, machine.dmiSerial, now,
+                    tokenPolicy ?? machine.policyDigest,
                 ])
             return true
         }
@@ -268,12 +283,12 @@ public final class SQLiteReportStore: ReportStore {
         try db.cachedStatement(
             sql: """
                 INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
-                                     problems, token, jws_header, jws_payload_zstd, jws_signature)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     full_check, problems, token, jws_header, jws_payload_zstd, jws_signature)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             report.reportID, report.keyID, report.sequence, report.receivedAt, report.startedAt,
-            report.hostname, report.policyID, report.verdict, problems, "",
+            report.hostname, report.policyID, report.verdict, report.fullCheck, problems, "",
             report.signed.header, Data(report.signed.payload), report.signed.signature,
         ])
         // The same updates as the machine's previous report (most reports): nothing to read or write.
@@ -345,12 +360,14 @@ public final class SQLiteReportStore: ReportStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT report_id, sequence, started_at, received_at, verdict, policy_id FROM reports WHERE key_id = ? ORDER BY sequence
+                    SELECT report_id, sequence, started_at, received_at, verdict, policy_id, full_check FROM reports
+                    WHERE key_id = ? ORDER BY sequence
                     """, arguments: [keyID]
             ).map { row in
                 ReportHeader(
                     reportID: row["report_id"], sequence: row["sequence"], startedAt: row["started_at"],
-                    receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
+                    receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"],
+                    fullCheck: row["full_check"] ?? false)
             }
         }
     }
@@ -366,7 +383,8 @@ public final class SQLiteReportStore: ReportStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.*, r.sequence AS r_sequence, r.started_at, r.received_at, r.verdict, r.policy_id, r.problems
+                    SELECT m.*, r.sequence AS r_sequence, r.started_at, r.received_at, r.verdict, r.policy_id, r.problems,
+                        r.full_check
                     FROM machines m LEFT JOIN reports r ON r.report_id = m.last_report_id ORDER BY m.hostname, m.key_id
                     """
             ).map { row in
@@ -384,7 +402,8 @@ public final class SQLiteReportStore: ReportStore {
                     lastReport: reportID.map {
                         ReportHeader(
                             reportID: $0, sequence: row["r_sequence"], startedAt: row["started_at"],
-                            receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"])
+                            receivedAt: row["received_at"], verdict: row["verdict"], policyID: row["policy_id"],
+                            fullCheck: row["full_check"] ?? false)
                     },
                     problems: problems, securityPendingSince: row["security_pending_since"],
                     reportedHostname: row["reported_hostname"])
@@ -407,7 +426,8 @@ public final class SQLiteReportStore: ReportStore {
     private static func machine(_ row: Row) -> EnrolledMachine {
         EnrolledMachine(
             keyID: row["key_id"], publicKey: row["public_key"], machineID: row["machine_id"], hostname: row["hostname"],
-            dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"], enrolledAt: row["enrolled_at"])
+            dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"], enrolledAt: row["enrolled_at"],
+            policyDigest: row["policy_digest"] ?? "")
     }
 
     static func encode(_ problems: [StoredFinding]) throws -> String {
@@ -433,7 +453,8 @@ public final class SQLiteReportStore: ReportStore {
             reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
             startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"],
             verdict: row["verdict"],
-            signed: signed, problems: decode(row["problems"]) ?? problems(in: signed))
+            signed: signed, problems: decode(row["problems"]) ?? problems(in: signed),
+            fullCheck: row["full_check"] ?? false)
     }
 
     /// The problems a signed report holds: for reports whose problems were not kept (schema v1)

@@ -91,10 +91,25 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             help: .text(
                 ja: "SQLite データベース。",
                 en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "この端末を点検するポリシーのダイジェスト (tenken check --json の policy.digest)。既定: tenken に組み込みのポリシー。",
+                en: "Digest of the policy the machine must be checked with (policy.digest of tenken check --json); "
+                    + "default: the policy built into tenken.")) var policyDigest: String?
+
+        func validate() throws {
+            if let policyDigest, !PolicyDigest.isWellFormed(policyDigest) {
+                throw ValidationError(
+                    HelpText.pick(
+                        ja: "--policy-digest は sha256: に続く 64 桁の16進数です",
+                        en: "--policy-digest is sha256: and 64 hex digits"))
+            }
+        }
 
         func run() async throws {
             try await issueToken(database: database) {
-                try await $0.addEnrollmentToken(hash: $1, now: Timestamp.seconds())
+                try await $0.addEnrollmentToken(hash: $1, now: Timestamp.seconds(), policyDigest: policyDigest)
             }
         }
     }

@@ -30,6 +30,8 @@ struct CollectorTests {
             report.sequence = sequence
             var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
             if let startedAt { object["startedAt"] = startedAt }
+            // As the agent reports on the machine itself (the fixture stands in for its root).
+            object["root"] = "/"
             var host = object["host"] as! [String: Any]
             host["machineId"] = machineID
             host["dmiSerial"] = dmiSerial
@@ -408,6 +410,108 @@ struct CollectorTests {
 
     @Test(
         """
+        a report of some rules, of another policy or of another root is stored but never shows the machine \
+        compliant; a token names the policy its machine must be checked with
+        """
+    )
+    func partialChecks() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        let admin = try await collector.adminToken()
+        // Enrolled over HTTPS with a token for the two-rule policy the signer checks with.
+        let token = CollectorApplication.newToken()
+        try await collector.store.addEnrollmentToken(
+            hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds() - 60,
+            policyDigest: Signer.policy.digest)
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
+        try scratch.write(
+            "enroll.json",
+            #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","#
+                + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"pc"}"#)
+        #expect(
+            try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status
+                == 201)
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        #expect(try await collector.store.machine(keyID: keyID)?.policyDigest == Signer.policy.digest)
+        let signer = Signer(scratch: scratch, key: key)
+        func passing(_ object: inout [String: Any]) {
+            var findings = object["findings"] as! [[String: Any]]
+            for index in findings.indices { findings[index]["status"] = "pass" }
+            object["findings"] = findings
+            object["verdict"] = "compliant"
+        }
+        func fleetMachine() async throws -> [String: Any] {
+            let fleet =
+                try JSONSerialization.jsonObject(
+                    with: Data(try await curl.get("/api/v1/fleet", token: admin).body.utf8)) as! [String: Any]
+            return (fleet["machines"] as! [[String: Any]]).first!
+        }
+        // The expected policy on the machine's own root: compliant.
+        #expect(
+            try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 1, edit: passing).0).status == 201)
+        #expect(try await fleetMachine()["verdict"] as? String == "compliant")
+        #expect(try await fleetMachine()["fullCheck"] as? Bool == true)
+        // The same, of a copy under --root, of one rule of it (--rules), or of another policy: stored,
+        // shown incomplete, named "not a full check", and unknown for the contracts.
+        let narrowed = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
+        for (sequence, edit) in [
+            (2, { (object: inout [String: Any]) in object["root"] = "/mnt/clean-copy" }),
+            (
+                3,
+                { (object: inout [String: Any]) in
+                    var policy = object["policy"] as! [String: Any]
+                    policy["digest"] = narrowed.digest
+                    object["policy"] = policy
+                }
+            ),
+            (
+                4,
+                { (object: inout [String: Any]) in
+                    var policy = object["policy"] as! [String: Any]
+                    policy["digest"] = PolicyDigest.embeddedDefault
+                    object["policy"] = policy
+                }
+            ),
+        ] as [(Int, (inout [String: Any]) -> Void)] {
+            let (file, report) = try signer.signed(sequence: sequence) { object in
+                passing(&object)
+                edit(&object)
+            }
+            #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
+            #expect(try await collector.store.report(id: report.reportID)?.fullCheck == false)
+            let machine = try await fleetMachine()
+            #expect(machine["verdict"] as? String == "incomplete", "\(sequence)")
+            #expect(machine["fullCheck"] as? Bool == false)
+            let problems = machine["problems"] as! [[String: Any]]
+            #expect(problems.map { $0["ruleId"] as? String } == ["full-check"], "\(problems)")
+            let contract =
+                try JSONSerialization.jsonObject(
+                    with: Data(try await curl.get("/api/v1/contracts/002", token: admin).body.utf8)) as! [String: Any]
+            #expect(
+                (contract["unknown"] as? [String]) == [keyID] && (contract["compliant"] as? [String])?.isEmpty == true)
+        }
+        // A partial check that finds a failure still fails: only a pass needs the whole policy.
+        #expect(
+            try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 5) { $0["root"] = "/x" }.0).status
+                == 201)
+        #expect(try await fleetMachine()["verdict"] as? String == "non-compliant")
+        let page = try await curl.get("/?lang=en", token: admin).body
+        #expect(!page.contains("not a full check"))
+        #expect(
+            try await curl.post(
+                "/api/v1/reports",
+                file: try signer.signed(sequence: 6) {
+                    passing(&$0)
+                    $0["root"] = "/x"
+                }.0
+            ).status == 201)
+        #expect(try await curl.get("/?lang=en", token: admin).body.contains("not a full check"))
+    }
+
+    @Test(
+        """
         reports compressed as agents send them: read, kept as signed byte for byte; \
         damaged frames, inflation past the limit and unknown payload types refused
         """
@@ -550,7 +654,7 @@ struct CollectorTests {
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/m")
         let machine = EnrolledMachine(
             keyID: MachineKey.thumbprint(key.publicKey), publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
-            machineID: "machine-m", hostname: "pc-m", dmiSerial: nil)
+            machineID: "machine-m", hostname: "pc-m", dmiSerial: nil, policyDigest: Signer.policy.digest)
         // Enrolled a month ago: its reports of the last days are after that.
         #expect(
             try await collector.store.enroll(

@@ -75,6 +75,8 @@ struct PolicyLoaderTests {
         let policy = try PolicyLoader.loadDefault()
         let all = try policy.selecting(policy.rules.map(\.id)).get()
         #expect(all.digest == policy.digest)
+        // What the collector expects of a machine enrolled without another policy.
+        #expect(PolicyDigest.embeddedDefault == policy.digest)
         let one = try policy.selecting(["no-p2p-software"]).get()
         let two = try policy.selecting(["no-p2p-software", "screen-lock"]).get()
         #expect(one.digest != policy.digest && two.digest != policy.digest && one.digest != two.digest)

@@ -1,4 +1,3 @@
-import Crypto
 import TenkenBase
 
 /// A loaded policy: rules, the catalog they refer to, and a digest that identifies exactly which
@@ -24,12 +23,10 @@ public struct Policy: Sendable {
         guard selected.count < rules.count else { return .success(self) }
         // A check of some rules is not a check of the policy: its reports name another digest,
         // so a collector that expects the policy's never counts one as the full check.
-        var hasher = SHA256()
-        hasher.update(data: Array((digest + "\nrules " + selected.map(\.id).joined(separator: ",")).utf8))
         return .success(
             Policy(
                 id: id, version: version, title: title, rules: selected, catalog: catalog,
-                digest: "sha256:" + ByteText.hex(hasher.finalize())))
+                digest: PolicyDigest.subset(of: digest, rules: selected.map(\.id))))
     }
 
     /// The extra facts this policy's rules need collected.

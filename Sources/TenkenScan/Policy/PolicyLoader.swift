@@ -1,4 +1,3 @@
-import Crypto
 import TenkenBase
 import TenkenPolicies
 
@@ -42,12 +41,12 @@ public enum PolicyLoader {
 
     static func load(name: String, bytes: [UInt8], directory: String?) throws(PolicyError) -> Policy {
         let document = try PolicyDocument(text(bytes, file: name), file: name)
-        var hasher = SHA256()
-        absorb(&hasher, name: "policy", bytes: bytes)
+        var digest = PolicyDigest()
+        digest.absorb(name: "policy", bytes: bytes)
         var catalogFiles: [CatalogFile] = []
         for reference in document.catalog {
             let catalogBytes = try catalogFile(reference, directory: directory, policy: name)
-            absorb(&hasher, name: reference, bytes: catalogBytes)
+            digest.absorb(name: reference, bytes: catalogBytes)
             catalogFiles.append(try CatalogFile(text(catalogBytes, file: reference), file: reference))
         }
         let catalog = SoftwareCatalog(catalogFiles)
@@ -60,10 +59,9 @@ public enum PolicyLoader {
                 throw PolicyError(file: name, message: "rule '\(rule.id)': no catalog file has category '\(category)'")
             }
         }
-        let digest = ByteText.hex(hasher.finalize())
         return Policy(
             id: document.id, version: document.version, title: document.title, rules: document.rules,
-            catalog: catalog, digest: "sha256:" + digest)
+            catalog: catalog, digest: digest.finalize())
     }
 
     private static func catalogFile(_ reference: String, directory: String?, policy: String) throws(PolicyError)
@@ -85,11 +83,6 @@ public enum PolicyLoader {
             throw PolicyError(file: file, message: "not valid UTF-8")
         }
         return text
-    }
-
-    private static func absorb(_ hasher: inout SHA256, name: String, bytes: [UInt8]) {
-        hasher.update(data: Array(name.utf8) + [0] + Array(String(bytes.count).utf8) + [0])
-        hasher.update(data: bytes)
     }
 
     private static func embedded(_ name: String) -> [UInt8]? { EmbeddedPolicies.files[name] }
