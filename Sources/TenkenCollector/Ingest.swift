@@ -126,6 +126,8 @@ public struct Ingest: Sendable {
                 reason: .implausible,
                 message: "sequence \(report.sequence) is more than \(Self.maximumSequenceStep) above the last one "
                     + "stored (\(last))")
+        case .unknownMachine:
+            throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled (the machine was removed)")
         case .idTaken:
             throw Refusal(
                 reason: .replayed, message: "report id \(report.reportId) belongs to another machine's report")

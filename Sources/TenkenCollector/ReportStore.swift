@@ -4,9 +4,16 @@ import TenkenBase
 /// Where the collector keeps machines, tokens and reports. SQLite (GRDB, WAL) is the embedded
 /// default (`SQLiteReportStore`); another database goes behind the same protocol.
 public protocol ReportStore: Sendable {
-    /// A one-time enrollment token; `policyDigest` names the policy its machine must be checked
-    /// with (nil: the collector's default).
-    func addEnrollmentToken(hash: String, now: Int, policyDigest: String?) async throws
+    /// A one-time enrollment token, good until `expiresAt`; `policyDigest` names the policy its
+    /// machine must be checked with (nil: the collector's default).
+    func addEnrollmentToken(hash: String, now: Int, policyDigest: String?, expiresAt: Int) async throws
+    /// Every enrollment token, used or not, newest first (never the token itself: only its hash is kept).
+    func enrollmentTokens() async throws -> [EnrollmentTokenRecord]
+    /// Revokes the unused tokens whose id (`EnrollmentTokenRecord.id`) is `id`; how many.
+    func revokeEnrollmentToken(id: String, now: Int) async throws -> Int
+    /// Removes a machine: its key is no longer enrolled, it leaves the fleet views, and its
+    /// reports stay, for the record. False when no such machine is enrolled.
+    func removeMachine(keyID: String, now: Int) async throws -> Bool
     /// Marks the token used and binds the key; false when the token is unknown or already used.
     func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> Bool
     func machine(keyID: String) async throws -> EnrolledMachine?
@@ -25,9 +32,24 @@ public protocol ReportStore: Sendable {
 }
 
 extension ReportStore {
-    public func addEnrollmentToken(hash: String, now: Int) async throws {
-        try await addEnrollmentToken(hash: hash, now: now, policyDigest: nil)
+    /// How long a token is good for when not said otherwise.
+    public static var enrollmentTokenLifetime: Int { 7 * 86_400 }
+
+    public func addEnrollmentToken(hash: String, now: Int, policyDigest: String? = nil) async throws {
+        try await addEnrollmentToken(
+            hash: hash, now: now, policyDigest: policyDigest, expiresAt: now + Self.enrollmentTokenLifetime)
     }
+}
+
+/// An enrollment token as the collector keeps it: by the start of its hash, with its times.
+public struct EnrollmentTokenRecord: Sendable, Equatable {
+    /// The first 12 hex digits of the token's hash: what `tokens revoke` takes.
+    public let id: String
+    public let createdAt: Int
+    public let expiresAt: Int
+    public let usedAt: Int?
+    public let revokedAt: Int?
+    public let policyDigest: String?
 }
 
 /// A machine bound to its Ed25519 key at enrollment, with the identity it gave and its last sequence
@@ -157,4 +179,6 @@ public enum StoreOutcome: Sendable, Equatable {
     case sequenceTooFarAhead(last: Int)
     /// Another machine's report has this id.
     case idTaken
+    /// The machine was removed (its key no longer enrolled).
+    case unknownMachine
 }

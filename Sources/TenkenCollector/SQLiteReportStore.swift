@@ -182,6 +182,16 @@ public final class SQLiteReportStore: ReportStore {
             try db.alter(table: "machines") { table in table.add(column: "policy_digest", .text) }
             try db.alter(table: "reports") { table in table.add(column: "full_check", .boolean) }
         }
+        migrator.registerMigration("v7 token expiry") { db in
+            // Tokens expire (7 days unless said otherwise) and can be revoked; older ones got a week.
+            try db.alter(table: "enrollment_tokens") { table in
+                table.add(column: "expires_at", .integer)
+                table.add(column: "revoked_at", .integer)
+            }
+            try db.execute(sql: "UPDATE enrollment_tokens SET expires_at = created_at + 604800")
+            // A removed machine's row stays (its reports refer to it), marked, out of every view.
+            try db.alter(table: "machines") { table in table.add(column: "removed_at", .integer) }
+        }
         return migrator
     }
 
@@ -193,11 +203,47 @@ public final class SQLiteReportStore: ReportStore {
         return result
     }
 
-    public func addEnrollmentToken(hash: String, now: Int, policyDigest: String?) async throws {
+    public func addEnrollmentToken(hash: String, now: Int, policyDigest: String?, expiresAt: Int) async throws {
         try await durableWrite { db in
             try db.execute(
-                sql: "INSERT INTO enrollment_tokens (hash, created_at, policy_digest) VALUES (?, ?, ?)",
-                arguments: [hash, now, policyDigest])
+                sql: "INSERT INTO enrollment_tokens (hash, created_at, policy_digest, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [hash, now, policyDigest, expiresAt])
+        }
+    }
+
+    public func enrollmentTokens() async throws -> [EnrollmentTokenRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM enrollment_tokens ORDER BY created_at DESC, hash").map { row in
+                let hash: String = row["hash"]
+                return EnrollmentTokenRecord(
+                    id: String(hash.prefix(12)), createdAt: row["created_at"], expiresAt: row["expires_at"] ?? 0,
+                    usedAt: row["used_at"], revokedAt: row["revoked_at"], policyDigest: row["policy_digest"])
+            }
+        }
+    }
+
+    public func revokeEnrollmentToken(id: String, now: Int) async throws -> Int {
+        // Exactly a listed id: 12 hex digits, never a pattern.
+        guard id.utf8.count == 12, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { return 0 }
+        return try await durableWrite { db in
+            try db.execute(
+                sql: """
+                    UPDATE enrollment_tokens SET revoked_at = ?
+                    WHERE substr(hash, 1, 12) = ? AND used_at IS NULL AND revoked_at IS NULL
+                    """, arguments: [now, id])
+            return db.changesCount
+        }
+    }
+
+    public func removeMachine(keyID: String, now: Int) async throws -> Bool {
+        try await durableWrite { db in
+            try db.execute(
+                sql: "UPDATE machines SET removed_at = ? WHERE key_id = ? AND removed_at IS NULL",
+                arguments: [now, keyID])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: "DELETE FROM update_sightings WHERE key_id = ?", arguments: [keyID])
+            return true
         }
     }
 
@@ -205,8 +251,11 @@ public final class SQLiteReportStore: ReportStore {
         // Synced before the machine hears it is enrolled, as reports are.
         try await durableWrite { db -> Bool in
             try db.execute(
-                sql: "UPDATE enrollment_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL",
-                arguments: [now, tokenHash])
+                sql: """
+                    UPDATE enrollment_tokens SET used_at = ?
+                    WHERE hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
+                    """,
+                arguments: [now, tokenHash, now])
             guard db.changesCount == 1 else { return false }
             // The token's policy, when the administrator named one; else the collector's default.
             let tokenPolicy = try String.fetchOne(
@@ -216,7 +265,7 @@ public final class SQLiteReportStore: ReportStore {
                     INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at, policy_digest)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(key_id) DO UPDATE SET machine_id = excluded.machine_id, hostname = excluded.hostname,
-                        dmi_serial = excluded.dmi_serial, policy_digest = excluded.policy_digest
+                        dmi_serial = excluded.dmi_serial, policy_digest = excluded.policy_digest, removed_at = NULL
                     """,
                 arguments: [
                     machine.keyID, machine.publicKey, machine.machineID, machine.hostname, machine.dmiSerial, now,
@@ -228,7 +277,9 @@ public final class SQLiteReportStore: ReportStore {
 
     public func machine(keyID: String) async throws -> EnrolledMachine? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM machines WHERE key_id = ?", arguments: [keyID]).map(Self.machine)
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM machines WHERE key_id = ? AND removed_at IS NULL", arguments: [keyID]
+            ).map(Self.machine)
         }
     }
 
@@ -275,9 +326,14 @@ public final class SQLiteReportStore: ReportStore {
         }
         let machine = try Row.fetchOne(
             db.cachedStatement(
-                sql: "SELECT last_sequence, sightings_digest, security_pending_since FROM machines WHERE key_id = ?"),
+                sql: """
+                    SELECT last_sequence, sightings_digest, security_pending_since FROM machines
+                    WHERE key_id = ? AND removed_at IS NULL
+                    """),
             arguments: [report.keyID])
-        let last: Int = machine?["last_sequence"] ?? 0
+        // Removed while its key was still remembered by the ingest: no longer enrolled.
+        guard let machine else { return .unknownMachine }
+        let last: Int = machine["last_sequence"] ?? 0
         guard report.sequence > last else { return .replayed }
         guard report.sequence - last <= Ingest.maximumSequenceStep else { return .sequenceTooFarAhead(last: last) }
         try db.cachedStatement(
@@ -292,10 +348,10 @@ public final class SQLiteReportStore: ReportStore {
             report.signed.header, Data(report.signed.payload), report.signed.signature,
         ])
         // The same updates as the machine's previous report (most reports): nothing to read or write.
-        let digest: String? = machine?["sightings_digest"]
+        let digest: String? = machine["sightings_digest"]
         let pendingSince =
             digest == sightings
-            ? machine?["security_pending_since"] as Int? : try storeSightings(report, in: db)
+            ? machine["security_pending_since"] as Int? : try storeSightings(report, in: db)
         // The name shown stays the enrolled one: a machine cannot rename itself into another's
         // place in the fleet. The name it reports, when it differs, is kept beside it.
         try db.cachedStatement(
@@ -385,7 +441,8 @@ public final class SQLiteReportStore: ReportStore {
                 sql: """
                     SELECT m.*, r.sequence AS r_sequence, r.started_at, r.received_at, r.verdict, r.policy_id, r.problems,
                         r.full_check
-                    FROM machines m LEFT JOIN reports r ON r.report_id = m.last_report_id ORDER BY m.hostname, m.key_id
+                    FROM machines m LEFT JOIN reports r ON r.report_id = m.last_report_id
+                    WHERE m.removed_at IS NULL ORDER BY m.hostname, m.key_id
                     """
             ).map { row in
                 let reportID: String? = row["last_report_id"]

@@ -977,6 +977,76 @@ struct CollectorTests {
         #expect(!String(decoding: try scratch.read("collector.sqlite"), as: UTF8.self).contains(adminToken))
     }
 
+    @Test(
+        """
+        tokens expire and can be listed and revoked; a removed machine's reports are refused at once by the \
+        running collector; --valid-days and --policy-digest are checked
+        """
+    )
+    func administration() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        let tool = [LoopbackCollector.binary]
+        let database = ["--database", collector.database]
+        let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
+        func enroll(_ token: String) async throws -> Int {
+            try scratch.write(
+                "enroll.json",
+                #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","#
+                    + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"pc"}"#)
+            return try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json")
+                .status
+        }
+        // Expired a minute ago: refused.
+        let expired = CollectorApplication.newToken()
+        let now = Timestamp.seconds()
+        try await collector.store.addEnrollmentToken(
+            hash: CollectorApplication.tokenHash(expired), now: now - 8 * 86_400, policyDigest: nil, expiresAt: now - 60
+        )
+        #expect(try await enroll(expired) == 403)
+        // Issued by the command, listed by id (never the token), revoked: refused.
+        let issued = try await runDetached(tool + ["token", "--valid-days", "2"] + database)
+        let token = issued.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(issued.status == 0 && token.hasPrefix("tk_"))
+        let id = String(CollectorApplication.tokenHash(token).prefix(12))
+        let listed = try await runDetached(tool + ["tokens", "list"] + database, environment: ["LANG": "C"])
+        #expect(listed.status == 0 && !listed.output.contains(token), "\(listed.output)")
+        let line = try #require(listed.output.split(separator: "\n").first { $0.hasPrefix(id) })
+        #expect(line.contains("unused") && line.contains(" JST") && line.contains("default policy"), "\(line)")
+        #expect(listed.output.contains("expired"))
+        #expect(try await runDetached(tool + ["tokens", "revoke", id] + database).status == 0)
+        #expect(try await runDetached(tool + ["tokens", "revoke", id] + database).status != 0)  // only unused ones
+        #expect(try await runDetached(tool + ["tokens", "revoke", "%"] + database).status != 0)  // never a pattern
+        #expect(try await enroll(token) == 403)
+        #expect(
+            try await runDetached(tool + ["tokens", "list"] + database, environment: ["LANG": "C"]).output.contains(
+                id + "\t"))
+        // Bad options are refused before anything is written.
+        #expect(try await runDetached(tool + ["token", "--valid-days", "0"] + database).status != 0)
+        #expect(try await runDetached(tool + ["token", "--policy-digest", "md5:00"] + database).status != 0)
+        // Enrolled, reporting, then removed while the server runs (its key remembered): refused at once.
+        #expect(try await enroll(try await collector.enrollmentToken()) == 201)
+        let signer = Signer(scratch: scratch, key: key)
+        #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 1).0).status == 201)
+        let keyID = MachineKey.thumbprint(key.publicKey)
+        let machines = try await runDetached(tool + ["machines", "list"] + database)
+        #expect(machines.status == 0 && machines.output.hasPrefix(keyID + "\tpc\t"), "\(machines.output)")
+        let removed = try await runDetached(tool + ["machines", "remove", keyID] + database)
+        #expect(removed.status == 0, "\(removed.output) \(removed.error)")
+        #expect(try await runDetached(tool + ["machines", "remove", keyID] + database).status != 0)
+        // Key ids are base64url and may begin with "-": taken as an id, not an option.
+        let dashed = try await runDetached(
+            tool + ["machines", "remove", "-notakey"] + database, environment: ["LANG": "C"])
+        #expect(dashed.status != 0 && dashed.error.contains("no enrolled machine -notakey"), "\(dashed.error)")
+        let refused = try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 2).0)
+        #expect(refused.status == 403 && refused.body.contains("removed"), "\(refused.body)")
+        #expect(try await collector.store.fleet().isEmpty)
+        #expect(try await collector.store.reports(keyID: keyID).count == 1)  // kept for the record
+        #expect(try await runDetached(tool + ["machines", "list"] + database).output.isEmpty)
+    }
+
     @Test("CSV cells: quoting, and no formulas for a spreadsheet to run")
     func csvCells() {
         #expect(CSVTable.cell("plain") == "plain")

@@ -46,6 +46,12 @@ public enum Timestamp {
         String(format(seconds: seconds + 9 * 3600).prefix(10))
     }
 
+    /// "2026-12-03 21:05 JST": a time a person reads, in Japan time.
+    public static func japanTime(_ seconds: Int) -> String {
+        let full = format(seconds: seconds + 9 * 3600)
+        return String(full.prefix(10)) + " " + String(full.dropFirst(11).prefix(5)) + " JST"
+    }
+
     /// Times read from disk outside 1970-9999 are not dates (and would overflow gmtime).
     public static let plausible = 0...253_402_300_799
 

@@ -11,7 +11,9 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             ja: "登録済み端末から署名付きの tenken 報告を HTTPS で受け取る。",
             en: "Receives signed tenken reports over HTTPS from enrolled machines."),
         version: TenkenVersion.current,
-        subcommands: [Initialize.self, Token.self, AdminToken.self, Serve.self]
+        subcommands: [
+            Initialize.self, Token.self, Tokens.self, Machines.self, AdminToken.self, Serve.self,
+        ]
     )
 
     static func main() async {
@@ -97,8 +99,17 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
                 ja: "この端末を点検するポリシーのダイジェスト (tenken check --json の policy.digest)。既定: tenken に組み込みのポリシー。",
                 en: "Digest of the policy the machine must be checked with (policy.digest of tenken check --json); "
                     + "default: the policy built into tenken.")) var policyDigest: String?
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "トークンの有効日数。",
+                en: "Days the token can be used.")) var validDays = 7
 
         func validate() throws {
+            guard (1...365).contains(validDays) else {
+                throw ValidationError(
+                    HelpText.pick(ja: "--valid-days は 1 から 365 です", en: "--valid-days is 1 to 365"))
+            }
             if let policyDigest, !PolicyDigest.isWellFormed(policyDigest) {
                 throw ValidationError(
                     HelpText.pick(
@@ -109,7 +120,9 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await issueToken(database: database) {
-                try await $0.addEnrollmentToken(hash: $1, now: Timestamp.seconds(), policyDigest: policyDigest)
+                let now = Timestamp.seconds()
+                try await $0.addEnrollmentToken(
+                    hash: $1, now: now, policyDigest: policyDigest, expiresAt: now + validDays * 86_400)
             }
         }
     }

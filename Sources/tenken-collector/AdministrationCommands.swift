@@ -1,0 +1,131 @@
+import ArgumentParser
+import TenkenBase
+import TenkenCollector
+import TenkenCommandLine
+
+/// `tenken-collector tokens list|revoke`: the enrollment tokens, by the start of their hash (the
+/// tokens themselves were shown once and are not kept).
+struct Tokens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens",
+        abstract: HelpText.pick(ja: "登録トークンの一覧と失効。", en: "List and revoke enrollment tokens."),
+        subcommands: [List.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: HelpText.pick(
+                ja: "登録トークンを新しい順に表示する (ID、作成、期限、状態、ポリシー)。",
+                en: "Show enrollment tokens, newest first (id, created, expires, state, policy)."))
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let now = Timestamp.seconds()
+            let ja = HelpText.language == .ja
+            for token in try await database.store().enrollmentTokens() {
+                let state =
+                    if let used = token.usedAt {
+                        (ja ? "使用済み " : "used ") + Timestamp.japanTime(used)
+                    } else if let revoked = token.revokedAt {
+                        (ja ? "失効 " : "revoked ") + Timestamp.japanTime(revoked)
+                    } else if token.expiresAt <= now {
+                        ja ? "期限切れ" : "expired"
+                    } else {
+                        ja ? "未使用" : "unused"
+                    }
+                print(
+                    [
+                        token.id, Timestamp.japanTime(token.createdAt),
+                        Timestamp.japanTime(token.expiresAt), state,
+                        token.policyDigest ?? (ja ? "既定のポリシー" : "default policy"),
+                    ].joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke",
+            abstract: HelpText.pick(
+                ja: "未使用の登録トークンを失効させる (ID は tokens list の 12 桁)。",
+                en: "Revoke an unused enrollment token (its 12-digit id from tokens list)."))
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: .text(ja: "トークンの ID。", en: "Token id.")) var id: String
+
+        func run() async throws {
+            guard try await database.store().revokeEnrollmentToken(id: id, now: Timestamp.seconds()) > 0 else {
+                throw CommandFailure(
+                    message: HelpText.pick(
+                        ja: "未使用のトークン \(id) はありません", en: "no unused token \(id)"))
+            }
+            print(HelpText.pick(ja: "失効させました: \(id)", en: "revoked: \(id)"))
+        }
+    }
+}
+
+/// `tenken-collector machines list|remove`.
+struct Machines: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "machines",
+        abstract: HelpText.pick(ja: "登録済み端末の一覧と削除。", en: "List and remove enrolled machines."),
+        subcommands: [List.self, Remove.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: HelpText.pick(
+                ja: "登録済み端末を表示する (鍵ID、ホスト名、machine-id、登録、最終受信、判定)。",
+                en: "Show enrolled machines (key id, hostname, machine-id, enrolled, last seen, verdict)."))
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            for state in try await database.store().fleet() {
+                print(
+                    [
+                        state.machine.keyID, TerminalText.escaped(state.machine.hostname),
+                        TerminalText.escaped(state.machine.machineID), Timestamp.japanTime(state.enrolledAt),
+                        state.lastSeen.map { Timestamp.japanTime($0) } ?? "-",
+                        state.lastReport?.verdict ?? "-",
+                    ].joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove",
+            abstract: HelpText.pick(
+                ja: "端末の登録を取り消す (鍵は受け付けなくなる。報告は記録として残る)。",
+                en: "Remove a machine: its key is no longer accepted (its reports stay, for the record)."))
+        @OptionGroup var database: DatabaseOption
+        // A key id may begin with "-" (base64url): taken as it is, not as an option.
+        @Argument(
+            parsing: .allUnrecognized,
+            help: .text(ja: "端末の鍵ID。", en: "The machine's key id.")) var keyIDs: [String]
+
+        func validate() throws {
+            guard keyIDs.count == 1 else {
+                throw ValidationError(HelpText.pick(ja: "鍵IDを1つ指定してください", en: "give one key id"))
+            }
+        }
+
+        func run() async throws {
+            guard try await database.store().removeMachine(keyID: keyIDs[0], now: Timestamp.seconds()) else {
+                throw CommandFailure(
+                    message: HelpText.pick(ja: "登録済みの端末 \(keyIDs[0]) はありません", en: "no enrolled machine \(keyIDs[0])"))
+            }
+            print(HelpText.pick(ja: "削除しました: \(keyIDs[0])", en: "removed: \(keyIDs[0])"))
+        }
+    }
+}
+
+/// `--database`, shared by the administration commands.
+struct DatabaseOption: ParsableArguments {
+    @Option(
+        name: .long,
+        help: .text(
+            ja: "SQLite データベース。",
+            en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
+
+    func store() throws -> SQLiteReportStore { try SQLiteReportStore(path: database) }
+}
