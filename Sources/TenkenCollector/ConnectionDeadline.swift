@@ -21,6 +21,11 @@ final class ConnectionDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let limits: Limits
+    /// When the client must have sent what it owes; nil while the collector is answering.
+    private var deadline: NIODeadline?
+    /// At most one timer a connection, never more than the head limit ahead (the shortest), so
+    /// it fires before any deadline set since; firing early, it looks again. Setting a deadline is
+    /// then an assignment, not a timer made and cancelled for each part of each request.
     private var timer: Scheduled<Void>?
 
     init(limits: Limits) {
@@ -28,34 +33,48 @@ final class ConnectionDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        arm(limits.head, context)
+        set(limits.head, context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        deadline = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: arm(limits.body, context)
+        case .head: set(limits.body, context)
         case .body: break
-        case .end:
-            // The collector's turn: no deadline until it has answered.
-            timer?.cancel()
-            timer = nil
+        // The collector's turn: no deadline until it has answered.
+        case .end: deadline = nil
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(limits.head, context) }
+        if case .end = unwrapOutboundIn(data) { set(limits.head, context) }
         context.write(data, promise: promise)
     }
 
-    private func arm(_ limit: TimeAmount, _ context: ChannelHandlerContext) {
-        timer?.cancel()
+    private func set(_ limit: TimeAmount, _ context: ChannelHandlerContext) {
+        let due = NIODeadline.now() + limit
+        deadline = due
+        if timer == nil { schedule(due, context) }
+    }
+
+    private func schedule(_ due: NIODeadline, _ context: ChannelHandlerContext) {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+        timer = context.eventLoop.scheduleTask(deadline: min(due, .now() + limits.head)) {
+            let deadline = handler.value
+            deadline.timer = nil
+            guard let due = deadline.deadline else { return }  // answering: set again after
+            if due <= .now() {
+                channel.close(promise: nil)
+            } else if let context = try? channel.pipeline.syncOperations.context(handler: deadline) {
+                deadline.schedule(due, context)
+            }
+        }
     }
 }
