@@ -168,11 +168,7 @@ public struct IngestedReport: Equatable, Sendable {
             return "the verdict \(verdict) does not follow from the findings"
         }
         // Nor its counts: every status, each the number of findings that have it.
-        var computed: [String: Int] = [:]
-        for status in TenkenBase.Finding.Status.allCases {
-            computed[status.rawValue] = findings.filter { $0.status == status.rawValue }.count
-        }
-        guard counts == computed else { return "the counts do not follow from the findings" }
+        guard counts == CheckReport.counts(of: statuses) else { return "the counts do not follow from the findings" }
         return nil
     }
 

@@ -40,11 +40,8 @@ struct CollectorTests {
             edit(&object)
             // An edit of the findings gets the counts that follow from them, unless it set its own.
             if object["counts"] as? [String: Int] == counts, let findings = object["findings"] as? [[String: Any]] {
-                var computed = Dictionary(uniqueKeysWithValues: Finding.Status.allCases.map { ($0.rawValue, 0) })
-                for finding in findings {
-                    if let status = finding["status"] as? String { computed[status, default: 0] += 1 }
-                }
-                object["counts"] = computed
+                object["counts"] = CheckReport.counts(
+                    of: findings.compactMap { ($0["status"] as? String).flatMap(Finding.Status.init(rawValue:)) })
             }
             let name = "report-\(sequence)-\(report.reportID).jws"
             let json = Array(try JSONSerialization.data(withJSONObject: object))

@@ -18,10 +18,7 @@ public enum Ed25519Vectors {
         return [bytes, Array(bytes.dropLast()) + [bytes[31] | 0x80]]
     }
 
-    public static func hexBytes(_ hex: String) -> [UInt8] {
-        let digits = Array(hex.utf8).map { $0 <= 0x39 ? $0 - 0x30 : $0 - 0x57 }
-        return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
-    }
+    public static func hexBytes(_ hex: String) -> [UInt8] { ByteText.bytes(hex: hex)! }
 
     /// A token "signed" by a small-order key with R = the identity and S = 0, which the signature
     /// equation accepts for any message.

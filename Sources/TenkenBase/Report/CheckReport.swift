@@ -124,6 +124,13 @@ public struct CheckReport: Sendable, Codable {
         findings = try container.decode([Finding].self, forKey: .findings)
     }
 
+    /// Findings by status, every status counted (0 for none): what a report's `counts` must be.
+    public static func counts(of statuses: some Sequence<Finding.Status>) -> [String: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: Finding.Status.allCases.map { ($0.rawValue, 0) })
+        for status in statuses { counts[status.rawValue, default: 0] += 1 }
+        return counts
+    }
+
     /// A report of `findings`; the verdict and the counts follow from them.
     public init(
         host: Host, root: String, policy: PolicyReference, coverage: [SourceCoverage], findings: [Finding],
@@ -138,11 +145,7 @@ public struct CheckReport: Sendable, Codable {
         durationMilliseconds = (duration * 1_000_000).rounded() / 1000
         self.coverage = coverage
         self.findings = findings
-        var counts: [String: Int] = [:]
-        for status in Finding.Status.allCases {
-            counts[status.rawValue] = findings.filter { $0.status == status }.count
-        }
-        self.counts = counts
+        counts = Self.counts(of: findings.map(\.status))
         verdict = Verdict(following: findings.map(\.status))
     }
 

@@ -59,15 +59,10 @@ public enum StrictEd25519 {
         [1] + [UInt8](repeating: 0, count: 31),
         [0xEC] + [UInt8](repeating: 0xFF, count: 30) + [0x7F],
         [UInt8](repeating: 0, count: 32),
-        bytes("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
-        bytes("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+        ByteText.bytes(hex: "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")!,
+        ByteText.bytes(hex: "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")!,
     ]
 
     /// L = 2^252 + 27742317777372353535851937790883648493, little-endian.
-    private static let order = bytes("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
-
-    private static func bytes(_ hex: String) -> [UInt8] {
-        let digits = Array(hex.utf8).map { $0 <= 0x39 ? $0 - 0x30 : $0 - 0x57 }
-        return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
-    }
+    private static let order = ByteText.bytes(hex: "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")!
 }

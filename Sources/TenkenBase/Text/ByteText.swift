@@ -64,6 +64,30 @@ public enum ByteText {
         return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
     }
 
+    /// The bytes hex digits spell (either case; spaces between them ignored), or nil.
+    public static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8).filter { $0 != 0x20 }
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case 0x30...0x39: return digit - 0x30
+        case 0x61...0x66: return digit - 0x61 + 10
+        case 0x41...0x46: return digit - 0x41 + 10
+        default: return nil
+        }
+    }
+
     private static func validSequenceLength(_ bytes: ArraySlice<UInt8>, at index: Int) -> Int {
         let lead = bytes[index]
         let length: Int

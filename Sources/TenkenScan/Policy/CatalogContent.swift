@@ -106,7 +106,7 @@ public struct CatalogProtocol: Sendable, Hashable {
         var signatures: [Signature] = []
         for entry in try yaml.objects("signatures", keys: Self.signatureKeys) {
             let hex = try entry.string("hex")
-            guard let bytes = Self.bytes(hex: hex) else { throw entry.error("hex", "'\(hex)' is not hex digits") }
+            guard let bytes = ByteText.bytes(hex: hex) else { throw entry.error("hex", "'\(hex)' is not hex digits") }
             guard (Self.shortestSignature...Self.longestSignature).contains(bytes.count) else {
                 throw entry.error(
                     "hex", "a signature has \(Self.shortestSignature) to \(Self.longestSignature) bytes")
@@ -121,27 +121,5 @@ public struct CatalogProtocol: Sendable, Hashable {
             throw yaml.error("signatures", "a protocol needs at least two signatures")
         }
         self.signatures = signatures
-    }
-
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8).filter { $0 != 0x20 }
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = 0
-        while index < digits.count {
-            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func value(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case 0x30...0x39: return digit - 0x30
-        case 0x61...0x66: return digit - 0x61 + 10
-        case 0x41...0x46: return digit - 0x41 + 10
-        default: return nil
-        }
     }
 }
