@@ -118,14 +118,3 @@ struct Machines: AsyncParsableCommand {
         }
     }
 }
-
-/// `--database`, shared by the administration commands.
-struct DatabaseOption: ParsableArguments {
-    @Option(
-        name: .long,
-        help: .text(
-            ja: "SQLite データベース。",
-            en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
-
-    func store() throws -> SQLiteReportStore { try SQLiteReportStore(path: database) }
-}

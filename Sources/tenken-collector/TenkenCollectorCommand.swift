@@ -76,9 +76,11 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
     }
 
     /// Prints a new random token once; `keep` stores only its hash.
-    static func issueToken(database: String, keep: (SQLiteReportStore, String) async throws -> Void) async throws {
+    static func issueToken(database: DatabaseOption, keep: (SQLiteReportStore, String) async throws -> Void)
+        async throws
+    {
         let token = CollectorApplication.newToken()
-        try await keep(try SQLiteReportStore(path: database), CollectorApplication.tokenHash(token))
+        try await keep(try database.store(), CollectorApplication.tokenHash(token))
         print(token)
     }
 
@@ -88,11 +90,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             abstract: HelpText.pick(
                 ja: "使い捨ての登録トークンを作成する。",
                 en: "Create a one-time enrollment token."))
-        @Option(
-            name: .long,
-            help: .text(
-                ja: "SQLite データベース。",
-                en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
+        @OptionGroup var database: DatabaseOption
         @Option(
             name: .long,
             help: .text(
@@ -133,11 +131,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             abstract: HelpText.pick(
                 ja: "ダッシュボード・API・CSV・/metrics 用のトークンを作成する (表示は一度だけ)。",
                 en: "Create a token for the dashboard, the API, CSV and /metrics (shown once)."))
-        @Option(
-            name: .long,
-            help: .text(
-                ja: "SQLite データベース。",
-                en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
+        @OptionGroup var database: DatabaseOption
 
         func run() async throws {
             try await issueToken(database: database) { try await $0.addAdminToken(hash: $1, now: Timestamp.seconds()) }
@@ -155,11 +149,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             help: .text(
                 ja: "init が書いたディレクトリ。",
                 en: "Directory written by init.")) var dir = "/etc/tenken-collector"
-        @Option(
-            name: .long,
-            help: .text(
-                ja: "SQLite データベース。",
-                en: "SQLite database.")) var database = "/var/lib/tenken-collector/collector.sqlite"
+        @OptionGroup var database: DatabaseOption
         @Option(name: .long, help: .text(ja: "待ち受けるアドレス。", en: "Address to listen on.")) var listen = "0.0.0.0"
         @Option(name: .long, help: .text(ja: "ポート。", en: "Port.")) var port = 8443
         @Option(
@@ -180,7 +170,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             configuration.silentAfterHours = silentHours
             configuration.maximumClockAhead = clockSkew
             let app = try CollectorApplication.make(
-                store: try SQLiteReportStore(path: database), configuration: configuration)
+                store: try database.store(), configuration: configuration)
             try await app.runService()
         }
     }

@@ -50,6 +50,19 @@ struct CollectorTests {
         }
     }
 
+    /// POST /api/v1/enroll as `tenken enroll` sends it, for the workstation fixture's machine-id.
+    static func enroll(
+        _ curl: Curl, token: String, publicKey: [UInt8], hostname: String = "pc", dmiSerial: String? = nil
+    ) async throws -> Curl.Reply {
+        let serial = dmiSerial.map { #","dmiSerial":"\#($0)""# } ?? ""
+        let body =
+            #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(publicKey))","#
+            + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"\#(hostname)"\#(serial)}"#
+        return try await curl([
+            "-H", "Content-Type: application/json", "--data-binary", body, curl.base + "/api/v1/enroll",
+        ])
+    }
+
     @Test("enrollment, verified ingest, acknowledgement by id, replay, forgery, clock and size refused, TLS 1.2+ only")
     func enrollAndIngest() async throws {
         let scratch = try ScratchTree()
@@ -71,17 +84,14 @@ struct CollectorTests {
 
         let token = try await collector.enrollmentToken()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
-        try scratch.write(
-            "enroll.json",
-            #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","#
-                + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"kensa-pc01","dmiSerial":"PF3ABCDE"}"#
-        )
-        #expect(
-            try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status
-                == 201)
-        #expect(
-            try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status
-                == 403)
+        let publicKey = Array(key.publicKey.rawRepresentation)
+        func enroll() async throws -> Int {
+            try await Self.enroll(
+                curl, token: token, publicKey: publicKey, hostname: "kensa-pc01", dmiSerial: "PF3ABCDE"
+            ).status
+        }
+        #expect(try await enroll() == 201)
+        #expect(try await enroll() == 403)
         try scratch.write(
             "hostile.json",
             #"{"token":"x","publicKey":"AAAA","machineId":"m","hostname":"\#(String(repeating: "h", count: 300))"}"#)
@@ -203,13 +213,8 @@ struct CollectorTests {
         let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
         defer { Task { await collector.stop() } }
         let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
-        for (index, point) in Ed25519Vectors.smallOrderPoints.enumerated() {
-            try scratch.write(
-                "enroll-\(index).json",
-                #"{"token":"\#(try await collector.enrollmentToken())","publicKey":"\#(Base64URL.encode(point))","#
-                    + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"pc"}"#)
-            let refused = try await curl.post(
-                "/api/v1/enroll", file: scratch.path + "/enroll-\(index).json", type: "application/json")
+        for point in Ed25519Vectors.smallOrderPoints {
+            let refused = try await Self.enroll(curl, token: try await collector.enrollmentToken(), publicKey: point)
             #expect(refused.status == 400 && refused.body.contains("publicKey refused"), "\(point): \(refused.body)")
         }
         #expect(try await collector.store.fleet().isEmpty)
@@ -423,13 +428,8 @@ struct CollectorTests {
             hash: CollectorApplication.tokenHash(token), now: Timestamp.seconds() - 60,
             policyDigest: Signer.policy.digest)
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
-        try scratch.write(
-            "enroll.json",
-            #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","#
-                + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"pc"}"#)
         #expect(
-            try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json").status
-                == 201)
+            try await Self.enroll(curl, token: token, publicKey: Array(key.publicKey.rawRepresentation)).status == 201)
         let keyID = MachineKey.thumbprint(key.publicKey)
         #expect(try await collector.store.machine(keyID: keyID)?.policyDigest == Signer.policy.digest)
         let signer = Signer(scratch: scratch, key: key)
@@ -989,12 +989,7 @@ struct CollectorTests {
         let database = ["--database", collector.database]
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
         func enroll(_ token: String) async throws -> Int {
-            try scratch.write(
-                "enroll.json",
-                #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","#
-                    + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"pc"}"#)
-            return try await curl.post("/api/v1/enroll", file: scratch.path + "/enroll.json", type: "application/json")
-                .status
+            try await Self.enroll(curl, token: token, publicKey: Array(key.publicKey.rawRepresentation)).status
         }
         // Expired a minute ago: refused.
         let expired = CollectorApplication.newToken()
