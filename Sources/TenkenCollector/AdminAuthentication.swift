@@ -5,15 +5,29 @@ import TenkenBase
 /// Read access to the fleet (dashboard, API, CSV, metrics) needs an admin token from
 /// `tenken-collector admin-token`, as `Authorization: Bearer TOKEN` (scripts, Prometheus) or as
 /// the password of HTTP Basic authentication (a browser asks for it; any user name).
-struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
+/// Each refusal is audited with the client's address and the path (never what it sent).
+struct AdminAuthentication: RouterMiddleware {
     let store: any ReportStore
+    let audit: AuditLog
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
-        -> Response
-    {
-        guard let token = Self.token(in: request.headers[.authorization] ?? ""),
-            try await store.isAdminToken(hash: CollectorApplication.tokenHash(token))
-        else {
+    func handle(
+        _ request: Request, context: CollectorRequestContext,
+        next: (Request, CollectorRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let token = Self.token(in: request.headers[.authorization] ?? "")
+        guard let token, try await store.isAdminToken(hash: CollectorApplication.tokenHash(token)) else {
+            // A browser's first request carries no credentials and is answered with the prompt.
+            if request.headers[.authorization] != nil {
+                audit.record(
+                    AuditEvent(
+                        .adminAuthenticationFailed, .warning,
+                        ja: "管理トークンが正しくありません: \(context.client) \(request.uri.path)",
+                        en: "wrong admin token: \(context.client) \(request.uri.path)",
+                        fields: [
+                            ("TENKEN_REASON", token == nil ? "unreadable" : "unknown_token"),
+                            ("TENKEN_PATH", request.uri.path), ("TENKEN_REMOTE", context.client),
+                        ]))
+            }
             return Response(
                 status: .unauthorized,
                 headers: [

@@ -11,11 +11,9 @@ import TenkenBase
     import Glibc
 #endif
 
-/// The collector's HTTPS endpoints.
-/// Open: /healthz; POST /api/v1/enroll (a one-time token binds a machine's public key);
-/// POST /api/v1/reports (a signed report, acknowledged by id, see `Ingest`).
-/// Admin token (`AdminAuthentication`): / (dashboard), /api/v1/fleet, /api/v1/contracts/:id,
-/// /api/v1/machines/:key/reports, /api/v1/reports/:id, /metrics.
+/// The collector's HTTPS server: TLS, limits, and its controllers' routes.
+/// Open: /healthz, enrollment (`EnrollmentController`), ingest (`IngestController`).
+/// Behind the admin token (`AdminAuthentication`): the fleet views (`FleetController`), /metrics.
 public enum CollectorApplication {
     /// What the server listens on and with which certificate, and its limits: body size, clock skew, silence.
     public struct Configuration: Sendable {
@@ -72,10 +70,10 @@ public enum CollectorApplication {
 
     public static func make(
         store: any ReportStore, configuration: Configuration,
-        metrics: CollectorMetrics = CollectorMetrics()
+        metrics: CollectorMetrics = CollectorMetrics(), audit: AuditLog
     ) throws -> some ApplicationProtocol {
         Application(
-            router: router(store: store, configuration: configuration, metrics: metrics),
+            router: router(store: store, configuration: configuration, metrics: metrics, audit: audit),
             server: try .tls(
                 .http1(
                     configuration: .init(additionalChannelHandlers: [
@@ -89,131 +87,26 @@ public enum CollectorApplication {
                     connectionCap(configuration.maximumConnections))))
     }
 
-    static func router(store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics) -> Router<
-        BasicRequestContext
-    > {
-        let router = Router()
+    /// The controllers' routes: open ones first, then those behind the admin token.
+    static func router(
+        store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics, audit: AuditLog
+    ) -> Router<CollectorRequestContext> {
+        let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: SecurityHeaders(authenticated: false))
-        let ingest = Ingest(
-            store: store, maximumClockAhead: configuration.maximumClockAhead,
-            maximumReportSize: configuration.maximumBodySize)
-        let contracts = ContractIndex.embedded()
-        router.get("healthz") { _, _ in "ok\n" }
-        router.post("api/v1/enroll") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 64 << 10)
-            guard let enrollment = try? JSONDecoder().decode(Enrollment.self, from: Data(buffer: body)),
-                enrollment.isReasonable,
-                let raw = Base64URL.decode(enrollment.publicKey)
-            else {
-                throw HTTPError(
-                    .badRequest,
-                    message: "expected {token, publicKey (base64url Ed25519), machineId, hostname, dmiSerial?}")
-            }
-            // A small-order key verifies forged signatures for any report: never enrolled.
-            if let problem = StrictEd25519.publicKeyProblem(raw) {
-                throw HTTPError(.badRequest, message: "publicKey refused: \(problem)")
-            }
-            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-                throw HTTPError(.badRequest, message: "publicKey is not an Ed25519 public key")
-            }
-            let machine = EnrolledMachine(
-                keyID: MachineKey.thumbprint(key), publicKey: enrollment.publicKey, machineID: enrollment.machineId,
-                hostname: enrollment.hostname, dmiSerial: enrollment.dmiSerial)
-            guard
-                try await store.enroll(
-                    tokenHash: tokenHash(enrollment.token), machine: machine, now: Timestamp.seconds())
-            else {
-                throw HTTPError(.forbidden, message: "unknown or already used enrollment token")
-            }
-            metrics.enrolled()
-            return json(.created, #"{"keyId":"\#(machine.keyID)"}"#)
-        }
-        router.post("api/v1/reports") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: configuration.maximumBodySize)
-            let clock = ContinuousClock()
-            let start = clock.now
-            do {
-                switch try await ingest.receive(Array(buffer: body), now: Timestamp.seconds()) {
-                case .stored(let id):
-                    metrics.received("stored", after: clock.now - start)
-                    return json(.created, #"{"ack":"\#(id)"}"#)
-                case .duplicate(let id):
-                    metrics.received("duplicate", after: clock.now - start)
-                    return json(.ok, #"{"ack":"\#(id)","duplicate":true}"#)
-                }
-            } catch let refusal as Ingest.Refusal {
-                metrics.received(refusal.reason.rawValue, after: clock.now - start)
-                throw HTTPError(.init(code: refusal.status), message: refusal.message)
-            }
-        }
-
+        EnrollmentController(store: store, metrics: metrics, audit: audit).addRoutes(to: router)
+        IngestController(
+            ingest: Ingest(
+                store: store, maximumClockAhead: configuration.maximumClockAhead,
+                maximumReportSize: configuration.maximumBodySize),
+            maximumBodySize: configuration.maximumBodySize, metrics: metrics, audit: audit
+        ).addRoutes(to: router)
         let admin = router.group().add(middleware: SecurityHeaders(authenticated: true))
-            .add(middleware: AdminAuthentication(store: store))
-        @Sendable func fleet() async throws -> FleetSummary {
-            FleetSummary(
-                try await store.fleet(), now: Timestamp.seconds(), silentAfterHours: configuration.silentAfterHours,
-                contracts: contracts)
-        }
-        admin.get("/") { request, _ -> Response in
-            html(DashboardPage.render(try await fleet(), language: language(of: request)))
-        }
-        admin.get("api/v1/fleet") { request, _ -> Response in
-            let summary = try await fleet()
-            if request.uri.queryParameters.get("format") == "csv" {
-                return csv(FleetCSV.fleet(summary, language: language(of: request)), name: "tenken-fleet.csv")
-            }
-            return try encoded(summary)
-        }
-        admin.get("api/v1/contracts/:id") { request, context -> Response in
-            let summary = try await fleet()
-            guard let id = context.parameters.get("id"), let contract = summary.contracts.first(where: { $0.id == id })
-            else {
-                throw HTTPError(
-                    .notFound,
-                    message: "no such contract; known: \(contracts.contracts.map(\.id).joined(separator: ", "))")
-            }
-            if request.uri.queryParameters.get("format") == "csv" {
-                return csv(
-                    FleetCSV.contract(contract, summary: summary, language: language(of: request)),
-                    name: "tenken-contract-\(contract.id).csv")
-            }
-            return try encoded(contract)
-        }
-        admin.get("api/v1/machines/:key/reports") { _, context -> Response in
-            try encoded(try await store.reportHeaders(keyID: context.parameters.get("key") ?? ""))
-        }
-        admin.get("api/v1/reports/:id") { _, context -> Response in
-            // The signed report itself, so anyone can verify it again (tenken verify).
-            guard let report = try await store.report(id: context.parameters.get("id") ?? "") else {
-                throw HTTPError(.notFound, message: "no such report")
-            }
-            guard !report.token.isEmpty else {
-                throw HTTPError(.internalServerError, message: "the stored report is damaged")
-            }
-            return Response(
-                status: .ok, headers: [.contentType: "application/jose"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: report.token + "\n")))
-        }
-        admin.get("metrics") { _, _ -> Response in
-            let text = metrics.exposition(fleet: try await fleet().counts)
-            return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-        }
+            .add(middleware: AdminAuthentication(store: store, audit: audit))
+        let fleet = FleetController(
+            store: store, silentAfterHours: configuration.silentAfterHours, contracts: ContractIndex.embedded())
+        fleet.addRoutes(to: admin)
+        OperationsController(metrics: metrics, fleet: fleet).addRoutes(to: router, admin: admin)
         return router
-    }
-
-    struct Enrollment: Decodable {
-        let token: String
-        let publicKey: String
-        let machineId: String
-        let hostname: String
-        let dmiSerial: String?
-
-        var isReasonable: Bool {
-            token.utf8.count <= 200 && machineId.utf8.count <= 200 && hostname.utf8.count <= 255
-                && (dmiSerial?.utf8.count ?? 0) <= 200
-        }
     }
 
     /// Tokens are stored hashed: the database never holds a usable one.
@@ -227,45 +120,5 @@ public enum CollectorApplication {
     public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return "tk_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
-    }
-
-    /// ?lang=ja|en, else the browser's first preference, else Japanese (the users are Japanese).
-    static func language(of request: Request) -> Language {
-        if let asked = request.uri.queryParameters.get("lang").flatMap(Language.init(rawValue:)) { return asked }
-        let accepted = (request.headers[.acceptLanguage] ?? "").lowercased()
-        return accepted.isEmpty || accepted.hasPrefix("ja") ? .ja : .en
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
-    }
-
-    static func encoded(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-    }
-
-    static func html(_ text: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/html; charset=utf-8",
-                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            ],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static func csv(_ text: String, name: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\"",
-            ],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }

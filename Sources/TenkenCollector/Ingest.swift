@@ -32,6 +32,14 @@ public struct Ingest: Sendable {
         }
         public let reason: Reason
         public let message: String
+        /// The key the report says signed it, when its signature could be read (for the audit log).
+        public var keyID: String?
+
+        public init(reason: Reason, message: String, keyID: String? = nil) {
+            self.reason = reason
+            self.message = message
+            self.keyID = keyID
+        }
 
         public var status: Int {
             switch reason {
@@ -62,6 +70,13 @@ public struct Ingest: Sendable {
         do { verified = try JWS.verify(bytes: body[...]) } catch {
             throw Refusal(reason: .invalid, message: "invalid signature: \(error.reason)")
         }
+        do { return try await receive(verified, now: now) } catch var refusal as Refusal {
+            refusal.keyID = verified.keyID
+            throw refusal
+        }
+    }
+
+    private func receive(_ verified: JWS.Verified, now: Int) async throws -> Accepted {
         guard let enrolled = try await keys.machine(keyID: verified.keyID),
             enrolled.publicKey == Array(verified.publicKey.rawRepresentation)
         else {

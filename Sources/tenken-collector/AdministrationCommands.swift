@@ -50,6 +50,7 @@ struct Tokens: AsyncParsableCommand {
                 ja: "未使用の登録トークンを失効させる (ID は tokens list の 12 桁)。",
                 en: "Revoke an unused enrollment token (its 12-digit id from tokens list)."))
         @OptionGroup var database: DatabaseOption
+        @OptionGroup var audit: AuditOption
         @Argument(help: .text(ja: "トークンの ID。", en: "Token id.")) var id: String
 
         func run() async throws {
@@ -58,6 +59,10 @@ struct Tokens: AsyncParsableCommand {
                     message: HelpText.pick(
                         ja: "未使用のトークン \(id) はありません", en: "no unused token \(id)"))
             }
+            audit.log.record(
+                AuditEvent(
+                    .tokenRevoked, .notice, ja: "トークンを失効させました: \(id)", en: "token revoked: \(id)",
+                    fields: [("TENKEN_TOKEN_ID", id)]))
             print(HelpText.pick(ja: "失効させました: \(id)", en: "revoked: \(id)"))
         }
     }
@@ -98,6 +103,7 @@ struct Machines: AsyncParsableCommand {
                 ja: "端末の登録を取り消す (鍵は受け付けなくなる。報告は記録として残る)。",
                 en: "Remove a machine: its key is no longer accepted (its reports stay, for the record)."))
         @OptionGroup var database: DatabaseOption
+        @OptionGroup var audit: AuditOption
         // A key id may begin with "-" (base64url): taken as it is, not as an option.
         @Argument(
             parsing: .allUnrecognized,
@@ -114,6 +120,10 @@ struct Machines: AsyncParsableCommand {
                 throw CommandFailure(
                     message: HelpText.pick(ja: "登録済みの端末 \(keyIDs[0]) はありません", en: "no enrolled machine \(keyIDs[0])"))
             }
+            audit.log.record(
+                AuditEvent(
+                    .machineRemoved, .notice, ja: "端末を削除しました: \(keyIDs[0])", en: "machine removed: \(keyIDs[0])",
+                    fields: [("TENKEN_KEY_ID", keyIDs[0])]))
             print(HelpText.pick(ja: "削除しました: \(keyIDs[0])", en: "removed: \(keyIDs[0])"))
         }
     }

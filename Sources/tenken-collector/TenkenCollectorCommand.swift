@@ -75,12 +75,20 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         }
     }
 
-    /// Prints a new random token once; `keep` stores only its hash.
-    static func issueToken(database: DatabaseOption, keep: (SQLiteReportStore, String) async throws -> Void)
-        async throws
-    {
+    /// Prints a new random token once; `keep` stores only its hash, and the audit log names it by
+    /// the start of that hash.
+    static func issueToken(
+        database: DatabaseOption, audit: AuditOption, kind: String, details: [(String, String)] = [],
+        keep: (SQLiteReportStore, String) async throws -> Void
+    ) async throws {
         let token = CollectorApplication.newToken()
-        try await keep(try database.store(), CollectorApplication.tokenHash(token))
+        let hash = CollectorApplication.tokenHash(token)
+        try await keep(try database.store(), hash)
+        let id = AuditEvent.tokenID(hash: hash)
+        audit.log.record(
+            AuditEvent(
+                .tokenIssued, .notice, ja: "トークンを作成しました (\(kind)): \(id)", en: "token issued (\(kind)): \(id)",
+                fields: [("TENKEN_TOKEN_ID", id), ("TENKEN_TOKEN_KIND", kind)] + details))
         print(token)
     }
 
@@ -102,6 +110,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             help: .text(
                 ja: "トークンの有効日数。",
                 en: "Days the token can be used.")) var validDays = 7
+        @OptionGroup var audit: AuditOption
 
         func validate() throws {
             guard (1...365).contains(validDays) else {
@@ -117,7 +126,12 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await issueToken(database: database) {
+            try await issueToken(
+                database: database, audit: audit, kind: "enrollment",
+                details: [
+                    ("TENKEN_POLICY_DIGEST", policyDigest ?? "default"), ("TENKEN_VALID_DAYS", String(validDays)),
+                ]
+            ) {
                 let now = Timestamp.seconds()
                 try await $0.addEnrollmentToken(
                     hash: $1, now: now, policyDigest: policyDigest, expiresAt: now + validDays * 86_400)
@@ -132,9 +146,12 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
                 ja: "ダッシュボード・API・CSV・/metrics 用のトークンを作成する (表示は一度だけ)。",
                 en: "Create a token for the dashboard, the API, CSV and /metrics (shown once)."))
         @OptionGroup var database: DatabaseOption
+        @OptionGroup var audit: AuditOption
 
         func run() async throws {
-            try await issueToken(database: database) { try await $0.addAdminToken(hash: $1, now: Timestamp.seconds()) }
+            try await issueToken(database: database, audit: audit, kind: "admin") {
+                try await $0.addAdminToken(hash: $1, now: Timestamp.seconds())
+            }
         }
     }
 
@@ -162,6 +179,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             help: .text(
                 ja: "報告の日時がこのサーバーの時計より進んでいてよい秒数。",
                 en: "Seconds a report may be dated ahead of this clock.")) var clockSkew = 300
+        @OptionGroup var audit: AuditOption
 
         func run() async throws {
             let files = CertificateAuthority.Files(directory: dir)
@@ -170,7 +188,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             configuration.silentAfterHours = silentHours
             configuration.maximumClockAhead = clockSkew
             let app = try CollectorApplication.make(
-                store: try database.store(), configuration: configuration)
+                store: try database.store(), configuration: configuration, audit: audit.log)
             try await app.runService()
         }
     }

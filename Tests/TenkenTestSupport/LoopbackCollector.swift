@@ -23,10 +23,13 @@ public final class LoopbackCollector: @unchecked Sendable {
     /// Creates the CA (once per directory) and serves on a free port, the same one on every `start`.
     /// What the server is started through (`prlimit`, say); empty: started directly.
     let launcher: [String]
+    /// More options for `serve` (`--journal-socket`, say).
+    let options: [String]
 
-    public init(directory: String, launcher: [String] = []) async throws {
+    public init(directory: String, launcher: [String] = [], options: [String] = []) async throws {
         self.directory = directory
         self.launcher = launcher
+        self.options = options
         files = CertificateAuthority.Files(directory: directory + "/tls")
         if !FileManager.default.fileExists(atPath: files.caCertificate) {
             try CertificateAuthority.create(in: files, hosts: ["localhost", "127.0.0.1"])
@@ -44,7 +47,7 @@ public final class LoopbackCollector: @unchecked Sendable {
             launcher + [
                 Self.binary, "serve", "--dir", files.directory, "--database", database, "--listen", "127.0.0.1",
                 "--port", String(port),
-            ]
+            ] + options
         process.executableURL = URL(filePath: command[0])
         process.arguments = Array(command.dropFirst())
         process.standardOutput = FileHandle.nullDevice

@@ -1,0 +1,88 @@
+import Crypto
+import FoundationEssentials
+import TenkenBase
+
+/// What the collector did or refused, for the record: one journal entry per event, with
+/// structured fields (`TENKEN_EVENT`, `TENKEN_REASON`, `TENKEN_KEY_ID`, `TENKEN_REMOTE`, ...) an
+/// officer can filter on (`journalctl -t tenken-collector TENKEN_EVENT=report_refused`). Without
+/// a journal (run by hand) each event is a line of JSON on stderr. Never a token: tokens are
+/// named by the first 12 digits of their hash, as `tokens list` shows them.
+public struct AuditLog: Sendable {
+    /// journald's native socket; nil: stderr only.
+    public let socket: String?
+    /// The language of each entry's MESSAGE (the fields are the same in both).
+    public let language: Language
+
+    /// Where journald listens; systemd's `LogNamespace=` maps a service's namespace here too.
+    public static let systemJournal = "/run/systemd/journal/socket"
+
+    public init(socket: String? = systemJournal, language: Language) {
+        self.socket = socket
+        self.language = language
+    }
+
+    public func record(_ event: AuditEvent) {
+        let message = language == .ja ? event.ja : event.en
+        if let socket {
+            var entry = JournalDatagram()
+            entry.append("MESSAGE", message)
+            entry.append("PRIORITY", String(event.priority.rawValue))
+            entry.append("SYSLOG_IDENTIFIER", "tenken-collector")
+            entry.append("MESSAGE_ID", event.kind.messageID)
+            entry.append("TENKEN_EVENT", event.kind.rawValue)
+            for (name, value) in event.fields { entry.append(name, value) }
+            if entry.send(to: socket) { return }
+        }
+        // No journal, or one that cannot take it now: the event is written all the same.
+        var object = ["event": event.kind.rawValue, "message": message]
+        for (name, value) in event.fields { object[name.lowercased()] = value }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let line = (try? encoder.encode(object)).map { String(decoding: $0, as: UTF8.self) } ?? event.kind.rawValue
+        FileDescriptorOutput.standardError.write("tenken-collector audit: " + line + "\n")
+    }
+}
+
+/// One audited event: its kind, how serious, a sentence in each language, and its fields.
+public struct AuditEvent: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case enrolled
+        case enrollmentRefused = "enrollment_refused"
+        case keyRotated = "key_rotated"
+        case reportRefused = "report_refused"
+        case adminAuthenticationFailed = "admin_authentication_failed"
+        case tokenIssued = "token_issued"
+        case tokenRevoked = "token_revoked"
+        case machineRemoved = "machine_removed"
+        case policyChanged = "policy_changed"
+
+        /// journald's MESSAGE_ID: 128 bits, the same for every event of a kind, in every version.
+        var messageID: String {
+            ByteText.hex(SHA256.hash(data: Array(("tenken-collector audit " + rawValue).utf8)).prefix(16))
+        }
+    }
+
+    /// syslog levels, as journald records them.
+    public enum Priority: Int, Sendable {
+        case warning = 4
+        case notice = 5
+    }
+
+    public let kind: Kind
+    public let priority: Priority
+    public let ja: String
+    public let en: String
+    /// Journal field names (upper case, `TENKEN_` first) and their values.
+    public let fields: [(String, String)]
+
+    public init(_ kind: Kind, _ priority: Priority, ja: String, en: String, fields: [(String, String)]) {
+        self.kind = kind
+        self.priority = priority
+        self.ja = ja
+        self.en = en
+        self.fields = fields
+    }
+
+    /// The id `tokens list` shows for a token: the start of its hash, never the token.
+    public static func tokenID(hash: String) -> String { String(hash.prefix(12)) }
+}

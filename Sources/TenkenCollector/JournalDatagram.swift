@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One journal entry sent to journald's native socket (systemd's JOURNAL_NATIVE_PROTOCOL): a
+/// datagram of fields. The collector does not link libsystemd (it links the base module only),
+/// and sd_journal_send(3) has a fixed socket path, so a test could only reach a journald that is
+/// the machine's own; this takes the path, and the tests send to a journald of their own
+/// (a journal namespace) and read it back with journalctl.
+struct JournalDatagram {
+    /// The most bytes of one field's value: a hostile name is cut, never the entry dropped.
+    static let largestValue = 4096
+
+    private(set) var bytes: [UInt8] = []
+
+    /// A field name is upper-case letters, digits and "_", not first (journald drops others).
+    mutating func append(_ name: String, _ value: String) {
+        precondition(
+            !name.isEmpty && name.utf8.first != 0x5F
+                && name.utf8.allSatisfy { (0x41...0x5A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F })
+        let value = Array(value.utf8.prefix(Self.largestValue))
+        bytes += name.utf8
+        if value.contains(0x0A) {
+            // A value with a newline is sent with its length (little-endian, 64 bits) instead of "=".
+            bytes.append(0x0A)
+            withUnsafeBytes(of: UInt64(value.count).littleEndian) { bytes += $0 }
+        } else {
+            bytes.append(0x3D)
+        }
+        bytes += value
+        bytes.append(0x0A)
+    }
+
+    /// Sends the entry without waiting: true when journald took it. A journald that is gone, or
+    /// whose queue is full, gets nothing, and the caller writes the entry elsewhere.
+    func send(to path: String) -> Bool {
+        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socket >= 0 else { return false }
+        defer { close(socket) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        let sent = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
+                bytes.withUnsafeBytes { body in
+                    sendto(
+                        socket, body.baseAddress, body.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL), target,
+                        socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+        }
+        return sent == bytes.count
+    }
+}
