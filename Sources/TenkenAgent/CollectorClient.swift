@@ -66,23 +66,40 @@ public final class CollectorClient: Sendable {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    /// Binds this machine's public key with a one-time token; returns the key id the
-    /// collector recorded.
-    public func enroll(token: String, key: MachineKey, identity: HostIdentity) async throws(Failure) -> String {
+    /// What the collector recorded at enrollment: the key's id, and the last sequence number it
+    /// stored for the machine (above 0 when a token issued for an enrolled machine gave it this key).
+    public struct Enrolled: Sendable, Decodable {
+        public let keyId: String
+        public let lastSequence: Int?
+    }
+
+    /// Binds this machine's public key with a one-time token.
+    public func enroll(token: String, key: MachineKey, identity: HostIdentity) async throws(Failure) -> Enrolled {
         struct Body: Encodable {
             let token, publicKey, machineId, hostname: String
             let dmiSerial: String?
         }
-        struct Reply: Decodable { let keyId: String }
         let body = Body(
             token: token, publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
             machineId: identity.machineID, hostname: identity.hostname, dmiSerial: identity.dmiSerial)
         let (status, reply) = try await post(
             "/api/v1/enroll", type: "application/json", body: Array(try! JSONEncoder().encode(body)))
-        guard status == 201, let decoded = try? JSONDecoder().decode(Reply.self, from: Data(reply)) else {
+        guard status == 201, let decoded = try? JSONDecoder().decode(Enrolled.self, from: Data(reply)) else {
             throw Failure(
                 ja: "登録を拒否されました (HTTP \(status)): \(Self.message(in: reply))",
                 en: "enrollment refused (HTTP \(status)): \(Self.message(in: reply))")
+        }
+        return decoded
+    }
+
+    /// Sends a key rotation request (`KeyRotation`, signed with the current key); returns the new key's id.
+    public func rotate(_ request: String) async throws(Failure) -> String {
+        struct Reply: Decodable { let keyId: String }
+        let (status, reply) = try await post("/api/v1/rotate", type: "application/jose", body: Array(request.utf8))
+        guard status == 200, let decoded = try? JSONDecoder().decode(Reply.self, from: Data(reply)) else {
+            throw Failure(
+                ja: "鍵の更新を拒否されました (HTTP \(status)): \(Self.message(in: reply))",
+                en: "key rotation refused (HTTP \(status)): \(Self.message(in: reply))")
         }
         return decoded.keyId
     }

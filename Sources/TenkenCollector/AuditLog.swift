@@ -45,10 +45,12 @@ public struct AuditLog: Sendable {
 
 /// One audited event: its kind, how serious, a sentence in each language, and its fields.
 public struct AuditEvent: Sendable {
+    /// What happened; the raw value is the entry's TENKEN_EVENT.
     public enum Kind: String, Sendable, CaseIterable {
         case enrolled
         case enrollmentRefused = "enrollment_refused"
         case keyRotated = "key_rotated"
+        case keyRotationRefused = "key_rotation_refused"
         case reportRefused = "report_refused"
         case adminAuthenticationFailed = "admin_authentication_failed"
         case tokenIssued = "token_issued"

@@ -12,7 +12,7 @@ import TenkenBase
 #endif
 
 /// The collector's HTTPS server: TLS, limits, and its controllers' routes.
-/// Open: /healthz, enrollment (`EnrollmentController`), ingest (`IngestController`).
+/// Open: /healthz, enrollment and key rotation (`EnrollmentController`), ingest (`IngestController`).
 /// Behind the admin token (`AdminAuthentication`): the fleet views (`FleetController`), /metrics.
 public enum CollectorApplication {
     /// What the server listens on and with which certificate, and its limits: body size, clock skew, silence.
@@ -93,10 +93,13 @@ public enum CollectorApplication {
     ) -> Router<CollectorRequestContext> {
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: SecurityHeaders(authenticated: false))
-        EnrollmentController(store: store, metrics: metrics, audit: audit).addRoutes(to: router)
+        let keys = EnrolledKeyCache(store: store)
+        EnrollmentController(
+            store: store, keys: keys, metrics: metrics, audit: audit, maximumClockSkew: configuration.maximumClockAhead
+        ).addRoutes(to: router)
         IngestController(
             ingest: Ingest(
-                store: store, maximumClockAhead: configuration.maximumClockAhead,
+                store: store, keys: keys, maximumClockAhead: configuration.maximumClockAhead,
                 maximumReportSize: configuration.maximumBodySize),
             maximumBodySize: configuration.maximumBodySize, metrics: metrics, audit: audit
         ).addRoutes(to: router)

@@ -1,37 +1,44 @@
 import Synchronization
 import TenkenBase
 
-/// Enrolled machines by key id, remembered after the first lookup: a key id is a hash of its
-/// key, and what enrollment bound to it (the key, machine-id, DMI serial, the time, the policy)
-/// does not change (a command that changes one must forget the entry), so most reports then
-/// need no database read before their write. Unknown ids are not remembered (the machine may
-/// enroll a moment later).
+/// Enrolled keys by key id, remembered after the first lookup: a key id is a hash of its key,
+/// and what it speaks for (its machine, that machine's machine-id, DMI serial and enrollment
+/// time) changes only by an enrollment of that same key, which forgets the entry. So most
+/// reports need no database read before their write. What can change meanwhile (a machine
+/// removed, a key retired, the expected policy) is read again in the write's transaction.
+/// Unknown ids are not remembered (the machine may enroll a moment later).
 final class EnrolledKeyCache: Sendable {
     /// What enrollment bound to a key.
     struct Enrolled: Sendable {
         let publicKey: [UInt8]
+        /// The machine's id (the key id it first enrolled with).
+        let machine: String
         let machineID: String
         let dmiSerial: String?
         let enrolledAt: Int
-        let policyDigest: String
     }
 
     private let store: any ReportStore
-    private let machines = Mutex<[String: Enrolled]>([:])
+    private let keys = Mutex<[String: Enrolled]>([:])
 
     init(store: any ReportStore) {
         self.store = store
     }
 
-    func machine(keyID: String) async throws -> Enrolled? {
-        if let known = machines.withLock({ $0[keyID] }) { return known }
-        guard let machine = try await store.machine(keyID: keyID), let raw = Base64URL.decode(machine.publicKey) else {
+    func key(_ keyID: String) async throws -> Enrolled? {
+        if let known = keys.withLock({ $0[keyID] }) { return known }
+        guard let key = try await store.signingKey(keyID: keyID), let raw = Base64URL.decode(key.publicKey) else {
             return nil
         }
         let enrolled = Enrolled(
-            publicKey: raw, machineID: machine.machineID, dmiSerial: machine.dmiSerial, enrolledAt: machine.enrolledAt,
-            policyDigest: machine.policyDigest)
-        machines.withLock { $0[keyID] = enrolled }
+            publicKey: raw, machine: key.machine.keyID, machineID: key.machine.machineID,
+            dmiSerial: key.machine.dmiSerial, enrolledAt: key.machine.enrolledAt)
+        keys.withLock { $0[keyID] = enrolled }
         return enrolled
+    }
+
+    /// After an enrollment of this key: what it is bound to may have changed.
+    func forget(_ keyID: String) {
+        _ = keys.withLock { $0.removeValue(forKey: keyID) }
     }
 }

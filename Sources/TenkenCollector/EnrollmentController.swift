@@ -4,11 +4,15 @@ import Hummingbird
 import TenkenBase
 
 /// POST /api/v1/enroll: a one-time token binds a machine's Ed25519 key to the machine it names.
-/// Each enrollment, and each refusal with its reason, is audited (the token by its id only).
+/// POST /api/v1/rotate: a machine's current key asks for a new one (`KeyRotation`).
+/// Each enrollment and rotation, and each refusal with its reason, is audited (a token by its id only).
 struct EnrollmentController {
     let store: any ReportStore
+    let keys: EnrolledKeyCache
     let metrics: CollectorMetrics
     let audit: AuditLog
+    /// How far a rotation request's time may be from this clock.
+    let maximumClockSkew: Int
 
     struct Enrollment: Decodable {
         let token: String
@@ -42,6 +46,52 @@ struct EnrollmentController {
                 throw HTTPError(refusal.status, message: refusal.message)
             }
         }
+        router.post("api/v1/rotate") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 64 << 10)
+            do {
+                return try await rotate(Array(buffer: body)[...], client: context.client)
+            } catch let refusal as Refused {
+                audit.record(
+                    AuditEvent(
+                        .keyRotationRefused, .warning,
+                        ja: "鍵の更新を拒否しました: \(refusal.message)", en: "key rotation refused: \(refusal.message)",
+                        fields: [
+                            ("TENKEN_REASON", refusal.reason), ("TENKEN_DETAIL", refusal.message),
+                            ("TENKEN_REMOTE", context.client),
+                        ]))
+                throw HTTPError(refusal.status, message: refusal.message)
+            }
+        }
+    }
+
+    private func rotate(_ body: ArraySlice<UInt8>, client: String) async throws -> Response {
+        let request: KeyRotation.Verified
+        do { request = try KeyRotation.verify(body, now: Timestamp.seconds(), skew: maximumClockSkew) } catch {
+            throw Refused(status: .badRequest, reason: "invalid", message: "invalid rotation request: \(error.reason)")
+        }
+        switch try await store.rotateKey(
+            from: request.currentKeyID, to: request.newKeyID,
+            publicKey: Base64URL.encode(request.newKey.rawRepresentation), now: Timestamp.seconds())
+        {
+        case .rotated(let machine):
+            audit.record(
+                AuditEvent(
+                    .keyRotated, .notice,
+                    ja: "鍵を更新しました: 端末 \(machine) の鍵 \(request.currentKeyID) → \(request.newKeyID)",
+                    en: "key rotated: machine \(machine), key \(request.currentKeyID) → \(request.newKeyID)",
+                    fields: [
+                        ("TENKEN_MACHINE", machine), ("TENKEN_KEY_ID", request.newKeyID),
+                        ("TENKEN_PREVIOUS_KEY_ID", request.currentKeyID), ("TENKEN_HOW", "signed"),
+                        ("TENKEN_REMOTE", client),
+                    ]))
+            return Answer.json(.ok, #"{"keyId":"\#(request.newKeyID)","machine":"\#(machine)"}"#)
+        case .unknownKey:
+            throw Refused(
+                status: .forbidden, reason: "unknown_key",
+                message: "the signing key is not a current key of an enrolled machine")
+        case .keyInUse:
+            throw Refused(status: .conflict, reason: "key_in_use", message: "the new key is already enrolled")
+        }
     }
 
     /// Why an enrollment was refused: the answer's status and message, the audit log's reason.
@@ -71,25 +121,49 @@ struct EnrollmentController {
         let machine = EnrolledMachine(
             keyID: MachineKey.thumbprint(key), publicKey: enrollment.publicKey, machineID: enrollment.machineId,
             hostname: enrollment.hostname, dmiSerial: enrollment.dmiSerial)
-        guard
-            try await store.enroll(
-                tokenHash: CollectorApplication.tokenHash(enrollment.token), machine: machine, now: Timestamp.seconds())
-        else {
+        let outcome = try await store.enroll(
+            tokenHash: CollectorApplication.tokenHash(enrollment.token), machine: machine, now: Timestamp.seconds())
+        let fields = [
+            ("TENKEN_KEY_ID", machine.keyID), ("TENKEN_MACHINE_ID", machine.machineID),
+            ("TENKEN_HOSTNAME", machine.hostname), ("TENKEN_DMI_SERIAL", machine.dmiSerial ?? "-"),
+            ("TENKEN_TOKEN_ID", tokenID(enrollment.token)), ("TENKEN_REMOTE", client),
+        ]
+        let (owner, last): (String, Int)
+        switch outcome {
+        case .enrolled(let machineKey, let lastSequence):
+            (owner, last) = (machineKey, lastSequence)
+            audit.record(
+                AuditEvent(
+                    .enrolled, .notice,
+                    ja: "端末を登録しました: \(machine.hostname) (鍵 \(machine.keyID))",
+                    en: "machine enrolled: \(machine.hostname) (key \(machine.keyID))",
+                    fields: [("TENKEN_MACHINE", owner)] + fields))
+        case .replacedKey(let machineKey, let lastSequence):
+            (owner, last) = (machineKey, lastSequence)
+            audit.record(
+                AuditEvent(
+                    .keyRotated, .notice,
+                    ja: "端末 \(owner) に発行されたトークンで鍵を置き換えました: \(machine.keyID)",
+                    en: "key replaced with a token issued for machine \(owner): \(machine.keyID)",
+                    fields: [("TENKEN_MACHINE", owner), ("TENKEN_HOW", "token")] + fields))
+        case .tokenRefused:
             throw Refused(
                 status: .forbidden, reason: "token",
                 message: "unknown, expired, revoked or already used enrollment token")
+        case .alreadyEnrolled(let owner):
+            throw Refused(
+                status: .conflict, reason: "already_enrolled",
+                message: "this machine-id is already enrolled as \(owner) with another key: ask for a token for it "
+                    + "(tenken-collector token --machine \(owner)) or run tenken rotate-key with its key; "
+                    + "a cloned system needs a new machine-id (systemd-machine-id-setup)")
+        case .keyRetired:
+            throw Refused(
+                status: .conflict, reason: "key_retired",
+                message: "this key was replaced by a newer one and is never enrolled again")
         }
+        keys.forget(machine.keyID)
         metrics.enrolled()
-        audit.record(
-            AuditEvent(
-                .enrolled, .notice,
-                ja: "端末を登録しました: \(machine.hostname) (鍵 \(machine.keyID))",
-                en: "machine enrolled: \(machine.hostname) (key \(machine.keyID))",
-                fields: [
-                    ("TENKEN_KEY_ID", machine.keyID), ("TENKEN_MACHINE_ID", machine.machineID),
-                    ("TENKEN_HOSTNAME", machine.hostname), ("TENKEN_DMI_SERIAL", machine.dmiSerial ?? "-"),
-                    ("TENKEN_TOKEN_ID", tokenID(enrollment.token)), ("TENKEN_REMOTE", client),
-                ]))
-        return Answer.json(.created, #"{"keyId":"\#(machine.keyID)"}"#)
+        return Answer.json(
+            .created, #"{"keyId":"\#(machine.keyID)","machine":"\#(owner)","lastSequence":\#(last)}"#)
     }
 }

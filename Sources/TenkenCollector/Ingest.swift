@@ -53,16 +53,23 @@ public struct Ingest: Sendable {
         }
     }
 
-    private let keys: EnrolledKeyCache
+    let keys: EnrolledKeyCache
     /// The most a report's sequence may be above the machine's last stored one. An agent counts
     /// one per check (a few a day); a report far ahead would make all its later ones replays.
     public static let maximumSequenceStep = 10_000
 
     public init(store: any ReportStore, maximumClockAhead: Int = 300, maximumReportSize: Int = 1 << 20) {
+        self.init(
+            store: store, keys: EnrolledKeyCache(store: store), maximumClockAhead: maximumClockAhead,
+            maximumReportSize: maximumReportSize)
+    }
+
+    /// `keys` shared with enrollment, which forgets what it rebinds.
+    init(store: any ReportStore, keys: EnrolledKeyCache, maximumClockAhead: Int, maximumReportSize: Int) {
         self.store = store
+        self.keys = keys
         self.maximumClockAhead = maximumClockAhead
         self.maximumReportSize = maximumReportSize
-        keys = EnrolledKeyCache(store: store)
     }
 
     public func receive(_ body: [UInt8], now: Int) async throws -> Accepted {
@@ -77,7 +84,7 @@ public struct Ingest: Sendable {
     }
 
     private func receive(_ verified: JWS.Verified, now: Int) async throws -> Accepted {
-        guard let enrolled = try await keys.machine(keyID: verified.keyID),
+        guard let enrolled = try await keys.key(verified.keyID),
             enrolled.publicKey == Array(verified.publicKey.rawRepresentation)
         else {
             throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled")
@@ -122,14 +129,13 @@ public struct Ingest: Sendable {
                 package: update.package, installed: update.installed,
                 firstSeen: min(started, update.firstSeen.flatMap(Timestamp.parse).map { max(0, $0) } ?? started))
         }
-        // Stored either way, but only a check of the whole expected policy on the machine itself
-        // (not --rules, another policy, or --root over a copy) can show the machine compliant.
+        // Stored either way; whether it is a full check is decided as it is stored.
         let stored = StoredReport(
-            reportID: report.reportId, keyID: verified.keyID, sequence: report.sequence, receivedAt: now,
+            reportID: report.reportId, keyID: enrolled.machine, sequence: report.sequence, receivedAt: now,
             startedAt: started,
             hostname: report.hostname, policyID: report.policyID, verdict: report.verdict, signed: signed,
-            problems: report.problems, securityUpdates: sightings,
-            fullCheck: report.policyDigest == enrolled.policyDigest && report.root == "/")
+            problems: report.problems, securityUpdates: sightings, signingKeyID: verified.keyID,
+            policyDigest: report.policyDigest, ownRoot: report.root == "/")
         switch try await store.store(stored) {
         case .stored: return .stored(reportID: report.reportId)
         case .duplicate: return .duplicate(reportID: report.reportId)
@@ -142,7 +148,10 @@ public struct Ingest: Sendable {
                 message: "sequence \(report.sequence) is more than \(Self.maximumSequenceStep) above the last one "
                     + "stored (\(last))")
         case .unknownMachine:
-            throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled (the machine was removed)")
+            throw Refusal(
+                reason: .unknownKey,
+                message: "the signing key is not enrolled (the machine was removed, or the key replaced by a newer one)"
+            )
         case .idTaken:
             throw Refusal(
                 reason: .replayed, message: "report id \(report.reportId) belongs to another machine's report")

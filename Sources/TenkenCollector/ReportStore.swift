@@ -5,8 +5,10 @@ import TenkenBase
 /// default (`SQLiteReportStore`); another database goes behind the same protocol.
 public protocol ReportStore: Sendable {
     /// A one-time enrollment token, good until `expiresAt`; `policyDigest` names the policy its
-    /// machine must be checked with (nil: the collector's default).
-    func addEnrollmentToken(hash: String, now: Int, policyDigest: String?, expiresAt: Int) async throws
+    /// machine must be checked with (nil: the collector's default); `machine` (a machine's key
+    /// id) makes it a token that gives that machine a new key.
+    func addEnrollmentToken(hash: String, now: Int, policyDigest: String?, expiresAt: Int, machine: String?)
+        async throws
     /// Every enrollment token, used or not, newest first (never the token itself: only its hash is kept).
     func enrollmentTokens() async throws -> [EnrollmentTokenRecord]
     /// Revokes the unused tokens whose id (`EnrollmentTokenRecord.id`) is `id`; how many.
@@ -14,8 +16,18 @@ public protocol ReportStore: Sendable {
     /// Removes a machine: its key is no longer enrolled, it leaves the fleet views, and its
     /// reports stay, for the record. False when no such machine is enrolled.
     func removeMachine(keyID: String, now: Int) async throws -> Bool
-    /// Marks the token used and binds the key; false when the token is unknown or already used.
-    func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> Bool
+    /// Sets the policy a machine must be checked with from now on; false when no such machine is enrolled.
+    func setPolicy(keyID: String, digest: String) async throws -> Bool
+    /// Binds a key with a one-time token (see `EnrollmentOutcome`); the token is used only when
+    /// the key is bound.
+    func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> EnrollmentOutcome
+    /// A new key for the machine whose key `currentKeyID` is: good at once, and the current one
+    /// stays good until a report signed with the new one is stored (reports still spooled).
+    func rotateKey(from currentKeyID: String, to newKeyID: String, publicKey: String, now: Int) async throws
+        -> RotationOutcome
+    /// The key a report is signed with and the machine it speaks for; nil for a key never
+    /// enrolled, retired (replaced by a newer one) or of a removed machine.
+    func signingKey(keyID: String) async throws -> SigningKey?
     func machine(keyID: String) async throws -> EnrolledMachine?
     /// Stores a report whose signature was verified: `.stored`, `.duplicate` (same report id:
     /// acknowledge again), or `.replayed` (sequence not above the last one).
@@ -35,9 +47,13 @@ extension ReportStore {
     /// How long a token is good for when not said otherwise.
     public static var enrollmentTokenLifetime: Int { 7 * 86_400 }
 
-    public func addEnrollmentToken(hash: String, now: Int, policyDigest: String? = nil) async throws {
+    public func addEnrollmentToken(
+        hash: String, now: Int, policyDigest: String? = nil, expiresAt: Int? = nil, machine: String? = nil
+    ) async throws {
         try await addEnrollmentToken(
-            hash: hash, now: now, policyDigest: policyDigest, expiresAt: now + Self.enrollmentTokenLifetime)
+            hash: hash, now: now, policyDigest: policyDigest,
+            expiresAt: expiresAt ?? now + Self.enrollmentTokenLifetime,
+            machine: machine)
     }
 }
 
@@ -50,12 +66,58 @@ public struct EnrollmentTokenRecord: Sendable, Equatable {
     public let usedAt: Int?
     public let revokedAt: Int?
     public let policyDigest: String?
+    /// The machine whose key it replaces, for a token made with `token --machine`.
+    public var machine: String?
+}
+
+/// What `enroll` did.
+public enum EnrollmentOutcome: Sendable, Equatable {
+    /// A new machine, or the same key enrolled again (run twice, or after `machines remove`).
+    case enrolled(machine: String, lastSequence: Int)
+    /// A token issued for `machine` gave it this key; its earlier keys are retired.
+    case replacedKey(machine: String, lastSequence: Int)
+    /// The token is unknown, used, revoked or expired, or its machine was removed.
+    case tokenRefused
+    /// A machine with this machine-id (and DMI serial) is enrolled with another key: a new key
+    /// for it needs a token issued for it, or a rotation signed by its key. Cloned images share
+    /// machine-ids, so the machine-id alone never replaces a key.
+    case alreadyEnrolled(machine: String)
+    /// The key was replaced by a newer one: never bound again.
+    case keyRetired
+
+    /// Whether the key is now enrolled (and the token used).
+    public var isBound: Bool {
+        switch self {
+        case .enrolled, .replacedKey: true
+        case .tokenRefused, .alreadyEnrolled, .keyRetired: false
+        }
+    }
+}
+
+/// What `rotateKey` did.
+public enum RotationOutcome: Sendable, Equatable {
+    /// The new key is the machine's (asked again: the same answer).
+    case rotated(machine: String)
+    /// The signing key is not a current key of an enrolled machine.
+    case unknownKey
+    /// The new key is already some machine's.
+    case keyInUse
+}
+
+/// An enrolled key and the machine it speaks for.
+public struct SigningKey: Sendable, Equatable {
+    public let keyID: String
+    /// base64url, as enrolled.
+    public let publicKey: String
+    public let machine: EnrolledMachine
 }
 
 /// A machine bound to its Ed25519 key at enrollment, with the identity it gave and its last sequence
 /// number (the replay check).
 public struct EnrolledMachine: Sendable, Equatable, Codable {
+    /// The id of the key it first enrolled with: the machine's id in the fleet, whatever keys replace it.
     public let keyID: String
+    /// Its current key (base64url).
     public let publicKey: String
     public let machineID: String
     public let hostname: String
@@ -87,6 +149,7 @@ public struct EnrolledMachine: Sendable, Equatable, Codable {
 /// the fleet views need.
 public struct StoredReport: Sendable, Equatable {
     public let reportID: String
+    /// The machine's key id (`EnrolledMachine.keyID`).
     public let keyID: String
     public let sequence: Int
     public let receivedAt: Int
@@ -101,8 +164,21 @@ public struct StoredReport: Sendable, Equatable {
     /// first saw it and when this report was made.
     public var securityUpdates: [UpdateSighting] = []
     /// Made with the machine's expected policy, all its rules, on the machine's own root: only
-    /// such a report may show the machine compliant.
+    /// such a report may show the machine compliant. Decided by `isFullCheck` when stored.
     public var fullCheck = true
+    /// The key that signed it (the machine's, or a newer one of the same machine); "" when read back.
+    public var signingKeyID = ""
+    /// The digest of the policy it says it was made with, and whether of the machine's own root
+    /// ("/"): as received, for `isFullCheck`.
+    public var policyDigest = ""
+    public var ownRoot = true
+
+    /// Only a check of the whole expected policy on the machine itself (not --rules, another
+    /// policy, or --root over a copy) can show the machine compliant. Decided when stored,
+    /// against the policy the machine must be checked with at that moment (`machines set-policy`).
+    public func isFullCheck(expectedPolicy: String) -> Bool {
+        ownRoot && policyDigest == expectedPolicy
+    }
 
     /// The signed report as the machine sent it ("" if its stored copy is damaged).
     public var token: String { signed.token ?? "" }
@@ -179,6 +255,6 @@ public enum StoreOutcome: Sendable, Equatable {
     case sequenceTooFarAhead(last: Int)
     /// Another machine's report has this id.
     case idTaken
-    /// The machine was removed (its key no longer enrolled).
+    /// The machine was removed, or its key replaced by a newer one that signed a stored report.
     case unknownMachine
 }

@@ -8,7 +8,7 @@ import TenkenBase
 
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
 public final class SQLiteReportStore: ReportStore {
-    private let database: DatabasePool
+    let database: DatabasePool
     private let reportWriter: GroupCommit<(report: StoredReport, problems: String, sightings: String), StoreOutcome>
     let walSync: WALSync
 
@@ -192,22 +192,48 @@ public final class SQLiteReportStore: ReportStore {
             // A removed machine's row stays (its reports refer to it), marked, out of every view.
             try db.alter(table: "machines") { table in table.add(column: "removed_at", .integer) }
         }
+        migrator.registerMigration("v8 machine keys") { db in
+            // A machine keeps its first key id as its id in the fleet; its keys, current and
+            // retired, are rows of their own. A rotated-to key is pending until it signs a
+            // stored report; the key before it stays good until then. A token may be issued to
+            // give one machine a new key.
+            try db.create(table: "machine_keys") { table in
+                table.column("key_id", .text).primaryKey()
+                table.column("machine", .text).notNull().references("machines")
+                table.column("public_key", .text).notNull()
+                table.column("added_at", .integer).notNull()
+                table.column("retired_at", .integer)
+            }
+            try db.create(index: "machine_keys_by_machine", on: "machine_keys", columns: ["machine"])
+            try db.execute(
+                sql: """
+                    INSERT INTO machine_keys (key_id, machine, public_key, added_at)
+                    SELECT key_id, key_id, public_key, enrolled_at FROM machines
+                    """)
+            try db.alter(table: "machines") { table in table.add(column: "pending_key_id", .text) }
+            try db.alter(table: "enrollment_tokens") { table in table.add(column: "machine", .text) }
+        }
         return migrator
     }
 
     /// A write that is on disk when this returns (SQLite does not sync; see `WALSync`), so its
     /// caller may be told it is done: tokens, enrollments.
-    private func durableWrite<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+    func durableWrite<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
         let result = try await database.write(updates)
         try await walSync.sync()
         return result
     }
 
-    public func addEnrollmentToken(hash: String, now: Int, policyDigest: String?, expiresAt: Int) async throws {
+    public func addEnrollmentToken(
+        hash: String, now: Int, policyDigest: String?, expiresAt: Int, machine: String?
+    ) async throws {
         try await durableWrite { db in
             try db.execute(
-                sql: "INSERT INTO enrollment_tokens (hash, created_at, policy_digest, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [hash, now, policyDigest, expiresAt])
+                sql: """
+                    INSERT INTO enrollment_tokens (hash, created_at, policy_digest, expires_at, machine)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [hash, now, policyDigest, expiresAt, machine])
         }
     }
 
@@ -217,7 +243,8 @@ public final class SQLiteReportStore: ReportStore {
                 let hash: String = row["hash"]
                 return EnrollmentTokenRecord(
                     id: String(hash.prefix(12)), createdAt: row["created_at"], expiresAt: row["expires_at"] ?? 0,
-                    usedAt: row["used_at"], revokedAt: row["revoked_at"], policyDigest: row["policy_digest"])
+                    usedAt: row["used_at"], revokedAt: row["revoked_at"], policyDigest: row["policy_digest"],
+                    machine: row["machine"])
             }
         }
     }
@@ -233,53 +260,6 @@ public final class SQLiteReportStore: ReportStore {
                     WHERE substr(hash, 1, 12) = ? AND used_at IS NULL AND revoked_at IS NULL
                     """, arguments: [now, id])
             return db.changesCount
-        }
-    }
-
-    public func removeMachine(keyID: String, now: Int) async throws -> Bool {
-        try await durableWrite { db in
-            try db.execute(
-                sql: "UPDATE machines SET removed_at = ? WHERE key_id = ? AND removed_at IS NULL",
-                arguments: [now, keyID])
-            guard db.changesCount == 1 else { return false }
-            try db.execute(sql: "DELETE FROM update_sightings WHERE key_id = ?", arguments: [keyID])
-            return true
-        }
-    }
-
-    public func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> Bool {
-        // Synced before the machine hears it is enrolled, as reports are.
-        try await durableWrite { db -> Bool in
-            try db.execute(
-                sql: """
-                    UPDATE enrollment_tokens SET used_at = ?
-                    WHERE hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
-                    """,
-                arguments: [now, tokenHash, now])
-            guard db.changesCount == 1 else { return false }
-            // The token's policy, when the administrator named one; else the collector's default.
-            let tokenPolicy = try String.fetchOne(
-                db, sql: "SELECT policy_digest FROM enrollment_tokens WHERE hash = ?", arguments: [tokenHash])
-            try db.execute(
-                sql: """
-                    INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at, policy_digest)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(key_id) DO UPDATE SET machine_id = excluded.machine_id, hostname = excluded.hostname,
-                        dmi_serial = excluded.dmi_serial, policy_digest = excluded.policy_digest, removed_at = NULL
-                    """,
-                arguments: [
-                    machine.keyID, machine.publicKey, machine.machineID, machine.hostname, machine.dmiSerial, now,
-                    tokenPolicy ?? machine.policyDigest,
-                ])
-            return true
-        }
-    }
-
-    public func machine(keyID: String) async throws -> EnrolledMachine? {
-        try await database.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM machines WHERE key_id = ? AND removed_at IS NULL", arguments: [keyID]
-            ).map(Self.machine)
         }
     }
 
@@ -327,15 +307,25 @@ public final class SQLiteReportStore: ReportStore {
         let machine = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT last_sequence, sightings_digest, security_pending_since FROM machines
-                    WHERE key_id = ? AND removed_at IS NULL
+                    SELECT m.last_sequence, m.sightings_digest, m.security_pending_since, m.policy_digest,
+                        m.pending_key_id, k.public_key
+                    FROM machine_keys k JOIN machines m ON m.key_id = k.machine
+                    WHERE k.key_id = ? AND k.machine = ? AND k.retired_at IS NULL AND m.removed_at IS NULL
                     """),
-            arguments: [report.keyID])
-        // Removed while its key was still remembered by the ingest: no longer enrolled.
+            arguments: [report.signingKeyID, report.keyID])
+        // Removed, or its key retired, while the key was still remembered by the ingest.
         guard let machine else { return .unknownMachine }
         let last: Int = machine["last_sequence"] ?? 0
         guard report.sequence > last else { return .replayed }
         guard report.sequence - last <= Ingest.maximumSequenceStep else { return .sequenceTooFarAhead(last: last) }
+        let pending: String? = machine["pending_key_id"]
+        if pending == report.signingKeyID {
+            try completeRotation(
+                machine: report.keyID, to: report.signingKeyID, publicKey: machine["public_key"],
+                now: report.receivedAt, in: db)
+        }
+        var report = report
+        report.fullCheck = report.isFullCheck(expectedPolicy: machine["policy_digest"] ?? "")
         try db.cachedStatement(
             sql: """
                 INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
@@ -480,7 +470,7 @@ public final class SQLiteReportStore: ReportStore {
         }
     }
 
-    private static func machine(_ row: Row) -> EnrolledMachine {
+    static func machine(_ row: Row) -> EnrolledMachine {
         EnrolledMachine(
             keyID: row["key_id"], publicKey: row["public_key"], machineID: row["machine_id"], hostname: row["hostname"],
             dmiSerial: row["dmi_serial"], lastSequence: row["last_sequence"], enrolledAt: row["enrolled_at"],

@@ -83,19 +83,26 @@ struct EnrollCommand: AsyncParsableCommand {
         do { client = try CollectorClient(baseURL: url, caFile: ca) } catch {
             throw CommandFailure(message: error.text[language])
         }
-        let keyID: String
+        let enrolled: CollectorClient.Enrolled
         do {
-            keyID = try await client.enroll(token: token, key: key, identity: identity)
+            enrolled = try await client.enroll(token: token, key: key, identity: identity)
             await client.shutdown()
         } catch {
             await client.shutdown()
             throw CommandFailure(message: (ja ? "登録できません: " : "cannot enroll: ") + error.text[language])
         }
+        let keyID = enrolled.keyId
         do {
+            // A new key for a machine the collector knows: its reports go on above the stored ones.
+            try SequenceCounter.raise(stateDirectory: stateDir, above: enrolled.lastSequence ?? 0)
             try CollectorLink(url: client.baseURL, keyId: keyID, pinnedCA: caPEM != nil).save(
                 stateDirectory: stateDir, caPEM: caPEM)
-        } catch {
+        } catch let error as SequenceCounter.Failure {
+            throw CommandFailure(message: error.message)
+        } catch let error as HostReadError {
             throw CommandFailure(message: error.message(in: language))
+        } catch {
+            throw CommandFailure(message: "\(error)")
         }
         FileDescriptorOutput.standardOutput.write(
             ja ? "登録しました: \(client.baseURL) (鍵 \(keyID))\n" : "enrolled with \(client.baseURL) (key \(keyID))\n")

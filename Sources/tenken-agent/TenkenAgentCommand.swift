@@ -3,7 +3,8 @@ import TenkenBase
 import TenkenCommandLine
 import TenkenScan
 
-/// The agent side of tenken: enrollment and the service. `tenken agent` and `tenken enroll`
+/// The agent side of tenken: enrollment, key rotation and the service. `tenken agent`, `tenken enroll`
+/// and `tenken rotate-key`
 /// run this program (see AgentProgram in tenken).
 @main
 struct TenkenAgentCommand: AsyncParsableCommand {
@@ -13,7 +14,7 @@ struct TenkenAgentCommand: AsyncParsableCommand {
             ja: "tenken の報告エージェント: コレクターに登録し、サービスとして点検・報告する。",
             en: "tenken's reporting agent: enroll with a collector, then check and report as a service."),
         version: TenkenVersion.current,
-        subcommands: [EnrollCommand.self, AgentCommand.self]
+        subcommands: [EnrollCommand.self, RotateKeyCommand.self, AgentCommand.self]
     )
 
     static func main() async {

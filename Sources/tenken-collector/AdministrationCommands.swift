@@ -38,7 +38,7 @@ struct Tokens: AsyncParsableCommand {
                         token.id, Timestamp.japanTime(token.createdAt),
                         Timestamp.japanTime(token.expiresAt), state,
                         token.policyDigest ?? (ja ? "既定のポリシー" : "default policy"),
-                    ].joined(separator: "\t"))
+                    ].joined(separator: "\t") + (token.machine.map { (ja ? "\t新しい鍵: " : "\tnew key for ") + $0 } ?? ""))
             }
         }
     }
@@ -72,8 +72,9 @@ struct Tokens: AsyncParsableCommand {
 struct Machines: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "machines",
-        abstract: HelpText.pick(ja: "登録済み端末の一覧と削除。", en: "List and remove enrolled machines."),
-        subcommands: [List.self, Remove.self])
+        abstract: HelpText.pick(
+            ja: "登録済み端末の一覧・削除・点検ポリシーの変更。", en: "List and remove enrolled machines, set their policy."),
+        subcommands: [List.self, Remove.self, SetPolicy.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -125,6 +126,52 @@ struct Machines: AsyncParsableCommand {
                     .machineRemoved, .notice, ja: "端末を削除しました: \(keyIDs[0])", en: "machine removed: \(keyIDs[0])",
                     fields: [("TENKEN_KEY_ID", keyIDs[0])]))
             print(HelpText.pick(ja: "削除しました: \(keyIDs[0])", en: "removed: \(keyIDs[0])"))
+        }
+    }
+
+    struct SetPolicy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-policy",
+            abstract: HelpText.pick(
+                ja: "端末を点検するポリシーを変える (以後の報告から。default は tenken に組み込みのポリシー)。",
+                en: "Set the policy a machine must be checked with, from its next report on "
+                    + "(default: the policy built into tenken)."))
+        @OptionGroup var database: DatabaseOption
+        @OptionGroup var audit: AuditOption
+        // A key id may begin with "-" (base64url): taken as it is, not as an option.
+        @Argument(
+            parsing: .allUnrecognized,
+            help: .text(
+                ja: "端末の鍵IDとポリシーのダイジェスト (sha256:…) または default。",
+                en: "The machine's key id, and the policy digest (sha256:...) or default.")) var values: [String]
+
+        var digest: String { values.last == "default" ? PolicyDigest.embeddedDefault : values.last ?? "" }
+
+        func validate() throws {
+            guard values.count == 2 else {
+                throw ValidationError(
+                    HelpText.pick(ja: "鍵IDとダイジェストを指定してください", en: "give a key id and a digest"))
+            }
+            guard PolicyDigest.isWellFormed(digest) else {
+                throw ValidationError(
+                    HelpText.pick(
+                        ja: "ダイジェストは sha256: に続く 64 桁の16進数か default です",
+                        en: "the digest is sha256: and 64 hex digits, or default"))
+            }
+        }
+
+        func run() async throws {
+            let keyID = values[0]
+            guard try await database.store().setPolicy(keyID: keyID, digest: digest) else {
+                throw CommandFailure(
+                    message: HelpText.pick(ja: "登録済みの端末 \(keyID) はありません", en: "no enrolled machine \(keyID)"))
+            }
+            audit.log.record(
+                AuditEvent(
+                    .policyChanged, .notice, ja: "点検ポリシーを変更しました: \(keyID) → \(digest)",
+                    en: "policy changed: \(keyID) → \(digest)",
+                    fields: [("TENKEN_KEY_ID", keyID), ("TENKEN_POLICY_DIGEST", digest)]))
+            print(HelpText.pick(ja: "変更しました: \(keyID) \(digest)", en: "set: \(keyID) \(digest)"))
         }
     }
 }

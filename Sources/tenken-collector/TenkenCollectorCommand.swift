@@ -110,6 +110,12 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             help: .text(
                 ja: "トークンの有効日数。",
                 en: "Days the token can be used.")) var validDays = 7
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "この登録済み端末 (鍵ID) に新しい鍵を与えるトークンにする (再インストール、鍵の紛失)。",
+                en: "Make it a token that gives this enrolled machine (key id) a new key (reinstalled, key lost)."))
+        var machine: String?
         @OptionGroup var audit: AuditOption
 
         func validate() throws {
@@ -126,15 +132,20 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            if let machine, try await database.store().machine(keyID: machine) == nil {
+                throw CommandFailure(
+                    message: HelpText.pick(ja: "登録済みの端末 \(machine) はありません", en: "no enrolled machine \(machine)"))
+            }
             try await issueToken(
-                database: database, audit: audit, kind: "enrollment",
+                database: database, audit: audit, kind: machine == nil ? "enrollment" : "new-key",
                 details: [
                     ("TENKEN_POLICY_DIGEST", policyDigest ?? "default"), ("TENKEN_VALID_DAYS", String(validDays)),
-                ]
+                ] + (machine.map { [("TENKEN_MACHINE", $0)] } ?? [])
             ) {
                 let now = Timestamp.seconds()
                 try await $0.addEnrollmentToken(
-                    hash: $1, now: now, policyDigest: policyDigest, expiresAt: now + validDays * 86_400)
+                    hash: $1, now: now, policyDigest: policyDigest, expiresAt: now + validDays * 86_400,
+                    machine: machine)
             }
         }
     }

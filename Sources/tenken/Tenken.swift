@@ -17,13 +17,15 @@ struct Tenken: ParsableCommand {
         discussion: HelpText.pick(
             ja: """
                 tenken enroll URL --token T [--ca FILE]   この端末をコレクターに登録する
+                tenken rotate-key                          この端末の鍵を新しくする
                 tenken agent [--once] ...                  コレクターへ報告するサービスとして動作する
-                (どちらも tenken と同じ場所の tenken-agent が実行する。tenken agent --help を参照)
+                (いずれも tenken と同じ場所の tenken-agent が実行する。tenken agent --help を参照)
                 """,
             en: """
                 tenken enroll URL --token T [--ca FILE]   enroll this machine with a collector
+                tenken rotate-key                          give this machine a new key
                 tenken agent [--once] ...                  run as a service reporting to the collector
-                (both run tenken-agent, installed beside tenken; see tenken agent --help)
+                (all run tenken-agent, installed beside tenken; see tenken agent --help)
                 """),
         version: TenkenVersion.current,
         subcommands: [CheckCommand.self, VerifyCommand.self, LedgerCommand.self],
@@ -36,11 +38,11 @@ struct Tenken: ParsableCommand {
     }
 }
 
-/// `tenken agent` and `tenken enroll` are served by tenken-agent, a program of its own: its
+/// `tenken agent`, `tenken enroll` and `tenken rotate-key` are served by tenken-agent, a program of its own: its
 /// HTTPS client (NIO, BoringSSL) doubles the binary and would slow every `tenken check` by
 /// several milliseconds at load time.
 enum AgentProgram {
-    static let commands: Set = ["agent", "enroll"]
+    static let commands: Set = ["agent", "enroll", "rotate-key"]
 
     static func forwardIfAsked() {
         let arguments = CommandLine.arguments

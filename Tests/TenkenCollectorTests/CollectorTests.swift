@@ -231,7 +231,8 @@ struct CollectorTests {
                 tokenHash: CollectorApplication.tokenHash(token),
                 machine: EnrolledMachine(
                     keyID: MachineKey.thumbprint(zeroKey), publicKey: Base64URL.encode(identity),
-                    machineID: Fixture.workstationMachineID, hostname: "pc", dmiSerial: nil), now: 1))
+                    machineID: Fixture.workstationMachineID, hostname: "pc", dmiSerial: nil), now: 1
+            ).isBound)
         let report = Check.run(root: try Fixture.root("workstation"), policy: Signer.policy)
         var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
         object["sequence"] = 1
@@ -569,7 +570,8 @@ struct CollectorTests {
             #expect(
                 try await collector.store.enroll(
                     tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine,
-                    now: Timestamp.seconds()))
+                    now: Timestamp.seconds()
+                ).isBound)
             if name == "a" {
                 let (file, _) = try Signer(scratch: scratch, key: key, machineID: "machine-" + name).signed(
                     sequence: 1
@@ -656,7 +658,8 @@ struct CollectorTests {
         #expect(
             try await collector.store.enroll(
                 tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine,
-                now: Timestamp.seconds() - 30 * 86_400))
+                now: Timestamp.seconds() - 30 * 86_400
+            ).isBound)
         let now = Timestamp.seconds()
         // A compliant report whose only finding warns: a security update within the machine's own limit.
         func send(_ sequence: Int, daysAgo: Int, _ updates: [(String, String, Int?)]) async throws {
@@ -895,7 +898,8 @@ struct CollectorTests {
                 tokenHash: CollectorApplication.tokenHash(token),
                 machine: EnrolledMachine(
                     keyID: keyID, publicKey: Base64URL.encode(key.publicKey.rawRepresentation), machineID: name,
-                    hostname: "pc-" + name, dmiSerial: nil), now: 1))
+                    hostname: "pc-" + name, dmiSerial: nil), now: 1
+            ).isBound)
         return (key, keyID)
     }
 
@@ -913,7 +917,7 @@ struct CollectorTests {
             StoredReport(
                 reportID: id ?? "\(keyID)-\(sequence)", keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1,
                 hostname: "pc",
-                policyID: "p", verdict: "compliant", signed: compact, problems: [])
+                policyID: "p", verdict: "compliant", signed: compact, problems: [], signingKeyID: keyID)
         }
         let outcomes = try await withThrowingTaskGroup(of: [StoreOutcome].self) { group in
             for (_, keyID) in machines {
@@ -945,7 +949,7 @@ struct CollectorTests {
             _ = try await store.store(
                 StoredReport(
                     reportID: id, keyID: keyID, sequence: sequence, receivedAt: 2, startedAt: 1, hostname: "pc",
-                    policyID: "p", verdict: "compliant", signed: compact, problems: []))
+                    policyID: "p", verdict: "compliant", signed: compact, problems: [], signingKeyID: keyID))
             #expect(store.walSync.completed >= before + 1, "answered without a sync that followed the commit")
         }
         // The WAL it syncs is the database's own.

@@ -9,7 +9,10 @@ extension MachineKey {
     /// Loads the key from the state directory, creating it when it does not exist in any form.
     /// A key that others may read, that another user owns or that is a link is refused rather
     /// than used: it would let them sign reports as this machine, or plant their own.
-    public static func loadOrCreate(stateDirectory: String = defaultStateDirectory) throws(Failure) -> MachineKey {
+    /// `file`: another key beside it (the next key of `tenken rotate-key`).
+    public static func loadOrCreate(stateDirectory: String = defaultStateDirectory, file fileName: String = fileName)
+        throws(Failure) -> MachineKey
+    {
         do {
             let state = try StateDirectory(stateDirectory)
             // Under a lock: two first runs at once (the service and an enroll) make one key, not two.
@@ -31,5 +34,10 @@ extension MachineKey {
         } catch {
             throw Failure(message: "\(error)")
         }
+    }
+
+    /// Writes this key as the state directory's machine key (0600, atomically).
+    public func save(in state: StateDirectory) throws(HostReadError) {
+        try state.write(Self.fileName, Array(privateKey.rawRepresentation), mode: 0o600)
     }
 }

@@ -16,10 +16,12 @@ public enum ReportSigner {
     public static func sign(_ report: CheckReport, stateDirectory: String, spool: Bool, compressed: Bool = false) throws
         -> Signed
     {
-        let key = try MachineKey.loadOrCreate(stateDirectory: stateDirectory)
         var numbered = report
         let (_, (token, name)) = try SequenceCounter.next(stateDirectory: stateDirectory) {
             sequence throws -> (String, String?) in
+            // Loaded under the sequence lock, which `tenken rotate-key` holds while it replaces
+            // the key: every report numbered after a rotation is signed with the new key.
+            let key = try MachineKey.loadOrCreate(stateDirectory: stateDirectory)
             numbered.sequence = sequence
             let json = Array(try numbered.json(pretty: false))
             let token = try ReportPayload.sign(json, with: key, compressed: compressed)

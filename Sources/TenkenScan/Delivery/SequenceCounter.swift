@@ -58,4 +58,42 @@ public enum SequenceCounter {
         }
         do { return (current + 1, try use(current + 1)) } catch { throw Failure(message: "\(error)") }
     }
+
+    /// Holds the lock while `work` runs: no number is taken meanwhile (`tenken rotate-key`).
+    public static func holding<Result>(
+        stateDirectory: String, waitingAtMost seconds: Double = 30, _ work: () async throws -> Result
+    ) async throws -> Result {
+        let lock: Int32
+        do { lock = try StateDirectory(stateDirectory).lock(fileName + ".lock", waitingAtMost: seconds) } catch {
+            throw Failure(message: error.message(in: .en))
+        }
+        defer { close(lock) }
+        return try await work()
+    }
+
+    /// Makes the next number at least `last + 1`: a machine given a new key for its old place at
+    /// the collector (a reinstalled system) goes on above the reports stored before. Never lowers it.
+    public static func raise(stateDirectory: String, above last: Int) throws(Failure) {
+        guard last > 0 else { return }
+        do {
+            let state = try StateDirectory(stateDirectory)
+            let lock = try state.lock(fileName + ".lock")
+            defer { close(lock) }
+            if let bytes = try state.read(fileName, limit: 64) {
+                guard let value = Int(ByteText.display(bytes[...]).trimmingCharacters(in: " \n")) else {
+                    throw Failure(message: "\(state.path)/\(fileName): damaged sequence file; restore it")
+                }
+                if value >= last { return }
+            } else if state.exists(fileName) {
+                throw Failure(message: "\(state.path)/\(fileName): exists but cannot be read as a sequence file")
+            }
+            try state.write(fileName, Array("\(last)\n".utf8), mode: 0o600)
+        } catch let error as Failure {
+            throw error
+        } catch let error as HostReadError {
+            throw Failure(message: error.message(in: .en))
+        } catch {
+            throw Failure(message: "\(error)")
+        }
+    }
 }

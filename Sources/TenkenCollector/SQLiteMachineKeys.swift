@@ -1,0 +1,184 @@
+import GRDB
+import TenkenBase
+
+/// Machines and their keys in the SQLite store: enrollment, key replacement and rotation,
+/// removal, the expected policy. A machine keeps the id of the key it first enrolled with; its
+/// keys are rows of `machine_keys`, current or retired. Every write is synced before it is
+/// answered, as reports are.
+extension SQLiteReportStore {
+    public func machine(keyID: String) async throws -> EnrolledMachine? {
+        try await database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM machines WHERE key_id = ? AND removed_at IS NULL", arguments: [keyID]
+            ).map(Self.machine)
+        }
+    }
+
+    public func signingKey(keyID: String) async throws -> SigningKey? {
+        try await database.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT m.*, k.public_key AS signing_public_key FROM machine_keys k
+                    JOIN machines m ON m.key_id = k.machine
+                    WHERE k.key_id = ? AND k.retired_at IS NULL AND m.removed_at IS NULL
+                    """, arguments: [keyID]
+            ).map { row in SigningKey(keyID: keyID, publicKey: row["signing_public_key"], machine: Self.machine(row)) }
+        }
+    }
+
+    public func removeMachine(keyID: String, now: Int) async throws -> Bool {
+        try await durableWrite { db in
+            try db.execute(
+                sql: "UPDATE machines SET removed_at = ? WHERE key_id = ? AND removed_at IS NULL",
+                arguments: [now, keyID])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: "DELETE FROM update_sightings WHERE key_id = ?", arguments: [keyID])
+            return true
+        }
+    }
+
+    public func setPolicy(keyID: String, digest: String) async throws -> Bool {
+        try await durableWrite { db in
+            try db.execute(
+                sql: "UPDATE machines SET policy_digest = ? WHERE key_id = ? AND removed_at IS NULL",
+                arguments: [digest, keyID])
+            return db.changesCount == 1
+        }
+    }
+
+    public func enroll(tokenHash: String, machine: EnrolledMachine, now: Int) async throws -> EnrollmentOutcome {
+        try await durableWrite { db -> EnrollmentOutcome in
+            guard
+                let token = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT policy_digest, machine FROM enrollment_tokens
+                        WHERE hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
+                        """, arguments: [tokenHash, now])
+            else { return .tokenRefused }
+            let outcome = try Self.bind(
+                machine, policy: token["policy_digest"], target: token["machine"], now: now, in: db)
+            // A token not bound stays good for the machine it was meant for.
+            if outcome.isBound {
+                try db.execute(
+                    sql: "UPDATE enrollment_tokens SET used_at = ? WHERE hash = ?", arguments: [now, tokenHash])
+            }
+            return outcome
+        }
+    }
+
+    /// Binds the key: the same key again, a new key for the token's machine, or a new machine.
+    private static func bind(
+        _ machine: EnrolledMachine, policy tokenPolicy: String?, target: String?, now: Int, in db: Database
+    ) throws -> EnrollmentOutcome {
+        let identity: StatementArguments = [machine.machineID, machine.hostname, machine.dmiSerial]
+        if let known = try Row.fetchOne(
+            db, sql: "SELECT machine, retired_at FROM machine_keys WHERE key_id = ?", arguments: [machine.keyID])
+        {
+            let owner: String = known["machine"]
+            guard known["retired_at"] as Int? == nil else { return .keyRetired }
+            if let target, target != owner { return .alreadyEnrolled(machine: owner) }
+            // Enrolled again with the same key (run twice, or after `machines remove`): updated in place.
+            try db.execute(
+                sql: """
+                    UPDATE machines SET machine_id = ?, hostname = ?, dmi_serial = ?, policy_digest = ?,
+                        removed_at = NULL
+                    WHERE key_id = ?
+                    """, arguments: identity + [tokenPolicy ?? machine.policyDigest, owner])
+            return .enrolled(machine: owner, lastSequence: try lastSequence(owner, in: db) ?? 0)
+        }
+        if let target {
+            // A token issued for this machine: the new key replaces all of its keys (a reinstalled
+            // system, a lost key), and the machine keeps its id, its reports and its policy.
+            guard let last = try lastSequence(target, in: db) else { return .tokenRefused }
+            try db.execute(
+                sql: "UPDATE machine_keys SET retired_at = ? WHERE machine = ? AND retired_at IS NULL",
+                arguments: [now, target])
+            try addKey(machine.keyID, machine: target, publicKey: machine.publicKey, now: now, in: db)
+            try db.execute(
+                sql: """
+                    UPDATE machines SET machine_id = ?, hostname = ?, dmi_serial = ?, public_key = ?,
+                        policy_digest = COALESCE(?, policy_digest), pending_key_id = NULL
+                    WHERE key_id = ?
+                    """, arguments: identity + [machine.publicKey, tokenPolicy, target])
+            return .replacedKey(machine: target, lastSequence: last)
+        }
+        // The same machine (machine-id, and the DMI serial where both have one) enrolled with
+        // another key: refused. Only its own key or a token for it gives it a new one.
+        if let owner = try String.fetchOne(
+            db,
+            sql: """
+                SELECT key_id FROM machines WHERE machine_id = ? AND removed_at IS NULL
+                    AND (COALESCE(dmi_serial, '') = '' OR ? = '' OR dmi_serial = ?)
+                """, arguments: [machine.machineID, machine.dmiSerial ?? "", machine.dmiSerial ?? ""])
+        {
+            return .alreadyEnrolled(machine: owner)
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at, policy_digest)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [machine.keyID, machine.publicKey] + identity + [now, tokenPolicy ?? machine.policyDigest])
+        try addKey(machine.keyID, machine: machine.keyID, publicKey: machine.publicKey, now: now, in: db)
+        return .enrolled(machine: machine.keyID, lastSequence: 0)
+    }
+
+    public func rotateKey(from currentKeyID: String, to newKeyID: String, publicKey: String, now: Int) async throws
+        -> RotationOutcome
+    {
+        try await durableWrite { db -> RotationOutcome in
+            guard
+                let current = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT k.machine, m.pending_key_id FROM machine_keys k JOIN machines m ON m.key_id = k.machine
+                        WHERE k.key_id = ? AND k.retired_at IS NULL AND m.removed_at IS NULL
+                        """, arguments: [currentKeyID])
+            else { return .unknownKey }
+            let machine: String = current["machine"]
+            let pending: String? = current["pending_key_id"]
+            // Asked again (the answer was lost): the same answer.
+            if pending == newKeyID { return .rotated(machine: machine) }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM machine_keys WHERE key_id = ?", arguments: [newKeyID]) == true
+            {
+                return .keyInUse
+            }
+            // A newer request replaces a pending key that never signed anything.
+            if let pending {
+                try db.execute(
+                    sql: "UPDATE machine_keys SET retired_at = ? WHERE key_id = ?", arguments: [now, pending])
+            }
+            try Self.addKey(newKeyID, machine: machine, publicKey: publicKey, now: now, in: db)
+            try db.execute(
+                sql: "UPDATE machines SET pending_key_id = ? WHERE key_id = ?", arguments: [newKeyID, machine])
+            return .rotated(machine: machine)
+        }
+    }
+
+    /// The first stored report signed with a rotated-to key: that key is the machine's, and its
+    /// older keys are retired (their reports, still spooled, were sent before it).
+    static func completeRotation(machine: String, to keyID: String, publicKey: String, now: Int, in db: Database)
+        throws
+    {
+        try db.execute(
+            sql: "UPDATE machine_keys SET retired_at = ? WHERE machine = ? AND key_id != ? AND retired_at IS NULL",
+            arguments: [now, machine, keyID])
+        try db.execute(
+            sql: "UPDATE machines SET public_key = ?, pending_key_id = NULL WHERE key_id = ?",
+            arguments: [publicKey, machine])
+    }
+
+    private static func addKey(_ keyID: String, machine: String, publicKey: String, now: Int, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO machine_keys (key_id, machine, public_key, added_at) VALUES (?, ?, ?, ?)",
+            arguments: [keyID, machine, publicKey, now])
+    }
+
+    /// nil when no such machine is enrolled.
+    private static func lastSequence(_ machine: String, in db: Database) throws -> Int? {
+        try Int.fetchOne(
+            db, sql: "SELECT last_sequence FROM machines WHERE key_id = ? AND removed_at IS NULL", arguments: [machine])
+    }
+}
