@@ -154,6 +154,75 @@ struct AgentTests {
         #expect(spoolCount(state) == 1)
     }
 
+    @Test(
+        """
+        rotate-key: spooled reports of the old key still go, then the new key signs; a reinstalled machine given \
+        a token for it goes on above its stored reports
+        """
+    )
+    func rotateKey() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        defer { Task { await collector.stop() } }
+        let state = scratch.path + "/state"
+        try await enroll(collector, state: state)
+        let machine = try CollectorLink.load(stateDirectory: state).keyId
+        let oldKey = try MachineKey.loadOrCreate(stateDirectory: state)
+        try spool(2, state: state)  // signed with the old key, not sent yet
+
+        let rotated = try await tenken(["rotate-key", "--state-dir", state, "--lang", "en"])
+        #expect(rotated.status == 0 && rotated.output.hasPrefix("key rotated: "), "\(rotated.error)")
+        let newKey = try MachineKey.loadOrCreate(stateDirectory: state)
+        let newID = MachineKey.thumbprint(newKey.publicKey)
+        #expect(try newID != machine && CollectorLink.load(stateDirectory: state).keyId == newID)
+        #expect(!FileManager.default.fileExists(atPath: state + "/" + MachineKey.fileName + ".next"))
+        var info = stat()
+        #expect(stat(state + "/" + MachineKey.fileName, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let once = try await tenken([
+            "agent", "--once", "--root", Fixture.path("workstation"), "--rules", Self.rules, "--state-dir", state,
+            "--lang", "en",
+        ])
+        #expect(once.status == 0 && once.error.contains("sent 3 report(s)"), "\(once.error)")
+        let stored = try await collector.store.reports(keyID: machine)
+        #expect(stored.map(\.sequence) == [1, 2, 3])
+        #expect(try stored.map { try JWS.verify($0.token).keyID } == [machine, machine, newID])
+        // The old key is retired: a report it signs now is refused, though the collector remembers the key.
+        let old = try StateDirectory(scratch.path + "/old")
+        try oldKey.save(in: old)
+        try SequenceCounter.raise(stateDirectory: old.path, above: 10)
+        let late = try ReportSigner.sign(
+            Check.run(
+                root: try Fixture.root("workstation"),
+                policy: try PolicyLoader.loadDefault().selecting([Self.rules]).get()),
+            stateDirectory: old.path, spool: false)
+        try late.token.write(toFile: scratch.path + "/late.jws", atomically: true, encoding: .utf8)
+        let refused = try await Curl(ca: collector.files.caCertificate, base: collector.base).post(
+            "/api/v1/reports", file: scratch.path + "/late.jws")
+        #expect(refused.status == 403, "\(refused.body)")
+        #expect(try await collector.store.signingKey(keyID: machine) == nil)
+        #expect(try await collector.store.signingKey(keyID: newID)?.machine.keyID == machine)
+
+        // Reinstalled: the state directory is gone. A token issued for the machine gives it a
+        // third key, and its numbering goes on after the stored reports.
+        try FileManager.default.removeItem(atPath: state)
+        let issued = try await runDetached([
+            LoopbackCollector.binary, "token", "--machine", machine, "--database", collector.database,
+        ])
+        let token = issued.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let reenrolled = try await tenken([
+            "enroll", collector.base, "--token", token, "--ca", collector.files.caCertificate, "--state-dir", state,
+            "--root", Fixture.path("workstation"),
+        ])
+        #expect(reenrolled.status == 0, "\(reenrolled.error)")
+        let again = try await tenken([
+            "agent", "--once", "--root", Fixture.path("workstation"), "--rules", Self.rules, "--state-dir", state,
+            "--lang", "en",
+        ])
+        #expect(again.status == 0 && again.error.contains("sent 1 report(s)"), "\(again.error)")
+        #expect(try await collector.store.reports(keyID: machine).map(\.sequence) == [1, 2, 3, 4])
+        #expect(try await collector.store.fleet().count == 1)
+    }
+
     @Test("collector down while 50 reports are made, then up: all stored exactly once, in order")
     func collectorDownThenUp() async throws {
         let scratch = try ScratchTree()

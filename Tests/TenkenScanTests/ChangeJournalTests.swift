@@ -128,14 +128,21 @@ struct ChangeJournalTests {
         // As the nobody user on this thread only (the file-system uid is per thread, and giving up
         // uid 0 there drops the capability to read past permissions), with the journal still on.
         let gap = "/home/alice/bin: permission denied"
-        let facts = try FileSystemUser.nobody { [check] in
-            (check(memory, "made unreadable"), check(memory, "nothing changed since"), check(memory, "and again"))
+        // The journal sees every change on the file system. A file another test changes meanwhile
+        // cannot be looked up as nobody, and the check then rightly walks everything: the gap
+        // must be there either way, and one round in a few is enough to see the kept walk.
+        var keptWalk = false
+        for _ in 0..<5 where !keptWalk {
+            let facts = try FileSystemUser.nobody { [check] in
+                (check(memory, "made unreadable"), check(memory, "nothing changed since"), check(memory, "and again"))
+            }
+            for (index, checked) in [facts.0, facts.1, facts.2].enumerated() {
+                #expect(checked.issues.contains { $0.message.en == gap }, "check \(index): \(checked.issues)")
+            }
+            keptWalk = [facts.0, facts.1, facts.2].allSatisfy { $0.walkCounts.fullWalk == nil }
+            if keptWalk { #expect(facts.2.walkCounts.directoriesRead >= 1, "the parent of the gap is read each time") }
         }
-        for (index, checked) in [facts.0, facts.1, facts.2].enumerated() {
-            #expect(checked.issues.contains { $0.message.en == gap }, "check \(index): \(checked.issues)")
-            #expect(checked.walkCounts.fullWalk == nil)
-        }
-        #expect(facts.2.walkCounts.directoriesRead >= 1, "the parent of the gap is read each time")
+        #expect(keptWalk, "every round walked everything")
     }
 
     @Test("a home inside another walked tree that stops being a home is walked as part of that tree")

@@ -8,6 +8,9 @@ public final class JournaldNamespace: @unchecked Sendable {
     public let name: String
     public var socket: String { "/run/systemd/journal.\(name)/socket" }
     private let process = Process()
+    /// A namespace's journald exits after 30 s without a stream client (systemd starts it again
+    /// on demand; nobody does here): one stays connected while the test runs.
+    private var stream: Int32 = -1
 
     public init() async throws {
         name = "tenken-test-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -16,13 +19,38 @@ public final class JournaldNamespace: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) {
+        let stdout = "/run/systemd/journal.\(name)/stdout"
+        for _ in 0..<200
+        where !FileManager.default.fileExists(atPath: socket) || !FileManager.default.fileExists(atPath: stdout) {
             try await Task.sleep(for: .milliseconds(25))
         }
-        guard FileManager.default.fileExists(atPath: socket) else {
+        stream = Self.connect(stdout)
+        guard FileManager.default.fileExists(atPath: socket), stream >= 0 else {
             stop()
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "journald did not start"])
         }
+        // The stream protocol's header: identifier, unit, priority, level prefix, and no forwarding.
+        let header = Array("tenken-test\n\n6\n0\n0\n0\n0\n".utf8)
+        _ = header.withUnsafeBytes { Glibc.write(stream, $0.baseAddress, $0.count) }
+    }
+
+    private static func connect(_ path: String) -> Int32 {
+        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(socket)
+            return -1
+        }
+        return socket
     }
 
     /// Every entry with this SYSLOG_IDENTIFIER, oldest first, as journalctl's JSON gives them
@@ -40,6 +68,10 @@ public final class JournaldNamespace: @unchecked Sendable {
 
     /// Stops it and removes its socket directory and journal files.
     public func stop() {
+        if stream >= 0 {
+            close(stream)
+            stream = -1
+        }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()

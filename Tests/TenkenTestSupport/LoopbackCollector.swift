@@ -100,21 +100,31 @@ public func storedSequences(database: String) throws -> [Int] {
     return try queue.read { db in try Int.fetchAll(db, sql: "SELECT sequence FROM reports ORDER BY sequence") }
 }
 
-/// A TCP port nobody listens on right now (bound and released), for a server that must come
-/// back on the same address.
+/// A TCP port nobody uses right now, for a server that must come back on the same address.
+/// Below the kernel's range for outgoing connections: a port from that range, released, may
+/// be the local port of any client connection a moment later (one test holds 2,000), and the
+/// server could then not bind it.
 public func freePort() -> Int {
+    let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+    let lowest = range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+    while true {
+        let port = Int.random(in: 10_000..<max(10_001, lowest))
+        if bindable(port) { return port }
+    }
+}
+
+private func bindable(_ port: Int) -> Bool {
     let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(socket) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { pointer in
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) { pointer in
         pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            Glibc.bind(socket, $0, length) == 0 ? getsockname(socket, $0, &length) : -1
+            Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
         }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// curl pinned to the collector's CA: an independent HTTPS client.
