@@ -160,7 +160,9 @@ let package = Package(
         .testTarget(name: "TenkenBaseTests", dependencies: testDependencies),
         .testTarget(name: "TenkenScanTests", dependencies: testDependencies),
         .testTarget(name: "TenkenAgentTests", dependencies: testDependencies + ["TenkenAgent"]),
-        .testTarget(name: "TenkenCollectorTests", dependencies: testDependencies),
+        .testTarget(
+            name: "TenkenCollectorTests",
+            dependencies: testDependencies + [.product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "TenkenCommandLineTests", dependencies: testDependencies + ["TenkenCommandLine"]),
     ]
 )

@@ -16,12 +16,24 @@ public struct AuditLog: Sendable {
     /// Where journald listens; systemd's `LogNamespace=` maps a service's namespace here too.
     public static let systemJournal = "/run/systemd/journal/socket"
 
+    /// Where events go instead, for handler tests in this process.
+    private let recorder: (@Sendable (AuditEvent) -> Void)?
+
     public init(socket: String? = systemJournal, language: Language) {
         self.socket = socket
         self.language = language
+        recorder = nil
+    }
+
+    /// A log that hands each event to `recorder` and writes nothing.
+    public init(recorder: @escaping @Sendable (AuditEvent) -> Void) {
+        socket = nil
+        language = .en
+        self.recorder = recorder
     }
 
     public func record(_ event: AuditEvent) {
+        if let recorder { return recorder(event) }
         let message = language == .ja ? event.ja : event.en
         if let socket {
             var entry = JournalDatagram()

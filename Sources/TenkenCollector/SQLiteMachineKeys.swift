@@ -68,18 +68,25 @@ extension SQLiteReportStore {
         }
     }
 
-    /// Binds the key: the same key again, a new key for the token's machine, or a new machine.
+    /// Binds the key as `KeyBinding` decides from what the database holds.
     private static func bind(
         _ machine: EnrolledMachine, policy tokenPolicy: String?, target: String?, now: Int, in db: Database
     ) throws -> EnrollmentOutcome {
-        let identity: StatementArguments = [machine.machineID, machine.hostname, machine.dmiSerial]
-        if let known = try Row.fetchOne(
+        let key = try Row.fetchOne(
             db, sql: "SELECT machine, retired_at FROM machine_keys WHERE key_id = ?", arguments: [machine.keyID])
-        {
-            let owner: String = known["machine"]
-            guard known["retired_at"] as Int? == nil else { return .keyRetired }
-            if let target, target != owner { return .alreadyEnrolled(machine: owner) }
-            // Enrolled again with the same key (run twice, or after `machines remove`): updated in place.
+        let candidates = try Row.fetchAll(
+            db, sql: "SELECT * FROM machines WHERE machine_id = ? AND removed_at IS NULL ORDER BY key_id",
+            arguments: [machine.machineID]
+        ).map(Self.machine)
+        let known = KeyBinding.Known(
+            key: key.map { (machine: $0["machine"], retired: $0["retired_at"] as Int? != nil) },
+            target: try target.map { (machine: $0, lastSequence: try lastSequence($0, in: db)) },
+            sameMachine: candidates.first { KeyBinding.isSameMachine($0, as: machine) }?.keyID)
+        let identity: StatementArguments = [machine.machineID, machine.hostname, machine.dmiSerial]
+        switch KeyBinding.decide(known) {
+        case .refuse(let outcome):
+            return outcome
+        case .updateInPlace(let owner):
             try db.execute(
                 sql: """
                     UPDATE machines SET machine_id = ?, hostname = ?, dmi_serial = ?, policy_digest = ?,
@@ -87,11 +94,8 @@ extension SQLiteReportStore {
                     WHERE key_id = ?
                     """, arguments: identity + [tokenPolicy ?? machine.policyDigest, owner])
             return .enrolled(machine: owner, lastSequence: try lastSequence(owner, in: db) ?? 0)
-        }
-        if let target {
-            // A token issued for this machine: the new key replaces all of its keys (a reinstalled
-            // system, a lost key), and the machine keeps its id, its reports and its policy.
-            guard let last = try lastSequence(target, in: db) else { return .tokenRefused }
+        case .replaceKeys(let target, let last):
+            // The machine keeps its id, its reports and its policy (unless the token names one).
             try db.execute(
                 sql: "UPDATE machine_keys SET retired_at = ? WHERE machine = ? AND retired_at IS NULL",
                 arguments: [now, target])
@@ -103,26 +107,17 @@ extension SQLiteReportStore {
                     WHERE key_id = ?
                     """, arguments: identity + [machine.publicKey, tokenPolicy, target])
             return .replacedKey(machine: target, lastSequence: last)
+        case .newMachine:
+            try db.execute(
+                sql: """
+                    INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at,
+                                          policy_digest)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [machine.keyID, machine.publicKey] + identity + [now, tokenPolicy ?? machine.policyDigest])
+            try addKey(machine.keyID, machine: machine.keyID, publicKey: machine.publicKey, now: now, in: db)
+            return .enrolled(machine: machine.keyID, lastSequence: 0)
         }
-        // The same machine (machine-id, and the DMI serial where both have one) enrolled with
-        // another key: refused. Only its own key or a token for it gives it a new one.
-        if let owner = try String.fetchOne(
-            db,
-            sql: """
-                SELECT key_id FROM machines WHERE machine_id = ? AND removed_at IS NULL
-                    AND (COALESCE(dmi_serial, '') = '' OR ? = '' OR dmi_serial = ?)
-                """, arguments: [machine.machineID, machine.dmiSerial ?? "", machine.dmiSerial ?? ""])
-        {
-            return .alreadyEnrolled(machine: owner)
-        }
-        try db.execute(
-            sql: """
-                INSERT INTO machines (key_id, public_key, machine_id, hostname, dmi_serial, enrolled_at, policy_digest)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [machine.keyID, machine.publicKey] + identity + [now, tokenPolicy ?? machine.policyDigest])
-        try addKey(machine.keyID, machine: machine.keyID, publicKey: machine.publicKey, now: now, in: db)
-        return .enrolled(machine: machine.keyID, lastSequence: 0)
     }
 
     public func rotateKey(from currentKeyID: String, to newKeyID: String, publicKey: String, now: Int) async throws

@@ -299,33 +299,40 @@ public final class SQLiteReportStore: ReportStore {
     private static func store(
         _ report: StoredReport, problems: String, sightings: String, in db: Database
     ) throws -> StoreOutcome {
-        if let owner = try String.fetchOne(
+        let owner = try String.fetchOne(
             db.cachedStatement(sql: "SELECT key_id FROM reports WHERE report_id = ?"), arguments: [report.reportID])
+        let machine =
+            owner != nil
+            ? nil
+            : try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.last_sequence, m.sightings_digest, m.security_pending_since, m.policy_digest,
+                            m.pending_key_id, m.hostname, k.public_key
+                        FROM machine_keys k JOIN machines m ON m.key_id = k.machine
+                        WHERE k.key_id = ? AND k.machine = ? AND k.retired_at IS NULL AND m.removed_at IS NULL
+                        """),
+                arguments: [report.signingKeyID, report.keyID])
+        let admitted: ReportAdmission.Admitted
+        switch ReportAdmission.decide(
+            report, owner: owner,
+            machine: machine.map {
+                ReportAdmission.Machine(
+                    lastSequence: $0["last_sequence"] ?? 0, pendingKeyID: $0["pending_key_id"],
+                    policyDigest: $0["policy_digest"] ?? "")
+            })
         {
-            return owner == report.keyID ? .duplicate : .idTaken
+        case .failure(let refused): return refused.outcome
+        case .success(let decided): admitted = decided
         }
-        let machine = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT m.last_sequence, m.sightings_digest, m.security_pending_since, m.policy_digest,
-                        m.pending_key_id, k.public_key
-                    FROM machine_keys k JOIN machines m ON m.key_id = k.machine
-                    WHERE k.key_id = ? AND k.machine = ? AND k.retired_at IS NULL AND m.removed_at IS NULL
-                    """),
-            arguments: [report.signingKeyID, report.keyID])
-        // Removed, or its key retired, while the key was still remembered by the ingest.
         guard let machine else { return .unknownMachine }
-        let last: Int = machine["last_sequence"] ?? 0
-        guard report.sequence > last else { return .replayed }
-        guard report.sequence - last <= Ingest.maximumSequenceStep else { return .sequenceTooFarAhead(last: last) }
-        let pending: String? = machine["pending_key_id"]
-        if pending == report.signingKeyID {
+        if admitted.completesRotation {
             try completeRotation(
                 machine: report.keyID, to: report.signingKeyID, publicKey: machine["public_key"],
                 now: report.receivedAt, in: db)
         }
         var report = report
-        report.fullCheck = report.isFullCheck(expectedPolicy: machine["policy_digest"] ?? "")
+        report.fullCheck = admitted.fullCheck
         try db.cachedStatement(
             sql: """
                 INSERT INTO reports (report_id, key_id, sequence, received_at, started_at, hostname, policy_id, verdict,
@@ -342,56 +349,42 @@ public final class SQLiteReportStore: ReportStore {
         let pendingSince =
             digest == sightings
             ? machine["security_pending_since"] as Int? : try storeSightings(report, in: db)
-        // The name shown stays the enrolled one: a machine cannot rename itself into another's
-        // place in the fleet. The name it reports, when it differs, is kept beside it.
+        // The name shown stays the enrolled one; the name it reports, when it differs, is kept beside it.
         try db.cachedStatement(
             sql: """
                 UPDATE machines SET last_sequence = ?, last_seen = ?, last_report_id = ?, security_pending_since = ?,
-                    sightings_digest = ?, reported_hostname = CASE WHEN ? = hostname THEN NULL ELSE ? END
+                    sightings_digest = ?, reported_hostname = ?
                 WHERE key_id = ?
                 """
         ).execute(arguments: [
             report.sequence, report.receivedAt, report.reportID, pendingSince, sightings,
-            report.hostname, report.hostname, report.keyID,
+            ReportAdmission.reportedHostname(report.hostname, enrolled: machine["hostname"]), report.keyID,
         ])
         return .stored
     }
 
-    /// Keeps the earliest sighting of each pending security update, forgets those of versions no
-    /// longer installed, and returns the oldest the report names. The machine's sightings are read
-    /// in one statement and only what changed is written: on the single writer, a report whose
-    /// updates were all seen before costs one read.
+    /// Applies `SightingMerge` and returns the oldest sighting the report names. The machine's
+    /// sightings are read in one statement and only what changed is written: on the single
+    /// writer, a report whose updates were all seen before costs one read.
     private static func storeSightings(_ report: StoredReport, in db: Database) throws -> Int? {
-        // Package, then installed version (several with multiarch), then when first seen.
         var known: [String: [String: Int]] = [:]
         let rows = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT package, installed, first_seen FROM update_sightings WHERE key_id = ?"),
             arguments: [report.keyID])
         while let row = try rows.next() { known[row["package"], default: [:]][row["installed"]] = row["first_seen"] }
-        var reported: [String: Set<String>] = [:]
-        var oldest: Int?
-        for sighting in report.securityUpdates {
-            reported[sighting.package, default: []].insert(sighting.installed)
-            if let kept = known[sighting.package]?[sighting.installed], kept <= sighting.firstSeen {
-                oldest = min(oldest ?? kept, kept)
-                continue
-            }
+        let merge = SightingMerge(known: known, reported: report.securityUpdates)
+        for sighting in merge.writes {
             try db.cachedStatement(
                 sql:
                     "INSERT OR REPLACE INTO update_sightings (key_id, package, installed, first_seen) VALUES (?, ?, ?, ?)"
             ).execute(arguments: [report.keyID, sighting.package, sighting.installed, sighting.firstSeen])
-            known[sighting.package, default: [:]][sighting.installed] = sighting.firstSeen
-            oldest = min(oldest ?? sighting.firstSeen, sighting.firstSeen)
         }
-        // A package reported at another version was upgraded: what was seen of the old one goes.
-        for (package, versions) in reported {
-            for stale in (known[package] ?? [:]).keys where !versions.contains(stale) {
-                try db.cachedStatement(
-                    sql: "DELETE FROM update_sightings WHERE key_id = ? AND package = ? AND installed = ?"
-                ).execute(arguments: [report.keyID, package, stale])
-            }
+        for stale in merge.deletes {
+            try db.cachedStatement(
+                sql: "DELETE FROM update_sightings WHERE key_id = ? AND package = ? AND installed = ?"
+            ).execute(arguments: [report.keyID, stale.package, stale.installed])
         }
-        return oldest
+        return merge.oldest
     }
 
     public func reports(keyID: String) async throws -> [StoredReport] {
