@@ -18,11 +18,20 @@ public struct AuditLog: Sendable {
 
     /// Where events go instead, for handler tests in this process.
     private let recorder: (@Sendable (AuditEvent) -> Void)?
+    /// Told of each event journald had no room for (counted in /metrics).
+    private var dropped: (@Sendable () -> Void)?
 
     public init(socket: String? = systemJournal, language: Language) {
         self.socket = socket
         self.language = language
         recorder = nil
+    }
+
+    /// This log, telling `dropped` of each event journald had no room for.
+    func counting(dropped: @escaping @Sendable () -> Void) -> AuditLog {
+        var log = self
+        log.dropped = dropped
+        return log
     }
 
     /// A log that hands each event to `recorder` and writes nothing.
@@ -43,9 +52,17 @@ public struct AuditLog: Sendable {
             entry.append("MESSAGE_ID", event.kind.messageID)
             entry.append("TENKEN_EVENT", event.kind.rawValue)
             for (name, value) in event.fields { entry.append(name, value) }
-            if entry.send(to: socket) { return }
+            switch entry.send(to: socket) {
+            case .sent: return
+            case .busy:
+                // Waiting, or writing to stderr (the journal's stream under systemd), would let a
+                // flood of refused requests stall the collector; journald drops at its rate limit too.
+                dropped?()
+                return
+            case .absent: break
+            }
         }
-        // No journal, or one that cannot take it now: the event is written all the same.
+        // No journal: the event is written all the same.
         var object = ["event": event.kind.rawValue, "message": message]
         for (name, value) in event.fields { object[name.lowercased()] = value }
         let encoder = JSONEncoder()

@@ -91,6 +91,7 @@ public enum CollectorApplication {
     static func router(
         store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics, audit: AuditLog
     ) -> Router<CollectorRequestContext> {
+        let audit = audit.counting { metrics.droppedAuditEvent() }
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: SecurityHeaders(authenticated: false))
         let keys = EnrolledKeyCache(store: store)

@@ -6,6 +6,7 @@ public final class CollectorMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let received: [String: Counter]
     private let enrollments: Counter
+    private let auditDropped: Counter
     private let ingestTime: DurationHistogram
     private let fleet: [String: Gauge]
 
@@ -24,6 +25,8 @@ public final class CollectorMetrics: Sendable {
             })
         enrollments = registry.makeCounter(
             name: "tenken_enrollments_total", help: "Machines enrolled with a one-time token.")
+        auditDropped = registry.makeCounter(
+            name: "tenken_audit_events_dropped_total", help: "Audit events journald had no room for.")
         ingestTime = registry.makeDurationHistogram(
             name: "tenken_ingest_duration_seconds",
             buckets: [
@@ -50,6 +53,8 @@ public final class CollectorMetrics: Sendable {
     }
 
     func enrolled() { enrollments.increment() }
+
+    func droppedAuditEvent() { auditDropped.increment() }
 
     /// The text exposition format, with the fleet gauges set from `counts`.
     func exposition(fleet counts: FleetSummary.Counts) -> String {

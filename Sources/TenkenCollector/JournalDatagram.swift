@@ -31,16 +31,25 @@ struct JournalDatagram {
         bytes.append(0x0A)
     }
 
-    /// Sends the entry without waiting: true when journald took it. A journald that is gone, or
-    /// whose queue is full, gets nothing, and the caller writes the entry elsewhere.
-    func send(to path: String) -> Bool {
+    /// What became of an entry.
+    enum Delivery {
+        case sent
+        /// journald's queue is full: a flood (of refused reports, say) must not make the collector
+        /// wait for its log.
+        case busy
+        /// No journald there (the collector was started by hand).
+        case absent
+    }
+
+    /// Sends the entry without waiting.
+    func send(to path: String) -> Delivery {
         let socket = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { return false }
+        guard socket >= 0 else { return .absent }
         defer { close(socket) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else { return false }
+        guard path.utf8.count < capacity else { return .absent }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
         }
@@ -53,6 +62,7 @@ struct JournalDatagram {
                 }
             }
         }
-        return sent == bytes.count
+        if sent == bytes.count { return .sent }
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? .busy : .absent
     }
 }

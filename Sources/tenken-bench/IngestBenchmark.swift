@@ -58,14 +58,20 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
     }
     let template = Check.run(root: root, policy: policy)
     // Machines enroll over HTTPS as `tenken enroll` does; the collector may still be starting.
-    // They share the machine-id of the report they all send (as clones of one image do), since
-    // the collector takes a report only with its key's enrolled machine-id.
+    // Each has a machine-id of its own, which its reports carry: the collector takes a report
+    // only with its key's enrolled machine-id, and enrolls one machine-id once.
+    func host(_ index: Int) -> CheckReport.Host {
+        let hex = String(index + 1, radix: 16)
+        return CheckReport.Host(
+            hostname: "bench-\(index)", machineID: String(repeating: "0", count: 32 - hex.count) + hex,
+            dmiSerial: template.host.dmiSerial, os: template.host.os)
+    }
     var keys: [MachineKey] = []
     for (index, token) in tokens.enumerated() {
         let key = MachineKey(privateKey: .init())
         var identity = HostIdentity()
-        identity.hostname = "bench-\(index)"
-        identity.machineID = template.host.machineID
+        identity.hostname = host(index).hostname
+        identity.machineID = host(index).machineID
         identity.dmiSerial = template.host.dmiSerial
         for attempt in 0..<100 {
             do {
@@ -89,10 +95,11 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
             + "each \(Array((try? template.json(pretty: false)) ?? Data()).count / 1024) KB of JSON, "
             + (plain ? "signed as it is" : "signed compressed as agents send it") + "; signing...")
     var tokensByMachine: [[(String, String)]] = []
-    for key in keys {
+    for (index, key) in keys.enumerated() {
         var signed: [(String, String)] = []
         for sequence in 1...(perMachine + 5) {
             var report = template
+            report.host = host(index)
             report.reportID = UUID().uuidString.lowercased()
             report.sequence = sequence
             let json = Array(try! report.json(pretty: false))  // as ReportSigner signs
@@ -113,7 +120,7 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
             machine: EnrolledMachine(
                 keyID: MachineKey.thumbprint(key.publicKey),
                 publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
-                machineID: template.host.machineID, hostname: "in-process", dmiSerial: template.host.dmiSerial),
+                machineID: host(0).machineID, hostname: "in-process", dmiSerial: template.host.dmiSerial),
             now: Timestamp.seconds())
         let bodies = tokensByMachine[0].map { Array($0.0.utf8) }
         var phases = [String: Samples]()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TenkenTestSupport
 import Testing
 
@@ -103,5 +104,36 @@ struct AuditLogTests {
         #expect(unlogged.status == 0)
         #expect(unlogged.error.hasPrefix(#"tenken-collector audit: {"event":"token_issued""#), "\(unlogged.error)")
         #expect(!unlogged.error.contains(unlogged.output.trimmingCharacters(in: .newlines)))
+    }
+
+    @Test("a journal that cannot keep up is never waited for: the events it has no room for are counted")
+    func journalFull() throws {
+        let scratch = try ScratchTree()
+        let path = scratch.path + "/journal.socket"
+        // A datagram socket nobody reads, as a journald that stopped reading.
+        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        #expect(bound == 0)
+        let dropped = Atomic<Int>(0)
+        let log = AuditLog(socket: path, language: .en).counting { dropped.add(1, ordering: .relaxed) }
+        let event = AuditEvent(
+            .reportRefused, .warning, ja: "拒否", en: "refused",
+            fields: [("TENKEN_DETAIL", String(repeating: "x", count: 2000))])
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<5000 { log.record(event) }
+        #expect(clock.now - start < .seconds(2))
+        #expect(dropped.load(ordering: .relaxed) > 0)
+        #expect(dropped.load(ordering: .relaxed) < 5000)  // the first ones fit
     }
 }

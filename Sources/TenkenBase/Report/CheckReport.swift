@@ -87,7 +87,8 @@ public struct CheckReport: Sendable, Codable {
     /// Per machine, strictly increasing; set when the report is signed (replays are refused).
     public var sequence: Int?
     public let tool: String
-    public let host: Host
+    /// Set by the check; a benchmark stands a fleet of machines on one report by changing it.
+    public var host: Host
     public let root: String
     public let policy: PolicyReference
     public let startedAt: String
