@@ -20,6 +20,9 @@ public final class SQLiteReportStore: ReportStore {
     public init(path: String) throws {
         try Self.prepareFiles(path)
         var configuration = Configuration()
+        // The administration commands write to the database the running collector writes to:
+        // each waits for the other's transaction instead of failing with "database is locked".
+        configuration.busyMode = .timeout(10)
         // A report is acknowledged only after its transaction is on disk (the agent then deletes
         // its copy), power loss included. Commits are not synced by SQLite (NORMAL) but by
         // `WALSync` before any answer, so the single writer goes on while the disk catches up;

@@ -208,6 +208,7 @@ struct AgentTests {
         let issued = try await runDetached([
             LoopbackCollector.binary, "token", "--machine", machine, "--database", collector.database,
         ])
+        #expect(issued.status == 0, "\(issued.error)")
         let token = issued.output.trimmingCharacters(in: .whitespacesAndNewlines)
         let reenrolled = try await tenken([
             "enroll", collector.base, "--token", token, "--ca", collector.files.caCertificate, "--state-dir", state,

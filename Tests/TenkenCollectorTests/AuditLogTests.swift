@@ -17,7 +17,7 @@ struct AuditLogTests {
         """
     )
     func auditedEvents() async throws {
-        let journal = try await JournaldNamespace()
+        let journal = try JournaldNamespace()
         defer { journal.stop() }
         let scratch = try ScratchTree()
         let collector = try await LoopbackCollector(

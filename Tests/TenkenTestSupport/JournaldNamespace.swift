@@ -12,7 +12,9 @@ public final class JournaldNamespace: @unchecked Sendable {
     /// on demand; nobody does here): one stays connected while the test runs.
     private var stream: Int32 = -1
 
-    public init() async throws {
+    /// Waits on this thread, not by suspending: a namespace's journald exits after 30 s without a
+    /// stream client, and a task suspended in a busy test run may not resume that soon.
+    public init() throws {
         name = "tenken-test-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         process.executableURL = URL(filePath: Self.daemon)
         process.arguments = [name]
@@ -20,14 +22,17 @@ public final class JournaldNamespace: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let stdout = "/run/systemd/journal.\(name)/stdout"
-        for _ in 0..<200
+        for _ in 0..<500
         where !FileManager.default.fileExists(atPath: socket) || !FileManager.default.fileExists(atPath: stdout) {
-            try await Task.sleep(for: .milliseconds(25))
+            usleep(10_000)
         }
         stream = Self.connect(stdout)
         guard FileManager.default.fileExists(atPath: socket), stream >= 0 else {
+            let state = process.isRunning ? "running" : "exited with \(process.terminationStatus)"
             stop()
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "journald did not start"])
+            throw CocoaError(
+                .fileNoSuchFile,
+                userInfo: [NSLocalizedDescriptionKey: "journald \(name) did not start (\(state), stream \(stream))"])
         }
         // The stream protocol's header: identifier, unit, priority, level prefix, and no forwarding.
         let header = Array("tenken-test\n\n6\n0\n0\n0\n0\n".utf8)

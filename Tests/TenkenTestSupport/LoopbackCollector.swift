@@ -51,10 +51,13 @@ public final class LoopbackCollector: @unchecked Sendable {
         process.executableURL = URL(filePath: command[0])
         process.arguments = Array(command.dropFirst())
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        // Its log, to say why when it does not start.
+        let log = directory + "/collector.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(filePath: log))
         try process.run()
         self.process = process
-        for _ in 0..<400 {
+        for _ in 0..<400 where process.isRunning {
             if try await runDetached(["/usr/bin/curl", "-sf", "--cacert", files.caCertificate, base + "/healthz"])
                 .status == 0
             {
@@ -62,7 +65,14 @@ public final class LoopbackCollector: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(25))
         }
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "tenken-collector did not start"])
+        let exit = process.isRunning ? "still running" : "exited with \(process.terminationStatus)"
+        let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw CocoaError(
+            .fileNoSuchFile,
+            userInfo: [
+                NSLocalizedDescriptionKey:
+                    "tenken-collector did not start on port \(port) (\(exit)): \(said.suffix(2000))"
+            ])
     }
 
     /// SIGTERM, as systemd stops it.
