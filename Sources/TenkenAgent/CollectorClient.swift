@@ -17,8 +17,13 @@ public final class CollectorClient: Sendable {
         public let text: Localized
         public var message: String { text.en }
         public var description: String { text.en }
+        /// The collector's answer, when it refused (nil: it was not reached).
+        public var status: Int?
 
-        init(ja: String, en: String) { text = Localized(ja: ja, en: en) }
+        init(ja: String, en: String, status: Int? = nil) {
+            text = Localized(ja: ja, en: en)
+            self.status = status
+        }
     }
 
     /// What the collector said about one report.
@@ -99,7 +104,7 @@ public final class CollectorClient: Sendable {
         guard status == 200, let decoded = try? JSONDecoder().decode(Reply.self, from: Data(reply)) else {
             throw Failure(
                 ja: "鍵の更新を拒否されました (HTTP \(status)): \(Self.message(in: reply))",
-                en: "key rotation refused (HTTP \(status)): \(Self.message(in: reply))")
+                en: "key rotation refused (HTTP \(status)): \(Self.message(in: reply))", status: status)
         }
         return decoded.keyId
     }

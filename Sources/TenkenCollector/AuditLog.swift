@@ -20,6 +20,9 @@ public struct AuditLog: Sendable {
     private let recorder: (@Sendable (AuditEvent) -> Void)?
     /// Told of each event journald had no room for (counted in /metrics).
     private var dropped: (@Sendable () -> Void)?
+    /// Refusals from the network, limited per client address (the server's log only).
+    private var throttle: AuditThrottle?
+    private var suppressed: (@Sendable () -> Void)?
 
     public init(socket: String? = systemJournal, language: Language) {
         self.socket = socket
@@ -27,10 +30,16 @@ public struct AuditLog: Sendable {
         recorder = nil
     }
 
-    /// This log, telling `dropped` of each event journald had no room for.
-    func counting(dropped: @escaping @Sendable () -> Void) -> AuditLog {
+    /// This log, telling `dropped` of each event journald had no room for, and `suppressed` of
+    /// each refusal `throttle` left out.
+    func counting(
+        dropped: @escaping @Sendable () -> Void, throttle: AuditThrottle? = nil,
+        suppressed: @escaping @Sendable () -> Void = {}
+    ) -> AuditLog {
         var log = self
         log.dropped = dropped
+        log.throttle = throttle
+        log.suppressed = suppressed
         return log
     }
 
@@ -42,6 +51,18 @@ public struct AuditLog: Sendable {
     }
 
     public func record(_ event: AuditEvent) {
+        var event = event
+        if let throttle, event.kind.isRefusal {
+            // The address without its port: one client, many connections.
+            let remote = event.fields.first { $0.0 == "TENKEN_REMOTE" }?.1 ?? "-"
+            let address = String(remote.split(separator: " ").first ?? "-")
+            let (log, left) = throttle.admit(address, now: Timestamp.seconds())
+            guard log else {
+                suppressed?()
+                return
+            }
+            if left > 0 { event = event.adding(("TENKEN_SUPPRESSED", String(left))) }
+        }
         if let recorder { return recorder(event) }
         let message = language == .ja ? event.ja : event.en
         if let socket {
@@ -87,6 +108,14 @@ public struct AuditEvent: Sendable {
         case machineRemoved = "machine_removed"
         case policyChanged = "policy_changed"
 
+        /// What anyone on the network can cause: limited per address (`AuditThrottle`).
+        var isRefusal: Bool {
+            switch self {
+            case .enrollmentRefused, .reportRefused, .keyRotationRefused, .adminAuthenticationFailed: true
+            case .enrolled, .keyRotated, .tokenIssued, .tokenRevoked, .machineRemoved, .policyChanged: false
+            }
+        }
+
         /// journald's MESSAGE_ID: 128 bits, the same for every event of a kind, in every version.
         var messageID: String {
             ByteText.hex(SHA256.hash(data: Array(("tenken-collector audit " + rawValue).utf8)).prefix(16))
@@ -112,6 +141,13 @@ public struct AuditEvent: Sendable {
         self.ja = ja
         self.en = en
         self.fields = fields
+    }
+
+    /// This event with one more field, its message saying so.
+    func adding(_ field: (String, String)) -> AuditEvent {
+        AuditEvent(
+            kind, priority, ja: ja + " (前の \(field.1) 件は省略)", en: en + " (\(field.1) before it left out)",
+            fields: fields + [field])
     }
 
     /// The id `tokens list` shows for a token: the start of its hash, never the token.

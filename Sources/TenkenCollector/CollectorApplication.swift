@@ -91,7 +91,9 @@ public enum CollectorApplication {
     static func router(
         store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics, audit: AuditLog
     ) -> Router<CollectorRequestContext> {
-        let audit = audit.counting { metrics.droppedAuditEvent() }
+        let audit = audit.counting(
+            dropped: { metrics.droppedAuditEvent() }, throttle: AuditThrottle(),
+            suppressed: { metrics.suppressedAuditEvent() })
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: SecurityHeaders(authenticated: false))
         let keys = EnrolledKeyCache(store: store)

@@ -7,6 +7,7 @@ public final class CollectorMetrics: Sendable {
     private let received: [String: Counter]
     private let enrollments: Counter
     private let auditDropped: Counter
+    private let auditSuppressed: Counter
     private let ingestTime: DurationHistogram
     private let fleet: [String: Gauge]
 
@@ -27,6 +28,9 @@ public final class CollectorMetrics: Sendable {
             name: "tenken_enrollments_total", help: "Machines enrolled with a one-time token.")
         auditDropped = registry.makeCounter(
             name: "tenken_audit_events_dropped_total", help: "Audit events journald had no room for.")
+        auditSuppressed = registry.makeCounter(
+            name: "tenken_audit_refusals_suppressed_total",
+            help: "Refusals left out of the audit log: more than 30 a minute from one address.")
         ingestTime = registry.makeDurationHistogram(
             name: "tenken_ingest_duration_seconds",
             buckets: [
@@ -55,6 +59,8 @@ public final class CollectorMetrics: Sendable {
     func enrolled() { enrollments.increment() }
 
     func droppedAuditEvent() { auditDropped.increment() }
+
+    func suppressedAuditEvent() { auditSuppressed.increment() }
 
     /// The text exposition format, with the fleet gauges set from `counts`.
     func exposition(fleet counts: FleetSummary.Counts) -> String {

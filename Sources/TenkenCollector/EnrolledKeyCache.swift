@@ -3,10 +3,10 @@ import TenkenBase
 
 /// Enrolled keys by key id, remembered after the first lookup: a key id is a hash of its key,
 /// and what it speaks for (its machine, that machine's machine-id, DMI serial and enrollment
-/// time) changes only by an enrollment of that same key, which forgets the entry. So most
+/// time) changes only by an enrollment for that machine, which forgets its keys. So most
 /// reports need no database read before their write. What can change meanwhile (a machine
-/// removed, a key retired, the expected policy) is read again in the write's transaction.
-/// Unknown ids are not remembered (the machine may enroll a moment later).
+/// removed, a key retired, the expected policy) is read again in the write's transaction; a
+/// retired key stays retired. Unknown ids are not remembered (the machine may enroll a moment later).
 final class EnrolledKeyCache: Sendable {
     /// What enrollment bound to a key.
     struct Enrolled: Sendable {
@@ -16,6 +16,8 @@ final class EnrolledKeyCache: Sendable {
         let machineID: String
         let dmiSerial: String?
         let enrolledAt: Int
+        /// Replaced by a newer key, or its machine removed.
+        let retired: Bool
     }
 
     private let store: any ReportStore
@@ -32,13 +34,16 @@ final class EnrolledKeyCache: Sendable {
         }
         let enrolled = Enrolled(
             publicKey: raw, machine: key.machine.keyID, machineID: key.machine.machineID,
-            dmiSerial: key.machine.dmiSerial, enrolledAt: key.machine.enrolledAt)
+            dmiSerial: key.machine.dmiSerial, enrolledAt: key.machine.enrolledAt, retired: key.retired)
         keys.withLock { $0[keyID] = enrolled }
         return enrolled
     }
 
-    /// After an enrollment of this key: what it is bound to may have changed.
-    func forget(_ keyID: String) {
-        _ = keys.withLock { $0.removeValue(forKey: keyID) }
+    /// After an enrollment for this machine: what its keys are bound to may have changed.
+    func forget(machine: String, key keyID: String) {
+        keys.withLock { keys in
+            keys[keyID] = nil
+            for (id, key) in keys where key.machine == machine { keys[id] = nil }
+        }
     }
 }

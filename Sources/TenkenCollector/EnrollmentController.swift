@@ -69,6 +69,12 @@ struct EnrollmentController {
         do { request = try KeyRotation.verify(body, now: Timestamp.seconds(), skew: maximumClockSkew) } catch {
             throw Refused(status: .badRequest, reason: "invalid", message: "invalid rotation request: \(error.reason)")
         }
+        // Read first (remembered): a key nobody enrolled costs no write.
+        guard let current = try await keys.key(request.currentKeyID), !current.retired else {
+            throw Refused(
+                status: .forbidden, reason: "unknown_key",
+                message: "the signing key is not a current key of an enrolled machine")
+        }
         switch try await store.rotateKey(
             from: request.currentKeyID, to: request.newKeyID,
             publicKey: Base64URL.encode(request.newKey.rawRepresentation), now: Timestamp.seconds())
@@ -91,6 +97,11 @@ struct EnrollmentController {
                 message: "the signing key is not a current key of an enrolled machine")
         case .keyInUse:
             throw Refused(status: .conflict, reason: "key_in_use", message: "the new key is already enrolled")
+        case .rotationPending:
+            throw Refused(
+                status: .conflict, reason: "rotation_pending",
+                message: "a rotation to another key is pending: send the same request again, or ask for a token "
+                    + "for this machine (tenken-collector token --machine)")
         }
     }
 
@@ -159,9 +170,15 @@ struct EnrollmentController {
         case .keyRetired:
             throw Refused(
                 status: .conflict, reason: "key_retired",
-                message: "this key was replaced by a newer one and is never enrolled again")
+                message: "this key was replaced by a newer one, or its machine removed: it is never enrolled again")
+        case .identityChanged(let owner):
+            throw Refused(
+                status: .conflict, reason: "identity_changed",
+                message: "this key is enrolled for machine \(owner), whose machine-id or DMI serial is not this one: "
+                    + "a key speaks for one machine; moving it needs a token for it (tenken-collector token "
+                    + "--machine \(owner))")
         }
-        keys.forget(machine.keyID)
+        keys.forget(machine: owner, key: machine.keyID)
         metrics.enrolled()
         return Answer.json(
             .created, #"{"keyId":"\#(machine.keyID)","machine":"\#(owner)","lastSequence":\#(last)}"#)

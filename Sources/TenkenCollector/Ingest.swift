@@ -29,6 +29,8 @@ public struct Ingest: Sendable {
             case otherMachine = "other_machine"
             /// Dated before the machine enrolled, or its sequence jumps far ahead.
             case implausible
+            /// Signed by a key replaced by a newer one, or of a removed machine: never stored.
+            case retiredKey = "retired_key"
         }
         public let reason: Reason
         public let message: String
@@ -46,7 +48,7 @@ public struct Ingest: Sendable {
             case .invalid: return 400
             case .unknownKey: return 403
             case .future: return 422
-            case .replayed, .implausible: return 409
+            case .replayed, .implausible, .retiredKey: return 409
             case .tooLarge: return 413
             case .otherMachine: return 400
             }
@@ -72,6 +74,10 @@ public struct Ingest: Sendable {
         self.maximumReportSize = maximumReportSize
     }
 
+    static let retired = Refusal(
+        reason: .retiredKey,
+        message: "the signing key was replaced by a newer one, or its machine removed: this report is never stored")
+
     public func receive(_ body: [UInt8], now: Int) async throws -> Accepted {
         let verified: JWS.Verified
         do { verified = try JWS.verify(bytes: body[...]) } catch {
@@ -89,6 +95,8 @@ public struct Ingest: Sendable {
         else {
             throw Refusal(reason: .unknownKey, message: "the signing key is not enrolled")
         }
+        // 409, which the agent sets aside: a 403 it would retry for ever, and the reports behind it wait.
+        guard !enrolled.retired else { throw Self.retired }
         // Inflated only now: what an enrolled key signed.
         let json: [UInt8]
         do { json = try ReportPayload.json(of: verified, limit: maximumReportSize) } catch {
@@ -148,10 +156,7 @@ public struct Ingest: Sendable {
                 message: "sequence \(report.sequence) is more than \(Self.maximumSequenceStep) above the last one "
                     + "stored (\(last))")
         case .unknownMachine:
-            throw Refusal(
-                reason: .unknownKey,
-                message: "the signing key is not enrolled (the machine was removed, or the key replaced by a newer one)"
-            )
+            throw Self.retired
         case .idTaken:
             throw Refusal(
                 reason: .replayed, message: "report id \(report.reportId) belongs to another machine's report")

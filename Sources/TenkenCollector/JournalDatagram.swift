@@ -34,8 +34,8 @@ struct JournalDatagram {
     /// What became of an entry.
     enum Delivery {
         case sent
-        /// journald's queue is full: a flood (of refused reports, say) must not make the collector
-        /// wait for its log.
+        /// journald cannot take it now (its queue is full, it is restarting): a flood of refused
+        /// reports must not make the collector wait for its log.
         case busy
         /// No journald there (the collector was started by hand).
         case absent
@@ -63,6 +63,8 @@ struct JournalDatagram {
             }
         }
         if sent == bytes.count { return .sent }
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? .busy : .absent
+        // Only a socket that is not there means no journal; any other failure (a full queue, a
+        // journald restarting) is one it cannot take now.
+        return errno == ENOENT ? .absent : .busy
     }
 }

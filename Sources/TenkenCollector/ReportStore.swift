@@ -13,8 +13,8 @@ public protocol ReportStore: Sendable {
     func enrollmentTokens() async throws -> [EnrollmentTokenRecord]
     /// Revokes the unused tokens whose id (`EnrollmentTokenRecord.id`) is `id`; how many.
     func revokeEnrollmentToken(id: String, now: Int) async throws -> Int
-    /// Removes a machine: its key is no longer enrolled, it leaves the fleet views, and its
-    /// reports stay, for the record. False when no such machine is enrolled.
+    /// Removes a machine: its keys are retired, it leaves the fleet views, and its reports stay,
+    /// for the record. False when no such machine is enrolled.
     func removeMachine(keyID: String, now: Int) async throws -> Bool
     /// Sets the policy a machine must be checked with from now on; false when no such machine is enrolled.
     func setPolicy(keyID: String, digest: String) async throws -> Bool
@@ -25,8 +25,8 @@ public protocol ReportStore: Sendable {
     /// stays good until a report signed with the new one is stored (reports still spooled).
     func rotateKey(from currentKeyID: String, to newKeyID: String, publicKey: String, now: Int) async throws
         -> RotationOutcome
-    /// The key a report is signed with and the machine it speaks for; nil for a key never
-    /// enrolled, retired (replaced by a newer one) or of a removed machine.
+    /// The key a report is signed with and the machine it speaks for (`retired` when replaced
+    /// by a newer one or its machine removed); nil for a key never enrolled.
     func signingKey(keyID: String) async throws -> SigningKey?
     func machine(keyID: String) async throws -> EnrolledMachine?
     /// Stores a report whose signature was verified: `.stored`, `.duplicate` (same report id:
@@ -82,14 +82,17 @@ public enum EnrollmentOutcome: Sendable, Equatable {
     /// for it needs a token issued for it, or a rotation signed by its key. Cloned images share
     /// machine-ids, so the machine-id alone never replaces a key.
     case alreadyEnrolled(machine: String)
-    /// The key was replaced by a newer one: never bound again.
+    /// The key was replaced by a newer one, or its machine removed: never bound again.
     case keyRetired
+    /// The key is enrolled for a machine with another identity (machine-id, DMI serial): moving
+    /// it needs a token issued for that machine.
+    case identityChanged(machine: String)
 
     /// Whether the key is now enrolled (and the token used).
     public var isBound: Bool {
         switch self {
         case .enrolled, .replacedKey: true
-        case .tokenRefused, .alreadyEnrolled, .keyRetired: false
+        case .tokenRefused, .alreadyEnrolled, .keyRetired, .identityChanged: false
         }
     }
 }
@@ -102,6 +105,9 @@ public enum RotationOutcome: Sendable, Equatable {
     case unknownKey
     /// The new key is already some machine's.
     case keyInUse
+    /// A rotation to another key is pending: only the same request, or one signed by the
+    /// pending key, is taken (a stolen old key cannot replace the machine's new one).
+    case rotationPending
 }
 
 /// An enrolled key and the machine it speaks for.
@@ -110,6 +116,8 @@ public struct SigningKey: Sendable, Equatable {
     /// base64url, as enrolled.
     public let publicKey: String
     public let machine: EnrolledMachine
+    /// Replaced by a newer key, or its machine removed: it never signs a stored report again.
+    public var retired = false
 }
 
 /// A machine bound to its Ed25519 key at enrollment, with the identity it gave and its last sequence

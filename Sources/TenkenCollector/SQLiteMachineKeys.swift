@@ -19,11 +19,16 @@ extension SQLiteReportStore {
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT m.*, k.public_key AS signing_public_key FROM machine_keys k
-                    JOIN machines m ON m.key_id = k.machine
-                    WHERE k.key_id = ? AND k.retired_at IS NULL AND m.removed_at IS NULL
+                    SELECT m.*, k.public_key AS signing_public_key,
+                        k.retired_at IS NOT NULL OR m.removed_at IS NOT NULL AS signing_retired
+                    FROM machine_keys k JOIN machines m ON m.key_id = k.machine
+                    WHERE k.key_id = ?
                     """, arguments: [keyID]
-            ).map { row in SigningKey(keyID: keyID, publicKey: row["signing_public_key"], machine: Self.machine(row)) }
+            ).map { row in
+                SigningKey(
+                    keyID: keyID, publicKey: row["signing_public_key"], machine: Self.machine(row),
+                    retired: row["signing_retired"] ?? true)
+            }
         }
     }
 
@@ -33,6 +38,15 @@ extension SQLiteReportStore {
                 sql: "UPDATE machines SET removed_at = ? WHERE key_id = ? AND removed_at IS NULL",
                 arguments: [now, keyID])
             guard db.changesCount == 1 else { return false }
+            // Its keys are never good again, not even for enrolling anew.
+            try db.execute(
+                sql: "UPDATE machine_keys SET retired_at = ? WHERE machine = ? AND retired_at IS NULL",
+                arguments: [now, keyID])
+            try db.execute(
+                sql: """
+                    UPDATE machines SET pending_key_id = NULL, sightings_digest = NULL, security_pending_since = NULL
+                    WHERE key_id = ?
+                    """, arguments: [keyID])
             try db.execute(sql: "DELETE FROM update_sightings WHERE key_id = ?", arguments: [keyID])
             return true
         }
@@ -78,21 +92,32 @@ extension SQLiteReportStore {
             db, sql: "SELECT * FROM machines WHERE machine_id = ? AND removed_at IS NULL ORDER BY key_id",
             arguments: [machine.machineID]
         ).map(Self.machine)
+        let owner = try key.flatMap { key -> EnrolledMachine? in
+            let owner: String = key["machine"]
+            return try Row.fetchOne(db, sql: "SELECT * FROM machines WHERE key_id = ?", arguments: [owner])
+                .map(Self.machine)
+        }
         let known = KeyBinding.Known(
-            key: key.map { (machine: $0["machine"], retired: $0["retired_at"] as Int? != nil) },
+            key: key.map { key in
+                (
+                    machine: key["machine"], retired: key["retired_at"] as Int? != nil,
+                    sameMachine: owner.map { KeyBinding.isSameMachine($0, as: machine) } ?? false
+                )
+            },
             target: try target.map { (machine: $0, lastSequence: try lastSequence($0, in: db)) },
-            sameMachine: candidates.first { KeyBinding.isSameMachine($0, as: machine) }?.keyID)
+            sameMachines: candidates.filter { KeyBinding.isSameMachine($0, as: machine) }.map(\.keyID))
         let identity: StatementArguments = [machine.machineID, machine.hostname, machine.dmiSerial]
         switch KeyBinding.decide(known) {
         case .refuse(let outcome):
             return outcome
         case .updateInPlace(let owner):
+            // The machine keeps its policy unless the token names one.
             try db.execute(
                 sql: """
-                    UPDATE machines SET machine_id = ?, hostname = ?, dmi_serial = ?, policy_digest = ?,
-                        removed_at = NULL
+                    UPDATE machines SET machine_id = ?, hostname = ?, dmi_serial = ?,
+                        policy_digest = COALESCE(?, policy_digest)
                     WHERE key_id = ?
-                    """, arguments: identity + [tokenPolicy ?? machine.policyDigest, owner])
+                    """, arguments: identity + [tokenPolicy, owner])
             return .enrolled(machine: owner, lastSequence: try lastSequence(owner, in: db) ?? 0)
         case .replaceKeys(let target, let last):
             // The machine keeps its id, its reports and its policy (unless the token names one).
@@ -136,11 +161,13 @@ extension SQLiteReportStore {
             let pending: String? = current["pending_key_id"]
             // Asked again (the answer was lost): the same answer.
             if pending == newKeyID { return .rotated(machine: machine) }
+            // Only the pending key itself may ask for yet another.
+            if let pending, pending != currentKeyID { return .rotationPending }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM machine_keys WHERE key_id = ?", arguments: [newKeyID]) == true
             {
                 return .keyInUse
             }
-            // A newer request replaces a pending key that never signed anything.
+            // The pending key asking for another: it never signed a stored report, and goes.
             if let pending {
                 try db.execute(
                     sql: "UPDATE machine_keys SET retired_at = ? WHERE key_id = ?", arguments: [now, pending])

@@ -210,8 +210,8 @@ public final class SQLiteReportStore: ReportStore {
             try db.create(index: "machine_keys_by_machine", on: "machine_keys", columns: ["machine"])
             try db.execute(
                 sql: """
-                    INSERT INTO machine_keys (key_id, machine, public_key, added_at)
-                    SELECT key_id, key_id, public_key, enrolled_at FROM machines
+                    INSERT INTO machine_keys (key_id, machine, public_key, added_at, retired_at)
+                    SELECT key_id, key_id, public_key, enrolled_at, removed_at FROM machines
                     """)
             try db.alter(table: "machines") { table in table.add(column: "pending_key_id", .text) }
             try db.alter(table: "enrollment_tokens") { table in table.add(column: "machine", .text) }

@@ -97,6 +97,8 @@ struct EnrollCommand: AsyncParsableCommand {
             try SequenceCounter.raise(stateDirectory: stateDir, above: enrolled.lastSequence ?? 0)
             try CollectorLink(url: client.baseURL, keyId: keyID, pinnedCA: caPEM != nil).save(
                 stateDirectory: stateDir, caPEM: caPEM)
+            // A key a cut-short `rotate-key` left for a collector that no longer expects it.
+            try StateDirectory(stateDir).remove(RotateKeyCommand.nextKeyFile)
         } catch let error as SequenceCounter.Failure {
             throw CommandFailure(message: error.message)
         } catch let error as HostReadError {

@@ -5,11 +5,13 @@ import TenkenBase
 import TenkenCommandLine
 import TenkenScan
 
-/// Gives this machine a new key, asked for with its current one (`KeyRotation`). No report is
-/// numbered meanwhile (the sequence lock is held), so every later report is signed with the
-/// new key; reports already spooled stay good at the collector until the first one signed
-/// with the new key arrives. The new key is kept beside the current one until the collector
-/// has it, so a run cut short is finished by running again.
+/// Gives this machine a new key, asked for with its current one (`KeyRotation`). The current
+/// key stays good at the collector until the first report signed with the new one is stored,
+/// so the request is sent without holding anything; only the swap of the key file is done
+/// under the sequence lock, so every report numbered after it is signed with the new key and
+/// the ones spooled before it go first. The new key waits beside the current one until the
+/// collector has it: a run cut short is finished by running again (the same request gets the
+/// same answer).
 struct RotateKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate-key",
@@ -46,29 +48,31 @@ struct RotateKeyCommand: AsyncParsableCommand {
         do { client = try link.client(stateDirectory: stateDir) } catch { throw failure(error.text[language]) }
         let keyID: String
         do {
-            keyID = try await SequenceCounter.holding(stateDirectory: stateDir) { () async throws -> String in
-                let state = try StateDirectory(stateDir)
-                let current = try MachineKey.loadOrCreate(stateDirectory: stateDir)
-                // Made by an earlier run cut short, or now (written before it is used).
-                let next = try MachineKey.loadOrCreate(stateDirectory: stateDir, file: Self.nextKeyFile)
-                let keyID = MachineKey.thumbprint(next.publicKey)
-                // A run cut short after the key was replaced has only the link left to write.
-                if MachineKey.thumbprint(current.publicKey) != keyID {
-                    let request = try KeyRotation.request(current: current, next: next, issuedAt: Timestamp.seconds())
-                    let answered: String
-                    do { answered = try await client.rotate(request) } catch let error as CollectorClient.Failure {
-                        throw failure(error.text[language])
-                    }
-                    guard answered == keyID else {
-                        throw failure(ja ? "コレクターの応答が新しい鍵を示していません" : "the collector answered with another key")
-                    }
-                    // The collector has the new key: it becomes the machine's, then the link names it.
-                    try next.save(in: state)
+            let state = try StateDirectory(stateDir)
+            let current = try MachineKey.loadOrCreate(stateDirectory: stateDir)
+            // Made by an earlier run cut short, or now (written before it is used).
+            let next = try MachineKey.loadOrCreate(stateDirectory: stateDir, file: Self.nextKeyFile)
+            keyID = MachineKey.thumbprint(next.publicKey)
+            // A run cut short after the key was replaced has only the link left to write.
+            if MachineKey.thumbprint(current.publicKey) != keyID {
+                let request = try KeyRotation.request(current: current, next: next, issuedAt: Timestamp.seconds())
+                let answered: String
+                switch await Self.send(request, with: client) {
+                case .success(let id): answered = id
+                case .failure(let error):
+                    // Refused for good (an unknown or retired key, a taken one): the next run starts afresh.
+                    if let status = error.status, [403, 409].contains(status) { try? state.remove(Self.nextKeyFile) }
+                    throw failure(error.text[language])
                 }
+                guard answered == keyID else {
+                    throw failure(ja ? "コレクターの応答が新しい鍵を示していません" : "the collector answered with another key")
+                }
+            }
+            try await SequenceCounter.holding(stateDirectory: stateDir) {
+                try next.save(in: state)
                 try CollectorLink(url: link.url, keyId: keyID, pinnedCA: link.pinnedCA).save(
                     stateDirectory: stateDir, caPEM: nil)
                 try state.remove(Self.nextKeyFile)
-                return keyID
             }
             await client.shutdown()
         } catch let error as CommandFailure {
@@ -82,5 +86,9 @@ struct RotateKeyCommand: AsyncParsableCommand {
             throw failure("\(error)")
         }
         FileDescriptorOutput.standardOutput.write(ja ? "鍵を更新しました: \(keyID)\n" : "key rotated: \(keyID)\n")
+    }
+
+    static func send(_ request: String, with client: CollectorClient) async -> Result<String, CollectorClient.Failure> {
+        do { return .success(try await client.rotate(request)) } catch { return .failure(error) }
     }
 }

@@ -139,7 +139,8 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             try await issueToken(
                 database: database, audit: audit, kind: machine == nil ? "enrollment" : "new-key",
                 details: [
-                    ("TENKEN_POLICY_DIGEST", policyDigest ?? "default"), ("TENKEN_VALID_DAYS", String(validDays)),
+                    ("TENKEN_POLICY_DIGEST", policyDigest ?? (machine == nil ? "default" : "unchanged")),
+                    ("TENKEN_VALID_DAYS", String(validDays)),
                 ] + (machine.map { [("TENKEN_MACHINE", $0)] } ?? [])
             ) {
                 let now = Timestamp.seconds()

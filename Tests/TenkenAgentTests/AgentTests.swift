@@ -198,8 +198,8 @@ struct AgentTests {
         try late.token.write(toFile: scratch.path + "/late.jws", atomically: true, encoding: .utf8)
         let refused = try await Curl(ca: collector.files.caCertificate, base: collector.base).post(
             "/api/v1/reports", file: scratch.path + "/late.jws")
-        #expect(refused.status == 403, "\(refused.body)")
-        #expect(try await collector.store.signingKey(keyID: machine) == nil)
+        #expect(refused.status == 409, "\(refused.body)")
+        #expect(try await collector.store.signingKey(keyID: machine)?.retired == true)
         #expect(try await collector.store.signingKey(keyID: newID)?.machine.keyID == machine)
 
         // Reinstalled: the state directory is gone. A token issued for the machine gives it a

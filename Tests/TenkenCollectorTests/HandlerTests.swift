@@ -167,4 +167,26 @@ struct HandlerTests {
         #expect(Self.field(rotated, "TENKEN_KEY_ID") == MachineKey.thumbprint(next.publicKey))
         #expect(try await store.signingKey(keyID: MachineKey.thumbprint(next.publicKey)) != nil)
     }
+
+    @Test(
+        "refusals from one address: 30 a minute reach the audit log, the rest are counted; the next one says how many")
+    func refusalsThrottled() async throws {
+        let admin = CollectorApplication.newToken()
+        try await store.addAdminToken(hash: CollectorApplication.tokenHash(admin), now: 1)
+        try await application().test(.router) { client in
+            for _ in 0..<40 {
+                #expect(try await Self.post(client, "/api/v1/enroll", ByteBuffer(string: "{}")).status == .badRequest)
+            }
+            let metrics = try await client.execute(
+                uri: "/metrics", method: .get, headers: [.authorization: "Bearer " + admin])
+            #expect(String(buffer: metrics.body).contains("tenken_audit_refusals_suppressed_total 10"))
+        }
+        #expect(recorded.count == 30)
+        // The window: the first refusal after it carries the count left out.
+        let throttle = AuditThrottle(limit: 3, seconds: 60)
+        #expect((0..<5).map { _ in throttle.admit("192.0.2.1", now: 1000).log } == [true, true, true, false, false])
+        #expect(throttle.admit("192.0.2.2", now: 1000).log)
+        #expect(throttle.admit("192.0.2.1", now: 1061) == (true, 2))
+        #expect(throttle.admit("192.0.2.1", now: 1062) == (true, 0))
+    }
 }

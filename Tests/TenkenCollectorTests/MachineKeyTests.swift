@@ -85,7 +85,7 @@ struct MachineKeyTests {
         let replaced = try await enroll(second, token: forMachine)
         #expect(replaced.status == 201, "\(replaced.body)")
         #expect(replaced.body.contains(#""machine":"\#(machine)""#) && replaced.body.contains(#""lastSequence":2"#))
-        #expect(try await report(first, 3) == 403)  // retired
+        #expect(try await report(first, 3) == 409)  // retired: refused for good
         #expect(try await report(second, 3) == 201)
         #expect(try await collector.store.reports(keyID: machine).map(\.sequence) == [1, 2, 3])
         let states = try await collector.store.fleet()
@@ -144,9 +144,12 @@ struct MachineKeyTests {
         let rotated = try await rotate(genuine)
         #expect(rotated.status == 200 && rotated.body.contains(MachineKey.thumbprint(new.publicKey)), "\(rotated.body)")
         #expect(try await rotate(genuine).status == 200)  // the answer was lost: asked again
+        // Whoever else holds the old key cannot put a key of theirs in the new one's place.
+        let thief = try await rotate(try KeyRotation.request(current: old, next: try key("thief"), issuedAt: now))
+        #expect(thief.status == 409 && thief.body.contains("pending"), "\(thief.body)")
         #expect(try await report(old, 2) == 201)  // spooled before the rotation
         #expect(try await report(new, 3) == 201)
-        #expect(try await report(old, 4) == 403)  // retired once the new key signed a stored report
+        #expect(try await report(old, 4) == 409)  // retired once the new key signed a stored report
         let retired = try await rotate(try KeyRotation.request(current: old, next: try key("third"), issuedAt: now))
         #expect(retired.status == 403, "\(retired.body)")
         #expect(try await collector.store.reports(keyID: machine).map(\.sequence) == [1, 2, 3])

@@ -100,7 +100,7 @@ struct StoreConformanceTests {
         #expect(try await subject.enroll("k3", serial: "S2", token: kept) == .enrolled(machine: "k3", lastSequence: 0))
         let forK1 = try await subject.token(machine: "k1", policy: "sha256:" + String(repeating: "a", count: 64))
         #expect(try await subject.enroll("k2", token: forK1) == .replacedKey(machine: "k1", lastSequence: 1))
-        #expect(try await subject.store.signingKey(keyID: "k1") == nil)
+        #expect(try await subject.store.signingKey(keyID: "k1")?.retired == true)
         let k2 = try #require(try await subject.store.signingKey(keyID: "k2"))
         #expect(k2.machine.keyID == "k1" && k2.publicKey == "pk-k2" && k2.machine.publicKey == "pk-k2")
         #expect(k2.machine.policyDigest == "sha256:" + String(repeating: "a", count: 64))
@@ -155,7 +155,7 @@ struct StoreConformanceTests {
         #expect(try await subject.store(machine: "k1", key: "k1", sequence: 1) == .stored)
         #expect(try await subject.store(machine: "k1", key: "k2", sequence: 2) == .stored)
         #expect(try await subject.store(machine: "k1", key: "k1", sequence: 3) == .unknownMachine)
-        #expect(try await subject.store.signingKey(keyID: "k1") == nil)
+        #expect(try await subject.store.signingKey(keyID: "k1")?.retired == true)
         #expect(try await subject.store.machine(keyID: "k1")?.publicKey == "pk-k2")
         #expect(try await subject.store.rotateKey(from: "k1", to: "k3", publicKey: "x", now: 302) == .unknownKey)
         #expect(try await subject.store.rotateKey(from: "nosuch", to: "k3", publicKey: "x", now: 302) == .unknownKey)
@@ -182,5 +182,56 @@ struct StoreConformanceTests {
         #expect(try await pendingSince() == 600)
         #expect(try await subject.store(machine: "k1", sequence: 4) == .stored)
         #expect(try await pendingSince() == nil)
+    }
+
+    @Test(
+        """
+        a known key: its policy kept, another identity refused, moved only by a token for its machine and never \
+        into another machine's place, retired with its machine
+        """,
+        arguments: Kind.allCases)
+    func knownKeys(kind: Kind) async throws {
+        let subject = try Subject(kind)
+        let policy = "sha256:" + String(repeating: "b", count: 64)
+        _ = try await subject.enroll("k1")
+        #expect(try await subject.store.setPolicy(keyID: "k1", digest: policy))
+        #expect(try await subject.enroll("k1") == .enrolled(machine: "k1", lastSequence: 0))
+        #expect(try await subject.store.machine(keyID: "k1")?.policyDigest == policy)
+        #expect(try await subject.enroll("k1", machineID: "m2") == .identityChanged(machine: "k1"))
+        #expect(try await subject.enroll("k1", serial: "S7") == .identityChanged(machine: "k1"))
+        _ = try await subject.enroll("k5", machineID: "m5")
+        let intoK5 = try await subject.token(machine: "k1")
+        #expect(try await subject.enroll("k1", machineID: "m5", token: intoK5) == .alreadyEnrolled(machine: "k5"))
+        #expect(try await subject.enroll("k9", machineID: "m5", token: intoK5) == .alreadyEnrolled(machine: "k5"))
+        #expect(
+            try await subject.enroll("k1", machineID: "m3", token: intoK5) == .enrolled(machine: "k1", lastSequence: 0))
+        #expect(try await subject.store.machine(keyID: "k1")?.machineID == "m3")
+        #expect(try await subject.store.removeMachine(keyID: "k1", now: 400))
+        #expect(try await subject.enroll("k1", machineID: "m3") == .keyRetired)
+        #expect(try await subject.store.signingKey(keyID: "k1")?.retired == true)
+        #expect(try await subject.store.signingKey(keyID: "k5")?.retired == false)
+        #expect(try await subject.store.signingKey(keyID: "never") == nil)
+    }
+
+    @Test(
+        "a pending rotation: the old key cannot replace it, the pending key can; the old key good until it is used",
+        arguments: Kind.allCases)
+    func pendingRotation(kind: Kind) async throws {
+        let subject = try Subject(kind)
+        _ = try await subject.enroll("k1")
+        #expect(
+            try await subject.store.rotateKey(from: "k1", to: "k2", publicKey: "pk-k2", now: 300)
+                == .rotated(machine: "k1"))
+        #expect(
+            try await subject.store.rotateKey(from: "k1", to: "k3", publicKey: "pk-k3", now: 301) == .rotationPending)
+        #expect(
+            try await subject.store.rotateKey(from: "k2", to: "k3", publicKey: "pk-k3", now: 302)
+                == .rotated(machine: "k1"))
+        #expect(try await subject.store.signingKey(keyID: "k2")?.retired == true)
+        #expect(try await subject.store(machine: "k1", key: "k1", sequence: 1) == .stored)
+        #expect(try await subject.store(machine: "k1", key: "k2", sequence: 2) == .unknownMachine)
+        #expect(try await subject.store(machine: "k1", key: "k3", sequence: 3) == .stored)
+        #expect(try await subject.store.signingKey(keyID: "k1")?.retired == true)
+        #expect(try await subject.store.machine(keyID: "k1")?.publicKey == "pk-k3")
     }
 }

@@ -83,6 +83,9 @@ public final class InMemoryReportStore: ReportStore {
             guard state.live(keyID) != nil else { return false }
             state.machines[keyID]?.removed = true
             state.machines[keyID]?.sightings = [:]
+            state.machines[keyID]?.securityPendingSince = nil
+            state.machines[keyID]?.pendingKeyID = nil
+            for (id, key) in state.keys where key.machine == keyID { state.keys[id]?.retired = true }
             return true
         }
     }
@@ -102,10 +105,17 @@ public final class InMemoryReportStore: ReportStore {
                 token.expiresAt > now
             else { return .tokenRefused }
             let known = KeyBinding.Known(
-                key: state.keys[machine.keyID].map { (machine: $0.machine, retired: $0.retired) },
+                key: state.keys[machine.keyID].map { key in
+                    (
+                        machine: key.machine, retired: key.retired,
+                        sameMachine: state.machines[key.machine].map {
+                            KeyBinding.isSameMachine($0.enrolled, as: machine)
+                        } ?? false
+                    )
+                },
                 target: token.machine.map { (machine: $0, lastSequence: state.live($0)?.enrolled.lastSequence) },
-                sameMachine: state.machines.values.filter { !$0.removed }.map(\.enrolled)
-                    .sorted { $0.keyID < $1.keyID }.first { KeyBinding.isSameMachine($0, as: machine) }?.keyID)
+                sameMachines: state.machines.values.filter { !$0.removed }.map(\.enrolled)
+                    .sorted { $0.keyID < $1.keyID }.filter { KeyBinding.isSameMachine($0, as: machine) }.map(\.keyID))
             func rebound(_ old: EnrolledMachine, publicKey: String, policy: String) -> EnrolledMachine {
                 EnrolledMachine(
                     keyID: old.keyID, publicKey: publicKey, machineID: machine.machineID, hostname: machine.hostname,
@@ -120,8 +130,7 @@ public final class InMemoryReportStore: ReportStore {
                 var record = state.machines[owner]!
                 record.enrolled = rebound(
                     record.enrolled, publicKey: record.enrolled.publicKey,
-                    policy: token.policyDigest ?? machine.policyDigest)
-                record.removed = false
+                    policy: token.policyDigest ?? record.enrolled.policyDigest)
                 state.machines[owner] = record
                 outcome = .enrolled(machine: owner, lastSequence: record.enrolled.lastSequence)
             case .replaceKeys(let target, let last):
@@ -155,6 +164,7 @@ public final class InMemoryReportStore: ReportStore {
             guard let current = state.keys[currentKeyID], !current.retired, let machine = state.live(current.machine)
             else { return .unknownKey }
             if machine.pendingKeyID == newKeyID { return .rotated(machine: current.machine) }
+            if let pending = machine.pendingKeyID, pending != currentKeyID { return .rotationPending }
             guard state.keys[newKeyID] == nil else { return .keyInUse }
             if let pending = machine.pendingKeyID { state.keys[pending]?.retired = true }
             state.keys[newKeyID] = Key(machine: current.machine, publicKey: publicKey)
@@ -165,8 +175,10 @@ public final class InMemoryReportStore: ReportStore {
 
     public func signingKey(keyID: String) async throws -> SigningKey? {
         state.withLock { state in
-            guard let key = state.keys[keyID], !key.retired, let machine = state.live(key.machine) else { return nil }
-            return SigningKey(keyID: keyID, publicKey: key.publicKey, machine: machine.enrolled)
+            guard let key = state.keys[keyID], let machine = state.machines[key.machine] else { return nil }
+            return SigningKey(
+                keyID: keyID, publicKey: key.publicKey, machine: machine.enrolled,
+                retired: key.retired || machine.removed)
         }
     }
 
