@@ -34,16 +34,12 @@ struct EnrollmentController {
             do {
                 return try await enroll(enrollment, client: context.client)
             } catch let refusal as Refused {
-                audit.record(
-                    AuditEvent(
-                        .enrollmentRefused, .warning,
-                        ja: "登録を拒否しました: \(refusal.message)", en: "enrollment refused: \(refusal.message)",
-                        fields: [
-                            ("TENKEN_REASON", refusal.reason), ("TENKEN_DETAIL", refusal.message),
-                            ("TENKEN_TOKEN_ID", enrollment.map { tokenID($0.token) } ?? "-"),
-                            ("TENKEN_MACHINE_ID", enrollment?.machineId ?? "-"), ("TENKEN_REMOTE", context.client),
-                        ]))
-                throw HTTPError(refusal.status, message: refusal.message)
+                throw answer(
+                    refusal, as: .enrollmentRefused, ja: "登録を拒否しました", en: "enrollment refused",
+                    fields: [
+                        ("TENKEN_TOKEN_ID", enrollment.map { tokenID($0.token) } ?? "-"),
+                        ("TENKEN_MACHINE_ID", enrollment?.machineId ?? "-"), ("TENKEN_REMOTE", context.client),
+                    ])
             }
         }
         router.post("api/v1/rotate") { request, context -> Response in
@@ -51,17 +47,22 @@ struct EnrollmentController {
             do {
                 return try await rotate(Array(buffer: body)[...], client: context.client)
             } catch let refusal as Refused {
-                audit.record(
-                    AuditEvent(
-                        .keyRotationRefused, .warning,
-                        ja: "鍵の更新を拒否しました: \(refusal.message)", en: "key rotation refused: \(refusal.message)",
-                        fields: [
-                            ("TENKEN_REASON", refusal.reason), ("TENKEN_DETAIL", refusal.message),
-                            ("TENKEN_REMOTE", context.client),
-                        ]))
-                throw HTTPError(refusal.status, message: refusal.message)
+                throw answer(
+                    refusal, as: .keyRotationRefused, ja: "鍵の更新を拒否しました", en: "key rotation refused",
+                    fields: [("TENKEN_REMOTE", context.client)])
             }
         }
+    }
+
+    /// Audits a refusal, with its reason and what it says, and makes its answer.
+    private func answer(
+        _ refusal: Refused, as kind: AuditEvent.Kind, ja: String, en: String, fields: [(String, String)]
+    ) -> HTTPError {
+        audit.record(
+            AuditEvent(
+                kind, .warning, ja: "\(ja): \(refusal.message)", en: "\(en): \(refusal.message)",
+                fields: [("TENKEN_REASON", refusal.reason), ("TENKEN_DETAIL", refusal.message)] + fields))
+        return HTTPError(refusal.status, message: refusal.message)
     }
 
     private func rotate(_ body: ArraySlice<UInt8>, client: String) async throws -> Response {

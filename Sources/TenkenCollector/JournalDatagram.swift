@@ -46,20 +46,10 @@ struct JournalDatagram {
         let socket = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socket >= 0 else { return .absent }
         defer { close(socket) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else { return .absent }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
-                bytes.withUnsafeBytes { body in
-                    sendto(
-                        socket, body.baseAddress, body.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL), target,
-                        socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
+        guard let address = UnixSocketAddress(path) else { return .absent }
+        let sent = address.withSocketAddress { target, length in
+            bytes.withUnsafeBytes { body in
+                sendto(socket, body.baseAddress, body.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL), target, length)
             }
         }
         if sent == bytes.count { return .sent }

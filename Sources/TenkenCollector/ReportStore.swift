@@ -126,10 +126,10 @@ public struct EnrolledMachine: Sendable, Equatable, Codable {
     /// The id of the key it first enrolled with: the machine's id in the fleet, whatever keys replace it.
     public let keyID: String
     /// Its current key (base64url).
-    public let publicKey: String
-    public let machineID: String
-    public let hostname: String
-    public let dmiSerial: String?
+    public var publicKey: String
+    public var machineID: String
+    public var hostname: String
+    public var dmiSerial: String?
     public var lastSequence = 0
     /// When it enrolled (unix seconds; 0 before it is stored): no report of it is older.
     public var enrolledAt = 0

@@ -47,45 +47,49 @@ struct RotateKeyCommand: AsyncParsableCommand {
         let client: CollectorClient
         do { client = try link.client(stateDirectory: stateDir) } catch { throw failure(error.text[language]) }
         let keyID: String
-        do {
-            let state = try StateDirectory(stateDir)
-            let current = try MachineKey.loadOrCreate(stateDirectory: stateDir)
-            // Made by an earlier run cut short, or now (written before it is used).
-            let next = try MachineKey.loadOrCreate(stateDirectory: stateDir, file: Self.nextKeyFile)
-            keyID = MachineKey.thumbprint(next.publicKey)
-            // A run cut short after the key was replaced has only the link left to write.
-            if MachineKey.thumbprint(current.publicKey) != keyID {
-                let request = try KeyRotation.request(current: current, next: next, issuedAt: Timestamp.seconds())
-                let answered: String
-                switch await Self.send(request, with: client) {
-                case .success(let id): answered = id
-                case .failure(let error):
-                    // Refused for good (an unknown or retired key, a taken one): the next run starts afresh.
-                    if let status = error.status, [403, 409].contains(status) { try? state.remove(Self.nextKeyFile) }
-                    throw failure(error.text[language])
-                }
-                guard answered == keyID else {
-                    throw failure(ja ? "コレクターの応答が新しい鍵を示していません" : "the collector answered with another key")
-                }
+        do { keyID = try await rotate(link: link, client: client, failure: failure) } catch {
+            await client.shutdown()
+            switch error {
+            case let error as CommandFailure: throw error
+            case let error as HostReadError: throw failure(error.message(in: language))
+            default: throw failure("\(error)")
             }
-            try await SequenceCounter.holding(stateDirectory: stateDir) {
-                try next.save(in: state)
-                try CollectorLink(url: link.url, keyId: keyID, pinnedCA: link.pinnedCA).save(
-                    stateDirectory: stateDir, caPEM: nil)
-                try state.remove(Self.nextKeyFile)
-            }
-            await client.shutdown()
-        } catch let error as CommandFailure {
-            await client.shutdown()
-            throw error
-        } catch let error as HostReadError {
-            await client.shutdown()
-            throw failure(error.message(in: language))
-        } catch {
-            await client.shutdown()
-            throw failure("\(error)")
         }
+        await client.shutdown()
         FileDescriptorOutput.standardOutput.write(ja ? "鍵を更新しました: \(keyID)\n" : "key rotated: \(keyID)\n")
+    }
+
+    /// Asks for the next key and, once the collector has it, makes it the machine's.
+    private func rotate(link: CollectorLink, client: CollectorClient, failure: (String) -> CommandFailure)
+        async throws -> String
+    {
+        let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
+        let state = try StateDirectory(stateDir)
+        let current = try MachineKey.loadOrCreate(stateDirectory: stateDir)
+        // Made by an earlier run cut short, or now (written before it is used).
+        let next = try MachineKey.loadOrCreate(stateDirectory: stateDir, file: Self.nextKeyFile)
+        let keyID = MachineKey.thumbprint(next.publicKey)
+        // A run cut short after the key was replaced has only the link left to write.
+        if MachineKey.thumbprint(current.publicKey) != keyID {
+            let request = try KeyRotation.request(current: current, next: next, issuedAt: Timestamp.seconds())
+            switch await Self.send(request, with: client) {
+            case .success(let answered) where answered == keyID: break
+            case .success:
+                throw failure(
+                    language == .ja ? "コレクターの応答が新しい鍵を示していません" : "the collector answered with another key")
+            case .failure(let error):
+                // Refused for good (an unknown or retired key, a taken one): the next run starts afresh.
+                if let status = error.status, [403, 409].contains(status) { try? state.remove(Self.nextKeyFile) }
+                throw failure(error.text[language])
+            }
+        }
+        try await SequenceCounter.holding(stateDirectory: stateDir) {
+            try next.save(in: state)
+            try CollectorLink(url: link.url, keyId: keyID, pinnedCA: link.pinnedCA).save(
+                stateDirectory: stateDir, caPEM: nil)
+            try state.remove(Self.nextKeyFile)
+        }
+        return keyID
     }
 
     static func send(_ request: String, with client: CollectorClient) async -> Result<String, CollectorClient.Failure> {

@@ -113,17 +113,8 @@ struct AuditLogTests {
         // A datagram socket nobody reads, as a journald that stopped reading.
         let socket = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(socket) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(bound == 0)
+        let address = try #require(UnixSocketAddress(path))
+        #expect(address.withSocketAddress { Glibc.bind(socket, $0, $1) } == 0)
         let dropped = Atomic<Int>(0)
         let log = AuditLog(socket: path, language: .en).counting { dropped.add(1, ordering: .relaxed) }
         let event = AuditEvent(

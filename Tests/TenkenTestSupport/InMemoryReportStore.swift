@@ -116,11 +116,12 @@ public final class InMemoryReportStore: ReportStore {
                 target: token.machine.map { (machine: $0, lastSequence: state.live($0)?.enrolled.lastSequence) },
                 sameMachines: state.machines.values.filter { !$0.removed }.map(\.enrolled)
                     .sorted { $0.keyID < $1.keyID }.filter { KeyBinding.isSameMachine($0, as: machine) }.map(\.keyID))
-            func rebound(_ old: EnrolledMachine, publicKey: String, policy: String) -> EnrolledMachine {
-                EnrolledMachine(
-                    keyID: old.keyID, publicKey: publicKey, machineID: machine.machineID, hostname: machine.hostname,
-                    dmiSerial: machine.dmiSerial, lastSequence: old.lastSequence, enrolledAt: old.enrolledAt,
-                    policyDigest: policy)
+            /// The machine as it now says it is, its policy kept unless the token names one.
+            func rebound(_ record: inout Machine) {
+                record.enrolled.machineID = machine.machineID
+                record.enrolled.hostname = machine.hostname
+                record.enrolled.dmiSerial = machine.dmiSerial
+                record.enrolled.policyDigest = token.policyDigest ?? record.enrolled.policyDigest
             }
             let outcome: EnrollmentOutcome
             switch KeyBinding.decide(known) {
@@ -128,18 +129,15 @@ public final class InMemoryReportStore: ReportStore {
                 return refused
             case .updateInPlace(let owner):
                 var record = state.machines[owner]!
-                record.enrolled = rebound(
-                    record.enrolled, publicKey: record.enrolled.publicKey,
-                    policy: token.policyDigest ?? record.enrolled.policyDigest)
+                rebound(&record)
                 state.machines[owner] = record
                 outcome = .enrolled(machine: owner, lastSequence: record.enrolled.lastSequence)
             case .replaceKeys(let target, let last):
                 for (keyID, key) in state.keys where key.machine == target { state.keys[keyID]?.retired = true }
                 state.keys[machine.keyID] = Key(machine: target, publicKey: machine.publicKey)
                 var record = state.machines[target]!
-                record.enrolled = rebound(
-                    record.enrolled, publicKey: machine.publicKey,
-                    policy: token.policyDigest ?? record.enrolled.policyDigest)
+                rebound(&record)
+                record.enrolled.publicKey = machine.publicKey
                 record.pendingKeyID = nil
                 state.machines[target] = record
                 outcome = .replacedKey(machine: target, lastSequence: last)
@@ -207,11 +205,7 @@ public final class InMemoryReportStore: ReportStore {
                     state.keys[keyID]?.retired = true
                 }
                 machine.pendingKeyID = nil
-                machine.enrolled = EnrolledMachine(
-                    keyID: machine.enrolled.keyID, publicKey: key!.publicKey, machineID: machine.enrolled.machineID,
-                    hostname: machine.enrolled.hostname, dmiSerial: machine.enrolled.dmiSerial,
-                    lastSequence: machine.enrolled.lastSequence, enrolledAt: machine.enrolled.enrolledAt,
-                    policyDigest: machine.enrolled.policyDigest)
+                machine.enrolled.publicKey = key!.publicKey
             }
             var stored = report
             stored.fullCheck = admitted.fullCheck

@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import TenkenCollector
+
 /// A journald of the tests' own: `systemd-journald NAMESPACE` listens on
 /// /run/systemd/journal.NAMESPACE/socket and writes its own files, which `journalctl
 /// --namespace` reads. The machine's journal (if any) is left alone. Needs root.
@@ -41,17 +43,8 @@ public final class JournaldNamespace: @unchecked Sendable {
 
     private static func connect(_ path: String) -> Int32 {
         let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
+        guard let address = UnixSocketAddress(path), address.withSocketAddress({ Glibc.connect(socket, $0, $1) }) == 0
+        else {
             close(socket)
             return -1
         }
