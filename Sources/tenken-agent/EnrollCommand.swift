@@ -34,12 +34,7 @@ struct EnrollCommand: AsyncParsableCommand {
             en: "The collector's CA certificate (ca.pem from `tenken-collector init`). Default: the system's CAs."))
     var ca: String?
 
-    @Option(
-        name: .long,
-        help: .text(
-            ja: "端末の鍵・スプール・登録情報のディレクトリ (既定: /var/lib/tenken)。",
-            en: "Directory of the machine key, spool and enrollment (default: /var/lib/tenken)."))
-    var stateDir: String = MachineKey.defaultStateDirectory
+    @OptionGroup var options: MachineStateOptions
 
     @Option(
         name: .long,
@@ -48,15 +43,8 @@ struct EnrollCommand: AsyncParsableCommand {
             en: "Root whose machine-id and hostname identify this machine."))
     var root: String = "/"
 
-    @Option(
-        name: .long,
-        help: .text(
-            ja: "メッセージの言語: ja または en (既定: LANG から)。",
-            en: "Language of the messages: ja or en (default: from LANG)."))
-    var lang: Language?
-
     func run() async throws {
-        let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
+        let language = options.language
         let ja = language == .ja
         var caPEM: [UInt8]?
         if let ca {
@@ -68,7 +56,7 @@ struct EnrollCommand: AsyncParsableCommand {
         let key: MachineKey
         do {
             identity = IdentitySource.identity(of: try HostRoot(root))
-            key = try MachineKey.loadOrCreate(stateDirectory: stateDir)
+            key = try MachineKey.loadOrCreate(stateDirectory: options.stateDir)
         } catch {
             throw CommandFailure(message: ja ? "登録できません: \(error)" : "cannot enroll: \(error)")
         }
@@ -94,11 +82,11 @@ struct EnrollCommand: AsyncParsableCommand {
         let keyID = enrolled.keyId
         do {
             // A new key for a machine the collector knows: its reports go on above the stored ones.
-            try SequenceCounter.raise(stateDirectory: stateDir, above: enrolled.lastSequence ?? 0)
+            try SequenceCounter.raise(stateDirectory: options.stateDir, above: enrolled.lastSequence ?? 0)
             try CollectorLink(url: client.baseURL, keyId: keyID, pinnedCA: caPEM != nil).save(
-                stateDirectory: stateDir, caPEM: caPEM)
+                stateDirectory: options.stateDir, caPEM: caPEM)
             // A key a cut-short `rotate-key` left for a collector that no longer expects it.
-            try StateDirectory(stateDir).remove(RotateKeyCommand.nextKeyFile)
+            try StateDirectory(options.stateDir).remove(RotateKeyCommand.nextKeyFile)
         } catch let error as SequenceCounter.Failure {
             throw CommandFailure(message: error.message)
         } catch let error as HostReadError {

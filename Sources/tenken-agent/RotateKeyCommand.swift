@@ -22,30 +22,18 @@ struct RotateKeyCommand: AsyncParsableCommand {
     /// The new key until the collector has it.
     static let nextKeyFile = MachineKey.fileName + ".next"
 
-    @Option(
-        name: .long,
-        help: .text(
-            ja: "端末の鍵・スプール・登録情報のディレクトリ (既定: /var/lib/tenken)。",
-            en: "Directory of the machine key, spool and enrollment (default: /var/lib/tenken)."))
-    var stateDir: String = MachineKey.defaultStateDirectory
-
-    @Option(
-        name: .long,
-        help: .text(
-            ja: "メッセージの言語: ja または en (既定: LANG から)。",
-            en: "Language of the messages: ja or en (default: from LANG)."))
-    var lang: Language?
+    @OptionGroup var options: MachineStateOptions
 
     func run() async throws {
-        let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
+        let language = options.language
         let ja = language == .ja
         func failure(_ text: String) -> CommandFailure {
             CommandFailure(message: (ja ? "鍵を更新できません: " : "cannot rotate the key: ") + text)
         }
         let link: CollectorLink
-        do { link = try CollectorLink.load(stateDirectory: stateDir) } catch { throw failure(error.message) }
+        do { link = try CollectorLink.load(stateDirectory: options.stateDir) } catch { throw failure(error.message) }
         let client: CollectorClient
-        do { client = try link.client(stateDirectory: stateDir) } catch { throw failure(error.text[language]) }
+        do { client = try link.client(stateDirectory: options.stateDir) } catch { throw failure(error.text[language]) }
         let keyID: String
         do { keyID = try await rotate(link: link, client: client, failure: failure) } catch {
             await client.shutdown()
@@ -63,11 +51,11 @@ struct RotateKeyCommand: AsyncParsableCommand {
     private func rotate(link: CollectorLink, client: CollectorClient, failure: (String) -> CommandFailure)
         async throws -> String
     {
-        let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
-        let state = try StateDirectory(stateDir)
-        let current = try MachineKey.loadOrCreate(stateDirectory: stateDir)
+        let language = options.language
+        let state = try StateDirectory(options.stateDir)
+        let current = try MachineKey.loadOrCreate(stateDirectory: options.stateDir)
         // Made by an earlier run cut short, or now (written before it is used).
-        let next = try MachineKey.loadOrCreate(stateDirectory: stateDir, file: Self.nextKeyFile)
+        let next = try MachineKey.loadOrCreate(stateDirectory: options.stateDir, file: Self.nextKeyFile)
         let keyID = MachineKey.thumbprint(next.publicKey)
         // A run cut short after the key was replaced has only the link left to write.
         if MachineKey.thumbprint(current.publicKey) != keyID {
@@ -83,10 +71,10 @@ struct RotateKeyCommand: AsyncParsableCommand {
                 throw failure(error.text[language])
             }
         }
-        try await SequenceCounter.holding(stateDirectory: stateDir) {
+        try await SequenceCounter.holding(stateDirectory: options.stateDir) {
             try next.save(in: state)
             try CollectorLink(url: link.url, keyId: keyID, pinnedCA: link.pinnedCA).save(
-                stateDirectory: stateDir, caPEM: nil)
+                stateDirectory: options.stateDir, caPEM: nil)
             try state.remove(Self.nextKeyFile)
         }
         return keyID

@@ -34,20 +34,9 @@ public enum SequenceCounter {
             throw Failure(message: error.message(in: .en))
         }
         defer { close(lock) }
-        let path = state.path + "/" + fileName
         var current = 0
         do {
-            // A counter that exists in any form (a link, a directory, damaged text) is never
-            // restarted at 1: the collector would refuse every report as a replay, and a planted
-            // link must not send the numbering backwards.
-            if let bytes = try state.read(fileName, limit: 64) {
-                guard let value = Int(ByteText.display(bytes[...]).trimmingCharacters(in: " \n")), value >= 0 else {
-                    throw Failure(message: "\(path): damaged sequence file; restore it, or re-enroll this machine")
-                }
-                current = value
-            } else if state.exists(fileName) {
-                throw Failure(message: "\(path): exists but cannot be read as a sequence file; restore it")
-            }
+            current = try last(in: state)
             try state.write(fileName, Array("\(current + 1)\n".utf8), mode: 0o600)
         } catch let error as Failure {
             throw error
@@ -79,14 +68,7 @@ public enum SequenceCounter {
             let state = try StateDirectory(stateDirectory)
             let lock = try state.lock(fileName + ".lock")
             defer { close(lock) }
-            if let bytes = try state.read(fileName, limit: 64) {
-                guard let value = Int(ByteText.display(bytes[...]).trimmingCharacters(in: " \n")) else {
-                    throw Failure(message: "\(state.path)/\(fileName): damaged sequence file; restore it")
-                }
-                if value >= last { return }
-            } else if state.exists(fileName) {
-                throw Failure(message: "\(state.path)/\(fileName): exists but cannot be read as a sequence file")
-            }
+            if try Self.last(in: state) >= last { return }
             try state.write(fileName, Array("\(last)\n".utf8), mode: 0o600)
         } catch let error as Failure {
             throw error
@@ -95,5 +77,22 @@ public enum SequenceCounter {
         } catch {
             throw Failure(message: "\(error)")
         }
+    }
+
+    /// The last number taken (0 before the first), read under the lock. A counter that exists in
+    /// any form (a link, a directory, damaged text) is never restarted at 1: the collector would
+    /// refuse every report as a replay, and a planted link must not send the numbering backwards.
+    private static func last(in state: StateDirectory) throws -> Int {
+        let path = state.path + "/" + fileName
+        if let bytes = try state.read(fileName, limit: 64) {
+            guard let value = Int(ByteText.display(bytes[...]).trimmingCharacters(in: " \n")), value >= 0 else {
+                throw Failure(message: "\(path): damaged sequence file; restore it, or re-enroll this machine")
+            }
+            return value
+        }
+        if state.exists(fileName) {
+            throw Failure(message: "\(path): exists but cannot be read as a sequence file; restore it")
+        }
+        return 0
     }
 }
