@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/fanotify.h>
 #include <sys/statfs.h>
@@ -62,7 +63,14 @@ int tenken_stat_by_handle(int mount_fd, const uint8_t *handle, int length, struc
     buffer.handle.handle_bytes = (unsigned int)(length - 4);
     memcpy(&buffer.handle.handle_type, handle, 4);
     memcpy(buffer.handle.f_handle, handle + 4, (size_t)(length - 4));
+    // A file just removed can still be on its way out of the inode cache: ext4 then answers
+    // ENOMEM, not ESTALE. Asked again a moment later, it says ESTALE.
     int fd = open_by_handle_at(mount_fd, &buffer.handle, O_PATH | O_CLOEXEC);
+    for (int tries = 0; fd < 0 && errno == ENOMEM && tries < 5; tries++) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+        fd = open_by_handle_at(mount_fd, &buffer.handle, O_PATH | O_CLOEXEC);
+    }
     if (fd < 0) return -1;
     int result = fstat(fd, out);
     int saved = errno;

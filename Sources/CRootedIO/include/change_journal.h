@@ -35,7 +35,7 @@ int tenken_file_handle_at(int directory_fd, const char *name, uint8_t *out, int 
 
 /// Looks up a file by its handle (type and bytes as `tenken_file_handle` wrote them) on the file
 /// system that holds `mount_fd`, and fstat()s it. Needs CAP_DAC_READ_SEARCH. 0, or -1 with errno
-/// (ESTALE: the file no longer exists).
+/// (ESTALE: the file no longer exists; ENOMEM still after a few tries is left to the caller).
 int tenken_stat_by_handle(int mount_fd, const uint8_t *handle, int length, struct stat *out);
 
 #endif

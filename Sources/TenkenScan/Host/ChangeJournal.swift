@@ -11,6 +11,7 @@ import TenkenBase
 /// file handle of what changed and of its directory. A thread of its own reads the kernel's
 /// queue as it fills and keeps each handle once, so a build writing a million times between two
 /// checks costs a set of the directories it wrote to, not a million events held in the kernel.
+/// That thread also answers each drain, so the journal never depends on a caller's permissions.
 ///
 /// The journal only ever widens what is read again: a lost event (the kernel's queue overflowed),
 /// more distinct changes than it keeps, or a file that gained a name (the kernel reports a link
@@ -41,13 +42,24 @@ public final class ChangeJournal: @unchecked Sendable {
         var files: Set<Key> = []
     }
 
-    // The descriptor and pipe are set before the thread starts and closed after it ended.
+    /// Where a drain and the journal's thread meet: a drain asks, the thread answers.
+    private struct HandOver {
+        var asked = false
+        var answer: Changes?
+        /// The thread has ended: nothing will answer again.
+        var ended = false
+    }
+
+    // The descriptors are set before the thread starts and closed after it ended.
     private let journal: Int32
-    private let stopPipe: (read: Int32, write: Int32)
+    /// Wakes the thread, to stop or to drain; its read end does not block.
+    private let wake: (read: Int32, write: Int32)
+    /// The thread's byte to a waiting drain: its answer is in `handOver`.
+    private let answered: (read: Int32, write: Int32)
     private let capacity: Int
-    private let state = Mutex(Changes())
-    /// Where events are read into; used only with `state`'s lock held.
-    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
+    private let handOver = Mutex(HandOver())
+    /// One drain at a time: each waits for its own answer.
+    private let draining = Mutex(())
     /// Per file system (by id): the path of a directory on it, opened to look files up by handle.
     /// Paths, not descriptors: an open descriptor would keep a user's mount busy.
     private let mounts = Mutex([[UInt8]: [UInt8]]())
@@ -60,13 +72,21 @@ public final class ChangeJournal: @unchecked Sendable {
     public init?(capacity: Int = 1 << 17) {
         journal = tenken_journal_open()
         guard journal >= 0 else { return nil }
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else {
+        var first: [Int32] = [-1, -1]
+        var second: [Int32] = [-1, -1]
+        guard pipe(&first) == 0 else {
             close(journal)
             return nil
         }
+        guard pipe(&second) == 0 else {
+            for end in [journal] + first { close(end) }
+            return nil
+        }
+        let ends = first + second
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        stopPipe = (ends[0], ends[1])
+        _ = fcntl(ends[0], F_SETFL, O_NONBLOCK)
+        wake = (ends[0], ends[1])
+        answered = (ends[2], ends[3])
         self.capacity = capacity
         let context = Unmanaged.passRetained(self).toOpaque()
         var created = pthread_t()
@@ -75,31 +95,26 @@ public final class ChangeJournal: @unchecked Sendable {
                 &created, nil,
                 { raw in
                     let journal = Unmanaged<ChangeJournal>.fromOpaque(raw!).takeRetainedValue()
-                    journal.readEvents()
+                    journal.run()
                     return nil
                 }, context) == 0
         else {
             Unmanaged<ChangeJournal>.fromOpaque(context).release()
-            close(journal)
-            close(ends[0])
-            close(ends[1])
+            for end in [journal] + ends { close(end) }
             return nil
         }
         thread = created
     }
 
     deinit {
-        buffer.deallocate()
-        close(journal)
-        close(stopPipe.read)
-        close(stopPipe.write)
+        for end in [journal, wake.read, wake.write, answered.read, answered.write] { close(end) }
     }
 
     /// Ends the reading thread; the journal then reports everything as changed.
     public func stop() {
         guard let thread, !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         var one: UInt8 = 1
-        _ = write(stopPipe.write, &one, 1)
+        _ = write(wake.write, &one, 1)
         pthread_join(thread, nil)
         self.thread = nil
     }
@@ -126,17 +141,80 @@ public final class ChangeJournal: @unchecked Sendable {
     /// Whether the file system with this id is journaled.
     func isMarked(_ fileSystem: [UInt8]) -> Bool { marked.withLock { $0.contains(fileSystem) } }
 
-    /// What changed since the last drain, and starts collecting anew. A file whose link count
-    /// changed is looked up: if it now has more than one name, one of them may be in a directory
-    /// nothing else touched, so everything is read again. (A walk reads every time the directories
-    /// that hold a file with several names.)
+    /// What changed since the last drain, and starts collecting anew. The journal's own thread
+    /// reads the kernel's queue and looks files up, never the caller's: a walk may run with this
+    /// thread's permissions narrowed (another file-system uid), and looking a file up by handle
+    /// needs the process's CAP_DAC_READ_SEARCH.
     func drain() -> Changes {
-        var changes = state.withLock { current in
-            defer { current = Changes() }
-            absorbPending(&current)
-            if stopping.load(ordering: .sequentiallyConsistent) { current.everything = "the journal stopped" }
-            return current
+        draining.withLock { _ in
+            let stopped = Changes(everything: "the journal stopped")
+            let asked = handOver.withLock { state in
+                guard !state.ended else { return false }
+                state.asked = true
+                return true
+            }
+            var one: UInt8 = 1
+            guard asked, write(wake.write, &one, 1) == 1 else { return stopped }
+            var byte: UInt8 = 0
+            while read(answered.read, &byte, 1) < 0 && errno == EINTR {}
+            return handOver.withLock { state in
+                defer { state.answer = nil }
+                return state.answer ?? stopped
+            }
         }
+    }
+
+    /// The journal's thread: keeps what the kernel reports until a drain takes it.
+    private func run() {
+        var current = Changes()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
+        defer { buffer.deallocate() }
+        while !stopping.load(ordering: .sequentiallyConsistent) {
+            var descriptors = [
+                pollfd(fd: journal, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
+            ]
+            guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { break }
+            var byte: UInt8 = 0
+            while read(wake.read, &byte, 1) > 0 {}
+            if stopping.load(ordering: .sequentiallyConsistent) { break }
+            // Asked first, read after: fanotify queues an event within the call that made the
+            // change, so a change whose call returned before the drain asked is in its answer.
+            let asked = handOver.withLock { $0.asked }
+            absorbPending(&current, buffer)
+            guard asked else { continue }
+            hand(finished(current))
+            current = Changes()
+        }
+        // A journal that no longer reads vouches for nothing.
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        handOver.withLock { state in
+            state.ended = true
+            if state.asked { state.answer = Changes(everything: "the journal stopped") }
+        }
+        wakeDrain()
+    }
+
+    /// Hands a drain its answer, and wakes it.
+    private func hand(_ changes: Changes) {
+        handOver.withLock { state in
+            state.asked = false
+            state.answer = changes
+        }
+        wakeDrain()
+    }
+
+    private func wakeDrain() {
+        var one: UInt8 = 1
+        _ = write(answered.write, &one, 1)
+    }
+
+    /// The changes as a drain takes them. A file whose link count changed is looked up: if it
+    /// now has more than one name, one of them may be in a directory nothing else touched, so
+    /// everything is read again. (A walk reads every time the directories that hold a file with
+    /// several names.)
+    private func finished(_ kept: Changes) -> Changes {
+        var changes = kept
         guard changes.everything == nil else { return changes }
         for file in changes.files {
             if let reason = otherNames(file) {
@@ -170,25 +248,8 @@ public final class ChangeJournal: @unchecked Sendable {
         return !directory && info.st_nlink > 1 ? "a file with several names changed" : nil
     }
 
-    private func readEvents() {
-        while !stopping.load(ordering: .sequentiallyConsistent) {
-            var descriptors = [
-                pollfd(fd: journal, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0),
-            ]
-            guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { break }
-            if descriptors[1].revents != 0 { break }
-            guard descriptors[0].revents != 0 else { continue }
-            state.withLock { absorbPending(&$0) }
-        }
-        // A journal that no longer reads vouches for nothing.
-        stopping.store(true, ordering: .sequentiallyConsistent)
-    }
-
-    /// Reads what the kernel's queue holds into `current`. Called with the lock held, by the
-    /// thread and by `drain` alike, so that a change whose system call returned before a drain
-    /// is in that drain: fanotify queues an event within the call that made the change.
-    private func absorbPending(_ current: inout Changes) {
+    /// Reads what the kernel's queue holds into `current`.
+    private func absorbPending(_ current: inout Changes, _ buffer: UnsafeMutableRawBufferPointer) {
         while true {
             let count = read(journal, buffer.baseAddress, buffer.count)
             if count <= 0 {
