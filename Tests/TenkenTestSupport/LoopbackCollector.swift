@@ -53,7 +53,7 @@ public final class LoopbackCollector: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         // Its log, to say why when it does not start.
         let log = directory + "/collector.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(filePath: log))
         try process.run()
         self.process = process

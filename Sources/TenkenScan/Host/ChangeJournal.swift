@@ -40,11 +40,21 @@ public final class ChangeJournal: @unchecked Sendable {
         /// Files changed without a directory to say where (their link count changed): only
         /// their link count now says whether they have a name a walk could miss.
         var files: Set<Key> = []
+
+        /// Both, as one drain: what one vouches for nothing stays so.
+        func merged(with other: Changes) -> Changes {
+            Changes(
+                everything: everything ?? other.everything, touched: touched.union(other.touched),
+                files: files.union(other.files))
+        }
     }
 
-    /// Where a drain and the journal's thread meet: a drain asks, the thread answers.
+    /// Where a drain and the journal's thread meet: a drain asks, the thread answers. Drains are
+    /// numbered, so a drain takes only an answer given after it asked; an answer a drain did not
+    /// wait for is merged into the next, never dropped.
     private struct HandOver {
-        var asked = false
+        var asked: UInt64 = 0
+        var answeredUpTo: UInt64 = 0
         var answer: Changes?
         /// The thread has ended: nothing will answer again.
         var ended = false
@@ -64,8 +74,11 @@ public final class ChangeJournal: @unchecked Sendable {
     /// Paths, not descriptors: an open descriptor would keep a user's mount busy.
     private let mounts = Mutex([[UInt8]: [UInt8]]())
     private let marked = Mutex(Set<[UInt8]>())
-    private var thread: pthread_t?
+    /// The reading thread until `stop` joins it.
+    private let thread = Mutex<pthread_t?>(nil)
     private let stopping = Atomic<Bool>(false)
+    /// How many lookups a drain makes between two reads of the kernel's queue, which must not fill.
+    private static let lookupsBetweenReads = 256
 
     /// nil when the kernel refuses a journal (not privileged, no fanotify): every walk then reads all.
     /// `capacity` bounds the distinct handles kept between two drains.
@@ -99,11 +112,11 @@ public final class ChangeJournal: @unchecked Sendable {
                     return nil
                 }, context) == 0
         else {
+            // Every property is set: returning nil runs deinit, which closes the descriptors.
             Unmanaged<ChangeJournal>.fromOpaque(context).release()
-            for end in [journal] + ends { close(end) }
             return nil
         }
-        thread = created
+        thread.withLock { $0 = created }
     }
 
     deinit {
@@ -112,11 +125,16 @@ public final class ChangeJournal: @unchecked Sendable {
 
     /// Ends the reading thread; the journal then reports everything as changed.
     public func stop() {
-        guard let thread, !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // Joined even when it ended on its own (the kernel's queue could not be polled).
+        let taken = thread.withLock { thread in
+            defer { thread = nil }
+            return thread
+        }
+        guard let running = taken else { return }
+        stopping.store(true, ordering: .sequentiallyConsistent)
         var one: UInt8 = 1
         _ = write(wake.write, &one, 1)
-        pthread_join(thread, nil)
-        self.thread = nil
+        pthread_join(running, nil)
     }
 
     /// Starts journaling the file system that holds the open directory `fd`, whose id is
@@ -148,18 +166,26 @@ public final class ChangeJournal: @unchecked Sendable {
     func drain() -> Changes {
         draining.withLock { _ in
             let stopped = Changes(everything: "the journal stopped")
-            let asked = handOver.withLock { state in
-                guard !state.ended else { return false }
-                state.asked = true
-                return true
+            let number = handOver.withLock { state -> UInt64? in
+                guard !state.ended else { return nil }
+                state.asked += 1
+                return state.asked
             }
             var one: UInt8 = 1
-            guard asked, write(wake.write, &one, 1) == 1 else { return stopped }
-            var byte: UInt8 = 0
-            while read(answered.read, &byte, 1) < 0 && errno == EINTR {}
-            return handOver.withLock { state in
-                defer { state.answer = nil }
-                return state.answer ?? stopped
+            guard let number, write(wake.write, &one, 1) == 1 else { return stopped }
+            while true {
+                var byte: UInt8 = 0
+                let count = read(answered.read, &byte, 1)
+                if count < 0 && errno == EINTR { continue }
+                let taken = handOver.withLock { state -> Changes? in
+                    guard state.answeredUpTo >= number, let answer = state.answer else {
+                        return state.ended ? stopped : nil
+                    }
+                    state.answer = nil
+                    return answer
+                }
+                if let taken { return taken }
+                if count <= 0 { return stopped }
             }
         }
     }
@@ -180,26 +206,26 @@ public final class ChangeJournal: @unchecked Sendable {
             if stopping.load(ordering: .sequentiallyConsistent) { break }
             // Asked first, read after: fanotify queues an event within the call that made the
             // change, so a change whose call returned before the drain asked is in its answer.
-            let asked = handOver.withLock { $0.asked }
+            let asked = handOver.withLock { $0.asked > $0.answeredUpTo ? $0.asked : nil }
             absorbPending(&current, buffer)
-            guard asked else { continue }
-            hand(finished(current))
-            current = Changes()
+            guard let asked else { continue }
+            var next = Changes()
+            hand(finished(current, meanwhile: &next, buffer), upTo: asked)
+            current = next
         }
         // A journal that no longer reads vouches for nothing.
         stopping.store(true, ordering: .sequentiallyConsistent)
         handOver.withLock { state in
             state.ended = true
-            if state.asked { state.answer = Changes(everything: "the journal stopped") }
         }
         wakeDrain()
     }
 
-    /// Hands a drain its answer, and wakes it.
-    private func hand(_ changes: Changes) {
+    /// Hands the drains up to `number` their answer, and wakes the one waiting.
+    private func hand(_ changes: Changes, upTo number: UInt64) {
         handOver.withLock { state in
-            state.asked = false
-            state.answer = changes
+            state.answer = state.answer.map { $0.merged(with: changes) } ?? changes
+            state.answeredUpTo = number
         }
         wakeDrain()
     }
@@ -212,12 +238,17 @@ public final class ChangeJournal: @unchecked Sendable {
     /// The changes as a drain takes them. A file whose link count changed is looked up: if it
     /// now has more than one name, one of them may be in a directory nothing else touched, so
     /// everything is read again. (A walk reads every time the directories that hold a file with
-    /// several names.)
-    private func finished(_ kept: Changes) -> Changes {
+    /// several names.) What the kernel reports meanwhile goes to `next`, for the next drain.
+    private func finished(
+        _ kept: Changes, meanwhile next: inout Changes, _ buffer: UnsafeMutableRawBufferPointer
+    ) -> Changes {
         var changes = kept
         guard changes.everything == nil else { return changes }
-        for file in changes.files {
-            if let reason = otherNames(file) {
+        var anchors: [[UInt8]: Int32] = [:]
+        defer { for anchor in anchors.values { close(anchor) } }
+        for (index, file) in changes.files.enumerated() {
+            if index % Self.lookupsBetweenReads == Self.lookupsBetweenReads - 1 { absorbPending(&next, buffer) }
+            if let reason = otherNames(file, anchors: &anchors) {
                 changes.everything = reason
                 break
             }
@@ -228,16 +259,20 @@ public final class ChangeJournal: @unchecked Sendable {
 
     /// Why a file whose link count changed matters (nil when it does not): it has other
     /// names, or it could not be looked up.
-    private func otherNames(_ file: Key) -> String? {
+    /// `anchors` keeps, per file system, the directory opened to look its files up (closed by the caller).
+    private func otherNames(_ file: Key, anchors: inout [[UInt8]: Int32]) -> String? {
         guard file.count > 12 else { return "a change without a usable file handle" }
         let fileSystem = Array(file[0..<8])
-        guard let path = mounts.withLock({ $0[fileSystem] }) else { return "a change on an unknown file system" }
-        // open_by_handle_at refuses an O_PATH descriptor as its anchor.
-        let anchor = path.withUnsafeBufferPointer { bytes in
-            FileName(bytes: Array(bytes)).withCString { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        let anchor: Int32
+        if let opened = anchors[fileSystem] {
+            anchor = opened
+        } else {
+            guard let path = mounts.withLock({ $0[fileSystem] }) else { return "a change on an unknown file system" }
+            // open_by_handle_at refuses an O_PATH descriptor as its anchor.
+            anchor = FileName(bytes: path).withCString { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            guard anchor >= 0 else { return "a changed file on a file system no longer where it was" }
+            anchors[fileSystem] = anchor
         }
-        guard anchor >= 0 else { return "a changed file on a file system no longer where it was" }
-        defer { close(anchor) }
         var info = stat()
         let handle = Array(file[8...])
         guard tenken_stat_by_handle(anchor, handle, Int32(handle.count), &info) == 0 else {
