@@ -215,9 +215,7 @@ public final class ChangeJournal: @unchecked Sendable {
         }
         // A journal that no longer reads vouches for nothing.
         stopping.store(true, ordering: .sequentiallyConsistent)
-        handOver.withLock { state in
-            state.ended = true
-        }
+        handOver.withLock { $0.ended = true }
         wakeDrain()
     }
 
