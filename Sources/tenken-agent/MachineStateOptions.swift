@@ -12,13 +12,7 @@ struct MachineStateOptions: ParsableArguments {
             en: "Directory of the machine key, spool and enrollment (default: /var/lib/tenken)."))
     var stateDir: String = MachineKey.defaultStateDirectory
 
-    @Option(
-        name: .long,
-        help: .text(
-            ja: "メッセージの言語: ja または en (既定: LANG から)。",
-            en: "Language of the messages: ja or en (default: from LANG)."))
-    var lang: Language?
+    @OptionGroup var messages: MessageLanguageOption
 
-    /// --lang, else LANG.
-    var language: Language { lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment) }
+    var language: Language { messages.language }
 }

@@ -26,15 +26,10 @@ struct VerifyCommand: ParsableCommand {
             en: "Require this Ed25519 public key (base64url, the JWK's x)."))
     var publicKey: String?
 
-    @Option(
-        name: .long,
-        help: .text(
-            ja: "メッセージの言語: ja または en (既定: LANG から)。",
-            en: "Language of the messages: ja or en (default: from LANG)."))
-    var lang: Language?
+    @OptionGroup var messages: MessageLanguageOption
 
     func run() throws {
-        let language = lang ?? Language.fromEnvironment(ProcessInfo.processInfo.environment)
+        let language = messages.language
         let ja = language == .ja
         let bytes: [UInt8]
         do { bytes = try LocalFile.read(atPath: file, limit: 64 << 20) } catch {
