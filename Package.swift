@@ -40,6 +40,9 @@ let package = Package(
     targets: [
         // libsystemd (libsystemd-dev): the journal, device enumeration and monitoring, sd_notify.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // libsodium (libsodium-dev): whether 32 bytes are a point of Ed25519's prime-order subgroup, which
+        // BoringSSL (swift-crypto) does not say of a key it imports.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         // libyaml from Debian (libyaml-dev): the parser Yams wraps, without the Foundation and ICU
         // that Yams links, which cost every `tenken check` milliseconds and 60 MB.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
@@ -81,6 +84,7 @@ let package = Package(
             name: "TenkenBase",
             dependencies: [
                 "CCompression",
+                "CSodium",
                 "TenkenPolicies",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -78,17 +78,19 @@ public final class CollectorClient: Sendable {
         public let lastSequence: Int?
     }
 
-    /// Binds this machine's public key with a one-time token.
+    /// Binds this machine's public key with a one-time token, in a request signed by that key.
     public func enroll(token: String, key: MachineKey, identity: HostIdentity) async throws(Failure) -> Enrolled {
-        struct Body: Encodable {
-            let token, publicKey, machineId, hostname: String
-            let dmiSerial: String?
+        let request: String
+        do {
+            request = try EnrollmentRequest.sign(
+                EnrollmentRequest.Payload(
+                    token: token, machineId: identity.machineID, hostname: identity.hostname,
+                    dmiSerial: identity.dmiSerial, issuedAt: Timestamp.format(seconds: Timestamp.seconds())),
+                with: key)
+        } catch {
+            throw Failure(ja: "登録要求に署名できません: \(error)", en: "cannot sign the enrollment request: \(error)")
         }
-        let body = Body(
-            token: token, publicKey: Base64URL.encode(key.publicKey.rawRepresentation),
-            machineId: identity.machineID, hostname: identity.hostname, dmiSerial: identity.dmiSerial)
-        let (status, reply) = try await post(
-            "/api/v1/enroll", type: "application/json", body: Array(try! JSONEncoder().encode(body)))
+        let (status, reply) = try await post("/api/v1/enroll", type: "application/jose", body: Array(request.utf8))
         guard status == 201, let decoded = try? JSONDecoder().decode(Enrolled.self, from: Data(reply)) else {
             throw Failure(
                 ja: "登録を拒否されました (HTTP \(status)): \(Self.message(in: reply))",

@@ -3,7 +3,8 @@ import FoundationEssentials
 import Hummingbird
 import TenkenBase
 
-/// POST /api/v1/enroll: a one-time token binds a machine's Ed25519 key to the machine it names.
+/// POST /api/v1/enroll: a one-time token binds a machine's Ed25519 key to the machine it names,
+/// in a request signed by that key (`EnrollmentRequest`: proof of possession).
 /// POST /api/v1/rotate: a machine's current key asks for a new one (`KeyRotation`).
 /// Each enrollment and rotation, and each refusal with its reason, is audited (a token by its id only).
 struct EnrollmentController {
@@ -14,31 +15,20 @@ struct EnrollmentController {
     /// How far a rotation request's time may be from this clock.
     let maximumClockSkew: Int
 
-    struct Enrollment: Decodable {
-        let token: String
-        let publicKey: String
-        let machineId: String
-        let hostname: String
-        let dmiSerial: String?
-
-        var isReasonable: Bool {
-            token.utf8.count <= 200 && machineId.utf8.count <= 200 && hostname.utf8.count <= 255
-                && (dmiSerial?.utf8.count ?? 0) <= 200
-        }
-    }
-
     func addRoutes(to router: Router<CollectorRequestContext>) {
         router.post("api/v1/enroll") { request, context -> Response in
             let body = try await request.body.collect(upTo: 64 << 10)
-            let enrollment = try? JSONDecoder().decode(Enrollment.self, from: Data(buffer: body))
+            var enrollment: EnrollmentRequest.Verified?
             do {
-                return try await enroll(enrollment, client: context.client)
+                let verified = try verify(Array(buffer: body)[...])
+                enrollment = verified
+                return try await enroll(verified, client: context.client)
             } catch let refusal as Refused {
                 throw answer(
                     refusal, as: .enrollmentRefused, ja: "登録を拒否しました", en: "enrollment refused",
                     fields: [
-                        ("TENKEN_TOKEN_ID", enrollment.map { tokenID($0.token) } ?? "-"),
-                        ("TENKEN_MACHINE_ID", enrollment?.machineId ?? "-"), ("TENKEN_REMOTE", context.client),
+                        ("TENKEN_TOKEN_ID", enrollment.map { tokenID($0.payload.token) } ?? "-"),
+                        ("TENKEN_MACHINE_ID", enrollment?.payload.machineId ?? "-"), ("TENKEN_REMOTE", context.client),
                     ])
             }
         }
@@ -117,28 +107,41 @@ struct EnrollmentController {
         AuditEvent.tokenID(hash: CollectorApplication.tokenHash(token))
     }
 
-    private func enroll(_ enrollment: Enrollment?, client: String) async throws -> Response {
-        guard let enrollment, enrollment.isReasonable, let raw = Base64URL.decode(enrollment.publicKey) else {
+    /// The request's signature (by the key it enrolls), time and fields.
+    private func verify(_ body: ArraySlice<UInt8>) throws(Refused) -> EnrollmentRequest.Verified {
+        let verified: EnrollmentRequest.Verified
+        do {
+            verified = try EnrollmentRequest.verify(body, now: Timestamp.seconds(), skew: maximumClockSkew)
+        } catch {
+            // A key off the curve, of small order or with a small-order part is refused here too.
+            let weak = error.reason.contains("key is refused")
+            throw Refused(
+                status: .badRequest, reason: weak ? "weak_key" : "malformed",
+                message: "invalid enrollment request (a JWS signed by the key it enrolls, with the token, machineId, "
+                    + "hostname, dmiSerial and issuedAt): \(error.reason)")
+        }
+        let payload = verified.payload
+        guard payload.token.utf8.count <= 200, !payload.machineId.isEmpty, payload.machineId.utf8.count <= 200,
+            payload.hostname.utf8.count <= 255, (payload.dmiSerial?.utf8.count ?? 0) <= 200
+        else {
             throw Refused(
                 status: .badRequest, reason: "malformed",
-                message: "expected {token, publicKey (base64url Ed25519), machineId, hostname, dmiSerial?}")
+                message: "machineId must be 1 to 200 bytes, hostname at most 255, token and dmiSerial at most 200")
         }
-        // A small-order key verifies forged signatures for any report: never enrolled.
-        if let problem = StrictEd25519.publicKeyProblem(raw) {
-            throw Refused(status: .badRequest, reason: "weak_key", message: "publicKey refused: \(problem)")
-        }
-        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-            throw Refused(status: .badRequest, reason: "malformed", message: "publicKey is not an Ed25519 public key")
-        }
+        return verified
+    }
+
+    private func enroll(_ enrollment: EnrollmentRequest.Verified, client: String) async throws -> Response {
+        let payload = enrollment.payload
         let machine = EnrolledMachine(
-            keyID: MachineKey.thumbprint(key), publicKey: enrollment.publicKey, machineID: enrollment.machineId,
-            hostname: enrollment.hostname, dmiSerial: enrollment.dmiSerial)
+            keyID: enrollment.keyID, publicKey: Base64URL.encode(enrollment.publicKey.rawRepresentation),
+            machineID: payload.machineId, hostname: payload.hostname, dmiSerial: payload.dmiSerial)
         let outcome = try await store.enroll(
-            tokenHash: CollectorApplication.tokenHash(enrollment.token), machine: machine, now: Timestamp.seconds())
+            tokenHash: CollectorApplication.tokenHash(payload.token), machine: machine, now: Timestamp.seconds())
         let fields = [
             ("TENKEN_KEY_ID", machine.keyID), ("TENKEN_MACHINE_ID", machine.machineID),
             ("TENKEN_HOSTNAME", machine.hostname), ("TENKEN_DMI_SERIAL", machine.dmiSerial ?? "-"),
-            ("TENKEN_TOKEN_ID", tokenID(enrollment.token)), ("TENKEN_REMOTE", client),
+            ("TENKEN_TOKEN_ID", tokenID(payload.token)), ("TENKEN_REMOTE", client),
         ]
         let (owner, last): (String, Int)
         switch outcome {

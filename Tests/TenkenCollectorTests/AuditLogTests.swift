@@ -39,10 +39,8 @@ struct AuditLogTests {
 
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
         let keyID = MachineKey.thumbprint(key.publicKey)
-        let publicKey = Array(key.publicKey.rawRepresentation)
-        #expect(
-            try await CollectorTests.enroll(curl, token: token, publicKey: publicKey, hostname: "pc7").status == 201)
-        #expect(try await CollectorTests.enroll(curl, token: token, publicKey: publicKey).status == 403)
+        #expect(try await CollectorTests.enroll(curl, token: token, key: key, hostname: "pc7").status == 201)
+        #expect(try await CollectorTests.enroll(curl, token: token, key: key).status == 403)
         var signer = CollectorTests.Signer(scratch: scratch, key: key)
         signer.machineID = "0123456789abcdef0123456789abcdef"
         #expect(try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 1).0).status == 400)

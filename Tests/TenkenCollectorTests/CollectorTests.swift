@@ -50,17 +50,28 @@ struct CollectorTests {
         }
     }
 
-    /// POST /api/v1/enroll as `tenken enroll` sends it, for the workstation fixture's machine-id.
+    /// POST /api/v1/enroll as `tenken enroll` sends it (signed by `key`), for the workstation fixture's machine-id.
     static func enroll(
-        _ curl: Curl, token: String, publicKey: [UInt8], hostname: String = "pc", dmiSerial: String? = nil
+        _ curl: Curl, token: String, key: MachineKey, hostname: String = "pc", dmiSerial: String? = nil,
+        issuedAt: Int = Timestamp.seconds()
     ) async throws -> Curl.Reply {
-        let serial = dmiSerial.map { #","dmiSerial":"\#($0)""# } ?? ""
-        let body =
-            #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(publicKey))","#
-            + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"\#(hostname)"\#(serial)}"#
-        return try await curl([
-            "-H", "Content-Type: application/json", "--data-binary", body, curl.base + "/api/v1/enroll",
-        ])
+        try await enroll(
+            curl,
+            request: try EnrollmentRequest.sign(
+                enrollment(token: token, hostname: hostname, dmiSerial: dmiSerial, issuedAt: issuedAt), with: key))
+    }
+
+    static func enrollment(
+        token: String, hostname: String = "pc", dmiSerial: String? = nil, issuedAt: Int = Timestamp.seconds()
+    ) -> EnrollmentRequest.Payload {
+        EnrollmentRequest.Payload(
+            token: token, machineId: Fixture.workstationMachineID, hostname: hostname, dmiSerial: dmiSerial,
+            issuedAt: Timestamp.format(seconds: issuedAt))
+    }
+
+    /// POST /api/v1/enroll with `request` as the body.
+    static func enroll(_ curl: Curl, request: String, type: String = "application/jose") async throws -> Curl.Reply {
+        try await curl(["-H", "Content-Type: " + type, "--data-binary", request, curl.base + "/api/v1/enroll"])
     }
 
     @Test("enrollment, verified ingest, acknowledgement by id, replay, forgery, clock and size refused, TLS 1.2+ only")
@@ -84,11 +95,8 @@ struct CollectorTests {
 
         let token = try await collector.enrollmentToken()
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
-        let publicKey = Array(key.publicKey.rawRepresentation)
         func enroll() async throws -> Int {
-            try await Self.enroll(
-                curl, token: token, publicKey: publicKey, hostname: "kensa-pc01", dmiSerial: "PF3ABCDE"
-            ).status
+            try await Self.enroll(curl, token: token, key: key, hostname: "kensa-pc01", dmiSerial: "PF3ABCDE").status
         }
         #expect(try await enroll() == 201)
         #expect(try await enroll() == 403)
@@ -207,17 +215,39 @@ struct CollectorTests {
         #expect(page.contains("<td class=\"incomplete\">incomplete</td>"), "\(page)")
     }
 
-    @Test("a small-order key is never enrolled; a report forged for one is refused at ingest and by tenken verify")
+    @Test(
+        """
+        only a key of the prime-order subgroup is enrolled (small-order, off the curve, mixed order refused, the \
+        token kept); a report forged for a small-order key is refused at ingest and by tenken verify
+        """)
     func smallOrderKeys() async throws {
         let scratch = try ScratchTree()
         let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
         defer { Task { await collector.stop() } }
         let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
-        for point in Ed25519Vectors.smallOrderPoints {
-            let refused = try await Self.enroll(curl, token: try await collector.enrollmentToken(), publicKey: point)
-            #expect(refused.status == 400 && refused.body.contains("publicKey refused"), "\(point): \(refused.body)")
+        let spare = try await collector.enrollmentToken()
+        let payload = String(
+            decoding: try JSONEncoder().encode(Self.enrollment(token: spare)), as: UTF8.self)
+        // Small order (signed as the signature equation accepts), off the curve (y = 2), and a
+        // real key plus a point of order 8, each as the key of a request that names it.
+        let real = Array(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+        let refusedKeys =
+            Ed25519Vectors.smallOrderPoints.map { ($0, "refused") } + [
+                ([2] + [UInt8](repeating: 0, count: 31), "prime-order subgroup"),
+                (Ed25519Vectors.adding(real, Ed25519Vectors.smallOrderPoints[6]), "prime-order subgroup"),
+            ]
+        for (point, why) in refusedKeys {
+            let refused = try await Self.enroll(
+                curl, request: Ed25519Vectors.forgedToken(key: point, r: Ed25519Vectors.smallOrderPoints[0],
+                payload: payload))
+            #expect(
+                refused.status == 400 && refused.body.contains("key is refused") && refused.body.contains(why),
+                "\(point): \(refused.body)")
         }
+        #expect(StrictEd25519.publicKeyProblem(real) == nil)
         #expect(try await collector.store.fleet().isEmpty)
+        // The token was not spent on any of them.
+        #expect(try await collector.store.enrollmentTokens().allSatisfy { $0.usedAt == nil })
         // A small-order key already in the store (enrolled before keys were checked): the identity,
         // for which R = identity and S = 0 verify every message. Its forged "compliant" report is
         // refused, and so is it by `tenken verify`.
@@ -430,7 +460,7 @@ struct CollectorTests {
             policyDigest: Signer.policy.digest)
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
         #expect(
-            try await Self.enroll(curl, token: token, publicKey: Array(key.publicKey.rawRepresentation)).status == 201)
+            try await Self.enroll(curl, token: token, key: key).status == 201)
         let keyID = MachineKey.thumbprint(key.publicKey)
         #expect(try await collector.store.machine(keyID: keyID)?.policyDigest == Signer.policy.digest)
         let signer = Signer(scratch: scratch, key: key)
@@ -993,7 +1023,7 @@ struct CollectorTests {
         let database = ["--database", collector.database]
         let key = try MachineKey.loadOrCreate(stateDirectory: scratch.path + "/agent")
         func enroll(_ token: String) async throws -> Int {
-            try await Self.enroll(curl, token: token, publicKey: Array(key.publicKey.rawRepresentation)).status
+            try await Self.enroll(curl, token: token, key: key).status
         }
         // Expired a minute ago: refused.
         let expired = CollectorApplication.newToken()

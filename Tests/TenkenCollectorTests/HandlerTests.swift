@@ -50,10 +50,12 @@ struct HandlerTests {
         return token
     }
 
-    static func enrollment(_ token: String, _ key: MachineKey, serial: String = "S1") -> ByteBuffer {
+    static func enrollment(
+        _ token: String, _ key: MachineKey, serial: String = "S1", issuedAt: Int = Timestamp.seconds()
+    ) throws -> ByteBuffer {
         ByteBuffer(
-            string: #"{"token":"\#(token)","publicKey":"\#(Base64URL.encode(key.publicKey.rawRepresentation))","#
-                + #""machineId":"\#(Fixture.workstationMachineID)","hostname":"pc","dmiSerial":"\#(serial)"}"#)
+            string: try EnrollmentRequest.sign(
+                CollectorTests.enrollment(token: token, dmiSerial: serial, issuedAt: issuedAt), with: key))
     }
 
     static func post(_ client: some TestClientProtocol, _ uri: String, _ body: ByteBuffer) async throws -> TestResponse
@@ -67,19 +69,32 @@ struct HandlerTests {
         let token = try await token()
         let other = try await self.token()
         try await application().test(.router) { client in
-            let created = try await Self.post(client, "/api/v1/enroll", Self.enrollment(token, key))
+            let created = try await Self.post(client, "/api/v1/enroll", try Self.enrollment(token, key))
             #expect(created.status == .created)
             let keyID = MachineKey.thumbprint(key.publicKey)
             #expect(String(buffer: created.body).contains(#""machine":"\#(keyID)","lastSequence":0"#))
             #expect(created.headers[.strictTransportSecurity] != nil)
-            #expect(try await Self.post(client, "/api/v1/enroll", Self.enrollment(token, key)).status == .forbidden)
+            #expect(try await Self.post(client, "/api/v1/enroll", try Self.enrollment(token, key)).status == .forbidden)
             #expect(try await Self.post(client, "/api/v1/enroll", ByteBuffer(string: "{}")).status == .badRequest)
-            let identity = MachineKey(privateKey: try .init(rawRepresentation: [UInt8](repeating: 0, count: 32)))
-            var weak = String(buffer: Self.enrollment(other, identity))
-            weak = weak.replacing(
-                Base64URL.encode(identity.publicKey.rawRepresentation),
-                with: Base64URL.encode([1] + [UInt8](repeating: 0, count: 31)))
+            let identity = [1] + [UInt8](repeating: 0, count: 31)
+            let payload = String(
+                decoding: try JSONEncoder().encode(CollectorTests.enrollment(token: other)), as: UTF8.self)
+            let weak = Ed25519Vectors.forgedToken(key: identity, r: identity, payload: payload)
             #expect(try await Self.post(client, "/api/v1/enroll", ByteBuffer(string: weak)).status == .badRequest)
+            // Another machine's public key with a spare token, signed by a key the sender holds:
+            // the signature does not match the key it names.
+            let victim = MachineKey(privateKey: Curve25519.Signing.PrivateKey())
+            let header =
+                #"{"alg":"EdDSA","jwk":\#(victim.jwk),"kid":"\#(MachineKey.thumbprint(victim.publicKey))","#
+                + #""typ":"\#(JWS.type)"}"#
+            let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
+            let stolen = input + "." + Base64URL.encode(try key.privateKey.signature(for: Array(input.utf8)))
+            let unproved = try await Self.post(client, "/api/v1/enroll", ByteBuffer(string: stolen))
+            #expect(unproved.status == .badRequest && String(buffer: unproved.body).contains("signature"))
+            // A request made an hour ago is not taken again.
+            let stale = try await Self.post(
+                client, "/api/v1/enroll", try Self.enrollment(other, victim, issuedAt: Timestamp.seconds() - 3600))
+            #expect(stale.status == .badRequest && String(buffer: stale.body).contains("issuedAt"))
             let second = MachineKey(privateKey: Curve25519.Signing.PrivateKey())
             let conflict = try await Self.post(client, "/api/v1/enroll", Self.enrollment(other, second))
             #expect(conflict.status == .conflict && String(buffer: conflict.body).contains("token --machine"))
@@ -87,7 +102,8 @@ struct HandlerTests {
         #expect(
             recorded == [
                 "enrolled:", "enrollment_refused:token", "enrollment_refused:malformed",
-                "enrollment_refused:weak_key", "enrollment_refused:already_enrolled",
+                "enrollment_refused:weak_key", "enrollment_refused:malformed", "enrollment_refused:malformed",
+                "enrollment_refused:already_enrolled",
             ], "\(recorded)")
         #expect(try await store.enrollmentTokens().filter { $0.usedAt == nil }.count == 1)
     }
@@ -105,7 +121,7 @@ struct HandlerTests {
         // The same sequence again, as another report: a replay.
         let replay = ByteBuffer(bytes: try Data(contentsOf: URL(filePath: try signer.signed(sequence: 1).0)))
         try await application().test(.router) { client in
-            #expect(try await Self.post(client, "/api/v1/enroll", Self.enrollment(token, key)).status == .created)
+            #expect(try await Self.post(client, "/api/v1/enroll", try Self.enrollment(token, key)).status == .created)
             let stored = try await Self.post(client, "/api/v1/reports", body)
             #expect(stored.status == .created && String(buffer: stored.body).contains(report.reportID))
             let again = try await Self.post(client, "/api/v1/reports", body)
@@ -153,7 +169,7 @@ struct HandlerTests {
         let next = MachineKey(privateKey: Curve25519.Signing.PrivateKey())
         let token = try await token()
         try await application().test(.router) { client in
-            #expect(try await Self.post(client, "/api/v1/enroll", Self.enrollment(token, key)).status == .created)
+            #expect(try await Self.post(client, "/api/v1/enroll", try Self.enrollment(token, key)).status == .created)
             let request = try KeyRotation.request(current: key, next: next, issuedAt: Timestamp.seconds())
             #expect(try await Self.post(client, "/api/v1/rotate", ByteBuffer(string: request)).status == .ok)
             let unknown = try KeyRotation.request(

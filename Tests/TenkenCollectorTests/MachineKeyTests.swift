@@ -31,8 +31,7 @@ struct MachineKeyTests {
     func enroll(_ key: MachineKey, token: String? = nil, dmiSerial: String? = "S1") async throws -> Curl.Reply {
         var token = token
         if token == nil { token = try await collector.enrollmentToken() }
-        return try await CollectorTests.enroll(
-            curl, token: token!, publicKey: Array(key.publicKey.rawRepresentation), dmiSerial: dmiSerial)
+        return try await CollectorTests.enroll(curl, token: token!, key: key, dmiSerial: dmiSerial)
     }
 
     func report(_ key: MachineKey, _ sequence: Int, dmiSerial: String? = "S1") async throws -> Int {

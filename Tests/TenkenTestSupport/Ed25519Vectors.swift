@@ -1,3 +1,4 @@
+import CSodium
 import TenkenBase
 
 /// Ed25519 encodings a strict verifier refuses, and the forgery they allow, shared by the
@@ -19,6 +20,13 @@ public enum Ed25519Vectors {
     }
 
     public static func hexBytes(_ hex: String) -> [UInt8] { ByteText.bytes(hex: hex)! }
+
+    /// p + q on the curve (libsodium), for a key with a small-order component.
+    public static func adding(_ p: [UInt8], _ q: [UInt8]) -> [UInt8] {
+        var sum = [UInt8](repeating: 0, count: 32)
+        precondition(crypto_core_ed25519_add(&sum, p, q) == 0)
+        return sum
+    }
 
     /// A token "signed" by a small-order key with R = the identity and S = 0, which the signature
     /// equation accepts for any message.

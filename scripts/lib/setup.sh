@@ -3,8 +3,9 @@
 # Sourced, not run.
 
 # What `tenken check` builds against: libyaml (policy), libsystemd (journal, devices), the
-# compression libraries apt stores its lists with, libsquashfs (AppImages), and pkg-config.
-build_packages=(libyaml-dev libsystemd-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev libsquashfs-dev pkg-config)
+# compression libraries apt stores its lists with, libsquashfs (AppImages), libsodium (Ed25519 key
+# checks), and pkg-config.
+build_packages=(libyaml-dev libsystemd-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev libsquashfs-dev libsodium-dev pkg-config)
 
 # What the tests add: SQLite (the collector's store), setpriv (util-linux, to run as nobody),
 # the lz4/zstd/xz/gzip tools that make compressed apt lists, dpkg and apt as oracles,

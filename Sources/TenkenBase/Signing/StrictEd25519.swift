@@ -1,3 +1,4 @@
+import CSodium
 import Crypto
 
 /// The encodings an Ed25519 verifier must refuse beyond what the signature equation checks
@@ -5,12 +6,20 @@ import Crypto
 /// a point whose y is not below p, a public key or an R that is a point of small order, and
 /// an S not below the group order L. With a small-order key (the all-zero key among them),
 /// R = identity and S = 0 satisfy the equation for every message: a report "signed" so proves
-/// nothing, so such a key is refused at enrollment, at ingest and by `tenken verify`.
+/// nothing, so such a key is refused at enrollment, at ingest and by `tenken verify`. A public
+/// key must moreover be a point of the curve in its prime-order subgroup: BoringSSL imports any
+/// 32 bytes, so a key off the curve (y = 2) would be enrolled and then verify nothing, and a
+/// key with a small-order component verifies some forged signatures, one message in eight.
 public enum StrictEd25519 {
     /// Why `raw` is not acceptable as a public key; nil when it is.
     public static func publicKeyProblem(_ raw: [UInt8]) -> String? {
         guard raw.count == 32 else { return "an Ed25519 public key is 32 bytes, not \(raw.count)" }
-        return pointProblem(raw[...], "the public key")
+        if let problem = pointProblem(raw[...], "the public key") { return problem }
+        // libsodium: canonical, on the curve, not of small order, and [L]A is the identity.
+        guard crypto_core_ed25519_is_valid_point(raw) == 1 else {
+            return "the public key is not a point of the curve's prime-order subgroup"
+        }
+        return nil
     }
 
     /// The key, when `raw` is an acceptable one.
