@@ -107,12 +107,16 @@ public struct AuditEvent: Sendable {
         case tokenRevoked = "token_revoked"
         case machineRemoved = "machine_removed"
         case policyChanged = "policy_changed"
+        case policyRegistered = "policy_registered"
+        case policyRemoved = "policy_removed"
 
         /// What anyone on the network can cause: limited per address (`AuditThrottle`).
         var isRefusal: Bool {
             switch self {
             case .enrollmentRefused, .reportRefused, .keyRotationRefused, .adminAuthenticationFailed: true
-            case .enrolled, .keyRotated, .tokenIssued, .tokenRevoked, .machineRemoved, .policyChanged: false
+            case .enrolled, .keyRotated, .tokenIssued, .tokenRevoked, .machineRemoved, .policyChanged,
+                .policyRegistered, .policyRemoved:
+                false
             }
         }
 

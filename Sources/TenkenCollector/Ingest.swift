@@ -56,6 +56,7 @@ public struct Ingest: Sendable {
     }
 
     let keys: EnrolledKeyCache
+    let policies: KnownPolicies
     /// The most a report's sequence may be above the machine's last stored one. An agent counts
     /// one per check (a few a day); a report far ahead would make all its later ones replays.
     public static let maximumSequenceStep = 10_000
@@ -70,6 +71,7 @@ public struct Ingest: Sendable {
     init(store: any ReportStore, keys: EnrolledKeyCache, maximumClockAhead: Int, maximumReportSize: Int) {
         self.store = store
         self.keys = keys
+        policies = KnownPolicies(store: store)
         self.maximumClockAhead = maximumClockAhead
         self.maximumReportSize = maximumReportSize
     }
@@ -143,7 +145,8 @@ public struct Ingest: Sendable {
             startedAt: started,
             hostname: report.hostname, policyID: report.policyID, verdict: report.verdict, signed: signed,
             problems: report.problems, securityUpdates: sightings, signingKeyID: verified.keyID,
-            policyDigest: report.policyDigest, ownRoot: report.root == "/")
+            policyDigest: report.policyDigest, ownRoot: report.root == "/",
+            findingsCoverPolicy: try await policies.covered(report.policyDigest, by: report.findings.map(\.ruleId)))
         switch try await store.store(stored) {
         case .stored: return .stored(reportID: report.reportId)
         case .duplicate: return .duplicate(reportID: report.reportId)

@@ -39,6 +39,15 @@ public protocol ReportStore: Sendable {
     /// Every enrolled machine with its latest report's problems, for the fleet views.
     func fleet() async throws -> [MachineState]
 
+    /// Registers a policy whose full checks the collector accepts, with its rule ids (again: replaced).
+    func addPolicy(_ policy: RegisteredPolicy) async throws
+    /// The registered policies (not the built-in one), by digest.
+    func policies() async throws -> [RegisteredPolicy]
+    func policy(digest: String) async throws -> RegisteredPolicy?
+    /// False when no such policy was registered; machines still expected to be checked with it
+    /// then have no full check until their policy is set again.
+    func removePolicy(digest: String) async throws -> Bool
+
     func addAdminToken(hash: String, now: Int) async throws
     func isAdminToken(hash: String) async throws -> Bool
 }
@@ -180,12 +189,16 @@ public struct StoredReport: Sendable, Equatable {
     /// ("/"): as received, for `isFullCheck`.
     public var policyDigest = ""
     public var ownRoot = true
+    /// Its findings are exactly one per rule of the policy it names (a policy the collector
+    /// knows: `KnownPolicies`): a report cannot claim a full check of rules it left out.
+    public var findingsCoverPolicy = false
 
     /// Only a check of the whole expected policy on the machine itself (not --rules, another
-    /// policy, or --root over a copy) can show the machine compliant. Decided when stored,
-    /// against the policy the machine must be checked with at that moment (`machines set-policy`).
+    /// policy, --root over a copy, or a report whose findings leave rules out) can show the
+    /// machine compliant. Decided when stored, against the policy the machine must be checked
+    /// with at that moment (`machines set-policy`).
     public func isFullCheck(expectedPolicy: String) -> Bool {
-        ownRoot && policyDigest == expectedPolicy
+        ownRoot && policyDigest == expectedPolicy && findingsCoverPolicy
     }
 
     /// The signed report as the machine sent it ("" if its stored copy is damaged).

@@ -216,6 +216,16 @@ public final class SQLiteReportStore: ReportStore {
             try db.alter(table: "machines") { table in table.add(column: "pending_key_id", .text) }
             try db.alter(table: "enrollment_tokens") { table in table.add(column: "machine", .text) }
         }
+        migrator.registerMigration("v9 policies") { db in
+            // The policies besides the built-in one whose full checks are accepted, with their
+            // rule ids (one finding each makes a full check).
+            try db.create(table: "policies") { table in
+                table.column("digest", .text).primaryKey()
+                table.column("name", .text).notNull()
+                table.column("rules", .text).notNull()  // newline-separated
+                table.column("added_at", .integer).notNull()
+            }
+        }
         return migrator
     }
 

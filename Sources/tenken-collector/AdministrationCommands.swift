@@ -162,6 +162,7 @@ struct Machines: AsyncParsableCommand {
 
         func run() async throws {
             let keyID = values[0]
+            try await Policies.requireKnown(digest, in: try database.store())
             guard try await database.store().setPolicy(keyID: keyID, digest: digest) else {
                 throw CommandFailure(
                     message: HelpText.pick(ja: "登録済みの端末 \(keyID) はありません", en: "no enrolled machine \(keyID)"))

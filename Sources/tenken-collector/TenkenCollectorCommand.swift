@@ -12,7 +12,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             en: "Receives signed tenken reports over HTTPS from enrolled machines."),
         version: TenkenVersion.current,
         subcommands: [
-            Initialize.self, Token.self, Tokens.self, Machines.self, AdminToken.self, Serve.self,
+            Initialize.self, Token.self, Tokens.self, Machines.self, Policies.self, AdminToken.self, Serve.self,
         ]
     )
 
@@ -132,6 +132,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            if let policyDigest { try await Policies.requireKnown(policyDigest, in: try database.store()) }
             if let machine, try await database.store().machine(keyID: machine) == nil {
                 throw CommandFailure(
                     message: HelpText.pick(ja: "登録済みの端末 \(machine) はありません", en: "no enrolled machine \(machine)"))

@@ -20,13 +20,15 @@ struct CollectorTests {
         var machineID = Fixture.workstationMachineID
         var dmiSerial: String?
         static let policy = try! PolicyLoader.loadDefault().selecting(["no-p2p-software", "reboot-not-pending"]).get()
+        /// What it checks: two rules of the default policy unless said otherwise.
+        var checked = Self.policy
 
         /// `compressed`: as agents send reports (`ReportPayload`), else as `tenken check --sign`.
         func signed(
             sequence: Int, startedAt: String? = nil, compressed: Bool = false,
             edit: (inout [String: Any]) -> Void = { _ in }
         ) throws -> (String, CheckReport) {
-            var report = Check.run(root: try Fixture.root("workstation"), policy: Self.policy)
+            var report = Check.run(root: try Fixture.root("workstation"), policy: checked)
             report.sequence = sequence
             var object = try JSONSerialization.jsonObject(with: try report.json()) as! [String: Any]
             if let startedAt { object["startedAt"] = startedAt }
@@ -443,8 +445,9 @@ struct CollectorTests {
 
     @Test(
         """
-        a report of some rules, of another policy or of another root is stored but never shows the machine \
-        compliant; a token names the policy its machine must be checked with
+        a report of some rules, of another policy, of another root, or whose findings are not one per rule of its \
+        policy is stored but never shows the machine compliant; a token names the policy its machine must be \
+        checked with
         """
     )
     func partialChecks() async throws {
@@ -464,6 +467,10 @@ struct CollectorTests {
         let keyID = MachineKey.thumbprint(key.publicKey)
         #expect(try await collector.store.machine(keyID: keyID)?.policyDigest == Signer.policy.digest)
         let signer = Signer(scratch: scratch, key: key)
+        // Known to the collector, with its two rules: a full check has a finding for each.
+        try await collector.store.addPolicy(
+            RegisteredPolicy(
+                digest: Signer.policy.digest, name: "two rules", rules: Signer.policy.rules.map(\.id), addedAt: 1))
         func passing(_ object: inout [String: Any]) {
             var findings = object["findings"] as! [[String: Any]]
             for index in findings.indices { findings[index]["status"] = "pass" }
@@ -502,6 +509,18 @@ struct CollectorTests {
                     object["policy"] = policy
                 }
             ),
+            // Its expected policy, with no findings at all, one rule left out, or a rule given
+            // in place of another: nothing proves a check of every rule.
+            (5, { (object: inout [String: Any]) in object["findings"] = [] as [Any] }),
+            (6, { (object: inout [String: Any]) in object["findings"] = Array((object["findings"] as! [Any]).prefix(1)) }),
+            (
+                7,
+                { (object: inout [String: Any]) in
+                    var findings = object["findings"] as! [[String: Any]]
+                    findings[1]["ruleId"] = "screen-lock"
+                    object["findings"] = findings
+                }
+            ),
         ] as [(Int, (inout [String: Any]) -> Void)] {
             let (file, report) = try signer.signed(sequence: sequence) { object in
                 passing(&object)
@@ -522,7 +541,7 @@ struct CollectorTests {
         }
         // A partial check that finds a failure still fails: only a pass needs the whole policy.
         #expect(
-            try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 5) { $0["root"] = "/x" }.0).status
+            try await curl.post("/api/v1/reports", file: try signer.signed(sequence: 8) { $0["root"] = "/x" }.0).status
                 == 201)
         #expect(try await fleetMachine()["verdict"] as? String == "non-compliant")
         let page = try await curl.get("/?lang=en", token: admin).body
@@ -530,7 +549,7 @@ struct CollectorTests {
         #expect(
             try await curl.post(
                 "/api/v1/reports",
-                file: try signer.signed(sequence: 6) {
+                file: try signer.signed(sequence: 9) {
                     passing(&$0)
                     $0["root"] = "/x"
                 }.0
@@ -690,6 +709,10 @@ struct CollectorTests {
                 tokenHash: CollectorApplication.tokenHash(try await collector.enrollmentToken()), machine: machine,
                 now: Timestamp.seconds() - 30 * 86_400
             ).isBound)
+        // The machine's policy, known to the collector: this one rule, of which each report is a full check.
+        try await collector.store.addPolicy(
+            RegisteredPolicy(
+                digest: Signer.policy.digest, name: "updates", rules: ["security-updates-applied"], addedAt: 1))
         let now = Timestamp.seconds()
         // A compliant report whose only finding warns: a security update within the machine's own limit.
         func send(_ sequence: Int, daysAgo: Int, _ updates: [(String, String, Int?)]) async throws {

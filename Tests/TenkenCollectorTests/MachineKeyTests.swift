@@ -164,12 +164,27 @@ struct MachineKeyTests {
         // The signer checks two rules: not the default policy, so not a full check.
         #expect(try await report(key, 1) == 201)
         let digest = CollectorTests.Signer.policy.digest
+        // A policy the collector does not know could never be fully checked: registered first,
+        // from a report of a check made with it.
+        let unknown = try await runDetached(tool + ["machines", "set-policy", machine, digest] + database)
+        #expect(unknown.status != 0 && unknown.error.contains("policies add"), "\(unknown.error)")
+        let (sample, _) = try CollectorTests.Signer(scratch: scratch, key: try self.key("sample")).signed(sequence: 1)
+        let added = try await runDetached(tool + ["policies", "add", "--report", sample] + database)
+        #expect(added.status == 0 && added.output.contains("(2 rules)"), "\(added.error)")
+        let listed = try await runDetached(tool + ["policies", "list"] + database)
+        #expect(listed.output.contains(digest + "\ttenken-default\t") && listed.output.contains("no-p2p-software,"))
         let set = try await runDetached(tool + ["machines", "set-policy", machine, digest] + database)
         #expect(set.status == 0, "\(set.error)")
         #expect(try await report(key, 2) == 201)
         #expect(try await runDetached(tool + ["machines", "set-policy", machine, "default"] + database).status == 0)
         #expect(try await report(key, 3) == 201)
-        #expect(try await collector.store.reportHeaders(keyID: machine).map(\.fullCheck) == [false, true, false])
+        // A check of every rule of the built-in policy, with a finding for each: a full check.
+        var whole = CollectorTests.Signer(scratch: scratch, key: key, dmiSerial: "S1")
+        whole.checked = try PolicyLoader.loadDefault()
+        let (file, _) = try whole.signed(sequence: 4)
+        #expect(try await curl.post("/api/v1/reports", file: file).status == 201)
+        #expect(
+            try await collector.store.reportHeaders(keyID: machine).map(\.fullCheck) == [false, true, false, true])
         #expect(try await collector.store.machine(keyID: machine)?.policyDigest == PolicyDigest.embeddedDefault)
         #expect(try await runDetached(tool + ["machines", "set-policy", machine, "md5:00"] + database).status != 0)
         #expect(try await runDetached(tool + ["machines", "set-policy", "nosuch", digest] + database).status != 0)

@@ -62,7 +62,8 @@ struct StoreConformanceTests {
                     reportID: id ?? "\(machine)-\(sequence)", keyID: machine, sequence: sequence,
                     receivedAt: 300 + sequence,
                     startedAt: 250, hostname: hostname, policyID: "p", verdict: "compliant", signed: Self.compact,
-                    problems: [], securityUpdates: updates, signingKeyID: key ?? machine, policyDigest: policy))
+                    problems: [], securityUpdates: updates, signingKeyID: key ?? machine, policyDigest: policy,
+                    findingsCoverPolicy: true))
         }
     }
 

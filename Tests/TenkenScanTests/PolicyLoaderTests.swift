@@ -77,6 +77,8 @@ struct PolicyLoaderTests {
         #expect(all.digest == policy.digest)
         // What the collector expects of a machine enrolled without another policy.
         #expect(PolicyDigest.embeddedDefault == policy.digest)
+        // And the rules whose findings make a report of it a full check.
+        #expect(PolicyDigest.embeddedDefaultRules == policy.rules.map(\.id))
         let one = try policy.selecting(["no-p2p-software"]).get()
         let two = try policy.selecting(["no-p2p-software", "screen-lock"]).get()
         #expect(one.digest != policy.digest && two.digest != policy.digest && one.digest != two.digest)

@@ -38,6 +38,7 @@ public final class InMemoryReportStore: ReportStore {
         var keys: [String: Key] = [:]
         var machines: [String: Machine] = [:]
         var reports: [String: StoredReport] = [:]
+        var policies: [String: RegisteredPolicy] = [:]
         var admins: Set<String> = []
 
         func live(_ machine: String) -> Machine? {
@@ -250,6 +251,22 @@ public final class InMemoryReportStore: ReportStore {
                         securityPendingSince: machine.securityPendingSince, reportedHostname: machine.reportedHostname)
                 }
         }
+    }
+
+    public func addPolicy(_ policy: RegisteredPolicy) async throws {
+        state.withLock { $0.policies[policy.digest] = policy }
+    }
+
+    public func policies() async throws -> [RegisteredPolicy] {
+        state.withLock { $0.policies.values.sorted { ($0.addedAt, $0.digest) < ($1.addedAt, $1.digest) } }
+    }
+
+    public func policy(digest: String) async throws -> RegisteredPolicy? {
+        state.withLock { $0.policies[digest] }
+    }
+
+    public func removePolicy(digest: String) async throws -> Bool {
+        state.withLock { $0.policies.removeValue(forKey: digest) != nil }
     }
 
     public func addAdminToken(hash: String, now: Int) async throws {

@@ -32,20 +32,33 @@ public struct PolicyDigest {
     /// a machine enrolled without another. Its catalog files are those its `catalog:` list names,
     /// in order (read here without a YAML parser; a test checks it equals the loader's digest).
     public static let embeddedDefault: String = {
-        let policy = EmbeddedPolicies.files["default.yaml"] ?? []
         var digest = PolicyDigest()
-        digest.absorb(name: "policy", bytes: policy)
-        var inList = false
-        for line in String(decoding: policy, as: UTF8.self).split(separator: "\n") {
-            if line == "catalog:" {
-                inList = true
-            } else if inList, line.hasPrefix("  - ") {
-                let name = String(line.dropFirst(4))
-                digest.absorb(name: name, bytes: EmbeddedPolicies.files[name] ?? [])
-            } else if inList {
-                break
-            }
+        digest.absorb(name: "policy", bytes: EmbeddedPolicies.files["default.yaml"] ?? [])
+        for name in embeddedDefaultList("catalog", item: "  - ") {
+            digest.absorb(name: name, bytes: EmbeddedPolicies.files[name] ?? [])
         }
         return digest.finalize()
     }()
+
+    /// The rule ids of the policy built into tenken, in its order: a full check of it has one
+    /// finding for each (read without a YAML parser, as the digest; a test checks them against
+    /// the loader's).
+    public static let embeddedDefaultRules: [String] = embeddedDefaultList("rules", item: "  - id: ")
+
+    /// The items of a top-level list of default.yaml (`section:`), each a line that starts with `item`.
+    private static func embeddedDefaultList(_ section: String, item: String) -> [String] {
+        let policy = String(decoding: EmbeddedPolicies.files["default.yaml"] ?? [], as: UTF8.self)
+        var items: [String] = []
+        var inList = false
+        for line in policy.split(separator: "\n") {
+            if line == section + ":" {
+                inList = true
+            } else if inList, line.hasPrefix(item) {
+                items.append(String(line.dropFirst(item.count)))
+            } else if inList, !line.hasPrefix(" ") {
+                break
+            }
+        }
+        return items
+    }
 }
