@@ -16,11 +16,16 @@ public enum ReportAdmission {
         }
     }
 
+    /// Retired keys a machine keeps (its reports signed by them answered 409, set aside); older
+    /// ones are forgotten as a rotation completes, so rotating without end grows nothing.
+    public static let retiredKeysKept = 8
+
     /// What storing the report does beside storing it.
     public struct Admitted: Sendable, Equatable {
         /// Made with the expected policy, all its rules, on the machine's own root.
         public let fullCheck: Bool
-        /// Signed with the pending key: that key is now the machine's, its older ones retired.
+        /// Signed with the pending key: that key is now the machine's, its older ones retired (and
+        /// only the newest `retiredKeysKept` of those kept).
         public let completesRotation: Bool
     }
 

@@ -188,6 +188,12 @@ extension SQLiteReportStore {
             sql: "UPDATE machine_keys SET retired_at = ? WHERE machine = ? AND key_id != ? AND retired_at IS NULL",
             arguments: [now, machine, keyID])
         try db.execute(
+            sql: """
+                DELETE FROM machine_keys WHERE machine = ? AND retired_at IS NOT NULL AND rowid NOT IN (
+                    SELECT rowid FROM machine_keys WHERE machine = ? AND retired_at IS NOT NULL
+                    ORDER BY retired_at DESC, rowid DESC LIMIT ?)
+                """, arguments: [machine, machine, ReportAdmission.retiredKeysKept])
+        try db.execute(
             sql: "UPDATE machines SET public_key = ?, pending_key_id = NULL WHERE key_id = ?",
             arguments: [publicKey, machine])
     }

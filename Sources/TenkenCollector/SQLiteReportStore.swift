@@ -9,7 +9,7 @@ import TenkenBase
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
 public final class SQLiteReportStore: ReportStore {
     let database: DatabasePool
-    private let reportWriter: GroupCommit<(report: StoredReport, problems: String, sightings: String), StoreOutcome>
+    private let reportWriter: GroupCommit<(report: StoredReport, problems: Data, sightings: String), StoreOutcome>
     let walSync: WALSync
 
     /// Why the database cannot be opened where it was asked for.
@@ -281,7 +281,7 @@ public final class SQLiteReportStore: ReportStore {
     /// The writer meanwhile goes on with the next batch.
     public func store(_ report: StoredReport) async throws -> StoreOutcome {
         // Here, not on the single writer.
-        let problems = try Self.encode(report.problems)
+        let problems = try Self.compressed(report.problems)
         let outcome = try await reportWriter.submit((report, problems, UpdateSighting.digest(report.securityUpdates)))
         try await walSync.sync()
         return outcome
@@ -289,7 +289,7 @@ public final class SQLiteReportStore: ReportStore {
 
     /// Reports arriving together are stored in one transaction, each in a savepoint of its own.
     private static func storeBatch(
-        _ reports: [(report: StoredReport, problems: String, sightings: String)],
+        _ reports: [(report: StoredReport, problems: Data, sightings: String)],
         in database: DatabasePool
     ) throws -> [Result<StoreOutcome, any Error>] {
         try database.write { db in
@@ -310,7 +310,7 @@ public final class SQLiteReportStore: ReportStore {
     /// Statements are cached (parsed once per connection): this runs on the single writer, so
     /// its every microsecond is one the whole fleet waits for.
     private static func store(
-        _ report: StoredReport, problems: String, sightings: String, in db: Database
+        _ report: StoredReport, problems: Data, sightings: String, in db: Database
     ) throws -> StoreOutcome {
         let owner = try String.fetchOne(
             db.cachedStatement(sql: "SELECT key_id FROM reports WHERE report_id = ?"), arguments: [report.reportID])
@@ -357,11 +357,14 @@ public final class SQLiteReportStore: ReportStore {
             report.hostname, report.policyID, report.verdict, report.fullCheck, problems, "",
             report.signed.header, Data(report.signed.payload), report.signed.signature,
         ])
-        // The same updates as the machine's previous report (most reports): nothing to read or write.
+        // Only a full check changes the sightings (`SightingMerge`); the same updates as the
+        // machine's previous one (most reports) need nothing read or written.
         let digest: String? = machine["sightings_digest"]
-        let pendingSince =
-            digest == sightings
-            ? machine["security_pending_since"] as Int? : try storeSightings(report, in: db)
+        let keptSince: Int? = machine["security_pending_since"]
+        let (pendingSince, sightings) =
+            !report.fullCheck
+            ? (keptSince, digest)
+            : digest == sightings ? (keptSince, sightings) : (try storeSightings(report, in: db), sightings)
         // The name shown stays the enrolled one; the name it reports, when it differs, is kept beside it.
         try db.cachedStatement(
             sql: """
@@ -445,7 +448,7 @@ public final class SQLiteReportStore: ReportStore {
                 var problems: [StoredFinding] = []
                 if let reportID {
                     problems =
-                        try Self.decode(row["problems"]) ?? Row.fetchOne(
+                        try Self.decode(row["problems"] as DatabaseValue) ?? Row.fetchOne(
                             db, sql: "SELECT * FROM reports WHERE report_id = ?",
                             arguments: [reportID]
                         ).map(Self.report)?.problems ?? []
@@ -489,9 +492,31 @@ public final class SQLiteReportStore: ReportStore {
         return String(decoding: try encoder.encode(problems), as: UTF8.self)
     }
 
-    /// nil when none were kept or the column is damaged.
-    private static func decode(_ problems: String?) -> [StoredFinding]? {
-        problems.flatMap { try? JSONDecoder().decode([StoredFinding].self, from: Data($0.utf8)) }
+    /// A report's problems as stored since their JSON was compressed: a zstd frame (titles and
+    /// clauses repeat; kept as text, a 1.6 kB request of compressible failures stored 1 MB).
+    static func compressed(_ problems: [StoredFinding]) throws -> Data {
+        let json = Array(try encode(problems).utf8)
+        guard let frame = Zstd.compress(json) else {
+            throw Unusable(description: "cannot compress a report's problems")
+        }
+        return Data(frame)
+    }
+
+    /// The most a stored problems frame may inflate to: 2,000 findings of the largest fields.
+    static let largestProblems = 64 << 20
+
+    /// nil when none were kept or the column is damaged: a zstd frame (a blob), or JSON text as
+    /// stored before problems were compressed.
+    private static func decode(_ problems: DatabaseValue) -> [StoredFinding]? {
+        let json: [UInt8]
+        switch problems.storage {
+        case .blob(let frame):
+            guard let inflated = Zstd.decompress(Array(frame), limit: largestProblems) else { return nil }
+            json = inflated
+        case .string(let text): json = Array(text.utf8)
+        case .null, .int64, .double: return nil
+        }
+        return try? JSONDecoder().decode([StoredFinding].self, from: Data(json))
     }
 
     private static func report(_ row: Row) -> StoredReport {
@@ -506,7 +531,7 @@ public final class SQLiteReportStore: ReportStore {
             reportID: row["report_id"], keyID: row["key_id"], sequence: row["sequence"], receivedAt: row["received_at"],
             startedAt: row["started_at"], hostname: row["hostname"], policyID: row["policy_id"],
             verdict: row["verdict"],
-            signed: signed, problems: decode(row["problems"]) ?? problems(in: signed),
+            signed: signed, problems: decode(row["problems"] as DatabaseValue) ?? problems(in: signed),
             fullCheck: row["full_check"] ?? false)
     }
 

@@ -1,6 +1,9 @@
-/// What a report's pending security updates change in a machine's record of when each was
-/// first seen: the earliest sighting of each is kept, and the sightings of versions no longer
-/// installed (a package reported at another version was upgraded) are forgotten.
+/// What a full check's pending security updates change in a machine's record of when each was
+/// first seen: the earliest sighting of each is kept, and every sighting the report does not
+/// name is forgotten (upgraded, or no longer pending). So a machine's sightings are never more
+/// than its latest full check names: a report naming new packages each time cannot grow them.
+/// Other reports change nothing (`--rules` of another rule would otherwise forget them all, and
+/// the next full check make every update young again).
 public struct SightingMerge: Sendable, Equatable {
     /// Sightings to write (new, or earlier than the one kept).
     public var writes: [UpdateSighting] = []
@@ -11,21 +14,25 @@ public struct SightingMerge: Sendable, Equatable {
 
     /// `known`: package, then installed version, then when first seen.
     public init(known: [String: [String: Int]], reported: [UpdateSighting]) {
-        var known = known
-        var reportedVersions: [String: Set<String>] = [:]
+        // The earliest the report gives for each (package, installed version): it may name one twice.
+        var named: [String: [String: Int]] = [:]
         for sighting in reported {
-            reportedVersions[sighting.package, default: []].insert(sighting.installed)
-            if let kept = known[sighting.package]?[sighting.installed], kept <= sighting.firstSeen {
-                oldest = min(oldest ?? kept, kept)
-                continue
-            }
-            writes.append(sighting)
-            known[sighting.package, default: [:]][sighting.installed] = sighting.firstSeen
-            oldest = min(oldest ?? sighting.firstSeen, sighting.firstSeen)
+            named[sighting.package, default: [:]][sighting.installed] = min(
+                named[sighting.package]?[sighting.installed] ?? sighting.firstSeen, sighting.firstSeen)
         }
-        for (package, versions) in reportedVersions {
-            for (stale, firstSeen) in known[package] ?? [:] where !versions.contains(stale) {
-                deletes.append(UpdateSighting(package: package, installed: stale, firstSeen: firstSeen))
+        for (package, versions) in named {
+            for (installed, firstSeen) in versions {
+                if let kept = known[package]?[installed], kept <= firstSeen {
+                    oldest = min(oldest ?? kept, kept)
+                } else {
+                    writes.append(UpdateSighting(package: package, installed: installed, firstSeen: firstSeen))
+                    oldest = min(oldest ?? firstSeen, firstSeen)
+                }
+            }
+        }
+        for (package, versions) in known {
+            for (installed, firstSeen) in versions where named[package]?[installed] == nil {
+                deletes.append(UpdateSighting(package: package, installed: installed, firstSeen: firstSeen))
             }
         }
     }

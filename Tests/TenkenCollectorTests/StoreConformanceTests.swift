@@ -163,8 +163,30 @@ struct StoreConformanceTests {
         #expect(try await subject.store.reports(keyID: "k1").map(\.sequence) == [1, 2])
     }
 
+    @Test("rotating without end keeps the newest retired keys only", arguments: Kind.allCases)
+    func retiredKeysBounded(kind: Kind) async throws {
+        let subject = try Subject(kind)
+        _ = try await subject.enroll("k0")
+        let rotations = ReportAdmission.retiredKeysKept + 5
+        for index in 1...rotations {
+            #expect(
+                try await subject.store.rotateKey(
+                    from: "k\(index - 1)", to: "k\(index)", publicKey: "pk-k\(index)", now: 300 + index)
+                    == .rotated(machine: "k0"))
+            #expect(try await subject.store(machine: "k0", key: "k\(index)", sequence: index) == .stored)
+        }
+        let known = try await (0...rotations).asyncFilter { try await subject.store.signingKey(keyID: "k\($0)") != nil }
+        // The current key and the newest retired ones; the oldest are forgotten.
+        #expect(known == Array((rotations - ReportAdmission.retiredKeysKept)...rotations), "\(known)")
+        #expect(try await subject.store.signingKey(keyID: "k\(rotations)")?.retired == false)
+        #expect(try await subject.store.signingKey(keyID: "k\(rotations - 1)")?.retired == true)
+    }
+
     @Test(
-        "sightings: the earliest kept, an upgraded version forgotten, the oldest pending shown",
+        """
+        sightings: the earliest kept, what the latest full check does not name forgotten, other reports change \
+        nothing, the oldest pending shown
+        """,
         arguments: Kind.allCases)
     func sightings(kind: Kind) async throws {
         let subject = try Subject(kind)
@@ -183,6 +205,23 @@ struct StoreConformanceTests {
         #expect(try await pendingSince() == 600)
         #expect(try await subject.store(machine: "k1", sequence: 4) == .stored)
         #expect(try await pendingSince() == nil)
+        // Only what the latest full check names is kept: a package named once and then not is
+        // forgotten, so naming new packages in each report grows nothing.
+        let curl = UpdateSighting(package: "curl", installed: "7.88", firstSeen: 700)
+        let libc = UpdateSighting(package: "libc6", installed: "2.36", firstSeen: 710)
+        #expect(try await subject.store(machine: "k1", sequence: 5, updates: [curl]) == .stored)
+        #expect(try await subject.store(machine: "k1", sequence: 6, updates: [libc]) == .stored)
+        let curlAgain = UpdateSighting(package: "curl", installed: "7.88", firstSeen: 900)
+        #expect(try await subject.store(machine: "k1", sequence: 7, updates: [curlAgain, libc]) == .stored)
+        #expect(try await pendingSince() == 710)
+        // A report that is not a full check (another policy) changes no sighting: it names no
+        // update here, and the next full check still knows libc6 since 710.
+        let other = "sha256:" + String(repeating: "c", count: 64)
+        #expect(try await subject.store(machine: "k1", sequence: 8, policy: other) == .stored)
+        #expect(try await pendingSince() == 710)
+        let libcLater = UpdateSighting(package: "libc6", installed: "2.36", firstSeen: 950)
+        #expect(try await subject.store(machine: "k1", sequence: 9, updates: [libcLater]) == .stored)
+        #expect(try await pendingSince() == 710)
     }
 
     @Test(
@@ -234,5 +273,14 @@ struct StoreConformanceTests {
         #expect(try await subject.store(machine: "k1", key: "k3", sequence: 3) == .stored)
         #expect(try await subject.store.signingKey(keyID: "k1")?.retired == true)
         #expect(try await subject.store.machine(keyID: "k1")?.publicKey == "pk-k3")
+    }
+}
+
+extension Sequence {
+    /// The elements `keep` says yes to, asked one after another.
+    fileprivate func asyncFilter(_ keep: (Element) async throws -> Bool) async rethrows -> [Element] {
+        var kept: [Element] = []
+        for element in self where try await keep(element) { kept.append(element) }
+        return kept
     }
 }

@@ -20,6 +20,9 @@ public final class InMemoryReportStore: ReportStore {
         let machine: String
         let publicKey: String
         var retired = false
+        var retiredAt = 0
+        /// The order keys were retired in by rotation: the newest `ReportAdmission.retiredKeysKept` stay.
+        var retirement = 0
     }
 
     struct Machine {
@@ -39,6 +42,7 @@ public final class InMemoryReportStore: ReportStore {
         var machines: [String: Machine] = [:]
         var reports: [String: StoredReport] = [:]
         var policies: [String: RegisteredPolicy] = [:]
+        var retirements = 0
         var admins: Set<String> = []
 
         func live(_ machine: String) -> Machine? {
@@ -202,8 +206,18 @@ public final class InMemoryReportStore: ReportStore {
                 return .unknownMachine
             }
             if admitted.completesRotation {
-                for (keyID, key) in state.keys where key.machine == report.keyID && keyID != report.signingKeyID {
+                for (keyID, key) in state.keys
+                where key.machine == report.keyID && keyID != report.signingKeyID && !key.retired {
                     state.keys[keyID]?.retired = true
+                    state.keys[keyID]?.retiredAt = report.receivedAt
+                    state.retirements += 1
+                    state.keys[keyID]?.retirement = state.retirements
+                }
+                let retired = state.keys.filter { $0.value.machine == report.keyID && $0.value.retired }
+                for (keyID, _) in retired.sorted(by: { $0.value.retirement > $1.value.retirement })
+                    .dropFirst(ReportAdmission.retiredKeysKept)
+                {
+                    state.keys[keyID] = nil
                 }
                 machine.pendingKeyID = nil
                 machine.enrolled.publicKey = key!.publicKey
@@ -211,12 +225,14 @@ public final class InMemoryReportStore: ReportStore {
             var stored = report
             stored.fullCheck = admitted.fullCheck
             state.reports[report.reportID] = stored
-            let merge = SightingMerge(known: machine.sightings, reported: report.securityUpdates)
-            for sighting in merge.writes {
-                machine.sightings[sighting.package, default: [:]][sighting.installed] = sighting.firstSeen
+            if admitted.fullCheck {
+                let merge = SightingMerge(known: machine.sightings, reported: report.securityUpdates)
+                for sighting in merge.writes {
+                    machine.sightings[sighting.package, default: [:]][sighting.installed] = sighting.firstSeen
+                }
+                for stale in merge.deletes { machine.sightings[stale.package]?[stale.installed] = nil }
+                machine.securityPendingSince = merge.oldest
             }
-            for stale in merge.deletes { machine.sightings[stale.package]?[stale.installed] = nil }
-            machine.securityPendingSince = merge.oldest
             machine.enrolled.lastSequence = report.sequence
             machine.lastSeen = report.receivedAt
             machine.lastReportID = report.reportID
