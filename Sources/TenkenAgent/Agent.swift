@@ -206,8 +206,10 @@ public final class Agent: Sendable {
                 waiting = false
                 releaseIdleMemory()
                 guard await iterator.next() != nil else { return }
-            case .retryLater(let sent, let reason):
-                let delay = backoff.next()
+            case .retryLater(let sent, let reason, let after):
+                // Not before the collector said (a limit's Retry-After), even when woken.
+                let delay = max(backoff.next(), after ?? .zero)
+                let earliest = ContinuousClock.now + (after ?? .zero)
                 if !waiting || sent > 0 {
                     log(
                         .warning, ja: "収集サーバーに送れません (\(reason))。報告は spool に保持し再送します",
@@ -220,7 +222,8 @@ public final class Agent: Sendable {
                     wake.yield()
                 }
                 releaseIdleMemory()
-                let woken = await iterator.next() != nil
+                var woken = await iterator.next() != nil
+                while woken && ContinuousClock.now < earliest { woken = await iterator.next() != nil }
                 timer.cancel()
                 guard woken else { return }
             }

@@ -32,8 +32,9 @@ public final class CollectorClient: Sendable {
         case acknowledged(duplicate: Bool)
         /// Can never be stored (a replayed sequence, a damaged signature, too large): set aside.
         case refused(status: Int, message: String)
-        /// Try again later: the collector is unreachable, busy, or does not know the key yet.
-        case retry(String)
+        /// Try again later: the collector is unreachable, busy, or does not know the key yet;
+        /// `after`: not before then (its Retry-After, with 429 and 503).
+        case retry(String, after: Duration? = nil)
         /// The report is dated ahead of the collector's clock (422).
         case datedAhead(String)
     }
@@ -90,7 +91,8 @@ public final class CollectorClient: Sendable {
         } catch {
             throw Failure(ja: "登録要求に署名できません: \(error)", en: "cannot sign the enrollment request: \(error)")
         }
-        let (status, reply) = try await post("/api/v1/enroll", type: "application/jose", body: Array(request.utf8))
+        let (status, reply, _) = try await post(
+            "/api/v1/enroll", type: "application/jose", body: Array(request.utf8))
         guard status == 201, let decoded = try? JSONDecoder().decode(Enrolled.self, from: Data(reply)) else {
             throw Failure(
                 ja: "登録を拒否されました (HTTP \(status)): \(Self.message(in: reply))",
@@ -102,7 +104,8 @@ public final class CollectorClient: Sendable {
     /// Sends a key rotation request (`KeyRotation`, signed with the current key); returns the new key's id.
     public func rotate(_ request: String) async throws(Failure) -> String {
         struct Reply: Decodable { let keyId: String }
-        let (status, reply) = try await post("/api/v1/rotate", type: "application/jose", body: Array(request.utf8))
+        let (status, reply, _) = try await post(
+            "/api/v1/rotate", type: "application/jose", body: Array(request.utf8))
         guard status == 200, let decoded = try? JSONDecoder().decode(Reply.self, from: Data(reply)) else {
             throw Failure(
                 ja: "鍵の更新を拒否されました (HTTP \(status)): \(Self.message(in: reply))",
@@ -114,8 +117,10 @@ public final class CollectorClient: Sendable {
     public func submit(_ token: String, reportID: String) async -> Outcome {
         let status: Int
         let reply: [UInt8]
+        let retryAfter: Duration?
         do {
-            (status, reply) = try await post("/api/v1/reports", type: "application/jose", body: Array(token.utf8))
+            (status, reply, retryAfter) = try await post(
+                "/api/v1/reports", type: "application/jose", body: Array(token.utf8))
         } catch {
             return .retry(error.message)
         }
@@ -131,8 +136,8 @@ public final class CollectorClient: Sendable {
         case 422:
             return .datedAhead(Self.message(in: reply))
         default:
-            // 403 (key not enrolled yet), 429, 5xx: may pass later.
-            return .retry("HTTP \(status): \(Self.message(in: reply))")
+            // 403 (key not enrolled yet), 429, 5xx: may pass later; 429 and 503 say when.
+            return .retry("HTTP \(status): \(Self.message(in: reply))", after: retryAfter)
         }
     }
 
@@ -140,7 +145,9 @@ public final class CollectorClient: Sendable {
         try? await client.shutdown()
     }
 
-    private func post(_ path: String, type: String, body: [UInt8]) async throws(Failure) -> (Int, [UInt8]) {
+    /// The status, the body, and Retry-After in seconds when given (at most a day: a collector
+    /// cannot make the agent stop sending for longer).
+    private func post(_ path: String, type: String, body: [UInt8]) async throws(Failure) -> (Int, [UInt8], Duration?) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: type)
@@ -149,7 +156,10 @@ public final class CollectorClient: Sendable {
         do {
             let response = try await client.execute(request, timeout: .seconds(60))
             let reply = try await response.body.collect(upTo: 64 << 10)
-            return (Int(response.status.code), Array(buffer: reply))
+            let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }.map {
+                Duration.seconds(min(max($0, 0), 86_400))
+            }
+            return (Int(response.status.code), Array(buffer: reply), retryAfter)
         } catch {
             throw Self.failure(error, baseURL: baseURL)
         }

@@ -21,8 +21,8 @@ public struct SpoolSender: Sendable {
     public enum Result: Sendable, Equatable {
         /// The spool is empty (or another sender holds it); `sent` reports were acknowledged.
         case drained(sent: Int)
-        /// The collector could not take the next report now.
-        case retryLater(sent: Int, reason: String)
+        /// The collector could not take the next report now; `after`: not before then (it said so).
+        case retryLater(sent: Int, reason: String, after: Duration? = nil)
     }
 
     public func drain() async -> Result {
@@ -57,8 +57,8 @@ public struct SpoolSender: Sendable {
                         log(
                             .error, ja: "収集サーバーが報告を受け付けませんでした (HTTP \(status): \(message))。\(moved)",
                             en: "the collector refused a report (HTTP \(status): \(message)); \(moved)")
-                    case .retry(let reason):
-                        return .retryLater(sent: sent, reason: reason)
+                    case .retry(let reason, let after):
+                        return .retryLater(sent: sent, reason: reason, after: after)
                     case .datedAhead(let message):
                         // Made while this clock ran ahead and since set right: this clock now
                         // agrees with the collector, and the report would wait for its date

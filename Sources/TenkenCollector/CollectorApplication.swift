@@ -28,6 +28,8 @@ public enum CollectorApplication {
         /// Connections open at once; more wait in the listen backlog. Below the unit's
         /// LimitNOFILE (65536), which also covers the database and the journal.
         public var maximumConnections = 16_384
+        /// What one machine may send (`MachineLimits`).
+        public var machineLimits = MachineLimits()
         /// How long a client may take to send a request (`ConnectionDeadline`).
         var deadlines = ConnectionDeadline.Limits()
 
@@ -98,12 +100,13 @@ public enum CollectorApplication {
         router.add(middleware: SecurityHeaders(authenticated: false))
         let keys = EnrolledKeyCache(store: store)
         EnrollmentController(
-            store: store, keys: keys, metrics: metrics, audit: audit, maximumClockSkew: configuration.maximumClockAhead
+            store: store, keys: keys, metrics: metrics, audit: audit, maximumClockSkew: configuration.maximumClockAhead,
+            rotations: WindowedLimit(limit: configuration.machineLimits.rotationsPerDay, seconds: 86_400)
         ).addRoutes(to: router)
         IngestController(
             ingest: Ingest(
                 store: store, keys: keys, maximumClockAhead: configuration.maximumClockAhead,
-                maximumReportSize: configuration.maximumBodySize),
+                maximumReportSize: configuration.maximumBodySize, limits: configuration.machineLimits),
             maximumBodySize: configuration.maximumBodySize, metrics: metrics, audit: audit
         ).addRoutes(to: router)
         let admin = router.group().add(middleware: SecurityHeaders(authenticated: true))

@@ -14,6 +14,8 @@ struct EnrollmentController {
     let audit: AuditLog
     /// How far a rotation request's time may be from this clock.
     let maximumClockSkew: Int
+    /// Rotations a machine may ask for a day: each keeps a key row and writes an audit entry.
+    let rotations: WindowedLimit
 
     func addRoutes(to router: Router<CollectorRequestContext>) {
         router.post("api/v1/enroll") { request, context -> Response in
@@ -52,7 +54,9 @@ struct EnrollmentController {
             AuditEvent(
                 kind, .warning, ja: "\(ja): \(refusal.message)", en: "\(en): \(refusal.message)",
                 fields: [("TENKEN_REASON", refusal.reason), ("TENKEN_DETAIL", refusal.message)] + fields))
-        return HTTPError(refusal.status, message: refusal.message)
+        return HTTPError(
+            refusal.status, headers: refusal.retryAfter.map { [.retryAfter: String($0)] } ?? [:],
+            message: refusal.message)
     }
 
     private func rotate(_ body: ArraySlice<UInt8>, client: String) async throws -> Response {
@@ -65,6 +69,12 @@ struct EnrollmentController {
             throw Refused(
                 status: .forbidden, reason: "unknown_key",
                 message: "the signing key is not a current key of an enrolled machine")
+        }
+        if let wait = rotations.admit(current.machine, now: Timestamp.seconds()) {
+            throw Refused(
+                status: .tooManyRequests, reason: "rate_limited",
+                message: "more than \(rotations.limit) key rotations a day for this machine: try again in \(wait) s",
+                retryAfter: wait)
         }
         switch try await store.rotateKey(
             from: request.currentKeyID, to: request.newKeyID,
@@ -101,6 +111,7 @@ struct EnrollmentController {
         let status: HTTPResponse.Status
         let reason: String
         let message: String
+        var retryAfter: Int?
     }
 
     private func tokenID(_ token: String) -> String {

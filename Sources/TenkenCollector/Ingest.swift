@@ -31,16 +31,23 @@ public struct Ingest: Sendable {
             case implausible
             /// Signed by a key replaced by a newer one, or of a removed machine: never stored.
             case retiredKey = "retired_key"
+            /// More reports a minute than a machine may send (`MachineLimits`): try again later.
+            case rateLimited = "rate_limited"
+            /// More bytes of reports today than a machine may send: try again tomorrow.
+            case quotaExceeded = "quota_exceeded"
         }
         public let reason: Reason
         public let message: String
         /// The key the report says signed it, when its signature could be read (for the audit log).
         public var keyID: String?
+        /// Seconds before the report may be sent again (Retry-After), for a limit.
+        public var retryAfter: Int?
 
-        public init(reason: Reason, message: String, keyID: String? = nil) {
+        public init(reason: Reason, message: String, keyID: String? = nil, retryAfter: Int? = nil) {
             self.reason = reason
             self.message = message
             self.keyID = keyID
+            self.retryAfter = retryAfter
         }
 
         public var status: Int {
@@ -51,27 +58,38 @@ public struct Ingest: Sendable {
             case .replayed, .implausible, .retiredKey: return 409
             case .tooLarge: return 413
             case .otherMachine: return 400
+            case .rateLimited, .quotaExceeded: return 429
             }
         }
     }
 
     let keys: EnrolledKeyCache
     let policies: KnownPolicies
+    let reportsPerMinute: WindowedLimit
+    let bytesPerDay: WindowedLimit
     /// The most a report's sequence may be above the machine's last stored one. An agent counts
     /// one per check (a few a day); a report far ahead would make all its later ones replays.
     public static let maximumSequenceStep = 10_000
 
-    public init(store: any ReportStore, maximumClockAhead: Int = 300, maximumReportSize: Int = 1 << 20) {
+    public init(
+        store: any ReportStore, maximumClockAhead: Int = 300, maximumReportSize: Int = 1 << 20,
+        limits: MachineLimits = MachineLimits()
+    ) {
         self.init(
             store: store, keys: EnrolledKeyCache(store: store), maximumClockAhead: maximumClockAhead,
-            maximumReportSize: maximumReportSize)
+            maximumReportSize: maximumReportSize, limits: limits)
     }
 
     /// `keys` shared with enrollment, which forgets what it rebinds.
-    init(store: any ReportStore, keys: EnrolledKeyCache, maximumClockAhead: Int, maximumReportSize: Int) {
+    init(
+        store: any ReportStore, keys: EnrolledKeyCache, maximumClockAhead: Int, maximumReportSize: Int,
+        limits: MachineLimits
+    ) {
         self.store = store
         self.keys = keys
         policies = KnownPolicies(store: store)
+        reportsPerMinute = WindowedLimit(limit: limits.reportsPerMinute, seconds: 60)
+        bytesPerDay = WindowedLimit(limit: limits.bytesPerDay, seconds: 86_400)
         self.maximumClockAhead = maximumClockAhead
         self.maximumReportSize = maximumReportSize
     }
@@ -85,13 +103,13 @@ public struct Ingest: Sendable {
         do { verified = try JWS.verify(bytes: body[...]) } catch {
             throw Refusal(reason: .invalid, message: "invalid signature: \(error.reason)")
         }
-        do { return try await receive(verified, now: now) } catch var refusal as Refusal {
+        do { return try await receive(verified, size: body.count, now: now) } catch var refusal as Refusal {
             refusal.keyID = verified.keyID
             throw refusal
         }
     }
 
-    private func receive(_ verified: JWS.Verified, now: Int) async throws -> Accepted {
+    private func receive(_ verified: JWS.Verified, size: Int, now: Int) async throws -> Accepted {
         guard let enrolled = try await keys.key(verified.keyID),
             enrolled.publicKey == Array(verified.publicKey.rawRepresentation)
         else {
@@ -99,6 +117,20 @@ public struct Ingest: Sendable {
         }
         // 409, which the agent sets aside: a 403 it would retry for ever, and the reports behind it wait.
         guard !enrolled.retired else { throw Self.retired }
+        // Counted before anything else is done for it: a flood of one machine's reports, stored
+        // or not, costs the single writer and the disk only so much.
+        if let wait = reportsPerMinute.admit(enrolled.machine, now: now) {
+            throw Refusal(
+                reason: .rateLimited,
+                message: "more than \(reportsPerMinute.limit) reports a minute from this machine: "
+                    + "try again in \(wait) s", retryAfter: wait)
+        }
+        if let wait = bytesPerDay.admit(enrolled.machine, amount: size, now: now) {
+            throw Refusal(
+                reason: .quotaExceeded,
+                message: "more than \(bytesPerDay.limit) bytes of reports today from this machine: "
+                    + "try again in \(wait) s", retryAfter: wait)
+        }
         // Inflated only now: what an enrolled key signed.
         let json: [UInt8]
         do { json = try ReportPayload.json(of: verified, limit: maximumReportSize) } catch {

@@ -35,7 +35,9 @@ struct IngestController {
                             ("TENKEN_DETAIL", refusal.message), ("TENKEN_KEY_ID", refusal.keyID ?? "-"),
                             ("TENKEN_REMOTE", context.client),
                         ]))
-                throw HTTPError(.init(code: refusal.status), message: refusal.message)
+                throw HTTPError(
+                    .init(code: refusal.status),
+                    headers: refusal.retryAfter.map { [.retryAfter: String($0)] } ?? [:], message: refusal.message)
             }
         }
     }

@@ -102,7 +102,7 @@ struct AgentCommand: AsyncParsableCommand {
             switch await agent.deliver() {
             case .drained(let sent):
                 log(.info, ja: "収集サーバーへ \(sent) 件送信しました", en: "sent \(sent) report(s) to the collector")
-            case .retryLater(let sent, let reason):
+            case .retryLater(let sent, let reason, _):
                 log(
                     .warning, ja: "\(sent) 件送信しましたが、残りは spool に保持します (\(reason))",
                     en: "sent \(sent) report(s); the rest stay spooled (\(reason))")

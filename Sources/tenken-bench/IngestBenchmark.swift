@@ -32,7 +32,9 @@ func benchmarkIngest(collector: String, machines: Int, reports: Int, plain: Bool
     guard
         let server = spawnBackground([
             collector, "serve", "--dir", directory + "/tls", "--database", directory + "/collector.sqlite",
-            "--listen", "127.0.0.1", "--port", String(port),
+            // A fleet's day at full speed: each machine sends far past what the agent would.
+            "--listen", "127.0.0.1", "--port", String(port), "--reports-per-minute", "100000",
+            "--megabytes-per-day", "100000",
         ])
     else {
         print("cannot start \(collector)")

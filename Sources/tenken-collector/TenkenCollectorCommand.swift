@@ -192,7 +192,33 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             help: .text(
                 ja: "報告の日時がこのサーバーの時計より進んでいてよい秒数。",
                 en: "Seconds a report may be dated ahead of this clock.")) var clockSkew = 300
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "1 台の端末が 1 分間に送れる報告の数 (超えると 429 と Retry-After)。",
+                en: "Reports one machine may send a minute (past it: 429 with Retry-After).")) var reportsPerMinute =
+            MachineLimits().reportsPerMinute
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "1 台の端末が 1 日 (UTC) に送れる報告のメガバイト数。",
+                en: "Megabytes of reports one machine may send a day (UTC).")) var megabytesPerDay =
+            MachineLimits().bytesPerDay >> 20
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "1 台の端末が 1 日に行える鍵の更新の回数。",
+                en: "Key rotations one machine may make a day.")) var rotationsPerDay = MachineLimits().rotationsPerDay
         @OptionGroup var audit: AuditOption
+
+        func validate() throws {
+            guard reportsPerMinute > 0, (1...(1 << 20)).contains(megabytesPerDay), rotationsPerDay > 0 else {
+                throw ValidationError(
+                    HelpText.pick(
+                        ja: "--reports-per-minute、--megabytes-per-day、--rotations-per-day は 1 以上です",
+                        en: "--reports-per-minute, --megabytes-per-day and --rotations-per-day are at least 1"))
+            }
+        }
 
         func run() async throws {
             let files = CertificateAuthority.Files(directory: dir)
@@ -200,6 +226,9 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
                 host: listen, port: port, certificate: files.serverCertificate, privateKey: files.serverKey)
             configuration.silentAfterHours = silentHours
             configuration.maximumClockAhead = clockSkew
+            configuration.machineLimits.reportsPerMinute = reportsPerMinute
+            configuration.machineLimits.bytesPerDay = megabytesPerDay << 20
+            configuration.machineLimits.rotationsPerDay = rotationsPerDay
             let app = try CollectorApplication.make(
                 store: try database.store(), configuration: configuration, audit: audit.log)
             try await app.runService()

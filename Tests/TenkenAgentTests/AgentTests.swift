@@ -14,6 +14,9 @@ import Testing
 @Suite("agent delivery", .serialized, Needs.curl)
 struct AgentTests {
     static let rules = "no-p2p-software"
+    /// For tests of delivering hundreds of spooled reports at once: no per-machine rate in the way
+    /// (a month's spool at 30 a minute takes minutes; `retryAfterHonoured` tests the limit).
+    static let unlimited = ["--reports-per-minute", "100000"]
 
     /// `tenken agent` running in the background, its log in a file.
     final class AgentProcess {
@@ -227,7 +230,7 @@ struct AgentTests {
     @Test("collector down while 50 reports are made, then up: all stored exactly once, in order")
     func collectorDownThenUp() async throws {
         let scratch = try ScratchTree()
-        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector", options: Self.unlimited)
         let state = scratch.path + "/state"
         try await enroll(collector, state: state)
         await collector.stop()  // it comes back on the same port
@@ -245,10 +248,54 @@ struct AgentTests {
         await collector.stop()
     }
 
+    @Test(
+        """
+        a collector's limit is waited out: 429 with Retry-After ends a drain, and the service sends nothing \
+        before then however short its backoff
+        """)
+    func retryAfterHonoured() async throws {
+        let scratch = try ScratchTree()
+        let collector = try await LoopbackCollector(
+            directory: scratch.path + "/collector", options: ["--reports-per-minute", "2"])
+        defer { Task { await collector.stop() } }
+        let state = scratch.path + "/state"
+        try await enroll(collector, state: state)
+        try spool(3, state: state)
+        let client = try CollectorClient(baseURL: collector.base, caFile: collector.files.caCertificate)
+        let sender = SpoolSender(spool: Spool(stateDirectory: state), client: client, log: AgentLog(
+            language: .en, environment: [:]))
+        let drained = await sender.drain()
+        await client.shutdown()
+        guard case .retryLater(let sent, let reason, let after) = drained else {
+            Issue.record("\(drained)")
+            return
+        }
+        #expect(sent == 2 && reason.contains("HTTP 429"), "\(reason)")
+        let wait = try #require(after)
+        #expect(wait > .zero && wait <= .seconds(60))
+        // The service, retrying every 0.05 to 0.3 s otherwise, asks once in the window and waits.
+        let admin = try await collector.adminToken()
+        let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
+        func limited() async throws -> Int {
+            let metrics = try await curl.get("/metrics", token: admin).body
+            let line = metrics.split(separator: "\n").first {
+                $0.hasPrefix("tenken_reports_received_total{outcome=\"rate_limited\"}")
+            }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+        }
+        let agent = try AgentProcess(state: state)
+        try await Task.sleep(for: .seconds(3))
+        // One more 429 for the service's first try (two, should the minute turn meanwhile); a
+        // sender that ignored Retry-After would have tried about twenty times.
+        #expect(try await limited() <= 3, "the agent retried before the collector's Retry-After")
+        #expect(spoolCount(state) > 0)
+        _ = agent.terminate()
+    }
+
     @Test("kill -9 of the agent during delivery loses nothing and doubles nothing")
     func agentKilled() async throws {
         let scratch = try ScratchTree()
-        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector", options: Self.unlimited)
         defer { Task { await collector.stop() } }
         let state = scratch.path + "/state"
         try await enroll(collector, state: state)
@@ -269,7 +316,7 @@ struct AgentTests {
     @Test("kill -9 of the collector during delivery loses nothing and doubles nothing")
     func collectorKilled() async throws {
         let scratch = try ScratchTree()
-        let collector = try await LoopbackCollector(directory: scratch.path + "/collector")
+        let collector = try await LoopbackCollector(directory: scratch.path + "/collector", options: Self.unlimited)
         let state = scratch.path + "/state"
         try await enroll(collector, state: state)
         await collector.stop()
