@@ -51,20 +51,34 @@ public struct AuditLog: Sendable {
     }
 
     public func record(_ event: AuditEvent) {
-        var event = event
         if let throttle, event.kind.isRefusal {
             // The address without its port: one client, many connections.
-            let remote = event.fields.first { $0.0 == "TENKEN_REMOTE" }?.1 ?? "-"
+            let remote = event.field("TENKEN_REMOTE") ?? "-"
             let address = String(remote.split(separator: " ").first ?? "-")
-            let (log, left) = throttle.admit(address, now: Timestamp.seconds())
+            let kind = AuditThrottle.Kind(event: event.kind, reason: event.field("TENKEN_REASON") ?? "-")
+            let (log, summaries) = throttle.admit(kind, address: address, now: Timestamp.seconds())
+            for summary in summaries { write(AuditEvent.suppressed(summary)) }
             guard log else {
                 suppressed?()
                 return
             }
-            if left > 0 { event = event.adding(("TENKEN_SUPPRESSED", String(left))) }
         }
+        write(event)
+    }
+
+    /// Writes the summaries of throttled windows that ended while nothing was refused (the
+    /// collector calls it every few seconds, so a flood's summary is not held until the next one).
+    public func flushSuppressed(now: Int = Timestamp.seconds()) {
+        for summary in throttle?.due(now: now) ?? [] { write(AuditEvent.suppressed(summary)) }
+    }
+
+    /// Every value is escaped as a terminal shows it (`TerminalText`): a request's fields are
+    /// the sender's words, and a control character in one would make journalctl show the entry
+    /// as a blob, or with -a reach the reader's terminal as an escape sequence.
+    private func write(_ event: AuditEvent) {
         if let recorder { return recorder(event) }
-        let message = language == .ja ? event.ja : event.en
+        let message = TerminalText.escaped(language == .ja ? event.ja : event.en)
+        let fields = event.fields.map { ($0.0, TerminalText.escaped($0.1)) }
         if let socket {
             var entry = JournalDatagram()
             entry.append("MESSAGE", message)
@@ -72,7 +86,7 @@ public struct AuditLog: Sendable {
             entry.append("SYSLOG_IDENTIFIER", "tenken-collector")
             entry.append("MESSAGE_ID", event.kind.messageID)
             entry.append("TENKEN_EVENT", event.kind.rawValue)
-            for (name, value) in event.fields { entry.append(name, value) }
+            for (name, value) in fields { entry.append(name, value) }
             switch entry.send(to: socket) {
             case .sent: return
             case .busy:
@@ -85,7 +99,7 @@ public struct AuditLog: Sendable {
         }
         // No journal: the event is written all the same.
         var object = ["event": event.kind.rawValue, "message": message]
-        for (name, value) in event.fields { object[name.lowercased()] = value }
+        for (name, value) in fields { object[name.lowercased()] = value }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let line = (try? encoder.encode(object)).map { String(decoding: $0, as: UTF8.self) } ?? event.kind.rawValue
@@ -109,13 +123,18 @@ public struct AuditEvent: Sendable {
         case policyChanged = "policy_changed"
         case policyRegistered = "policy_registered"
         case policyRemoved = "policy_removed"
+        /// What the throttle left out of one kind of refusal in a window.
+        case auditSuppressed = "audit_suppressed"
 
-        /// What anyone on the network can cause: limited per address (`AuditThrottle`).
+        /// What anyone on the network can cause: throttled (`AuditThrottle`). The rest is bounded
+        /// otherwise: an enrollment spends a token, a key is rotated 10 times a day at most
+        /// (`MachineLimits`), administration is on the collector's host, and summaries come at
+        /// most one a kind a minute.
         var isRefusal: Bool {
             switch self {
             case .enrollmentRefused, .reportRefused, .keyRotationRefused, .adminAuthenticationFailed: true
             case .enrolled, .keyRotated, .tokenIssued, .tokenRevoked, .machineRemoved, .policyChanged,
-                .policyRegistered, .policyRemoved:
+                .policyRegistered, .policyRemoved, .auditSuppressed:
                 false
             }
         }
@@ -147,11 +166,25 @@ public struct AuditEvent: Sendable {
         self.fields = fields
     }
 
-    /// This event with one more field, its message saying so.
-    func adding(_ field: (String, String)) -> AuditEvent {
-        AuditEvent(
-            kind, priority, ja: ja + " (前の \(field.1) 件は省略)", en: en + " (\(field.1) before it left out)",
-            fields: fields + [field])
+    /// The value of a field, when the event has it.
+    func field(_ name: String) -> String? {
+        fields.first { $0.0 == name }?.1
+    }
+
+    /// What a throttled window left out, in one entry.
+    static func suppressed(_ summary: AuditThrottle.Summary) -> AuditEvent {
+        let kind = "\(summary.kind.event.rawValue) \(summary.kind.reason)"
+        let samples = summary.samples.joined(separator: ", ")
+        return AuditEvent(
+            .auditSuppressed, .warning,
+            ja: "監査ログの記録を省略しました: \(kind) を \(summary.suppressed) 件 (\(summary.buckets) 個のアドレス群から。例: \(samples))",
+            en: "audit entries left out: \(summary.suppressed) × \(kind) from \(summary.buckets) address buckets "
+                + "(e.g. \(samples))",
+            fields: [
+                ("TENKEN_SUPPRESSED_EVENT", summary.kind.event.rawValue), ("TENKEN_REASON", summary.kind.reason),
+                ("TENKEN_SUPPRESSED", String(summary.suppressed)), ("TENKEN_ADDRESS_BUCKETS", String(summary.buckets)),
+                ("TENKEN_SAMPLE_REMOTES", samples), ("TENKEN_SINCE", Timestamp.format(seconds: summary.since)),
+            ])
     }
 
     /// The id `tokens list` shows for a token: the start of its hash, never the token.

@@ -74,7 +74,8 @@ public enum CollectorApplication {
         store: any ReportStore, configuration: Configuration,
         metrics: CollectorMetrics = CollectorMetrics(), audit: AuditLog
     ) throws -> some ApplicationProtocol {
-        Application(
+        let audit = counted(audit, metrics: metrics)
+        return Application(
             router: router(store: store, configuration: configuration, metrics: metrics, audit: audit),
             server: try .tls(
                 .http1(
@@ -86,16 +87,23 @@ public enum CollectorApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "tenken-collector",
                 availableConnectionsDelegate: MaximumAvailableConnections(
-                    connectionCap(configuration.maximumConnections))))
+                    connectionCap(configuration.maximumConnections))),
+            services: [AuditFlush(audit: audit)])
     }
 
-    /// The controllers' routes: open ones first, then those behind the admin token.
+    /// The audit log as the server keeps it: refusals throttled (`AuditThrottle`), and what
+    /// journald had no room for or the throttle left out counted in /metrics.
+    static func counted(_ audit: AuditLog, metrics: CollectorMetrics) -> AuditLog {
+        audit.counting(
+            dropped: { metrics.droppedAuditEvent() }, throttle: AuditThrottle(),
+            suppressed: { metrics.suppressedAuditEvent() })
+    }
+
+    /// The controllers' routes: open ones first, then those behind the admin token. `audit` as
+    /// `counted` makes it.
     static func router(
         store: any ReportStore, configuration: Configuration, metrics: CollectorMetrics, audit: AuditLog
     ) -> Router<CollectorRequestContext> {
-        let audit = audit.counting(
-            dropped: { metrics.droppedAuditEvent() }, throttle: AuditThrottle(),
-            suppressed: { metrics.suppressedAuditEvent() })
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: SecurityHeaders(authenticated: false))
         let keys = EnrolledKeyCache(store: store)

@@ -21,6 +21,8 @@ final class EnrolledKeyCache: Sendable {
     }
 
     private let store: any ReportStore
+    /// Keys remembered at once (about 200 bytes each).
+    static let capacity = 65_536
     private let keys = Mutex<[String: Enrolled]>([:])
 
     init(store: any ReportStore) {
@@ -35,7 +37,12 @@ final class EnrolledKeyCache: Sendable {
         let enrolled = Enrolled(
             publicKey: raw, machine: key.machine.keyID, machineID: key.machine.machineID,
             dmiSerial: key.machine.dmiSerial, enrolledAt: key.machine.enrolledAt, retired: key.retired)
-        keys.withLock { $0[keyID] = enrolled }
+        keys.withLock { keys in
+            // Keys of machines long rotated or removed would otherwise stay for ever: past the
+            // bound, all are read again as they are asked for.
+            if keys.count >= Self.capacity { keys.removeAll(keepingCapacity: true) }
+            keys[keyID] = enrolled
+        }
         return enrolled
     }
 

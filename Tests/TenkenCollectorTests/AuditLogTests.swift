@@ -104,6 +104,68 @@ struct AuditLogTests {
         #expect(!unlogged.error.contains(unlogged.output.trimmingCharacters(in: .newlines)))
     }
 
+    @Test(
+        """
+        the audit log cannot be blinded: refusals from 4,096 addresses are bounded and summarized, a new kind of \
+        refusal is still logged, and control characters never reach the journal or a terminal raw
+        """
+    )
+    func cannotBeBlinded() async throws {
+        let journal = try JournaldNamespace()
+        defer { journal.stop() }
+        let suppressed = Atomic<Int>(0)
+        let dropped = Atomic<Int>(0)
+        let log = AuditLog(socket: journal.socket, language: .en).counting(
+            dropped: { dropped.add(1, ordering: .relaxed) }, throttle: AuditThrottle(),
+            suppressed: { suppressed.add(1, ordering: .relaxed) })
+        func refusal(_ kind: AuditEvent.Kind, _ reason: String, from address: String, detail: String = "x")
+            -> AuditEvent
+        {
+            AuditEvent(
+                kind, .warning, ja: "拒否: \(detail)", en: "refused: \(detail)",
+                fields: [("TENKEN_REASON", reason), ("TENKEN_DETAIL", detail), ("TENKEN_REMOTE", address + " 40000")])
+        }
+        // A flood of bad tokens from 4,096 addresses, ten each.
+        for round in 0..<10 {
+            for host in 0..<4096 {
+                log.record(refusal(.enrollmentRefused, "token", from: "10.\(host / 256).\(host % 256).\(round)"))
+            }
+        }
+        // What was logged went to journald at once, never waiting: as many as its socket's
+        // queue took (the rest counted as dropped). Given a moment to read them:
+        let floodDropped = dropped.load(ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(300))
+        // Then one report of another machine's from an address never seen, and a hostile field.
+        log.record(refusal(.reportRefused, "other_machine", from: "192.0.2.77"))
+        let hostile = "pc\u{1b}[2J\u{1b}]0;owned\u{7}\nFAKE: ok\u{202e}txt.exe"
+        log.record(refusal(.reportRefused, "invalid", from: "192.0.2.78", detail: hostile))
+        log.flushSuppressed(now: Timestamp.seconds() + 61)
+        #expect(dropped.load(ordering: .relaxed) == floodDropped)
+
+        var entries: [[String: String]] = []
+        for _ in 0..<100 {
+            entries = try await journal.entries(identifier: "tenken-collector").entries
+            if entries.contains(where: { $0["TENKEN_EVENT"] == "audit_suppressed" }) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let flood = entries.filter { $0["TENKEN_REASON"] == "token" && $0["TENKEN_EVENT"] == "enrollment_refused" }
+        #expect(flood.count + floodDropped == 120, "\(flood.count) entries of the flood, \(floodDropped) dropped")
+        #expect(suppressed.load(ordering: .relaxed) == 40_960 - 120)
+        #expect(entries.contains { $0["TENKEN_REASON"] == "other_machine" && $0["TENKEN_REMOTE"] == "192.0.2.77 40000" })
+        let summary = try #require(entries.first { $0["TENKEN_EVENT"] == "audit_suppressed" })
+        #expect(summary["TENKEN_SUPPRESSED"] == String(40_960 - 120) && summary["TENKEN_REASON"] == "token")
+        #expect(summary["TENKEN_SUPPRESSED_EVENT"] == "enrollment_refused")
+        #expect(Int(summary["TENKEN_ADDRESS_BUCKETS"] ?? "") ?? 0 > 200, "\(summary)")
+        // Every field a string (journalctl shows no blob), escaped: no ESC, BEL, newline or RLO.
+        let escaped = try #require(entries.first { $0["TENKEN_REASON"] == "invalid" })
+        #expect(escaped["TENKEN_DETAIL"] == #"pc\x1b[2J\x1b]0;owned\x07\x0aFAKE: ok\u{202e}txt.exe"#, "\(escaped)")
+        #expect(escaped["MESSAGE"]?.contains(#"\x1b[2J"#) == true)
+        let raw = try await runDetached([
+            "/usr/bin/journalctl", "--namespace", journal.name, "--no-pager", "-a", "-o", "cat",
+        ])
+        #expect(!raw.output.unicodeScalars.contains { $0 == "\u{1b}" || $0 == "\u{7}" || $0 == "\u{202e}" })
+    }
+
     @Test("a journal that cannot keep up is never waited for: the events it has no room for are counted")
     func journalFull() throws {
         let scratch = try ScratchTree()

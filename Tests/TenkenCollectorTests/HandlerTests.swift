@@ -38,10 +38,12 @@ struct HandlerTests {
         let events = events
         let configuration = CollectorApplication.Configuration(
             host: "127.0.0.1", port: 0, certificate: "", privateKey: "")
+        let metrics = CollectorMetrics()
         return Application(
             router: CollectorApplication.router(
-                store: store, configuration: configuration, metrics: CollectorMetrics(),
-                audit: AuditLog { event in events.withLock { $0.append(event) } }))
+                store: store, configuration: configuration, metrics: metrics,
+                audit: CollectorApplication.counted(
+                    AuditLog { event in events.withLock { $0.append(event) } }, metrics: metrics)))
     }
 
     func token() async throws -> String {
@@ -198,11 +200,24 @@ struct HandlerTests {
             #expect(String(buffer: metrics.body).contains("tenken_audit_refusals_suppressed_total 10"))
         }
         #expect(recorded.count == 30)
-        // The window: the first refusal after it carries the count left out.
-        let throttle = AuditThrottle(limit: 3, seconds: 60)
-        #expect((0..<5).map { _ in throttle.admit("192.0.2.1", now: 1000).log } == [true, true, true, false, false])
-        #expect(throttle.admit("192.0.2.2", now: 1000).log)
-        #expect(throttle.admit("192.0.2.1", now: 1061) == (true, 2))
-        #expect(throttle.admit("192.0.2.1", now: 1062) == (true, 0))
+        // Per address bucket and per kind, in windows; what a window left out is summed up once it ends.
+        // Each address its own bucket (its last number), so no two share one by chance.
+        let throttle = AuditThrottle(perKind: 5, perAddress: 3, seconds: 60) {
+            Int($0.split(separator: ".").last ?? "") ?? 0
+        }
+        let token = AuditThrottle.Kind(event: .enrollmentRefused, reason: "token")
+        #expect(
+            (0..<5).map { _ in throttle.admit(token, address: "192.0.2.1", now: 1000).log }
+                == [true, true, true, false, false])
+        // Other addresses until the kind's own limit; another kind is not held back by it.
+        let others = (2..<12).map { throttle.admit(token, address: "192.0.2.\($0)", now: 1000).log }
+        #expect(others.filter { $0 }.count == 2)
+        let stale = AuditThrottle.Kind(event: .reportRefused, reason: "replayed")
+        #expect(throttle.admit(stale, address: "192.0.2.1", now: 1001).log)
+        #expect(throttle.due(now: 1059).isEmpty)
+        let summaries = throttle.due(now: 1060)
+        #expect(summaries.map(\.kind) == [token] && summaries.first?.suppressed == 10, "\(summaries)")
+        #expect(summaries.first?.samples == ["192.0.2.1", "192.0.2.4", "192.0.2.5"], "\(summaries)")
+        #expect(throttle.admit(token, address: "192.0.2.1", now: 1061) == (true, []))
     }
 }
