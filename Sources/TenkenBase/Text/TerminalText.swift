@@ -4,6 +4,11 @@
 /// bidirectional overrides are shown as escapes, as the JSON form escapes them.
 public enum TerminalText {
     public static func escaped(_ text: String) -> String {
+        // Printable ASCII (most text, read as bytes): nothing to escape.
+        let printable = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        }
+        if printable == true { return text }
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var result = ""
         result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
