@@ -134,6 +134,7 @@ let package = Package(
             name: "TenkenCollector",
             dependencies: [
                 "TenkenBase",
+                "CProcessMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -33,3 +33,7 @@ int tenken_release_idle_memory(void) {
 void tenken_map_large_buffers(void) { mallopt(M_MMAP_THRESHOLD, 1 << 20); }
 
 size_t tenken_heap_in_use(void) { return mallinfo2().uordblks; }
+
+int tenken_trim_heap(void) {
+    return malloc_trim(0);
+}

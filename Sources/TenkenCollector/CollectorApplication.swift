@@ -28,6 +28,11 @@ public enum CollectorApplication {
         /// Connections open at once; more wait in the listen backlog. Below the unit's
         /// LimitNOFILE (65536), which also covers the database and the journal.
         public var maximumConnections = 16_384
+        /// Connections open at once from one address (an IPv6 /64): one host cannot hold the
+        /// slots every other machine needs (`AddressConnectionLimit`).
+        public var maximumConnectionsPerAddress = 64
+        /// Requests of one connection waiting for their answers (`PipelineLimit`).
+        var maximumPipelined = 16
         /// What one machine may send (`MachineLimits`).
         public var machineLimits = MachineLimits()
         /// How long a client may take to send a request (`ConnectionDeadline`).
@@ -75,14 +80,20 @@ public enum CollectorApplication {
         metrics: CollectorMetrics = CollectorMetrics(), audit: AuditLog
     ) throws -> some ApplicationProtocol {
         let audit = counted(audit, metrics: metrics)
+        let addresses = AddressConnectionLimit(limit: configuration.maximumConnectionsPerAddress)
         return Application(
             router: router(store: store, configuration: configuration, metrics: metrics, audit: audit),
-            server: try .tls(
-                .http1(
-                    configuration: .init(additionalChannelHandlers: [
-                        ConnectionDeadline(limits: configuration.deadlines)
-                    ])),
-                tlsConfiguration: tls(certificate: configuration.certificate, privateKey: configuration.privateKey)),
+            server: HTTPServerBuilder { responder in
+                try TLSChannel(
+                    SlicedHTTP1Channel(
+                        base: HTTP1Channel(
+                            responder: responder,
+                            configuration: .init(additionalChannelHandlers: [
+                                addresses.handler(), ConnectionDeadline(limits: configuration.deadlines),
+                                PipelineLimit(limit: configuration.maximumPipelined),
+                            ]))),
+                    tlsConfiguration: tls(certificate: configuration.certificate, privateKey: configuration.privateKey))
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "tenken-collector",

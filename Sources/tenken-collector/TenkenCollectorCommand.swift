@@ -209,14 +209,22 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             help: .text(
                 ja: "1 台の端末が 1 日に行える鍵の更新の回数。",
                 en: "Key rotations one machine may make a day.")) var rotationsPerDay = MachineLimits().rotationsPerDay
+        @Option(
+            name: .long,
+            help: .text(
+                ja: "1 つのアドレス (IPv6 は /64) から同時に開ける接続の数。",
+                en: "Connections one address (an IPv6 /64) may hold open at once.")) var connectionsPerAddress = 64
         @OptionGroup var audit: AuditOption
 
         func validate() throws {
-            guard reportsPerMinute > 0, (1...(1 << 20)).contains(megabytesPerDay), rotationsPerDay > 0 else {
+            guard reportsPerMinute > 0, (1...(1 << 20)).contains(megabytesPerDay), rotationsPerDay > 0,
+                connectionsPerAddress > 0
+            else {
                 throw ValidationError(
                     HelpText.pick(
-                        ja: "--reports-per-minute、--megabytes-per-day、--rotations-per-day は 1 以上です",
-                        en: "--reports-per-minute, --megabytes-per-day and --rotations-per-day are at least 1"))
+                        ja: "--reports-per-minute、--megabytes-per-day、--rotations-per-day、--connections-per-address は 1 以上です",
+                        en: "--reports-per-minute, --megabytes-per-day, --rotations-per-day and --connections-per-address "
+                            + "are at least 1"))
             }
         }
 
@@ -229,6 +237,7 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             configuration.machineLimits.reportsPerMinute = reportsPerMinute
             configuration.machineLimits.bytesPerDay = megabytesPerDay << 20
             configuration.machineLimits.rotationsPerDay = rotationsPerDay
+            configuration.maximumConnectionsPerAddress = connectionsPerAddress
             let app = try CollectorApplication.make(
                 store: try database.store(), configuration: configuration, audit: audit.log)
             try await app.runService()

@@ -82,6 +82,17 @@ public final class LoopbackCollector: @unchecked Sendable {
         process = nil
     }
 
+    /// The server's process id while it runs.
+    public var pid: Int32? { process.map(\.processIdentifier) }
+
+    /// The server's resident memory (VmRSS), in bytes.
+    public func residentBytes() -> Int? {
+        guard let pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
+    }
+
     public func kill9() {
         guard let process else { return }
         kill(process.processIdentifier, SIGKILL)

@@ -17,6 +17,10 @@ int tenken_release_idle_memory(void);
 /// starting threshold, made a check twice as slow).
 void tenken_map_large_buffers(void);
 
+/// The heap's free pages given back to the system (malloc_trim), for a server after a burst of
+/// connections. Returns 1 when memory was released.
+int tenken_trim_heap(void);
+
 /// Bytes of the heap in use (mallinfo2): what the benchmark weighs the agent's memory with.
 size_t tenken_heap_in_use(void);
 
