@@ -125,6 +125,8 @@ public struct AuditEvent: Sendable {
         case policyRemoved = "policy_removed"
         /// What the throttle left out of one kind of refusal in a window.
         case auditSuppressed = "audit_suppressed"
+        /// A request not stored because the database's disk is full (503).
+        case storageFull = "storage_full"
 
         /// What anyone on the network can cause: throttled (`AuditThrottle`). The rest is bounded
         /// otherwise: an enrollment spends a token, a key is rotated 10 times a day at most
@@ -132,7 +134,8 @@ public struct AuditEvent: Sendable {
         /// most one a kind a minute.
         var isRefusal: Bool {
             switch self {
-            case .enrollmentRefused, .reportRefused, .keyRotationRefused, .adminAuthenticationFailed: true
+            case .enrollmentRefused, .reportRefused, .keyRotationRefused, .adminAuthenticationFailed, .storageFull:
+                true
             case .enrolled, .keyRotated, .tokenIssued, .tokenRevoked, .machineRemoved, .policyChanged,
                 .policyRegistered, .policyRemoved, .auditSuppressed:
                 false
@@ -147,6 +150,7 @@ public struct AuditEvent: Sendable {
 
     /// syslog levels, as journald records them.
     public enum Priority: Int, Sendable {
+        case error = 3
         case warning = 4
         case notice = 5
     }

@@ -117,6 +117,7 @@ public enum CollectorApplication {
     ) -> Router<CollectorRequestContext> {
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: SecurityHeaders(authenticated: false))
+        router.add(middleware: StorageFull(audit: audit))
         let keys = EnrolledKeyCache(store: store)
         EnrollmentController(
             store: store, keys: keys, metrics: metrics, audit: audit, maximumClockSkew: configuration.maximumClockAhead,

@@ -35,6 +35,17 @@ final class WALSync: Sendable {
 
     /// Syncs finished so far.
     var completed: Int { wal.completed.load(ordering: .sequentiallyConsistent) }
+
+    /// A sync that failed, with its errno (ENOSPC: the disk is full, `StorageFull`).
+    struct Failed: Error, CustomStringConvertible {
+        let code: Int32
+        let description: String
+
+        init(_ what: String) {
+            code = errno
+            description = "\(what): \(String(cString: strerror(code)))"
+        }
+    }
 }
 
 /// The WAL file's descriptor, reopened if the file was replaced since.
@@ -42,10 +53,6 @@ private final class WALFile: Sendable {
     let path: String
     private let file = Mutex<(descriptor: Int32, device: dev_t, inode: ino_t)?>(nil)
     let completed = Atomic<Int>(0)
-
-    struct Failed: Error, CustomStringConvertible {
-        let description: String
-    }
 
     init(path: String) {
         self.path = path
@@ -61,7 +68,7 @@ private final class WALFile: Sendable {
             guard stat(path, &current) == 0 else {
                 // No WAL: SQLite removes it only after checkpointing it into the synced database.
                 if errno == ENOENT { return }
-                throw Failed(description: "cannot stat \(path): \(String(cString: strerror(errno)))")
+                throw WALSync.Failed("cannot stat \(path)")
             }
             if let open = file, open.device != current.st_dev || open.inode != current.st_ino {
                 close(open.descriptor)
@@ -70,14 +77,14 @@ private final class WALFile: Sendable {
             if file == nil {
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC)
                 guard descriptor >= 0 else {
-                    throw Failed(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+                    throw WALSync.Failed("cannot open \(path)")
                 }
                 var opened = stat()
                 fstat(descriptor, &opened)
                 file = (descriptor, opened.st_dev, opened.st_ino)
             }
             guard fdatasync(file!.descriptor) == 0 else {
-                throw Failed(description: "fdatasync \(path): \(String(cString: strerror(errno)))")
+                throw WALSync.Failed("fdatasync \(path)")
             }
         }
         completed.add(1, ordering: .sequentiallyConsistent)

@@ -20,7 +20,8 @@ struct Policies: AsyncParsableCommand {
         throw CommandFailure(
             message: HelpText.pick(
                 ja: "ポリシー \(digest) は登録されていません。先に tenken-collector policies add --report で登録してください",
-                en: "policy \(digest) is not registered: register it first with tenken-collector policies add --report"))
+                en: "policy \(digest) is not registered: register it first with tenken-collector policies add --report")
+        )
     }
 
     struct Add: AsyncParsableCommand {
@@ -65,7 +66,9 @@ struct Policies: AsyncParsableCommand {
             print(
                 HelpText.pick(
                     ja: "登録しました: \(policy.digest) \(TerminalText.escaped(policy.name)) (\(policy.rules.count) 規則)",
-                    en: "registered: \(policy.digest) \(TerminalText.escaped(policy.name)) (\(policy.rules.count) rules)"))
+                    en:
+                        "registered: \(policy.digest) \(TerminalText.escaped(policy.name)) (\(policy.rules.count) rules)"
+                ))
         }
     }
 
@@ -79,8 +82,12 @@ struct Policies: AsyncParsableCommand {
 
         func run() async throws {
             let builtIn = HelpText.pick(ja: "組み込み", en: "built in")
-            print([PolicyDigest.embeddedDefault, "tenken-default", builtIn, PolicyDigest.embeddedDefaultRules.joined(
-                separator: ",")].joined(separator: "\t"))
+            print(
+                [
+                    PolicyDigest.embeddedDefault, "tenken-default", builtIn,
+                    PolicyDigest.embeddedDefaultRules.joined(
+                        separator: ","),
+                ].joined(separator: "\t"))
             for policy in try await database.store().policies() {
                 print(
                     [

@@ -222,8 +222,10 @@ struct TenkenCollectorCommand: AsyncParsableCommand {
             else {
                 throw ValidationError(
                     HelpText.pick(
-                        ja: "--reports-per-minute、--megabytes-per-day、--rotations-per-day、--connections-per-address は 1 以上です",
-                        en: "--reports-per-minute, --megabytes-per-day, --rotations-per-day and --connections-per-address "
+                        ja:
+                            "--reports-per-minute、--megabytes-per-day、--rotations-per-day、--connections-per-address は 1 以上です",
+                        en:
+                            "--reports-per-minute, --megabytes-per-day, --rotations-per-day and --connections-per-address "
                             + "are at least 1"))
             }
         }

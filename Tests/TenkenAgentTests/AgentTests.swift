@@ -262,8 +262,10 @@ struct AgentTests {
         try await enroll(collector, state: state)
         try spool(3, state: state)
         let client = try CollectorClient(baseURL: collector.base, caFile: collector.files.caCertificate)
-        let sender = SpoolSender(spool: Spool(stateDirectory: state), client: client, log: AgentLog(
-            language: .en, environment: [:]))
+        let sender = SpoolSender(
+            spool: Spool(stateDirectory: state), client: client,
+            log: AgentLog(
+                language: .en, environment: [:]))
         let drained = await sender.drain()
         await client.shutdown()
         guard case .retryLater(let sent, let reason, let after) = drained else {

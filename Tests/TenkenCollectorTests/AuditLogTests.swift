@@ -151,7 +151,8 @@ struct AuditLogTests {
         let flood = entries.filter { $0["TENKEN_REASON"] == "token" && $0["TENKEN_EVENT"] == "enrollment_refused" }
         #expect(flood.count + floodDropped == 120, "\(flood.count) entries of the flood, \(floodDropped) dropped")
         #expect(suppressed.load(ordering: .relaxed) == 40_960 - 120)
-        #expect(entries.contains { $0["TENKEN_REASON"] == "other_machine" && $0["TENKEN_REMOTE"] == "192.0.2.77 40000" })
+        #expect(
+            entries.contains { $0["TENKEN_REASON"] == "other_machine" && $0["TENKEN_REMOTE"] == "192.0.2.77 40000" })
         let summary = try #require(entries.first { $0["TENKEN_EVENT"] == "audit_suppressed" })
         #expect(summary["TENKEN_SUPPRESSED"] == String(40_960 - 120) && summary["TENKEN_REASON"] == "token")
         #expect(summary["TENKEN_SUPPRESSED_EVENT"] == "enrollment_refused")

@@ -240,8 +240,10 @@ struct CollectorTests {
             ]
         for (point, why) in refusedKeys {
             let refused = try await Self.enroll(
-                curl, request: Ed25519Vectors.forgedToken(key: point, r: Ed25519Vectors.smallOrderPoints[0],
-                payload: payload))
+                curl,
+                request: Ed25519Vectors.forgedToken(
+                    key: point, r: Ed25519Vectors.smallOrderPoints[0],
+                    payload: payload))
             #expect(
                 refused.status == 400 && refused.body.contains("key is refused") && refused.body.contains(why),
                 "\(point): \(refused.body)")
@@ -514,7 +516,11 @@ struct CollectorTests {
             // Its expected policy, with no findings at all, one rule left out, or a rule given
             // in place of another: nothing proves a check of every rule.
             (5, { (object: inout [String: Any]) in object["findings"] = [] as [Any] }),
-            (6, { (object: inout [String: Any]) in object["findings"] = Array((object["findings"] as! [Any]).prefix(1)) }),
+            (
+                6,
+                { (object: inout [String: Any]) in object["findings"] = Array((object["findings"] as! [Any]).prefix(1))
+                }
+            ),
             (
                 7,
                 { (object: inout [String: Any]) in

@@ -45,7 +45,9 @@ struct MachineBoundsTests {
         let (other, _) = try await CollectorTests.enrollDirectly(in: collector.store, scratch: scratch, name: "m2")
         let signer = CollectorTests.Signer(scratch: scratch, key: key, machineID: "m1")
         var answers: [Curl.Reply] = []
-        for sequence in 1...4 { answers.append(try await post(curl, "/api/v1/reports", try signer.signed(sequence: sequence).0)) }
+        for sequence in 1...4 {
+            answers.append(try await post(curl, "/api/v1/reports", try signer.signed(sequence: sequence).0))
+        }
         // Three in the minute (four should the minute turn between them).
         let limited = try #require(answers.first { $0.status == 429 }, "\(answers.map(\.status))")
         #expect(answers.filter { $0.status == 201 }.count >= 3)
@@ -158,11 +160,13 @@ struct MachineBoundsTests {
             directory: scratch.path + "/collector", options: ["--rotations-per-day", "10"])
         defer { Task { await collector.stop() } }
         let curl = Curl(ca: collector.files.caCertificate, base: collector.base)
-        let (first, machine) = try await CollectorTests.enrollDirectly(in: collector.store, scratch: scratch, name: "m1")
+        let (first, machine) = try await CollectorTests.enrollDirectly(
+            in: collector.store, scratch: scratch, name: "m1")
         var key = first
         for round in 1...10 {
             let next = MachineKey(privateKey: Curve25519.Signing.PrivateKey())
-            try scratch.write("rotate.jws", try KeyRotation.request(current: key, next: next, issuedAt: Timestamp.seconds()))
+            try scratch.write(
+                "rotate.jws", try KeyRotation.request(current: key, next: next, issuedAt: Timestamp.seconds()))
             #expect(try await post(curl, "/api/v1/rotate", scratch.path + "/rotate.jws").status == 200)
             // The new key signs a report: the rotation completes, the key before it retires.
             let signer = CollectorTests.Signer(scratch: scratch, key: next, machineID: "m1")
@@ -170,7 +174,8 @@ struct MachineBoundsTests {
             key = next
         }
         let next = MachineKey(privateKey: Curve25519.Signing.PrivateKey())
-        try scratch.write("rotate.jws", try KeyRotation.request(current: key, next: next, issuedAt: Timestamp.seconds()))
+        try scratch.write(
+            "rotate.jws", try KeyRotation.request(current: key, next: next, issuedAt: Timestamp.seconds()))
         let refused = try await post(curl, "/api/v1/rotate", scratch.path + "/rotate.jws")
         #expect(refused.status == 429 && (retryAfter(refused) ?? 0) > 0, "\(refused.body)")
         let queue = try DatabaseQueue(path: collector.database)

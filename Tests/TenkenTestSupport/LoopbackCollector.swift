@@ -26,7 +26,10 @@ public final class LoopbackCollector: @unchecked Sendable {
     /// More options for `serve` (`--journal-socket`, say).
     let options: [String]
 
-    public init(directory: String, launcher: [String] = [], options: [String] = []) async throws {
+    /// `database`: where the SQLite file is, when not in `directory` (a small file system, say).
+    public init(directory: String, launcher: [String] = [], options: [String] = [], database: String? = nil)
+        async throws
+    {
         self.directory = directory
         self.launcher = launcher
         self.options = options
@@ -34,8 +37,8 @@ public final class LoopbackCollector: @unchecked Sendable {
         if !FileManager.default.fileExists(atPath: files.caCertificate) {
             try CertificateAuthority.create(in: files, hosts: ["localhost", "127.0.0.1"])
         }
-        database = directory + "/collector.sqlite"
-        store = try SQLiteReportStore(path: database)  // migrates before the server opens it
+        self.database = database ?? directory + "/collector.sqlite"
+        store = try SQLiteReportStore(path: self.database)  // migrates before the server opens it
         port = freePort()
         try await start()
     }
