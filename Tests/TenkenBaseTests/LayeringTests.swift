@@ -13,7 +13,7 @@ struct LayeringTests {
 
     /// What each module may import besides the standard library and `system`.
     static let allowed: [String: Set<String>] = [
-        "TenkenBase": ["CCompression", "TenkenPolicies", "Crypto"],
+        "TenkenBase": ["CCompression", "CSodium", "TenkenPolicies", "Crypto"],
         "TenkenScan": [
             "TenkenBase", "CCompression", "CRootedIO", "CSquashFS", "CSystemd", "CYAML", "TenkenPolicies", "Crypto",
         ],
@@ -21,9 +21,8 @@ struct LayeringTests {
             "TenkenBase", "TenkenScan", "CSystemd", "CProcessMemory", "AsyncHTTPClient", "NIOCore", "NIOSSL",
         ],
         "TenkenCollector": [
-            "TenkenBase", "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "NIOCore", "NIOSSL", "NIOHTTPTypes",
-            "X509", "SwiftASN1",
-            "GRDB", "Prometheus", "Crypto",
+            "TenkenBase", "CProcessMemory", "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "NIOCore", "NIOSSL",
+            "NIOHTTPTypes", "X509", "SwiftASN1", "GRDB", "Prometheus", "Crypto", "ServiceLifecycle", "Logging",
         ],
         "TenkenCommandLine": ["TenkenBase", "ArgumentParser"],
         "tenken": ["TenkenBase", "TenkenScan", "TenkenCommandLine", "ArgumentParser", "Crypto"],
