@@ -81,6 +81,22 @@ struct SigningTests {
                 Ed25519Vectors.forgedToken(key: [UInt8](repeating: 0, count: 32), r: Ed25519Vectors.smallOrderPoints[0])
             )
         }
+        // Off the curve (y = 2), and real keys with a point of order 4 or 8 added (in the curve,
+        // not in its prime-order subgroup): refused, and `tenken verify` refuses what they sign.
+        let offCurve = [2] + [UInt8](repeating: 0, count: 31)
+        var outside = [offCurve]
+        for _ in 0..<20 {
+            let real = Array(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+            for torsion in [4, 6, 8] {
+                outside.append(Ed25519Vectors.adding(real, Ed25519Vectors.smallOrderPoints[torsion]))
+            }
+        }
+        for point in outside {
+            #expect(
+                StrictEd25519.publicKeyProblem(point)
+                    == "the public key is not a point of the curve's prime-order subgroup",
+                "\(point)")
+        }
         // Real keys pass; S at or above the group order L does not, S = L − 1 does.
         let order = Ed25519Vectors.hexBytes("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
         var generator = SeededGenerator(seed: 7)

@@ -31,9 +31,7 @@ public enum EnrollmentRequest {
     }
 
     public static func sign(_ payload: Payload, with key: MachineKey) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try JWS.sign(Array(try encoder.encode(payload)), with: key)
+        try JWS.sign(json: payload, with: key)
     }
 
     /// A verified request: what it says and the key that signed it (the key it enrolls).

@@ -1,4 +1,5 @@
 import Crypto
+import FoundationEssentials
 
 /// JWS compact serialization (RFC 7515) with EdDSA over Ed25519 (RFC 8037). The protected
 /// header carries the public key (`jwk`) and its RFC 7638 thumbprint (`kid`), so any JOSE
@@ -17,6 +18,13 @@ public enum JWS {
         let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(payload)
         let signature = try key.privateKey.signature(for: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)
+    }
+
+    /// `value` as JSON (keys sorted, slashes as they are), signed: a request's payload.
+    public static func sign(json value: some Encodable, with key: MachineKey) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try sign(Array(try encoder.encode(value)), with: key)
     }
 
     /// A token whose signature checked out: its payload, the signing key and its id, and the raw segments.

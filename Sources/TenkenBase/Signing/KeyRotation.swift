@@ -28,9 +28,7 @@ public enum KeyRotation {
         let payload = Payload(
             type: type, newPublicKey: Base64URL.encode(next.publicKey.rawRepresentation), issuedAt: time,
             proof: Base64URL.encode(try next.privateKey.signature(for: message)))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try JWS.sign(Array(try encoder.encode(payload)), with: current)
+        return try JWS.sign(json: payload, with: current)
     }
 
     /// A verified request: the key that signed it and the key it asks for.
