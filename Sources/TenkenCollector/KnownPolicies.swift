@@ -4,15 +4,19 @@ import TenkenBase
 /// registered with `tenken-collector policies add`, each with its rule ids. A report is a full
 /// check only with exactly one finding per rule of the policy it names, so a machine's root
 /// cannot send a report of no findings (or of the rules it passes) as a check of everything.
-struct KnownPolicies: Sendable {
+public struct KnownPolicies: Sendable {
     let store: any ReportStore
 
-    static let builtIn = RegisteredPolicy(
+    public init(store: any ReportStore) {
+        self.store = store
+    }
+
+    public static let builtIn = RegisteredPolicy(
         digest: PolicyDigest.embeddedDefault, name: "tenken-default", rules: PolicyDigest.embeddedDefaultRules,
         addedAt: 0)
 
     /// nil for a digest the collector does not know.
-    func policy(_ digest: String) async throws -> RegisteredPolicy? {
+    public func policy(_ digest: String) async throws -> RegisteredPolicy? {
         digest == Self.builtIn.digest ? Self.builtIn : try await store.policy(digest: digest)
     }
 

@@ -16,7 +16,7 @@ struct Policies: AsyncParsableCommand {
     /// A digest the collector knows: the built-in policy's or a registered one. A token or a
     /// machine set to any other could never send a full check.
     static func requireKnown(_ digest: String, in store: SQLiteReportStore) async throws {
-        guard digest != PolicyDigest.embeddedDefault, try await store.policy(digest: digest) == nil else { return }
+        guard try await KnownPolicies(store: store).policy(digest) == nil else { return }
         throw CommandFailure(
             message: HelpText.pick(
                 ja: "ポリシー \(digest) は登録されていません。先に tenken-collector policies add --report で登録してください",
@@ -48,7 +48,7 @@ struct Policies: AsyncParsableCommand {
                 throw CommandFailure(
                     message: HelpText.pick(ja: "\(report): 使えない報告です (\(error))", en: "\(report): unusable (\(error))"))
             }
-            guard policy.digest != PolicyDigest.embeddedDefault else {
+            guard policy.digest != KnownPolicies.builtIn.digest else {
                 throw CommandFailure(
                     message: HelpText.pick(
                         ja: "組み込みのポリシーは登録しなくても受け付けます", en: "the built-in policy is accepted without registering it"))
@@ -82,12 +82,8 @@ struct Policies: AsyncParsableCommand {
 
         func run() async throws {
             let builtIn = HelpText.pick(ja: "組み込み", en: "built in")
-            print(
-                [
-                    PolicyDigest.embeddedDefault, "tenken-default", builtIn,
-                    PolicyDigest.embeddedDefaultRules.joined(
-                        separator: ","),
-                ].joined(separator: "\t"))
+            let policy = KnownPolicies.builtIn
+            print([policy.digest, policy.name, builtIn, policy.rules.joined(separator: ",")].joined(separator: "\t"))
             for policy in try await database.store().policies() {
                 print(
                     [
