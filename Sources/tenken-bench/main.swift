@@ -6,7 +6,7 @@ import TenkenScan
 #endif
 
 // tenken-bench [--root DIR] [--runs N] [--tenken PATH]
-//              [--suite all|apt|check|dpkg|walk|content|agent|updates|ingest]
+//              [--suite all|apt|check|dpkg|walk|disk|content|agent|updates|ingest]
 //              [--entries N] [--files N] [--megabytes N] [--machines N] [--reports N] [--plain]
 // Each benchmark runs against its named peer in one run, alternated so machine noise falls on
 // both alike: pending updates against `apt list --upgradable` (same answer required), then
@@ -47,6 +47,10 @@ if suite == "walk" {
     benchmarkWalk(
         root: root, rootPath: rootPath, runs: runs, entries: Int(option("--entries", default: "1000000")) ?? 1_000_000,
         policy: policy)
+    exit(0)
+}
+if suite == "disk" {
+    benchmarkDisk(root: root, rootPath: rootPath, runs: Int(option("--runs", default: "3")) ?? 3, policy: policy)
     exit(0)
 }
 if suite == "content" {

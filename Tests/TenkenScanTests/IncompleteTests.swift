@@ -40,15 +40,21 @@ struct IncompleteTests {
         #expect(finding.errors.contains { $0.en == "/opt/hidden: permission denied" }, "\(finding.errors)")
     }
 
-    @Test("a walk that reaches its bound is incomplete; a violation found before it still fails")
+    @Test("a walk that reaches its bound is incomplete, naming where it stopped; a violation found still fails")
     func walkLimit() throws {
         let scratch = try Fixture.copy("debian-clean")
-        for number in 0..<60 { try scratch.write("home/alice/file-\(number)", "") }
+        // The walk counts each directory's "." and ".." as entries too: three times the count
+        // of everything is more than the walk meets outside one directory.
+        let others = 3 * FileManager.default.enumerator(atPath: scratch.path)!.allObjects.count
+        // More files in one directory than the rest of the root holds: in whatever order the
+        // walk meets the root's directories, the bound falls in this one.
+        for number in 0..<(others + 200) { try scratch.write("home/alice/big/file-\(number)", "") }
+        let limit = others + 100
         let policy = try PolicyLoader.loadDefault().selecting(["no-p2p-software"]).get()
         func findings() throws -> [Finding] {
             let facts = HostFacts.collect(from: try HostRoot(scratch.path)) { () throws(Never) in
                 var request = policy.factRequest
-                request.walkEntryLimit = 50
+                request.walkEntryLimit = limit
                 return request
             }
             #expect(facts.coverage.first { $0.source == "files" }?.gaps.map(\.kind) == [.cutShort])
@@ -56,11 +62,15 @@ struct IncompleteTests {
         }
         let quiet = try #require(try findings().first)
         #expect(quiet.status == .error)
-        #expect(quiet.errors.map(\.en) == ["/home/alice: stopped after 50 entries"])
-        try scratch.write("usr/bin/qbittorrent", "", mode: 0o755)
+        #expect(quiet.errors.map(\.en) == ["/home/alice/big: stopped after \(limit) entries"])
+        // An installed client is a violation whatever the walk missed.
+        var status = String(decoding: try scratch.read("var/lib/dpkg/status"), as: UTF8.self)
+        status += "\nPackage: qbittorrent\nStatus: install ok installed\nArchitecture: amd64\nVersion: 4.5.2-3\n"
+        status += "Maintainer: Debian <debian@example.org>\nDescription: client\n"
+        try scratch.write("var/lib/dpkg/status", status)
         let found = try #require(try findings().first)
         #expect(found.status == .fail)
-        #expect(found.errors.map(\.en) == ["/home/alice: stopped after 50 entries"])
+        #expect(found.errors.map(\.en) == ["/home/alice/big: stopped after \(limit) entries"])
     }
 
     @Test(

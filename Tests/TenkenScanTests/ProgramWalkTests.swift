@@ -42,12 +42,14 @@ struct ProgramWalkTests {
         try scratch.write("home/alice/" + deep + "/qbittorrent", "", mode: 0o755)
         #expect(try p2p(scratch.path).status == .fail)
         try scratch.remove("home/alice/" + deep + "/qbittorrent")
-        let deeper = (1...70).map { "d\($0)" }.joined(separator: "/")
+        let bound = ExecutableSource.maximumDepth
+        let deeper = (1...(bound + 5)).map { "d\($0)" }.joined(separator: "/")
         try scratch.write("home/alice/" + deeper + "/notes.txt", "")
         let finding = try p2p(scratch.path)
         #expect(finding.status == .error)
-        let stopped = "/home/alice/" + (1...64).map { "d\($0)" }.joined(separator: "/")
-        #expect(finding.errors.map(\.en) == ["\(stopped): not read, deeper than 64 levels"], "\(finding.errors)")
+        // Levels count from the root, where /home/alice is the third.
+        let stopped = "/home/alice/" + (1...(bound - 2)).map { "d\($0)" }.joined(separator: "/")
+        #expect(finding.errors.map(\.en) == ["\(stopped): not read, deeper than \(bound) levels"], "\(finding.errors)")
     }
 
     @Test("a home inside another walked tree, or a symlink to one, is walked once")

@@ -1,3 +1,4 @@
 #include "rooted_io.h"
 #include "socket_diag.h"
 #include "change_journal.h"
+#include "file_facts.h"

@@ -40,12 +40,30 @@ public struct FileIdentity: Sendable, Hashable, Codable {
     }
 }
 
-/// A file the walk found that may be a program: a regular file with an execute bit, a Windows
-/// program or an AppImage, or a symlink in a PATH directory (whose target is inspected).
+/// A file the walk found that may be a program: one whose first bytes say it is or holds one, a
+/// regular file with an execute bit, or a symlink in a PATH directory (whose target is inspected).
 public struct ProgramCandidate: Sendable {
     /// The path under the root, as bytes, to open it again.
     public let path: HostPath
     public let file: ExecutableFile
     /// nil for a symlink: what it points to is looked at when it is inspected.
     public let identity: FileIdentity?
+    /// The package that lists it, when it changed since dpkg wrote that package's records; nil:
+    /// no package owns it.
+    public let owner: Owner?
+
+    /// A package's file, as its md5sums name it.
+    public struct Owner: Sendable, Hashable {
+        /// The list's name: "bash", or "libc6:amd64" for a multi-arch package.
+        public let package: String
+        /// The path as the package lists it (under /bin on merged /usr).
+        public let listedAs: [UInt8]
+    }
+
+    public init(path: HostPath, file: ExecutableFile, identity: FileIdentity?, owner: Owner? = nil) {
+        self.path = path
+        self.file = file
+        self.identity = identity
+        self.owner = owner
+    }
 }

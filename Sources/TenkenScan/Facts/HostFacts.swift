@@ -21,6 +21,10 @@ public struct HostFacts: Sendable {
     /// What the content source read and skipped, for the benchmark.
     public internal(set) var contentCounts = ProgramContentSource.Counts()
     public internal(set) var walkCounts = ExecutableSource.Counts()
+    /// The file systems (and excluded paths) the walk met, and what it did with each.
+    public internal(set) var fileSystemsMet: [MetFileSystem] = []
+    /// The files dpkg's records vouch for, as the walk asked them (when content is inspected).
+    var ownedPaths: OwnedPathIndex?
     public var processes: [RunningProcess] = []
     public var listeningSockets: [ListeningSocket] = []
     /// Patch state; nil when no rule asked for it or the root has no dpkg database.
@@ -75,6 +79,8 @@ public struct HostFacts: Sendable {
         public var pendingUpdates = true
         /// The most entries one program-directory walk reads; nil: the source's own bound.
         public var walkEntryLimit: Int?
+        /// Which file systems the walk enters.
+        public var fileSystems = FileSystemPolicy()
         /// How many days back the journal is read for USB connections (0: not at all).
         public var deviceHistoryDays = 0
         /// The time history is measured back from (unix seconds).

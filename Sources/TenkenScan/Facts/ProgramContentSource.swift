@@ -20,48 +20,24 @@ public enum ProgramContentSource {
         public internal(set) var searchedBytes = 0
         /// Files whose checksum or inspection the cache already held.
         public internal(set) var fromCache = 0
-        /// Paths whose owner was looked up in dpkg's file lists (not kept from the previous check).
-        public internal(set) var ownersLookedUp = 0
     }
 
     public static func collect(_ root: HostRoot, request: HostFacts.Request, into facts: inout HostFacts) {
         guard let rules = request.content, !rules.isEmpty else { return }
         var counts = Counts()
-        let candidates = resolved(root, facts.programCandidates, issues: &facts.issues)
+        var candidates = resolved(root, facts.programCandidates, owned: facts.ownedPaths, issues: &facts.issues)
+        candidates += unvouched(
+            root, facts.ownedPaths, installed: facts.installedPackageNames, besides: candidates, issues: &facts.issues)
         counts.candidates = candidates.count
-        let ownership = DpkgFileOwnership(root, issues: &facts.issues)
-        // Packages install nothing in the trees users write to: a list claiming a file there owns nothing.
-        let packaged = candidates.indices.filter { mayBePackaged(candidates[$0]) }
-        let installed = facts.installedPackageNames
-        let previous = KeptOwnership.previous(request.memory, root, installed: installed)
-        var kept = KeptOwnership(installed: installed)
-        var owners = [DpkgFileOwnership.Owner?](repeating: nil, count: candidates.count)
-        // Only what the previous check did not ask is asked of dpkg's lists.
-        let unknown = packaged.filter { previous?.owners.index(forKey: candidates[$0].path) == nil }
-        var ownershipIssues: [FactIssue] = []
-        counts.ownersLookedUp = unknown.count
-        let answers = ownership.owners(
-            of: unknown.map { candidates[$0].path }, installed: installed, issues: &ownershipIssues)
-        // updateValue: a nil answer (nobody owns it) is an answer, kept as such.
-        for (index, owner) in zip(unknown, answers) { kept.owners.updateValue(owner, forKey: candidates[index].path) }
-        for index in packaged {
-            let path = candidates[index].path
-            if kept.owners.index(forKey: path) == nil {
-                kept.owners.updateValue(previous?.owners[path] ?? nil, forKey: path)
-            }
-            owners[index] = kept.owners[path] ?? nil
-        }
-        facts.issues += ownershipIssues
-        func recordedMD5(_ owner: DpkgFileOwnership.Owner) -> [UInt8]? {
-            if let known = previous?.checksums[owner] {
-                kept.checksums.updateValue(known, forKey: owner)
-                return known
-            }
-            let read = ownership.recordedMD5(owner)
-            kept.checksums.updateValue(read, forKey: owner)
+        counts.ownedUnchanged = facts.walkCounts.ownedUnchanged
+        let checksums = DpkgChecksums(root)
+        var known: [ProgramCandidate.Owner: [UInt8]?] = [:]
+        func recordedMD5(_ owner: ProgramCandidate.Owner) -> [UInt8]? {
+            if let found = known[owner] { return found }
+            let read = checksums.recordedMD5(owner)
+            known.updateValue(read, forKey: owner)
             return read
         }
-        let now = Timestamp.seconds()
         let inspector = ProgramInspector(rules: rules)
         var cache = ContentCache(rules: rules)
         if let known = request.memory?.kept(ContentCache.slot, as: ContentCache.self, fromPreviousCheck: false),
@@ -71,20 +47,12 @@ public enum ProgramContentSource {
         } else if let state = request.cacheDirectory {
             load(&cache, from: state, issues: &facts.issues)
         }
-        for (candidate, owner) in zip(candidates, owners) {
+        for candidate in candidates {
             guard let identity = candidate.identity else { continue }
             var ownershipState = InspectedProgram.Ownership.unowned
-            if let owner {
-                // dpkg writes a package's list and md5sums after its files: a file changed since
-                // either is checked against its md5sum. Times in the future (a clock set back)
-                // prove nothing, nor does a package without md5sums.
-                let written = owner.checksumsWritten.map { min($0, owner.listWritten) }
-                if let written, max(owner.listWritten, owner.checksumsWritten ?? 0) <= now + 60,
-                    identity.changed / 1_000_000_000 <= Int64(written)
-                {
-                    counts.ownedUnchanged += 1
-                    continue
-                }
+            // A package's file that changed since dpkg wrote the package's records: still the
+            // package's while its content is what dpkg recorded.
+            if let owner = candidate.owner {
                 counts.verifiedByChecksum += 1
                 guard let recorded = recordedMD5(owner) else {
                     ownershipState = .unverifiable(package: owner.package)
@@ -101,39 +69,21 @@ public enum ProgramContentSource {
             record(candidate, ownershipState, identity, root, inspector, &cache, into: &facts)
         }
         if let state = request.cacheDirectory, cache.changed { save(cache, to: state, issues: &facts.issues) }
-        if let memory = request.memory {
-            memory.keep(ContentCache.slot, cache.carriedOver())
-            // Answers that met a read error are asked again.
-            if ownershipIssues.isEmpty { memory.keep(KeptOwnership.slot, kept) }
-        }
+        request.memory?.keep(ContentCache.slot, cache.carriedOver())
         counts.fromCache = cache.hits
         counts.searchedBytes = inspector.searchedBytes
         facts.contentCounts = counts
         facts.contentRules = rules
     }
 
-    /// Whether a package may own the file: not in a home, a Wine prefix or the trees Debian
-    /// leaves to users and administrators (/usr/local, /srv, the temporary directories).
-    private static func mayBePackaged(_ candidate: ProgramCandidate) -> Bool {
-        switch candidate.file.location {
-        case .home, .winePrefix: return false
-        case .systemPath, .opt, .other: break
-        }
-        let path = candidate.path.bytes
-        return !userTrees.contains { path.starts(with: $0) }
-    }
-
-    private static let userTrees = ["/home/", "/root/", "/usr/local/", "/srv/", "/tmp/", "/var/tmp/", "/dev/shm/"].map {
-        Array($0.utf8)
-    }
-
     /// The candidates with each symlink replaced by the file it leads to (kept under the link's
     /// name, so evidence says which command runs it), and each file once.
     private static func resolved(
-        _ root: HostRoot, _ candidates: [ProgramCandidate], issues: inout [FactIssue]
+        _ root: HostRoot, _ candidates: [ProgramCandidate], owned: OwnedPathIndex?, issues: inout [FactIssue]
     ) -> [ProgramCandidate] {
+        // A command is reported under its own name even when the walk met its target too (the
+        // content cache reads that target once); each target once among the commands.
         var seen = IdentitySet(capacity: candidates.count)
-        for identity in candidates.lazy.compactMap(\.identity) { seen.insert(identity.device, identity.inode) }
         var result: [ProgramCandidate] = []
         for candidate in candidates {
             guard candidate.identity == nil else {
@@ -152,9 +102,67 @@ public enum ProgramContentSource {
                 seen.insert(UInt64(info.st_dev), UInt64(info.st_ino))
             else { continue }
             let target = root.pathUnderRoot(of: file) ?? candidate.path
-            result.append(ProgramCandidate(path: target, file: candidate.file, identity: FileIdentity(info)))
+            // A command that is a package's file is judged as that file (the walk met it too,
+            // unless the policy left its place out).
+            var owner: ProgramCandidate.Owner?
+            if let owned, let listed = owned.entry(path: target) {
+                let package = owned.package(of: listed)
+                if let trusted = package.trustedUntil, Int(info.st_ctim.tv_sec) <= trusted { continue }
+                owner = ProgramCandidate.Owner(package: package.name, listedAs: owned.owner(of: listed).listedAs)
+            }
+            result.append(
+                ProgramCandidate(path: target, file: candidate.file, identity: FileIdentity(info), owner: owner))
         }
         return result
+    }
+
+    /// The files named by the lists of packages that are not installed (planted, or left
+    /// behind): the walk took their lists at their word, as it had to before the package database
+    /// was read; they own nothing, so each is looked at as an unowned file.
+    private static func unvouched(
+        _ root: HostRoot, _ owned: OwnedPathIndex?, installed: Set<String>, besides: [ProgramCandidate],
+        issues: inout [FactIssue]
+    ) -> [ProgramCandidate] {
+        guard let owned else { return [] }
+        var seen = IdentitySet(capacity: besides.count)
+        for identity in besides.lazy.compactMap(\.identity) { seen.insert(identity.device, identity.inode) }
+        var found: [ProgramCandidate] = []
+        for (index, package) in owned.packages.enumerated() where !installed.contains(package.bareName) {
+            for entry in owned.entries[index] {
+                let path = owned.path(of: entry)
+                var info = stat()
+                let file: Int32
+                do {
+                    // Only a regular file is opened for reading (opening a device node can have effects).
+                    let handle = try root.open(path, flags: LocalFile.pathOnly | O_NOFOLLOW)
+                    let looked = fstat(handle, &info)
+                    close(handle)
+                    guard looked == 0, (info.st_mode & S_IFMT) == S_IFREG,
+                        seen.insert(UInt64(info.st_dev), UInt64(info.st_ino))
+                    else { continue }
+                    file = try root.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+                } catch {
+                    if !(error.isNotFound || error.reason == .notADirectory) {
+                        issues.append(.unreadable(.content, error))
+                    }
+                    continue
+                }
+                defer { close(file) }
+                var head = [UInt8](repeating: 0, count: FileMagic.headBytes)
+                let count = head.withUnsafeMutableBytes { pread(file, $0.baseAddress, $0.count, 0) }
+                guard info.st_mode & 0o111 != 0 || (count > 0 && FileMagic(head.prefix(count)).holdsProgram)
+                else { continue }
+                let bytes = path.bytes
+                let slash = bytes.lastIndex(of: 0x2F) ?? 0
+                let name = FileName(bytes: Array(bytes[(slash + 1)...]))
+                let directory = slash == 0 ? "/" : ByteText.display(bytes[..<slash])
+                found.append(
+                    ProgramCandidate(
+                        path: path, file: ExecutableFile(directory: directory, name: name, location: .system),
+                        identity: FileIdentity(info)))
+            }
+        }
+        return found
     }
 
     /// Opens a candidate for reading only if it is still a regular file (opening a device node

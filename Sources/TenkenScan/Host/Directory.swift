@@ -1,3 +1,4 @@
+import CRootedIO
 import TenkenBase
 
 #if canImport(Glibc)
@@ -175,6 +176,17 @@ public final class Directory {
         let result = name.withCString { fstatat(fd, $0, &info, AT_SYMLINK_NOFOLLOW) }
         guard result == 0 else { throw HostReadError(path: childPath(name), errno: errno) }
         return (info.st_mode, info.st_uid, Int(info.st_size), Int(info.st_mtim.tv_sec))
+    }
+
+    /// A child's modification, change and (where its file system records it) birth times, in
+    /// unix seconds. Its birth time is the one `touch` cannot move.
+    func times(_ name: FileName) throws(HostReadError) -> (modified: Int, changed: Int, born: Int?) {
+        var info = stat()
+        let result = name.withCString { fstatat(fd, $0, &info, AT_SYMLINK_NOFOLLOW) }
+        guard result == 0 else { throw HostReadError(path: childPath(name), errno: errno) }
+        var born: Int64 = 0
+        let birth = name.withCString { tenken_birth_time_at(fd, $0, &born) }
+        return (Int(info.st_mtim.tv_sec), Int(info.st_ctim.tv_sec), birth == 1 && born > 0 ? Int(born) : nil)
     }
 
     /// The identity of a child's current version (device, inode, size, mtime, ctime).

@@ -66,6 +66,14 @@ struct TreeWalk<Record: Sendable> {
     private(set) var directoriesTaken = 0
     /// Devices and inodes of the directories entered, so none is entered twice.
     private var entered: IdentitySet
+    /// Which file systems are entered; nil: every directory met is (walks of chosen places).
+    private let fileSystemPolicy: FileSystemPolicy?
+    /// The policy's excluded paths, as bytes under the root.
+    private let excludedPaths: Set<[UInt8]>
+    /// What was decided for each device met, and by when a network one must be done.
+    private var devices: [UInt64: (admitted: Bool, deadline: UInt64?)] = [:]
+    /// The file systems and excluded paths met, in the order met.
+    private(set) var fileSystemsMet: [MetFileSystem] = []
 
     /// How the walk of one directory ended, for the directory that holds it.
     private enum Outcome {
@@ -91,8 +99,13 @@ struct TreeWalk<Record: Sendable> {
         var directory: WalkedTree<Record>.Directory { tree.directories[index] }
     }
 
-    init(root: HostRoot, source: FactSource, entryLimit: Int, depthLimit: Int, memory: WalkMemory<Record>? = nil) {
+    init(
+        root: HostRoot, source: FactSource, entryLimit: Int, depthLimit: Int, memory: WalkMemory<Record>? = nil,
+        fileSystems: FileSystemPolicy? = nil
+    ) {
         self.root = root
+        fileSystemPolicy = fileSystems
+        excludedPaths = Set((fileSystems?.excluded ?? []).map { HostPath($0).bytes })
         self.source = source
         self.entryLimit = entryLimit
         self.depthLimit = depthLimit
@@ -149,12 +162,13 @@ struct TreeWalk<Record: Sendable> {
         if memory != nil, outcome == .walked { walked[startKey] = WalkedTree(tree) }
         if walk.budget < 0 {
             complete = false
+            let place = walk.stoppedIn ?? walk.start
             issues.append(
                 FactIssue(
-                    source, .error, .cutShort, path: walk.start,
+                    source, .error, .cutShort, path: place,
                     Localized(
-                        ja: "\(walk.start): 項目が多すぎるため \(entryLimit) 件で走査を打ち切りました",
-                        en: "\(walk.start): stopped after \(entryLimit) entries")))
+                        ja: "\(place): 項目が多すぎるため \(entryLimit) 件で走査を打ち切りました",
+                        en: "\(place): stopped after \(entryLimit) entries")))
         }
         if let deeper = walk.tooDeep {
             complete = false
@@ -174,6 +188,8 @@ struct TreeWalk<Record: Sendable> {
         let start: String
         /// The first directory left out for the depth bound.
         var tooDeep: String?
+        /// The directory being read when the entry bound was reached (nil: one taken from memory).
+        var stoppedIn: String?
     }
 
     /// Whether a subtree of the previous walk can be taken whole: nothing in it changed, it fits
@@ -227,6 +243,7 @@ struct TreeWalk<Record: Sendable> {
             while met < end && earlier.tree.positions[met] <= last { met += 1 }
             tree.copyRecords(earlier.tree, cursor..<met)
             walk.budget = -1
+            walk.stoppedIn = ByteText.display(path[...])
             return false
         }
         var gap = false
@@ -305,6 +322,15 @@ struct TreeWalk<Record: Sendable> {
         }
         let device = UInt64(info.st_dev)
         let inode = UInt64(info.st_ino)
+        switch admission(fd, device: device, path: path, bytes: directoryBytes) {
+        case .walk: break
+        case .skip:
+            close(fd)
+            return .walked
+        case .outOfTime:
+            close(fd)
+            return .gap
+        }
         guard entered.insert(device, inode) else {
             close(fd)
             return .enteredAlready
@@ -342,7 +368,10 @@ struct TreeWalk<Record: Sendable> {
             }
             count += 1
             walk.budget -= 1
-            if walk.budget < 0 { return .spent }
+            if walk.budget < 0 {
+                walk.stoppedIn = path
+                return .spent
+            }
             let type = raw.pointee.d_type
             let entryInode = UInt64(raw.pointee.d_ino)
             let outcome = withUnsafePointer(to: &raw.pointee.d_name) { tuple in
@@ -443,6 +472,55 @@ struct TreeWalk<Record: Sendable> {
         let length = tenken_file_handle(fd, &handle, Int32(handle.count))
         guard length > 0 else { return nil }
         return fileSystem.id + handle[0..<Int(length)]
+    }
+
+    private enum Admission { case walk, skip, outOfTime }
+
+    /// Whether the directory `fd` is read: its file system's kind and the policy decide, once per
+    /// device; a network file system only until its time is up (an issue says where it stopped).
+    private mutating func admission(_ fd: Int32, device: UInt64, path: String, bytes: [UInt8]) -> Admission {
+        guard let policy = fileSystemPolicy else { return .walk }
+        if !excludedPaths.isEmpty, excludedPaths.contains(bytes) {
+            fileSystemsMet.append(MetFileSystem(path: path, type: "", treatment: .excluded))
+            return .skip
+        }
+        if let known = devices[device] {
+            guard known.admitted else { return .skip }
+            guard let deadline = known.deadline else { return .walk }
+            guard Self.monotonicSeconds() > deadline else { return .walk }
+            if deadline > 0 {
+                devices[device] = (true, 0)
+                issues.append(
+                    FactIssue(
+                        source, .error, .cutShort, path: path,
+                        Localized(
+                            ja: "\(path): ネットワークファイルシステムの走査が \(policy.networkSeconds) 秒を超えたため打ち切りました",
+                            en: "\(path): stopped walking a network file system after \(policy.networkSeconds) s")))
+            }
+            return .outOfTime
+        }
+        guard let (kind, name) = FileSystemKind.of(fd) else {
+            // Its kind unknown, it is walked: reading too much costs time, reading too little sight.
+            issues.append(.unreadable(source, HostReadError(path: path, errno: errno), level: .limited))
+            devices[device] = (true, nil)
+            return .walk
+        }
+        let treatment: MetFileSystem.Treatment
+        switch kind {
+        case .pseudo: treatment = .pseudo
+        case .network: treatment = policy.walksNetwork ? .walked : .networkExcluded
+        case .local: treatment = .walked
+        }
+        fileSystemsMet.append(MetFileSystem(path: path, type: name, treatment: treatment))
+        let deadline = kind == .network ? Self.monotonicSeconds() + UInt64(max(0, policy.networkSeconds)) + 1 : nil
+        devices[device] = (treatment == .walked, deadline)
+        return treatment == .walked ? .walk : .skip
+    }
+
+    private static func monotonicSeconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec)
     }
 
     private func isDotOrDotDot(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
