@@ -50,7 +50,8 @@ if suite == "walk" {
     exit(0)
 }
 if suite == "disk" {
-    benchmarkDisk(root: root, rootPath: rootPath, runs: Int(option("--runs", default: "3")) ?? 3, policy: policy)
+    benchmarkDisk(
+        root: root, rootPath: rootPath, runs: max(1, Int(option("--runs", default: "3")) ?? 3), policy: policy)
     exit(0)
 }
 if suite == "content" {
