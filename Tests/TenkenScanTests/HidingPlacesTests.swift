@@ -20,6 +20,15 @@ struct HidingPlacesTests {
         return try unpacked.read("usr/bin/transmission-cli")
     }
 
+    /// /usr/bin/dircolors as coreutils installed it, with its list and md5sums.
+    private func ownDircolors(_ scratch: ScratchTree) throws {
+        let original = Array("dircolors as installed\n".utf8)
+        try scratch.write("usr/bin/dircolors", original, mode: 0o755)
+        let digest = Insecure.MD5.hash(data: original).map { String(format: "%02x", $0) }.joined()
+        try scratch.write("var/lib/dpkg/info/coreutils.list", "/.\n/usr\n/usr/bin\n/usr/bin/dircolors\n")
+        try scratch.write("var/lib/dpkg/info/coreutils.md5sums", "\(digest)  usr/bin/dircolors\n")
+    }
+
     /// Places no list of programs' places names, and names and modes that say nothing.
     static let places = [
         "mnt/data/backup.dat", "media/alice/USB STICK/tool", "run/media/alice/STICK/x",
@@ -58,11 +67,7 @@ struct HidingPlacesTests {
     @Test("a client over a package's file stays found after touch on the package's list and md5sums")
     func touchedRecords() throws {
         let scratch = try Fixture.copy("debian-clean")
-        let original = Array("dircolors as installed\n".utf8)
-        try scratch.write("usr/bin/dircolors", original, mode: 0o755)
-        let digest = Insecure.MD5.hash(data: original).map { String(format: "%02x", $0) }.joined()
-        try scratch.write("var/lib/dpkg/info/coreutils.list", "/.\n/usr\n/usr/bin\n/usr/bin/dircolors\n")
-        try scratch.write("var/lib/dpkg/info/coreutils.md5sums", "\(digest)  usr/bin/dircolors\n")
+        try ownDircolors(scratch)
         // ctime has whole-second resolution in the comparison: the replacement comes a second later.
         Thread.sleep(forTimeInterval: 1.1)
         try scratch.write("usr/bin/dircolors", try client(), mode: 0o755)
@@ -81,11 +86,7 @@ struct HidingPlacesTests {
     @Test("a local dpkg-divert of a package's file to a private path leaves both paths to be read by content")
     func localDiversion() throws {
         let scratch = try Fixture.copy("debian-clean")
-        let original = Array("dircolors as installed\n".utf8)
-        try scratch.write("usr/bin/dircolors", original, mode: 0o755)
-        let digest = Insecure.MD5.hash(data: original).map { String(format: "%02x", $0) }.joined()
-        try scratch.write("var/lib/dpkg/info/coreutils.list", "/.\n/usr\n/usr/bin\n/usr/bin/dircolors\n")
-        try scratch.write("var/lib/dpkg/info/coreutils.md5sums", "\(digest)  usr/bin/dircolors\n")
+        try ownDircolors(scratch)
         try FileManager.default.createDirectory(
             atPath: scratch.path + "/var/lib/private", withIntermediateDirectories: true)
         let diverted = try run([
